@@ -1,0 +1,90 @@
+namespace ApimConsole.Core.Estate;
+
+/// <summary>The whole estate as the console sees it at <see cref="AsOf"/>. Immutable; the status engine publishes new ones.</summary>
+public sealed record EstateSnapshot(
+    DateTimeOffset AsOf,
+    string EstateName,
+    string ConsoleDatacenter,
+    IReadOnlyList<DatacenterSnapshot> Datacenters,
+    InterDatacenterLink Link,
+    LoadBalancerView? LoadBalancer)
+{
+    public DatacenterSnapshot? Find(string datacenterId) =>
+        Datacenters.FirstOrDefault(d => string.Equals(d.Id, datacenterId, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Every component of every datacenter, for searches and diffs.</summary>
+    public IEnumerable<ComponentStatus> AllComponents() => Datacenters.SelectMany(d => d.AllComponents());
+}
+
+public sealed record DatacenterSnapshot(
+    string Id,
+    string Name,
+    DatacenterState State,
+    DateTimeOffset Since,
+    string? Reason,
+    IReadOnlyList<ComponentStatus> AdminNodeManagers,
+    IReadOnlyList<GatewayGroupStatus> Groups,
+    IReadOnlyList<CassandraNodeStatus> CassandraNodes)
+{
+    public IEnumerable<ComponentStatus> AllComponents() =>
+        AdminNodeManagers.Concat(Groups.SelectMany(g => g.Instances)).Concat(CassandraNodes);
+
+    public IEnumerable<GatewayInstanceStatus> GatewayInstances => Groups.SelectMany(g => g.Instances);
+}
+
+/// <summary>A component and its state. <see cref="Key"/> is unique in the estate: <c>dc1/instance-2</c>.</summary>
+public record ComponentStatus(
+    string DatacenterId,
+    string Id,
+    string Name,
+    ComponentKind Kind,
+    ComponentState State,
+    DateTimeOffset Since,
+    string? Reason)
+{
+    public string Key => $"{DatacenterId}/{Id}";
+}
+
+public sealed record GatewayGroupStatus(string Id, string Name, GatewayZone Zone, IReadOnlyList<GatewayInstanceStatus> Instances);
+
+public sealed record GatewayInstanceStatus(
+    string DatacenterId,
+    string Id,
+    string Name,
+    ComponentState State,
+    DateTimeOffset Since,
+    string? Reason,
+    string GroupId,
+    string HostName,
+    /// <summary>What the ANM says of the process: Running, Stopped, or null when the ANM did not answer.</summary>
+    string? ManagementStatus)
+    : ComponentStatus(DatacenterId, Id, Name, ComponentKind.GatewayInstance, State, Since, Reason);
+
+public sealed record CassandraNodeStatus(
+    string DatacenterId,
+    string Id,
+    string Name,
+    ComponentState State,
+    DateTimeOffset Since,
+    string? Reason,
+    string Address,
+    /// <summary>What the node itself reports in system.local (null when it never answered).</summary>
+    string? ReportedDatacenter,
+    string? Rack,
+    string? ReleaseVersion,
+    Guid? SchemaVersion,
+    Guid? HostId,
+    /// <summary>True when this node's schema version equals that of every other reachable node.</summary>
+    bool? InSchemaAgreement)
+    : ComponentStatus(DatacenterId, Id, Name, ComponentKind.CassandraNode, State, Since, Reason);
+
+public sealed record InterDatacenterLink(LinkState State, DateTimeOffset Since, string? Reason);
+
+/// <summary>The global load balancer's own view of its pools: reached without the inter-DC link.</summary>
+public sealed record LoadBalancerView(
+    ComponentState State,
+    DateTimeOffset Since,
+    string? Reason,
+    IReadOnlyList<LoadBalancerPool> Pools);
+
+public sealed record LoadBalancerPool(string DatacenterId, bool Serving, int HealthyDestinations, int Destinations);
