@@ -1,0 +1,33 @@
+using System.Net;
+
+namespace ApimConsole.Lab.Faults;
+
+/// <summary>What a lab endpoint does with a connection, given the faults in force.</summary>
+public enum FaultMode
+{
+    /// <summary>Answer normally.</summary>
+    None,
+    /// <summary>Refuse: the connection is closed at once, as a stopped process or a cut network would.</summary>
+    Down,
+    /// <summary>Accept and never answer.</summary>
+    Hang,
+    /// <summary>Answer, but only after <see cref="IEndpointFaults.SlowDelay"/>.</summary>
+    Slow,
+}
+
+/// <summary>
+/// The lab's fault registry as seen by one endpoint. The remote address matters: the inter-DC link fault cuts the
+/// console's connections to the other datacenter, but not the global load balancer's (which connects from
+/// <see cref="LabAddresses.LoadBalancerSource"/>).
+/// </summary>
+public interface IEndpointFaults
+{
+    FaultMode ModeFor(string datacenterId, string componentId, IPAddress? remote);
+    TimeSpan SlowDelay { get; }
+}
+
+public static class LabAddresses
+{
+    /// <summary>The source address the lab's load balancer binds its outgoing connections to.</summary>
+    public static readonly IPAddress LoadBalancerSource = IPAddress.Parse("127.0.0.2");
+}
