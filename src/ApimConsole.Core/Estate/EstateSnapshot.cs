@@ -29,6 +29,7 @@ public sealed record DatacenterSnapshot(
     public IEnumerable<ComponentStatus> AllComponents() =>
         AdminNodeManagers.Concat(Groups.SelectMany(g => g.Instances)).Concat(CassandraNodes);
 
+    [System.Text.Json.Serialization.JsonIgnore]
     public IEnumerable<GatewayInstanceStatus> GatewayInstances => Groups.SelectMany(g => g.Instances);
 }
 

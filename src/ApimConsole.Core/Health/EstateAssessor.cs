@@ -1,0 +1,153 @@
+using ApimConsole.Core.Estate;
+
+namespace ApimConsole.Core.Health;
+
+/// <summary>
+/// Turns what the probes observed into the estate snapshot people read: the state of each datacenter, of the
+/// inter-DC link, and of components that cannot be judged from here. Pure: the same inputs give the same snapshot.
+/// </summary>
+/// <remarks>
+/// From inside one datacenter, "the other DC is down" and "the link is down" look the same: nothing over there
+/// answers. The global load balancer reaches both DCs without the link, so its pool view is the witness:
+/// the other DC still serving means the link is down; not serving means the DC is down. With no witness the
+/// console says exactly that it cannot tell.
+/// </remarks>
+public static class EstateAssessor
+{
+    public static EstateSnapshot Assess(
+        string estateName,
+        string consoleDatacenter,
+        IReadOnlyList<DatacenterSnapshot> observed,
+        LoadBalancerView? loadBalancer,
+        EstateSnapshot? previous,
+        DateTimeOffset now)
+    {
+        var witness = loadBalancer is { State: ComponentState.Up } ? loadBalancer : null;
+        var datacenters = new List<DatacenterSnapshot>(observed.Count);
+        var remoteVerdicts = new List<(string Id, LinkState Link, string Reason)>();
+
+        // Schema agreement: every Cassandra node that answers reports the same schema version.
+        var schemaVersions = observed.SelectMany(d => d.CassandraNodes)
+            .Where(n => n.State == ComponentState.Up && n.SchemaVersion is not null)
+            .Select(n => n.SchemaVersion!.Value).Distinct().Count();
+
+        foreach (var source in observed)
+        {
+            var dc = source with
+            {
+                CassandraNodes = source.CassandraNodes.Select(n => n with
+                {
+                    InSchemaAgreement = n.State == ComponentState.Up && n.SchemaVersion is not null ? schemaVersions == 1 : null,
+                }).ToList(),
+            };
+            var isRemote = !string.Equals(dc.Id, consoleDatacenter, StringComparison.OrdinalIgnoreCase);
+            var components = dc.AllComponents().ToList();
+            var nothingAnswers = components.Count > 0 && components.All(c => c.State == ComponentState.Down);
+            var pool = witness?.Pools.FirstOrDefault(p => string.Equals(p.DatacenterId, dc.Id, StringComparison.OrdinalIgnoreCase));
+
+            DatacenterState state;
+            string? reason;
+            var assessed = dc;
+            if (nothingAnswers && isRemote)
+            {
+                if (pool is { Serving: true })
+                {
+                    state = DatacenterState.Unreachable;
+                    reason = $"Unreachable from {consoleDatacenter}, but the load balancer sees it serving ({pool.HealthyDestinations}/{pool.Destinations} healthy): the inter-DC link is down.";
+                    remoteVerdicts.Add((dc.Id, LinkState.Down, reason));
+                    assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter}: inter-DC link down");
+                }
+                else if (pool is not null)
+                {
+                    state = DatacenterState.Down;
+                    reason = "Nothing answers and the load balancer sees no healthy gateway in it: the datacenter is down.";
+                    remoteVerdicts.Add((dc.Id, LinkState.Unknown, $"Cannot be judged while {dc.Id} is down."));
+                }
+                else
+                {
+                    state = DatacenterState.Unreachable;
+                    reason = $"{dc.Name} unreachable (DC down or link down): no witness can tell which.";
+                    remoteVerdicts.Add((dc.Id, LinkState.Unknown, reason));
+                    assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter} (DC down or link down)");
+                }
+            }
+            else if (nothingAnswers)
+            {
+                state = DatacenterState.Down;
+                reason = "No component of this datacenter answers.";
+            }
+            else
+            {
+                if (isRemote && components.Any(c => c.State == ComponentState.Up))
+                    remoteVerdicts.Add((dc.Id, LinkState.Up, "The other datacenter answers."));
+                (state, reason) = Summarize(components);
+            }
+
+            datacenters.Add(KeepSince(assessed with { State = state, Reason = reason }, previous?.Find(dc.Id), now));
+        }
+
+        var link = AssessLink(remoteVerdicts);
+        var previousLink = previous?.Link;
+        var linkSince = previousLink is not null && previousLink.State == link.State ? previousLink.Since : now;
+        return new EstateSnapshot(now, estateName, consoleDatacenter, datacenters, link with { Since = linkSince }, loadBalancer);
+    }
+
+    private static InterDatacenterLink AssessLink(List<(string Id, LinkState Link, string Reason)> verdicts)
+    {
+        if (verdicts.Count == 0)
+            return new InterDatacenterLink(LinkState.Unknown, default, "No other datacenter has been observed yet.");
+        // With more than two DCs the worst verdict wins: one unreachable DC is enough to stop deployments.
+        var worst = verdicts.FirstOrDefault(v => v.Link == LinkState.Down);
+        if (worst.Id is null)
+            worst = verdicts.FirstOrDefault(v => v.Link == LinkState.Unknown);
+        if (worst.Id is null)
+            return new InterDatacenterLink(LinkState.Up, default, null);
+        return new InterDatacenterLink(worst.Link, default, worst.Reason);
+    }
+
+    private static (DatacenterState, string?) Summarize(List<ComponentStatus> components)
+    {
+        if (components.Count == 0 || components.All(c => c.State == ComponentState.Unknown))
+            return (DatacenterState.Unknown, "Not probed yet.");
+        var down = components.Where(c => c.State == ComponentState.Down).ToList();
+        var unknown = components.Count(c => c.State == ComponentState.Unknown);
+        if (down.Count == 0 && unknown == 0)
+            return (DatacenterState.Up, null);
+        var parts = new List<string>();
+        if (down.Count > 0)
+            parts.Add($"{down.Count} down: {string.Join(", ", down.Select(c => c.Name))}");
+        if (unknown > 0)
+            parts.Add($"{unknown} unknown");
+        return (DatacenterState.Degraded, string.Join("; ", parts) + ".");
+    }
+
+    private static DatacenterSnapshot MarkUnknown(DatacenterSnapshot dc, string reason) => dc with
+    {
+        AdminNodeManagers = dc.AdminNodeManagers.Select(a => a with { State = ComponentState.Unknown, Reason = reason }).ToList(),
+        Groups = dc.Groups.Select(g => g with
+        {
+            Instances = g.Instances.Select(i => i with { State = ComponentState.Unknown, Reason = reason, ManagementStatus = null }).ToList(),
+        }).ToList(),
+        CassandraNodes = dc.CassandraNodes.Select(n => n with { State = ComponentState.Unknown, Reason = reason, InSchemaAgreement = null }).ToList(),
+    };
+
+    /// <summary>"Since" is when the state last changed, so it survives every snapshot where the state stays.</summary>
+    private static DatacenterSnapshot KeepSince(DatacenterSnapshot dc, DatacenterSnapshot? before, DateTimeOffset now)
+    {
+        var since = before is not null && before.State == dc.State ? before.Since : now;
+        if (before is null)
+            return dc with { Since = since };
+
+        var previousByKey = before.AllComponents().ToDictionary(c => c.Key, c => c);
+        T Keep<T>(T c) where T : ComponentStatus =>
+            previousByKey.TryGetValue(c.Key, out var p) && p.State == c.State && p.Since < c.Since ? c with { Since = p.Since } : c;
+
+        return dc with
+        {
+            Since = since,
+            AdminNodeManagers = dc.AdminNodeManagers.Select(Keep).ToList(),
+            Groups = dc.Groups.Select(g => g with { Instances = g.Instances.Select(Keep).ToList() }).ToList(),
+            CassandraNodes = dc.CassandraNodes.Select(Keep).ToList(),
+        };
+    }
+}

@@ -1,0 +1,116 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace ApimConsole.Monitoring.AdminNodeManager;
+
+/// <summary>What the ANM says of a gateway process (<c>GET /api/management/status/{group}/{service}</c>).</summary>
+public enum ManagementStatus
+{
+    Unknown,
+    Running,
+    NotRunning,
+}
+
+/// <summary>
+/// The Admin Node Manager's REST API (base <c>{url}/api</c>) with basic authentication. Every call takes the
+/// caller's token; the caller sets the deadline.
+/// </summary>
+public sealed class AdminNodeManagerClient
+{
+    private readonly HttpClient _http;
+    private readonly Uri _api;
+    private readonly AuthenticationHeaderValue _auth;
+
+    public AdminNodeManagerClient(HttpClient http, string baseUrl, string username, string password)
+    {
+        _http = http;
+        BaseUrl = baseUrl.TrimEnd('/');
+        _api = new Uri(BaseUrl + "/api/");
+        _auth = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}")));
+    }
+
+    public string BaseUrl { get; }
+
+    public async Task<AnmTopology> GetTopologyAsync(CancellationToken cancellationToken) =>
+        AnmTopology.Parse(await GetStringAsync("topology", cancellationToken));
+
+    public async Task<(ManagementStatus Status, string? Detail)> GetStatusAsync(string groupId, string serviceId, CancellationToken cancellationToken)
+    {
+        var json = await GetStringAsync($"management/status/{Uri.EscapeDataString(groupId)}/{Uri.EscapeDataString(serviceId)}", cancellationToken);
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            if (!document.RootElement.TryGetProperty("result", out var result))
+                throw new AnmProtocolException("status has no 'result'");
+            var code = result.ValueKind == JsonValueKind.String ? result.GetString() : result.ToString();
+            string? detail = null;
+            if (document.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array)
+                detail = string.Join("; ", errors.EnumerateArray().Select(e => e.TryGetProperty("message", out var m) ? m.ToString() : e.ToString()));
+            return code switch
+            {
+                "0" => (ManagementStatus.Running, null),
+                "3" => (ManagementStatus.NotRunning, "the ANM reports the process not running"),
+                _ => (ManagementStatus.Unknown, detail ?? $"the ANM reports status {code}"),
+            };
+        }
+        catch (JsonException ex)
+        {
+            throw new AnmProtocolException($"status is not JSON: {ex.Message}");
+        }
+    }
+
+    public Task StartAsync(string groupId, string serviceId, CancellationToken cancellationToken) =>
+        PostAsync($"management/start/{Uri.EscapeDataString(groupId)}/{Uri.EscapeDataString(serviceId)}", cancellationToken);
+
+    public Task StopAsync(string groupId, string serviceId, CancellationToken cancellationToken) =>
+        PostAsync($"management/stop/{Uri.EscapeDataString(groupId)}/{Uri.EscapeDataString(serviceId)}", cancellationToken);
+
+    private async Task<string> GetStringAsync(string relative, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_api, relative));
+        request.Headers.Authorization = _auth;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccess(response, cancellationToken);
+        // The documents the console reads are small; a peer sending megabytes is not an ANM.
+        return await ReadBoundedAsync(response.Content, 4 * 1024 * 1024, cancellationToken);
+    }
+
+    private async Task PostAsync(string relative, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_api, relative));
+        request.Headers.Authorization = _auth;
+        using var response = await _http.SendAsync(request, cancellationToken);
+        await EnsureSuccess(response, cancellationToken);
+    }
+
+    private static async Task EnsureSuccess(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+            return;
+        var body = await ReadBoundedAsync(response.Content, 2048, cancellationToken, truncate: true);
+        throw new HttpRequestException($"ANM answered {(int)response.StatusCode} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body : "")}", null, response.StatusCode);
+    }
+
+    internal static async Task<string> ReadBoundedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken, bool truncate = false)
+    {
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new byte[Math.Min(maxBytes, 81920)];
+        using var collected = new MemoryStream();
+        int read;
+        while ((read = await stream.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (collected.Length + read > maxBytes)
+            {
+                if (truncate)
+                {
+                    collected.Write(buffer, 0, (int)(maxBytes - collected.Length));
+                    break;
+                }
+                throw new AnmProtocolException($"response larger than {maxBytes} bytes");
+            }
+            collected.Write(buffer, 0, read);
+        }
+        return Encoding.UTF8.GetString(collected.GetBuffer(), 0, (int)collected.Length);
+    }
+}

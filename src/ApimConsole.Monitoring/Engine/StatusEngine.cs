@@ -1,0 +1,254 @@
+using System.Net.Security;
+using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Health;
+using ApimConsole.Monitoring.AdminNodeManager;
+using ApimConsole.Monitoring.Cassandra;
+using ApimConsole.Monitoring.Gateways;
+using ApimConsole.Monitoring.LoadBalancer;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Monitoring.Engine;
+
+/// <summary>
+/// Owns the live picture of the estate. Each component has its own probe loop (so one hung peer delays nobody
+/// else), a failure detector, and a bounded share of the probe concurrency. Any change of state wakes the
+/// publisher, which reassesses the whole estate (<see cref="EstateAssessor"/>) and hands the new snapshot to
+/// every subscriber.
+/// </summary>
+public sealed class StatusEngine : BackgroundService, IEstateStatus
+{
+    /// <summary>Probes in flight at once, whatever the size of the estate.</summary>
+    public const int MaxConcurrentProbes = 64;
+
+    private readonly EstateOptions _estate;
+    private readonly ProbeOptions _probes;
+    private readonly TimeProvider _time;
+    private readonly ILogger<StatusEngine> _logger;
+    private readonly CassandraProbe _cassandraProbe;
+    private readonly SemaphoreSlim _concurrency = new(MaxConcurrentProbes);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly Lock _subscribersGate = new();
+    private readonly List<EstateSubscription> _subscribers = [];
+    private readonly List<DatacenterMonitor> _datacenters = [];
+    private readonly List<HttpClient> _clients = [];
+    private readonly ComponentMonitor? _loadBalancer;
+    private readonly LoadBalancerClient? _loadBalancerClient;
+    private IReadOnlyList<LoadBalancerPool> _pools = [];
+    private volatile EstateSnapshot _current;
+    private CancellationToken _stopping;
+
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
+    {
+        _estate = estate.Value;
+        _probes = probes.Value;
+        _time = time;
+        _logger = logger;
+        _cassandraProbe = new CassandraProbe();
+        var now = time.GetUtcNow();
+
+        var probeClient = NewClient(acceptAnyCertificate: false);
+        var health = new GatewayHealthProbe(probeClient);
+        foreach (var dc in _estate.Datacenters)
+        {
+            var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? NewClient(acceptAnyCertificate: true) : probeClient;
+            _datacenters.Add(new DatacenterMonitor(this, dc, anmClient, health, now));
+        }
+        if (Uri.TryCreate(_estate.LoadBalancer.StatusUrl, UriKind.Absolute, out _))
+        {
+            _loadBalancer = new ComponentMonitor("global", "load-balancer", "Global load balancer", _probes, now);
+            _loadBalancerClient = new LoadBalancerClient(probeClient);
+        }
+        _current = Assess(null, now);
+    }
+
+    public EstateSnapshot Current => _current;
+
+    internal ProbeOptions Probes => _probes;
+    internal TimeProvider Time => _time;
+    internal ILogger Logger => _logger;
+    internal CassandraProbe CassandraProbe => _cassandraProbe;
+
+    public EstateSubscription Subscribe(int capacity = 16)
+    {
+        var subscription = new EstateSubscription(capacity, Unsubscribe);
+        // Register first, then take the snapshot, so that nothing published in between is lost.
+        lock (_subscribersGate)
+            _subscribers.Add(subscription);
+        subscription.Snapshot = _current;
+        return subscription;
+    }
+
+    private void Unsubscribe(EstateSubscription subscription)
+    {
+        lock (_subscribersGate)
+            _subscribers.Remove(subscription);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        _stopping = stoppingToken;
+        foreach (var dc in _datacenters)
+            dc.Start();
+        if (_loadBalancer is not null)
+            StartLoop(_loadBalancer, ProbeLoadBalancerAsync);
+
+        // The publisher: reassess on every change, and at least once per interval so AsOf shows the state is fresh.
+        // One wake-up wait stays pending across ticks so that no signal is lost and no waiter leaks.
+        var wake = _wake.WaitAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            using (var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken))
+            {
+                var delay = Task.Delay(_probes.Interval, _time, tick.Token);
+                if (await Task.WhenAny(wake, delay) == wake)
+                {
+                    tick.Cancel();
+                    if (stoppingToken.IsCancellationRequested)
+                        break;
+                    wake = _wake.WaitAsync(stoppingToken);
+                }
+            }
+            if (stoppingToken.IsCancellationRequested)
+                break;
+            Publish();
+        }
+    }
+
+    /// <summary>Called by probe loops when something visible changed.</summary>
+    internal void Changed()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0)
+                _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already awake: one wake-up covers any number of changes.
+        }
+    }
+
+    private void Publish()
+    {
+        var previous = _current;
+        var next = Assess(previous, _time.GetUtcNow());
+        _current = next;
+        if (EstateChanges.SameContent(previous, next))
+            return;
+        EstateSubscription[] subscribers;
+        lock (_subscribersGate)
+            subscribers = [.. _subscribers];
+        foreach (var subscriber in subscribers)
+            subscriber.Publish(next);
+    }
+
+    private EstateSnapshot Assess(EstateSnapshot? previous, DateTimeOffset now)
+    {
+        var observed = _datacenters.Select(d => d.Observe()).ToList();
+        LoadBalancerView? view = null;
+        if (_loadBalancer is not null)
+        {
+            var (state, since, reason, _) = _loadBalancer.Read();
+            view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools));
+        }
+        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now);
+    }
+
+    private async Task<(ProbeOutcome, object?)> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
+    {
+        var pools = await _loadBalancerClient!.GetPoolsAsync(new Uri(_estate.LoadBalancer.StatusUrl!), cancellationToken);
+        Volatile.Write(ref _pools, pools);
+        // The pool list is the detail: a change in it is a change worth publishing.
+        return (ProbeOutcome.Ok, new PoolSignature(string.Join(";", pools.Select(p => $"{p.DatacenterId}:{p.Serving}:{p.HealthyDestinations}/{p.Destinations}"))));
+    }
+
+    private sealed record PoolSignature(string Value);
+
+    /// <summary>Runs a component's probe loop until the engine stops or the monitor is retired.</summary>
+    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe)
+    {
+        _ = Task.Run(async () =>
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping, monitor.Stop.Token);
+            var token = linked.Token;
+            while (!token.IsCancellationRequested)
+            {
+                var (outcome, details) = await RunProbeAsync(probe, token);
+                if (token.IsCancellationRequested)
+                    break;
+                if (monitor.Record(outcome, details, _time.GetUtcNow(), out var delay))
+                    Changed();
+                try
+                {
+                    await Task.Delay(delay, _time, token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+        });
+    }
+
+    /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
+    private async Task<(ProbeOutcome, object?)> RunProbeAsync(Func<CancellationToken, Task<(ProbeOutcome, object?)>> probe, CancellationToken token)
+    {
+        try
+        {
+            await _concurrency.WaitAsync(token);
+        }
+        catch (OperationCanceledException)
+        {
+            return (ProbeOutcome.Failed("stopped"), null);
+        }
+        try
+        {
+            using var deadline = new CancellationTokenSource(_probes.Timeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
+            return await probe(linked.Token);
+        }
+        catch (OperationCanceledException) when (!token.IsCancellationRequested)
+        {
+            return (ProbeOutcome.Failed($"no answer within {_probes.Timeout.TotalMilliseconds:0} ms"), null);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return (ProbeOutcome.Failed(ProbeOutcome.Describe(ex)), null);
+        }
+        finally
+        {
+            _concurrency.Release();
+        }
+    }
+
+    private HttpClient NewClient(bool acceptAnyCertificate)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = _probes.Timeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        };
+        if (acceptAnyCertificate)
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
+        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        _clients.Add(client);
+        return client;
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        foreach (var dc in _datacenters)
+            dc.Retire();
+        foreach (var client in _clients)
+            client.Dispose();
+        _concurrency.Dispose();
+        _wake.Dispose();
+    }
+}

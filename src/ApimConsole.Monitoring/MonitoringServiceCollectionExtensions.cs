@@ -1,0 +1,18 @@
+using ApimConsole.Monitoring.Engine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ApimConsole.Monitoring;
+
+public static class MonitoringServiceCollectionExtensions
+{
+    /// <summary>The status engine as a singleton that is both the hosted prober and the <see cref="IEstateStatus"/> everyone reads.</summary>
+    public static IServiceCollection AddEstateMonitoring(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<StatusEngine>();
+        services.TryAddSingleton<IEstateStatus>(sp => sp.GetRequiredService<StatusEngine>());
+        services.AddHostedService(sp => sp.GetRequiredService<StatusEngine>());
+        return services;
+    }
+}
