@@ -11,6 +11,7 @@ public static class ConsoleHostExtensions
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
         builder.Services.AddMudServices();
+        builder.Services.AddEstateLive();
         return builder;
     }
 
@@ -19,6 +20,7 @@ public static class ConsoleHostExtensions
         app.UseStaticFiles();
         app.UseAntiforgery();
         app.MapStaticAssets();
+        app.MapEstateLive();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         return app;
     }

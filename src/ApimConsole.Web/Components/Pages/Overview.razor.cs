@@ -1,0 +1,29 @@
+using ApimConsole.Core.Estate;
+using ApimConsole.Web.Components.Controls;
+
+namespace ApimConsole.Web.Components.Pages;
+
+public partial class Overview : EstateComponentBase
+{
+    private ITimer? _clock;
+
+    /// <summary>"Since" durations are measured from here; a slow tick keeps them moving between changes.</summary>
+    private DateTimeOffset Now => Time.GetUtcNow();
+
+    protected override void OnInitialized()
+    {
+        base.OnInitialized();
+        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+    }
+
+    private LoadBalancerPool? PoolOf(string datacenterId) =>
+        Snapshot.LoadBalancer is { State: ComponentState.Up } lb
+            ? lb.Pools.FirstOrDefault(p => string.Equals(p.DatacenterId, datacenterId, StringComparison.OrdinalIgnoreCase))
+            : null;
+
+    public override void Dispose()
+    {
+        _clock?.Dispose();
+        base.Dispose();
+    }
+}
