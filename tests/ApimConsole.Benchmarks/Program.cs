@@ -1,2 +1,16 @@
-Console.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark>");
-return 0;
+using ApimConsole.Benchmarks;
+
+// A benchmark runner, not a test: each benchmark prints its method and numbers for BENCHMARKS.md.
+var name = args.FirstOrDefault();
+return name switch
+{
+    "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
+    Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
+    return 2;
+}

@@ -1,0 +1,103 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ApimConsole.Web.Tests.Live;
+
+/// <summary>
+/// The real console with its embedded lab (the shipped default), on its own temporary store. The lab binds real
+/// loopback ports and the console probes it over HTTP and CQL, exactly as it would a real estate.
+/// </summary>
+public sealed class LabConsoleFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("apimconsole-live-").FullName;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // UseSetting is visible to Program before the host is built, where the lab is started.
+        builder.UseSetting("Lab:Enabled", "true");
+        builder.UseSetting("Lab:TrafficRatePerSecond", "10");
+        builder.UseSetting("Storage:Provider", "Sqlite");
+        builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
+    }
+
+    public async Task<JsonElement> EstateAsync()
+    {
+        using var client = CreateClient();
+        return await client.GetFromJsonAsync<JsonElement>("/api/estate");
+    }
+
+    /// <summary>Polls <c>/api/estate</c> until <paramref name="condition"/> holds, failing with the last state seen.</summary>
+    public async Task<JsonElement> WaitForEstateAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await EstateAsync();
+            if (condition(last))
+                return last;
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}\nLast estate: {last}");
+    }
+
+    public async Task<HttpResponseMessage> FaultAsync(string target, string action)
+    {
+        using var client = CreateClient();
+        return await client.PostAsJsonAsync("/api/lab/faults", new { target, action });
+    }
+
+    public async Task HealAsync()
+    {
+        using var client = CreateClient();
+        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment; a temp folder left behind harms nothing.
+        }
+    }
+}
+
+/// <summary>Reading the estate JSON the way an API client would.</summary>
+public static class EstateJsonReading
+{
+    public static JsonElement Datacenter(this JsonElement estate, string id) =>
+        estate.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == id);
+
+    public static string State(this JsonElement element) => element.GetProperty("state").GetString()!;
+
+    public static IEnumerable<JsonElement> Components(this JsonElement datacenter) =>
+        datacenter.GetProperty("adminNodeManagers").EnumerateArray()
+            .Concat(datacenter.GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("instances").EnumerateArray()))
+            .Concat(datacenter.GetProperty("cassandraNodes").EnumerateArray());
+
+    public static JsonElement? Component(this JsonElement estate, string key)
+    {
+        var slash = key.IndexOf('/');
+        var dc = estate.Datacenter(key[..slash]);
+        foreach (var c in dc.Components())
+        {
+            if (c.GetProperty("id").GetString() == key[(slash + 1)..])
+                return c;
+        }
+        return null;
+    }
+
+    public static string? ComponentState(this JsonElement estate, string key) => estate.Component(key)?.State();
+
+    public static bool AllUp(this JsonElement estate) =>
+        estate.GetProperty("link").State() == "Up"
+        && estate.GetProperty("datacenters").EnumerateArray().All(d =>
+            d.State() == "Up" && d.GetProperty("groups").GetArrayLength() == 2 && d.Components().All(c => c.State() == "Up"));
+}
