@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using ApimConsole.Lab.Api;
 using Microsoft.AspNetCore.Builder;
@@ -38,13 +39,18 @@ public static class LabProgram
             .AddSimpleConsole(o => o.SingleLine = true)
             .SetMinimumLevel(Enum.TryParse<LogLevel>(configuration["LogLevel"], true, out var level) ? level : LogLevel.Information)
             .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
-            .AddFilter("Yarp", LogLevel.Warning));
+            .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning)
+            // A down member fails a probe every interval: that is the point, not news.
+            .AddFilter("Yarp", LogLevel.Error));
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // Ctrl+C and SIGTERM stop the lab (its servers do not listen for signals themselves).
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        void Stop(PosixSignalContext context)
         {
-            e.Cancel = true;
+            context.Cancel = true;
             stop.Cancel();
-        };
+        }
 
         await using var estate = await LabEstate.StartAsync(options, loggerFactory, TimeProvider.System, stop.Token).ConfigureAwait(false);
 
