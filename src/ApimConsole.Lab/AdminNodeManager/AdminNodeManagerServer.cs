@@ -1,0 +1,476 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using ApimConsole.Lab.Faults;
+using ApimConsole.Lab.Gateways;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+
+namespace ApimConsole.Lab.AdminNodeManager;
+
+/// <summary>
+/// One datacenter's Admin Node Manager: the subset of the ANM REST API (base <c>/api</c>, HTTP basic auth) the
+/// console uses. Requests inside an instance go through the router and fail when the instance is down.
+/// An uploaded archive whose bytes contain <see cref="LoadFailureMarker"/> fails to load on every instance, which then
+/// rolls back to its previous configuration.
+/// </summary>
+internal sealed class AdminNodeManagerServer : IAsyncDisposable
+{
+    public const string ComponentId = "anm";
+    public const string LoadFailureMarker = "lab:fail-load";
+    private const long MaxArchiveBytes = 64L << 20;
+
+    private readonly LabDatacenter _dc;
+    private readonly LabFaults _faults;
+    private readonly DeploymentLog _deployments;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopping;
+    private readonly string _expectedAuthorization;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, UploadedArchive> _archives = new(StringComparer.Ordinal);
+    private WebApplication? _app;
+
+    private sealed record UploadedArchive(string ArchiveId, string GroupId, string FileName, long Size, bool FailsToLoad, DateTimeOffset UploadedAt);
+
+    public AdminNodeManagerServer(LabDatacenter dc, string username, string password, LabFaults faults, DeploymentLog deployments, TimeProvider time, ILogger logger, CancellationToken stopping)
+    {
+        _dc = dc;
+        _faults = faults;
+        _deployments = deployments;
+        _time = time;
+        _logger = logger;
+        _stopping = stopping;
+        _expectedAuthorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{username}:{password}"));
+    }
+
+    public int Port { get; private set; }
+
+    public async Task StartAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var builder = LabHosting.CreateBuilder(loggerFactory);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.MaxRequestBodySize = MaxArchiveBytes + (1 << 20);
+            kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseLabFaults(_faults, _dc.Id, ComponentId, _time, _stopping));
+        });
+        var app = builder.Build();
+        app.Use((context, next) => FaultEnforcement.EnforceForRequestAsync(context, _faults, _dc.Id, ComponentId, _time, _stopping, () => next(context)));
+        app.Use(RequireBasicAuth);
+        Map(app);
+        await app.StartAsync(cancellationToken).ConfigureAwait(false);
+        _app = app;
+        Port = LabHosting.BoundPort(app);
+    }
+
+    private async Task RequireBasicAuth(HttpContext context, Func<Task> next)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(header), Encoding.UTF8.GetBytes(_expectedAuthorization)))
+        {
+            context.Response.Headers.WWWAuthenticate = "Basic realm=\"API Gateway Admin Node Manager\"";
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, 401, "Authentication required").ConfigureAwait(false);
+            return;
+        }
+        await next().ConfigureAwait(false);
+    }
+
+    private void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/topology", (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, new { result = Topology() })));
+        app.MapGet("/api/management/status/{groupId}/{serviceId}", (RequestDelegate)Status);
+        app.MapPost("/api/management/start/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: true)));
+        app.MapPost("/api/management/stop/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: false)));
+
+        const string router = "/api/router/service/{instanceId}";
+        app.MapGet(router + "/api/monitoring/summary", (RequestDelegate)(context => Route(context, i => Summary(context, i))));
+        app.MapGet(router + "/api/monitoring/metrics/timeline", (RequestDelegate)(context => Route(context, i => Timeline(context, i))));
+        app.MapGet(router + "/ops/search", (RequestDelegate)(context => Route(context, i => Search(context, i))));
+        app.MapGet(router + "/ops/trace/{correlationId}", (RequestDelegate)(context => Route(context, i => Trace(context, i))));
+        app.MapGet(router + "/api/configuration/archiveId", (RequestDelegate)(context => Route(context, i => LabHosting.WriteJsonAsync(context, new { result = i.ArchiveId }))));
+        app.MapPut(router + "/api/configuration", (RequestDelegate)PushConfiguration);
+
+        app.MapPost("/api/deployment/group/configuration/file/{groupId}", (RequestDelegate)Upload);
+        app.MapGet("/api/deployment/domain/deployments", (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, new { result = Deployments() })));
+        app.MapFallback((RequestDelegate)(context => LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"No resource at {context.Request.Path}")));
+    }
+
+    private object Topology() => new
+    {
+        id = $"domain-{_dc.Id}",
+        version = "v7.7",
+        productVersion = "7.7.0",
+        hosts = _dc.Hosts.Select(h => new { id = h.Id, name = h.Name }).ToArray(),
+        groups = new[]
+        {
+            new
+            {
+                id = "group-1",
+                name = "Node Manager Group",
+                tags = new Dictionary<string, string>(),
+                services = new[]
+                {
+                    new { id = "nodemanager-1", name = $"{_dc.Name} Admin Node Manager", type = "nodemanager", scheme = "http", hostID = _dc.Hosts[0].Id, managementPort = Port, tags = new Dictionary<string, string>(), enabled = true },
+                },
+            },
+        }.Concat(_dc.Groups.Select(g => new
+        {
+            id = g.Id,
+            name = g.Name,
+            tags = new Dictionary<string, string> { ["zone"] = g.Zone },
+            services = _dc.Instances.Where(i => i.Group.Id == g.Id).Select(i => new
+            {
+                id = i.Id,
+                name = i.Name,
+                type = "gateway",
+                // Real instances expose management on 8085 over TLS; the lab reaches them only through the router.
+                scheme = "https",
+                hostID = i.HostId,
+                managementPort = 8085,
+                tags = new Dictionary<string, string> { ["datacenter"] = _dc.Id },
+                enabled = true,
+            }).ToArray(),
+        })).ToArray(),
+    };
+
+    private Task Status(HttpContext context)
+    {
+        var groupId = (string)context.Request.RouteValues["groupId"]!;
+        var serviceId = (string)context.Request.RouteValues["serviceId"]!;
+        if (!TryFindService(groupId, serviceId, out var instance, out var code, out var message))
+            return LabHosting.WriteJsonAsync(context, new { result = "-1", errors = new[] { new { code, message } } });
+        var running = instance is null || !_faults.IsStopped(_dc.Id, instance.Id);
+        return LabHosting.WriteJsonAsync(context, new { result = running ? "0" : "3" });
+    }
+
+    private Task StartStop(HttpContext context, bool start)
+    {
+        var groupId = (string)context.Request.RouteValues["groupId"]!;
+        var serviceId = (string)context.Request.RouteValues["serviceId"]!;
+        if (!TryFindService(groupId, serviceId, out var instance, out var code, out var message))
+            return LabHosting.WriteJsonAsync(context, new { result = "-1", errors = new[] { new { code, message } } }, StatusCodes.Status404NotFound);
+        if (instance is null)
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "The Node Manager cannot be started or stopped through itself.");
+        _faults.Apply($"{_dc.Id}/{instance.Id}", start ? "up" : "down", source: "anm");
+        _logger.LogInformation("ANM {Datacenter}: {Action} {Instance}", _dc.Id, start ? "start" : "stop", instance.Id);
+        instance.WriteTrace(new TraceLine("INFO", _time.GetUtcNow(), instance.ThreadId, TraceLine.NoCorrelation, start ? "Server started" : "Server shutting down", 0));
+        return LabHosting.WriteJsonAsync(context, new { result = start ? "0" : "3" });
+    }
+
+    /// <summary>601: no such group; 602: no such service in the group. A null instance is the node manager.</summary>
+    private bool TryFindService(string groupId, string serviceId, out GatewayInstance? instance, out int code, out string message)
+    {
+        instance = null;
+        code = 0;
+        message = "";
+        if (groupId == "group-1")
+        {
+            if (serviceId == "nodemanager-1")
+                return true;
+            (code, message) = (602, $"Service '{serviceId}' not found in group '{groupId}'");
+            return false;
+        }
+        if (!_dc.Groups.Any(g => g.Id == groupId))
+        {
+            (code, message) = (601, $"Group '{groupId}' not found");
+            return false;
+        }
+        instance = _dc.Instances.FirstOrDefault(i => i.Group.Id == groupId && i.Id == serviceId);
+        if (instance is null)
+        {
+            (code, message) = (602, $"Service '{serviceId}' not found in group '{groupId}'");
+            return false;
+        }
+        return true;
+    }
+
+    /// <summary>The router's hop to an instance: refused while it is down, held while it hangs, delayed while slow.</summary>
+    private async Task Route(HttpContext context, Func<GatewayInstance, Task> handler)
+    {
+        var instanceId = (string)context.Request.RouteValues["instanceId"]!;
+        var instance = _dc.Instances.FirstOrDefault(i => i.Id == instanceId);
+        if (instance is null)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 602, $"Service '{instanceId}' not found in domain-{_dc.Id}").ConfigureAwait(false);
+            return;
+        }
+        bool reachable;
+        using (var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, _stopping))
+            reachable = await FaultEnforcement.WaitOutAsync(_faults, _dc.Id, instance.Id, remote: null, _time, cts.Token).ConfigureAwait(false);
+        if (!reachable)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status503ServiceUnavailable, 503,
+                $"Failed to route request to service '{instance.Id}': connection refused by {instance.Address}:8085").ConfigureAwait(false);
+            return;
+        }
+        await handler(instance).ConfigureAwait(false);
+    }
+
+    private Task Summary(HttpContext context, GatewayInstance instance)
+    {
+        var (successes, failures, exceptions) = instance.Totals;
+        var now = _time.GetUtcNow();
+        return LabHosting.WriteJsonAsync(context, new
+        {
+            result = new
+            {
+                instanceId = instance.Id,
+                groupId = instance.Group.Id,
+                timestamp = now.ToUnixTimeMilliseconds(),
+                uptime = (long)(now - instance.StartedAt).TotalSeconds,
+                successes,
+                failures,
+                exceptions,
+                numMessagesProcessed = successes + failures + exceptions,
+                archiveId = instance.ArchiveId,
+            },
+        });
+    }
+
+    private static readonly string[] KnownMetrics = ["successes", "failures", "exceptions", "numMessagesProcessed"];
+
+    /// <summary>60 points over the timeline window (10m: 10 s each), from what the instance still holds.</summary>
+    private Task Timeline(HttpContext context, GatewayInstance instance)
+    {
+        var window = ParseDuration(context.Request.Query["timeline"].ToString(), TimeSpan.FromMinutes(10));
+        if (window is null)
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "timeline must be like 10m, 1h, 1d or 5d");
+        var metrics = context.Request.Query["metricType"].Where(m => !string.IsNullOrEmpty(m)).Select(m => m!).ToList();
+        if (metrics.Count == 0)
+            metrics = ["successes", "failures"];
+        var unknown = metrics.FirstOrDefault(m => !KnownMetrics.Contains(m));
+        if (unknown is not null)
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unknown metricType '{unknown}' (known: {string.Join(", ", KnownMetrics)})");
+
+        const int points = 60;
+        var interval = window.Value / points;
+        var now = _time.GetUtcNow();
+        var start = now - window.Value;
+        var buckets = KnownMetrics.ToDictionary(m => m, _ => new long[points]);
+        foreach (var t in instance.Search(_ => true, start, int.MaxValue))
+        {
+            var index = (int)((t.Timestamp - start) / interval);
+            if (index is < 0 or >= points)
+                continue;
+            buckets["numMessagesProcessed"][index]++;
+            buckets[t.FinalStatus switch { "Pass" => "successes", "Fail" => "failures", _ => "exceptions" }][index]++;
+        }
+        var series = metrics.Distinct().ToDictionary(m => m, m => buckets[m]);
+        return LabHosting.WriteJsonAsync(context, new
+        {
+            result = new
+            {
+                timeline = context.Request.Query["timeline"].ToString() is { Length: > 0 } tl ? tl : "10m",
+                pointStart = start.ToUnixTimeMilliseconds(),
+                pointInterval = (long)interval.TotalMilliseconds,
+                series,
+            },
+        });
+    }
+
+    private static readonly string[] SearchFields = ["leg", "correlationId", "status", "method", "uri", "serviceName", "finalStatus", "remoteAddr"];
+
+    /// <summary>ops/search: newest first; count at most 1000 (default 100); ago bounds the age (default 10m).</summary>
+    private Task Search(HttpContext context, GatewayInstance instance)
+    {
+        var query = context.Request.Query;
+        var field = query["field"].ToString();
+        var value = query["value"].ToString();
+        if (field.Length > 0 && !SearchFields.Contains(field))
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unknown search field '{field}' (known: {string.Join(", ", SearchFields)})");
+        var count = 100;
+        if (query["count"].ToString() is { Length: > 0 } countText && (!int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "count must be a positive integer");
+        count = Math.Min(count, 1000);
+        var ago = ParseDuration(query["ago"].ToString(), TimeSpan.FromMinutes(10));
+        if (ago is null)
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "ago must be like 30s, 10m, 1h or 1d");
+
+        Func<GatewayTransaction, bool> match = field switch
+        {
+            "" => _ => true,
+            "leg" => t => t.Leg.ToString(CultureInfo.InvariantCulture) == value,
+            "correlationId" => t => t.CorrelationId == value,
+            "status" => t => t.Status.ToString(CultureInfo.InvariantCulture) == value,
+            "method" => t => string.Equals(t.Method, value, StringComparison.OrdinalIgnoreCase),
+            "uri" => t => t.Uri.Contains(value, StringComparison.OrdinalIgnoreCase),
+            "serviceName" => t => string.Equals(t.ServiceName, value, StringComparison.OrdinalIgnoreCase),
+            "finalStatus" => t => string.Equals(t.FinalStatus, value, StringComparison.OrdinalIgnoreCase),
+            _ => t => t.RemoteAddr == value,
+        };
+        var found = instance.Search(match, _time.GetUtcNow() - ago.Value, count);
+        return LabHosting.WriteJsonAsync(context, new
+        {
+            data = found.Select(t => new
+            {
+                correlationId = t.CorrelationId,
+                timestamp = t.Timestamp.ToUnixTimeMilliseconds(),
+                duration = t.DurationMs,
+                status = t.Status,
+                method = t.Method,
+                uri = t.Uri,
+                serviceName = t.ServiceName,
+                operation = t.Operation,
+                remoteAddr = t.RemoteAddr,
+                bytesSent = t.BytesSent,
+                bytesReceived = t.BytesReceived,
+                finalStatus = t.FinalStatus,
+                leg = t.Leg,
+            }).ToArray(),
+        });
+    }
+
+    private Task Trace(HttpContext context, GatewayInstance instance)
+    {
+        var correlationId = (string)context.Request.RouteValues["correlationId"]!;
+        var transaction = instance.Find(correlationId);
+        if (transaction is null)
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"No transaction '{correlationId}' on {instance.Id}");
+        return LabHosting.WriteJsonAsync(context, transaction.Trace.Select(l => new
+        {
+            level = l.Level,
+            text = l.Text,
+            time = l.Time.ToUnixTimeMilliseconds(),
+            depth = l.Depth,
+        }).ToArray());
+    }
+
+    private async Task Upload(HttpContext context)
+    {
+        var groupId = (string)context.Request.RouteValues["groupId"]!;
+        if (!_dc.Groups.Any(g => g.Id == groupId))
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 601, $"Group '{groupId}' not found").ConfigureAwait(false);
+            return;
+        }
+        if (!context.Request.HasFormContentType)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "Expected a multipart/form-data upload with a .fed file").ConfigureAwait(false);
+            return;
+        }
+        IFormCollection form;
+        try
+        {
+            form = await context.Request.ReadFormAsync(context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidDataException or IOException or BadHttpRequestException)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unreadable upload: {e.Message}").ConfigureAwait(false);
+            return;
+        }
+        var file = form.Files.FirstOrDefault();
+        if (file is null || file.Length == 0)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "The upload holds no file (or an empty one)").ConfigureAwait(false);
+            return;
+        }
+        if (file.Length > MaxArchiveBytes)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"The archive is larger than {MaxArchiveBytes} bytes").ConfigureAwait(false);
+            return;
+        }
+        byte[] bytes;
+        await using (var stream = file.OpenReadStream())
+        {
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            bytes = buffer.ToArray();
+        }
+        // Same content, same id, in either datacenter: that is what lets a console compare deployments across DCs.
+        var archiveId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
+        var failsToLoad = bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(LoadFailureMarker)) >= 0;
+        lock (_gate)
+            _archives[archiveId] = new UploadedArchive(archiveId, groupId, file.FileName, bytes.Length, failsToLoad, _time.GetUtcNow());
+        _logger.LogInformation("ANM {Datacenter}: archive {ArchiveId} uploaded for {Group}", _dc.Id, archiveId, groupId);
+        await LabHosting.WriteJsonAsync(context, new { result = archiveId }).ConfigureAwait(false);
+    }
+
+    private async Task PushConfiguration(HttpContext context)
+    {
+        var instanceId = (string)context.Request.RouteValues["instanceId"]!;
+        var archiveId = context.Request.Query["archiveId"].ToString();
+        var instance = _dc.Instances.FirstOrDefault(i => i.Id == instanceId);
+        if (instance is null)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 602, $"Service '{instanceId}' not found in domain-{_dc.Id}").ConfigureAwait(false);
+            return;
+        }
+        if (archiveId.Length == 0)
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "archiveId is required").ConfigureAwait(false);
+            return;
+        }
+        var now = _time.GetUtcNow();
+        if (_faults.IsStopped(_dc.Id, instance.Id))
+        {
+            _deployments.Append(now, _dc.Id, instance.Group.Id, instance.Id, archiveId, DeploymentLog.InstanceUnavailable);
+        }
+        await Route(context, async i =>
+        {
+            UploadedArchive? archive;
+            lock (_gate)
+                archive = _archives.GetValueOrDefault(archiveId);
+            if (archive is null || archive.GroupId != i.Group.Id)
+            {
+                _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.UnknownArchive);
+                await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"Archive '{archiveId}' was not uploaded to group '{i.Group.Id}'").ConfigureAwait(false);
+                return;
+            }
+            var previous = i.ArchiveId;
+            if (archive.FailsToLoad)
+            {
+                _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.RolledBack);
+                i.WriteTrace(new TraceLine("ERROR", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Failed to load configuration {archiveId}; rolled back to {previous}", 0));
+                await LabHosting.WriteJsonAsync(context, new
+                {
+                    result = new { status = "RolledBack", archiveId = previous, attemptedArchiveId = archiveId },
+                    errors = new[] { new { code = 500, message = $"Failed to load configuration {archiveId} on {i.Id}; rolled back to {previous}" } },
+                }, StatusCodes.Status500InternalServerError).ConfigureAwait(false);
+                return;
+            }
+            i.LoadArchive(archiveId);
+            _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.Loaded);
+            i.WriteTrace(new TraceLine("INFO", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Configuration {archiveId} loaded (was {previous})", 0));
+            await LabHosting.WriteJsonAsync(context, new { result = new { status = "Loaded", archiveId, previousArchiveId = previous } }).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+    }
+
+    private object Deployments() => _dc.Groups.Select(g => new
+    {
+        groupId = g.Id,
+        groupName = g.Name,
+        deployments = _dc.Instances.Where(i => i.Group.Id == g.Id).Select(i => new
+        {
+            serviceId = i.Id,
+            serviceName = i.Name,
+            rootProperties = new Dictionary<string, string>
+            {
+                ["Id"] = i.ArchiveId,
+                ["Name"] = $"{g.Name} configuration",
+            },
+        }).ToArray(),
+    }).ToArray();
+
+    /// <summary>"30s", "10m", "1h", "5d"; empty gives the default; null when unreadable.</summary>
+    internal static TimeSpan? ParseDuration(string text, TimeSpan fallback)
+    {
+        if (string.IsNullOrEmpty(text))
+            return fallback;
+        if (text.Length < 2 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000)
+            return null;
+        return text[^1] switch
+        {
+            's' => TimeSpan.FromSeconds(n),
+            'm' => TimeSpan.FromMinutes(n),
+            'h' => TimeSpan.FromHours(n),
+            'd' => TimeSpan.FromDays(n),
+            _ => null,
+        };
+    }
+
+    public async ValueTask DisposeAsync() => await LabHosting.StopQuietlyAsync(_app, _logger).ConfigureAwait(false);
+}

@@ -1,0 +1,325 @@
+using System.Globalization;
+using System.Net;
+using ApimConsole.Lab.AdminNodeManager;
+using ApimConsole.Lab.Cassandra;
+using ApimConsole.Lab.Faults;
+using ApimConsole.Lab.Gateways;
+using ApimConsole.Lab.LoadBalancer;
+using ApimConsole.Lab.Traffic;
+using Microsoft.Extensions.Logging;
+
+namespace ApimConsole.Lab;
+
+/// <summary>
+/// A simulated two-datacenter estate on loopback, reached only over the network. Per datacenter: an Admin Node
+/// Manager on 127.0.0.1, an internal-zone group and a DMZ group of gateway instances (each on its own 127.0.2.x
+/// address, all on one shared traffic port) and Cassandra nodes (each on its own 127.0.1.x address, one shared port).
+/// A YARP load balancer in front of the DMZ instances of both datacenters, a traffic generator, and a fault registry.
+/// </summary>
+public sealed class LabEstate : IAsyncDisposable
+{
+    private readonly LabOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<LabDatacenter> _datacenters;
+    private readonly List<AdminNodeManagerServer> _anms = [];
+    private readonly List<(string DatacenterId, string ComponentId, CqlNodeServer Server)> _cassandra = [];
+    private readonly HashSet<string> _cassandraCutOff = new(StringComparer.Ordinal);
+    private GatewayTrafficServer? _gateways;
+    private GlobalLoadBalancer? _loadBalancer;
+    private TrafficGenerator? _traffic;
+    private int _cassandraPort;
+    private int _disposed;
+
+    private LabEstate(LabOptions options, List<LabDatacenter> datacenters, LabFaults faults, TimeProvider time, ILogger logger)
+    {
+        _options = options;
+        _datacenters = datacenters;
+        Faults = faults;
+        Time = time;
+        _logger = logger;
+        Endpoints = null!;
+    }
+
+    /// <summary>The lab's fault registry: what is in force and the log of every change.</summary>
+    public LabFaults Faults { get; }
+
+    /// <summary>Every configuration push the lab's ANMs received, append-only.</summary>
+    public DeploymentLog Deployments { get; } = new();
+
+    public LabEndpoints Endpoints { get; private set; }
+
+    public TimeProvider Time { get; }
+
+    /// <summary>Requests the traffic generator completed (any status) and failed to complete.</summary>
+    public (long Sent, long Failed) TrafficCounts => _traffic is null ? (0, 0) : (_traffic.Sent, _traffic.Failed);
+
+    public static async Task<LabEstate> StartAsync(LabOptions options, ILoggerFactory loggerFactory, TimeProvider timeProvider, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid lab options: " + string.Join(" ", errors), nameof(options));
+
+        var datacenters = BuildDatacenters(options, timeProvider);
+        var faults = new LabFaults(
+            options.ConsoleDatacenter,
+            datacenters.ToDictionary(d => d.Id, d => d.ComponentIds, StringComparer.Ordinal),
+            options.SlowDelay,
+            timeProvider);
+        var estate = new LabEstate(options, datacenters, faults, timeProvider, loggerFactory.CreateLogger("ApimConsole.Lab"));
+        try
+        {
+            await estate.StartServersAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await estate.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return estate;
+    }
+
+    private static List<LabDatacenter> BuildDatacenters(LabOptions options, TimeProvider time)
+    {
+        var result = new List<LabDatacenter>();
+        var dcs = options.EffectiveDatacenters;
+        var perDc = options.InstancesPerGroup * 2;
+        for (var d = 0; d < dcs.Count; d++)
+        {
+            var dc = dcs[d];
+            GatewayGroup[] groups = [new("group-2", "Internal Zone", "internal"), new("group-3", "DMZ", "dmz")];
+            var hosts = new List<LabHost> { new("host-1", "127.0.0.1") };
+            var instances = new List<GatewayInstance>();
+            var n = 0;
+            foreach (var group in groups)
+            {
+                for (var k = 1; k <= options.InstancesPerGroup; k++)
+                {
+                    n++;
+                    var address = IPAddress.Parse($"127.0.2.{d * perDc + n}");
+                    var host = new LabHost($"host-{n + 1}", address.ToString());
+                    hosts.Add(host);
+                    instances.Add(new GatewayInstance(dc.Id, $"instance-{n}", $"{dc.Name} {group.Name} {k}", group, address, host.Id,
+                        InitialArchiveId(group.Id), options.TransactionsPerInstance, time.GetUtcNow()));
+                }
+            }
+            result.Add(new LabDatacenter
+            {
+                Id = dc.Id,
+                Name = dc.Name,
+                CassandraDataCenter = dc.Id.ToUpperInvariant(),
+                Hosts = hosts,
+                Groups = groups,
+                Instances = instances,
+                CassandraAddresses = Enumerable.Range(1, options.CassandraNodesPerDatacenter)
+                    .Select(k => IPAddress.Parse($"127.0.1.{d * options.CassandraNodesPerDatacenter + k}")).ToList(),
+            });
+        }
+        return result;
+    }
+
+    /// <summary>The configuration every instance of a group starts with: the same in both datacenters.</summary>
+    private static string InitialArchiveId(string groupId) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("lab-initial-" + groupId)))[..32];
+
+    private async Task StartServersAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var stopping = _stopping.Token;
+        var allInstances = _datacenters.SelectMany(d => d.Instances).ToList();
+        _gateways = await GatewayTrafficServer.StartAsync(allInstances, _options.EffectiveApis, Faults, Time, loggerFactory, stopping, cancellationToken).ConfigureAwait(false);
+
+        foreach (var dc in _datacenters)
+        {
+            var anm = new AdminNodeManagerServer(dc, _options.AnmUsername, _options.AnmPassword, Faults, Deployments, Time,
+                loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping);
+            _anms.Add(anm);
+            await anm.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+
+        await StartCassandraAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
+        Faults.Changed += OnFaultsChanged;
+
+        var members = _datacenters.SelectMany(d => d.DmzInstances.Select(i =>
+            new LoadBalancerMember(d.Id, i.Id, new Uri($"http://{i.Address}:{_gateways.Port}/")))).ToList();
+        _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
+        await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+
+        Endpoints = BuildEndpoints();
+
+        if (_options.TrafficRatePerSecond > 0)
+        {
+            _traffic = new TrafficGenerator(new Uri(Endpoints.LoadBalancerUrl), _options.EffectiveApis, _options.TrafficRatePerSecond,
+                _options.TrafficConcurrency, Time, loggerFactory.CreateLogger("ApimConsole.Lab.Traffic"));
+            _traffic.Start();
+        }
+        _logger.LogInformation("Lab estate started: ANMs {Anms}, gateway traffic port {Port}, load balancer {LoadBalancer}",
+            string.Join(", ", Endpoints.Datacenters.Select(d => d.AnmUrl)), _gateways.Port, Endpoints.LoadBalancerUrl);
+    }
+
+    private async Task StartCassandraAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    {
+        var schemaVersion = Guid.NewGuid();
+        var identities = new List<CqlNodeIdentity>();
+        for (var attempt = 1; ; attempt++)
+        {
+            _cassandraPort = LabHosting.CandidatePort();
+            identities.Clear();
+            foreach (var dc in _datacenters)
+            {
+                for (var k = 0; k < dc.CassandraAddresses.Count; k++)
+                {
+                    identities.Add(new CqlNodeIdentity(dc.Id, LabDatacenter.CassandraComponentId(k), dc.CassandraAddresses[k], _cassandraPort,
+                        dc.CassandraDataCenter, "RAC1", "4.0.13", DeterministicGuid($"{dc.Id}/{k}"), schemaVersion, "APIM Lab"));
+                }
+            }
+            if (!_options.StartCassandra)
+                return;
+            try
+            {
+                foreach (var identity in identities)
+                {
+                    var self = identity;
+                    var server = new CqlNodeServer(
+                        () => self,
+                        () => identities.Where(i => i != self).ToList(),
+                        Faults,
+                        loggerFactory.CreateLogger("ApimConsole.Lab.Cassandra"),
+                        _options.CassandraUsername,
+                        _options.CassandraPassword);
+                    _cassandra.Add((identity.DatacenterId, identity.ComponentId, server));
+                    await server.StartAsync(new IPEndPoint(identity.Address, identity.NativePort), cancellationToken).ConfigureAwait(false);
+                }
+                return;
+            }
+            catch (NotImplementedException)
+            {
+                // Until the CQL server lands the nodes cannot listen; the rest of the lab still runs.
+                _logger.LogWarning("The lab's CQL node server is not implemented yet: Cassandra nodes are not listening");
+                foreach (var (_, _, server) in _cassandra)
+                    await server.DisposeAsync().ConfigureAwait(false);
+                _cassandra.Clear();
+                return;
+            }
+            catch (Exception e) when (attempt < 20 && LabHosting.IsAddressInUse(e))
+            {
+                _logger.LogDebug("Cassandra port {Port} is taken on one of the node addresses; trying another", _cassandraPort);
+                foreach (var (_, _, server) in _cassandra)
+                    await server.DisposeAsync().ConfigureAwait(false);
+                _cassandra.Clear();
+            }
+        }
+    }
+
+    private static Guid DeterministicGuid(string seed)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("apim-lab-host/" + seed));
+        return new Guid(hash.AsSpan(0, 16));
+    }
+
+    /// <summary>A node that goes down, or becomes unreachable from the console's side, drops its open connections.</summary>
+    private void OnFaultsChanged()
+    {
+        foreach (var (dcId, componentId, server) in _cassandra)
+        {
+            var key = $"{dcId}/{componentId}";
+            var cutOff = Faults.ModeFor(dcId, componentId, IPAddress.Loopback) != FaultMode.None;
+            bool changed;
+            lock (_cassandraCutOff)
+            {
+                changed = cutOff && _cassandraCutOff.Add(key);
+                if (!cutOff)
+                    _cassandraCutOff.Remove(key);
+            }
+            if (!changed)
+                continue;
+            try
+            {
+                server.DropConnections();
+            }
+            catch (Exception e) when (e is NotImplementedException or ObjectDisposedException or InvalidOperationException)
+            {
+                _logger.LogDebug(e, "Could not drop the connections of Cassandra node {Node}", key);
+            }
+        }
+    }
+
+    private LabEndpoints BuildEndpoints()
+    {
+        var lbUrl = $"http://127.0.0.1:{_loadBalancer!.Port}";
+        return new LabEndpoints(
+            _options.ConsoleDatacenter,
+            _datacenters.Select((dc, d) => new LabDatacenterEndpoints(
+                dc.Id,
+                dc.Name,
+                $"http://127.0.0.1:{_anms[d].Port}",
+                _options.AnmUsername,
+                _options.AnmPassword,
+                _gateways!.Port,
+                "http",
+                dc.CassandraAddresses.Select(a => $"{a}:{_cassandraPort}").ToList(),
+                string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraUsername,
+                string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraPassword,
+                dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList()))
+                .ToList(),
+            lbUrl,
+            lbUrl + GlobalLoadBalancer.PoolsPath);
+    }
+
+    /// <summary>Configuration keys for the console's <c>Estate</c> section that point it at this lab.</summary>
+    public IReadOnlyDictionary<string, string?> ToConsoleConfiguration()
+    {
+        var config = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
+        {
+            ["Estate:ConsoleDatacenter"] = Endpoints.ConsoleDatacenter,
+            ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
+        };
+        for (var i = 0; i < Endpoints.Datacenters.Count; i++)
+        {
+            var dc = Endpoints.Datacenters[i];
+            var prefix = $"Estate:Datacenters:{i.ToString(CultureInfo.InvariantCulture)}:";
+            config[prefix + "Id"] = dc.Id;
+            config[prefix + "Name"] = dc.Name;
+            config[prefix + "AdminNodeManager:Urls:0"] = dc.AnmUrl;
+            config[prefix + "AdminNodeManager:Username"] = dc.AnmUsername;
+            config[prefix + "AdminNodeManager:Password"] = dc.AnmPassword;
+            config[prefix + "Gateways:TrafficScheme"] = dc.GatewayTrafficScheme;
+            config[prefix + "Gateways:TrafficPort"] = dc.GatewayTrafficPort.ToString(CultureInfo.InvariantCulture);
+            for (var j = 0; j < dc.CassandraContactPoints.Count; j++)
+                config[$"{prefix}Cassandra:ContactPoints:{j.ToString(CultureInfo.InvariantCulture)}"] = dc.CassandraContactPoints[j];
+            if (dc.CassandraUsername is not null)
+            {
+                config[prefix + "Cassandra:Username"] = dc.CassandraUsername;
+                config[prefix + "Cassandra:Password"] = dc.CassandraPassword;
+            }
+        }
+        return config;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
+        Faults.Changed -= OnFaultsChanged;
+        // Release whatever hangs on a fault first, so servers stop quickly.
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_traffic is not null)
+            await _traffic.DisposeAsync().ConfigureAwait(false);
+        var stops = new List<Task>();
+        if (_loadBalancer is not null)
+            stops.Add(_loadBalancer.DisposeAsync().AsTask());
+        if (_gateways is not null)
+            stops.Add(_gateways.DisposeAsync().AsTask());
+        stops.AddRange(_anms.Select(a => a.DisposeAsync().AsTask()));
+        stops.AddRange(_cassandra.Select(c => c.Server.DisposeAsync().AsTask()));
+        try
+        {
+            await Task.WhenAll(stops).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            _logger.LogWarning(e, "Stopping the lab estate");
+        }
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,164 @@
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Lab;
+
+/// <summary>The simulated estate, bound from the <c>Lab</c> section (command line or environment when standalone).</summary>
+public sealed class LabOptions
+{
+    public const string SectionName = "Lab";
+
+    /// <summary>Whether the console host starts the lab. The lab itself ignores it.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>The datacenter the console sits in: the link fault cuts the console off from the other one.</summary>
+    public string ConsoleDatacenter { get; set; } = "dc1";
+
+    /// <summary>Exactly two datacenters. Empty: dc1 "Frankfurt" and dc2 "Amsterdam".</summary>
+    /// <remarks>Empty by default because configuration binding appends to a list instead of replacing it.</remarks>
+    public List<LabDatacenterOptions> Datacenters { get; set; } = [];
+
+    public int InstancesPerGroup { get; set; } = 2;
+
+    public int CassandraNodesPerDatacenter { get; set; } = 3;
+
+    /// <summary>Whether the Cassandra nodes listen. Tests that do not need CQL switch it off.</summary>
+    public bool StartCassandra { get; set; } = true;
+
+    public string AnmUsername { get; set; } = "admin";
+    public string AnmPassword { get; set; } = "changeme";
+
+    /// <summary>PasswordAuthenticator credentials of the Cassandra nodes; no username means no authentication.</summary>
+    public string? CassandraUsername { get; set; } = "cassandra";
+    public string? CassandraPassword { get; set; } = "cassandra";
+
+    /// <summary>Requests per second the traffic generator sends through the load balancer; 0 switches it off.</summary>
+    public double TrafficRatePerSecond { get; set; } = 20;
+
+    /// <summary>Most requests the traffic generator keeps in flight.</summary>
+    public int TrafficConcurrency { get; set; } = 32;
+
+    /// <summary>How long an endpoint under the <c>slow</c> fault waits before it answers.</summary>
+    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Interval of the load balancer's active health checks.</summary>
+    public TimeSpan LoadBalancerHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Timeout of one load balancer health check.</summary>
+    public TimeSpan LoadBalancerHealthCheckTimeout { get; set; } = TimeSpan.FromMilliseconds(800);
+
+    /// <summary>Transactions each gateway instance keeps for ops/search and ops/trace.</summary>
+    public int TransactionsPerInstance { get; set; } = 5000;
+
+    /// <summary>Where gateway instances will write their trace files (issue 7); unused for now.</summary>
+    public string? TraceDirectory { get; set; }
+
+    /// <summary>The APIs the gateways serve. Empty: <see cref="DefaultApis"/>.</summary>
+    public List<LabApiOptions> Apis { get; set; } = [];
+
+    public static IReadOnlyList<LabApiOptions> DefaultApis { get; } =
+    [
+        new() { Path = "/orders/v1", Name = "Orders API", ClientErrorRate = 0.03, ServerErrorRate = 0.005, MedianLatency = TimeSpan.FromMilliseconds(4) },
+        new() { Path = "/payments/v2", Name = "Payments API", ClientErrorRate = 0.02, ServerErrorRate = 0.01, MedianLatency = TimeSpan.FromMilliseconds(8) },
+        new() { Path = "/customers/v1", Name = "Customers API", ClientErrorRate = 0.04, ServerErrorRate = 0.002, MedianLatency = TimeSpan.FromMilliseconds(3) },
+        new() { Path = "/catalog/v1", Name = "Catalog API", ClientErrorRate = 0.01, ServerErrorRate = 0.001, MedianLatency = TimeSpan.FromMilliseconds(2) },
+        new() { Path = "/oauth/token", Name = "OAuth Token", ClientErrorRate = 0.05, ServerErrorRate = 0.002, MedianLatency = TimeSpan.FromMilliseconds(5) },
+    ];
+
+    public IReadOnlyList<LabDatacenterOptions> EffectiveDatacenters =>
+        Datacenters.Count == 0
+            ? [new() { Id = "dc1", Name = "Frankfurt" }, new() { Id = "dc2", Name = "Amsterdam" }]
+            : Datacenters.Select((d, i) => new LabDatacenterOptions
+            {
+                Id = string.IsNullOrWhiteSpace(d.Id) ? $"dc{i + 1}" : d.Id,
+                Name = string.IsNullOrWhiteSpace(d.Name) ? (i == 0 ? "Frankfurt" : "Amsterdam") : d.Name,
+            }).ToList();
+
+    public IReadOnlyList<LabApiOptions> EffectiveApis => Apis.Count == 0 ? DefaultApis : Apis;
+
+    /// <summary>Every problem with these options, each naming its key; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        var dcs = EffectiveDatacenters;
+        if (dcs.Count != 2)
+            errors.Add($"Lab:Datacenters must list exactly two datacenters (found {dcs.Count}).");
+        if (dcs.Select(d => d.Id).Distinct(StringComparer.OrdinalIgnoreCase).Count() != dcs.Count)
+            errors.Add("Lab:Datacenters ids must be unique.");
+        foreach (var dc in dcs)
+        {
+            if (dc.Id.Contains('/') || dc.Id is "link")
+                errors.Add($"Lab:Datacenters id '{dc.Id}' is not allowed ('/' and 'link' are reserved for fault targets).");
+        }
+        if (!dcs.Any(d => string.Equals(d.Id, ConsoleDatacenter, StringComparison.OrdinalIgnoreCase)))
+            errors.Add($"Lab:ConsoleDatacenter '{ConsoleDatacenter}' is not one of the datacenters ({string.Join(", ", dcs.Select(d => d.Id))}).");
+        if (InstancesPerGroup is < 1 or > 16)
+            errors.Add($"Lab:InstancesPerGroup must be between 1 and 16 (found {InstancesPerGroup}).");
+        if (CassandraNodesPerDatacenter is < 1 or > 9)
+            errors.Add($"Lab:CassandraNodesPerDatacenter must be between 1 and 9 (found {CassandraNodesPerDatacenter}).");
+        if (string.IsNullOrEmpty(AnmUsername) || AnmUsername.Contains(':'))
+            errors.Add("Lab:AnmUsername must be set and must not contain ':'.");
+        if (string.IsNullOrEmpty(AnmPassword))
+            errors.Add("Lab:AnmPassword must be set.");
+        if (string.IsNullOrEmpty(CassandraUsername) != string.IsNullOrEmpty(CassandraPassword))
+            errors.Add("Lab:CassandraUsername and Lab:CassandraPassword must be set together (or both left empty for no authentication).");
+        if (double.IsNaN(TrafficRatePerSecond) || TrafficRatePerSecond is < 0 or > 5000)
+            errors.Add($"Lab:TrafficRatePerSecond must be between 0 and 5000 (found {TrafficRatePerSecond}).");
+        if (TrafficConcurrency is < 1 or > 1024)
+            errors.Add($"Lab:TrafficConcurrency must be between 1 and 1024 (found {TrafficConcurrency}).");
+        if (SlowDelay < TimeSpan.Zero || SlowDelay > TimeSpan.FromMinutes(5))
+            errors.Add($"Lab:SlowDelay must be between 0 and 5 minutes (found {SlowDelay}).");
+        if (LoadBalancerHealthCheckInterval < TimeSpan.FromMilliseconds(100) || LoadBalancerHealthCheckInterval > TimeSpan.FromMinutes(1))
+            errors.Add($"Lab:LoadBalancerHealthCheckInterval must be between 100 ms and 1 minute (found {LoadBalancerHealthCheckInterval}).");
+        if (LoadBalancerHealthCheckTimeout <= TimeSpan.Zero || LoadBalancerHealthCheckTimeout > TimeSpan.FromMinutes(1))
+            errors.Add($"Lab:LoadBalancerHealthCheckTimeout must be positive and at most 1 minute (found {LoadBalancerHealthCheckTimeout}).");
+        if (TransactionsPerInstance is < 10 or > 1_000_000)
+            errors.Add($"Lab:TransactionsPerInstance must be between 10 and 1000000 (found {TransactionsPerInstance}).");
+        var apis = EffectiveApis;
+        for (var i = 0; i < Apis.Count; i++)
+        {
+            var api = Apis[i];
+            if (string.IsNullOrWhiteSpace(api.Path) || !api.Path.StartsWith('/') || api.Path.Length < 2)
+                errors.Add($"Lab:Apis:{i}:Path must start with '/' and name a path (found '{api.Path}').");
+            if (api.Path.StartsWith("/healthcheck", StringComparison.OrdinalIgnoreCase))
+                errors.Add($"Lab:Apis:{i}:Path must not shadow /healthcheck.");
+            if (api.ClientErrorRate is < 0 or > 1 || api.ServerErrorRate is < 0 or > 1 || api.ClientErrorRate + api.ServerErrorRate > 1)
+                errors.Add($"Lab:Apis:{i}: ClientErrorRate and ServerErrorRate must be between 0 and 1 and add up to at most 1.");
+            if (api.MedianLatency < TimeSpan.Zero || api.MedianLatency > TimeSpan.FromSeconds(30))
+                errors.Add($"Lab:Apis:{i}:MedianLatency must be between 0 and 30 s.");
+        }
+        if (apis.Select(a => a.Path).Distinct(StringComparer.OrdinalIgnoreCase).Count() != apis.Count)
+            errors.Add("Lab:Apis paths must be unique.");
+        return errors;
+    }
+}
+
+public sealed class LabDatacenterOptions
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+}
+
+/// <summary>One API the lab gateways serve, and how it behaves.</summary>
+public sealed class LabApiOptions
+{
+    /// <summary>Path prefix, e.g. <c>/orders/v1</c>.</summary>
+    public string Path { get; set; } = "";
+    /// <summary>The service name recorded in the traffic monitor.</summary>
+    public string Name { get; set; } = "";
+    /// <summary>Share of calls answered with a 4xx.</summary>
+    public double ClientErrorRate { get; set; } = 0.02;
+    /// <summary>Share of calls answered with a 5xx.</summary>
+    public double ServerErrorRate { get; set; } = 0.005;
+    /// <summary>Typical latency; a small share of calls take many times longer.</summary>
+    public TimeSpan MedianLatency { get; set; } = TimeSpan.FromMilliseconds(4);
+}
+
+/// <summary>For hosts that bind <see cref="LabOptions"/> with <c>ValidateOnStart</c>.</summary>
+public sealed class LabOptionsValidator : IValidateOptions<LabOptions>
+{
+    public ValidateOptionsResult Validate(string? name, LabOptions options)
+    {
+        var errors = options.Validate();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
