@@ -1,4 +1,5 @@
 using ApimConsole.Lab;
+using ApimConsole.Lab.Api;
 using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Lab;
