@@ -177,11 +177,13 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             _connections.TryRemove(id, out _);
             connection.Abort();
+            // Probes open a connection every few hundred milliseconds: what each one registered must go with it.
+            connection.Dispose();
         }
     }
 
     /// <summary>One client connection: reads frames in order, answers each on its stream, possibly out of order.</summary>
-    private sealed class Connection
+    private sealed class Connection : IDisposable
     {
         private enum Phase { New, Authenticating, Ready }
 
@@ -229,6 +231,13 @@ public sealed class CqlNodeServer : IAsyncDisposable
             {
             }
             AbortSocket(_socket);
+        }
+
+        /// <summary>After <see cref="Abort"/>: replies still pending see a cancelled token and give up.</summary>
+        public void Dispose()
+        {
+            _closed.Dispose();
+            _stream.Dispose();
         }
 
         public async Task RunAsync()
@@ -366,6 +375,12 @@ public sealed class CqlNodeServer : IAsyncDisposable
                     error.ShortBytes(unprepared.Id);
                 // A protocol error leaves the stream in an unknown state; a real node closes the connection too.
                 return (CqlOpcode.Error, error, e.Code == CqlErrorCode.ProtocolError && _phase == Phase.New);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException)
+            {
+                // A lab bug must not look like a network fault: answer as a node would, with a server error.
+                _server.Logger.LogWarning(e, "CQL node failed to answer {Opcode}", opcode);
+                return (CqlOpcode.Error, new CqlBodyWriter().Int(CqlErrorCode.ServerError).String($"Server error: {e.Message}"), false);
             }
         }
 

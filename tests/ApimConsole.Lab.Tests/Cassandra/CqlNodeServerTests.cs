@@ -175,4 +175,50 @@ public sealed class CqlNodeServerTests : IAsyncLifetime
 
         Assert.True(await client.ClosedWithinAsync(Wait));
     }
+
+    [Fact]
+    public async Task DownWhileConnected_ClosesOnTheNextRequest()
+    {
+        await using var client = await ConnectAsync();
+        await client.SendAsync(0x04, 1, 0x05, []);
+        Assert.NotNull(await client.ReadAsync(Wait));
+
+        _faults.Set("cassandra-1", FaultMode.Down);
+        await client.SendAsync(0x04, 2, 0x05, []);
+
+        Assert.True(await client.ClosedWithinAsync(Wait));
+    }
+
+    [Fact]
+    public async Task ExecuteOfAnUnknownId_IsUnpreparedWithTheId()
+    {
+        await using var client = await ConnectAsync();
+        await client.SendAsync(0x04, 0, 0x01, RawCqlClient.Startup());
+        Assert.Equal(0x02, (await client.ReadAsync(Wait))!.Value.Opcode);
+
+        await client.SendAsync(0x04, 5, 0x0A, [0, 2, 0xAB, 0xCD, 0, 1, 0]);
+        var frame = await client.ReadAsync(Wait);
+
+        Assert.Equal(0x2500, RawCqlClient.Error(frame!.Value.Body).Code);
+        Assert.Equal(new byte[] { 0, 2, 0xAB, 0xCD }, frame.Value.Body[^4..]);
+    }
+
+    [Fact]
+    public async Task WrongPassword_GetsBadCredentials()
+    {
+        await using var ring = await LabRing.StartAsync(_faults, count: 1, subnet: "127.0.7", username: "u", password: "p");
+        await using var client = await RawCqlClient.ConnectAsync(ring.Nodes[0].LocalEndPoint!);
+        await client.SendAsync(0x04, 0, 0x01, RawCqlClient.Startup());
+        var authenticate = (await client.ReadAsync(Wait))!.Value;
+        Assert.Equal(0x03, authenticate.Opcode);
+        Assert.Contains("PasswordAuthenticator", Encoding.UTF8.GetString(authenticate.Body));
+
+        await client.SendAsync(0x04, 1, 0x0F, RawCqlClient.PlainToken("u", "nope"));
+        var error = RawCqlClient.Error((await client.ReadAsync(Wait))!.Value.Body);
+        await client.SendAsync(0x04, 2, 0x0F, RawCqlClient.PlainToken("u", "p"));
+        var success = (await client.ReadAsync(Wait))!.Value;
+
+        Assert.Equal(0x0100, error.Code);
+        Assert.Equal(0x10, success.Opcode);
+    }
 }

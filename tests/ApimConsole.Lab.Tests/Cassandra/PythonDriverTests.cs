@@ -26,6 +26,7 @@ public sealed class PythonDriverTests(ITestOutputHelper log)
         Assert.Contains("protocol_version=4", output);
         Assert.Contains($"data_center={seed.DataCenter}", output);
         Assert.Contains($"release_version={seed.ReleaseVersion}", output);
+        Assert.Contains($"prepared_rack={seed.Rack}", output);
         // Peer discovery worked: every node of the ring is known, on the shared port, and up.
         foreach (var node in ring.Identities)
             Assert.Contains($"{node.Address}:{node.NativePort}/up", output);

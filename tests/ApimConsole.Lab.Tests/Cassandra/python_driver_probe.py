@@ -15,6 +15,8 @@ cluster = Cluster([address], port=port, auth_provider=auth, connect_timeout=5, c
 try:
     session = cluster.connect()
     row = session.execute("SELECT data_center, release_version FROM system.local WHERE key='local'").one()
+    prepared = session.prepare("SELECT host_id, rack FROM system.local WHERE key='local'")
+    print("prepared_rack=%s" % session.execute(prepared).one().rack)
     print("protocol_version=%d" % cluster.protocol_version)
     print("data_center=%s" % row.data_center)
     print("release_version=%s" % row.release_version)
