@@ -1,4 +1,9 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
 using ApimConsole.Lab.Faults;
 using Microsoft.Extensions.Logging;
 
@@ -17,9 +22,28 @@ public sealed record CqlNodeIdentity(
     Guid SchemaVersion,
     string ClusterName);
 
-/// <summary>A TCP listener speaking CQL native protocol v4 (contract only; implemented by the Cassandra work).</summary>
+/// <summary>
+/// A TCP listener speaking CQL native protocol v4 well enough for real drivers: OPTIONS, STARTUP, the
+/// PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables, REGISTER. Any other protocol
+/// version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
+/// Each node is meant to listen on its own loopback address with the same port as its peers, as a real ring does,
+/// so a driver that discovers peers from <c>system.peers</c> reaches them on the port it already knows.
+/// </summary>
 public sealed class CqlNodeServer : IAsyncDisposable
 {
+    /// <summary>The only protocol version the lab speaks.</summary>
+    public const int ProtocolVersion = 4;
+
+    public const string Authenticator = "org.apache.cassandra.auth.PasswordAuthenticator";
+
+    private readonly ConcurrentDictionary<long, Connection> _connections = new();
+    private readonly ConcurrentDictionary<string, string> _prepared = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private TcpListener? _listener;
+    private Task _acceptLoop = Task.CompletedTask;
+    private DateTimeOffset _startedAt;
+    private long _nextConnectionId;
+
     public CqlNodeServer(
         Func<CqlNodeIdentity> identity,
         Func<IReadOnlyList<CqlNodeIdentity>> peers,
@@ -43,13 +67,492 @@ public sealed class CqlNodeServer : IAsyncDisposable
     public string? Username { get; }
     public string? Password { get; }
 
+    /// <summary>Largest request body accepted; the spec allows 256 MB, the lab needs far less. Bigger frames close the connection.</summary>
+    public int MaxRequestBodyBytes { get; init; } = 1 << 20;
+
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Connections currently open (for tests and the lab panel).</summary>
+    public int OpenConnections => _connections.Count;
+
+    private bool RequiresAuthentication => Username is not null || Password is not null;
+
     /// <summary>Binds to <paramref name="endpoint"/> and serves until disposed.</summary>
-    public Task StartAsync(IPEndPoint endpoint, CancellationToken cancellationToken) => throw new NotImplementedException();
+    public Task StartAsync(IPEndPoint endpoint, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_listener is not null)
+            throw new InvalidOperationException("The node is already started.");
+        var listener = new TcpListener(endpoint);
+        listener.Start(backlog: 128);
+        _listener = listener;
+        _startedAt = Time.GetUtcNow();
+        LocalEndPoint = (IPEndPoint)listener.LocalEndpoint;
+        _acceptLoop = AcceptLoopAsync(listener, _stopping.Token);
+        Logger.LogDebug("CQL node listening on {Endpoint}", LocalEndPoint);
+        return Task.CompletedTask;
+    }
 
     public IPEndPoint? LocalEndPoint { get; private set; }
 
     /// <summary>Closes every open connection (the node "stopped"); new connections are governed by the faults.</summary>
-    public void DropConnections() => throw new NotImplementedException();
+    public void DropConnections()
+    {
+        foreach (var connection in _connections.Values)
+            connection.Abort();
+    }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+            return;
+        _stopping.Cancel();
+        _listener?.Stop();
+        DropConnections();
+        try
+        {
+            await _acceptLoop.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        _stopping.Dispose();
+    }
+
+    private async Task AcceptLoopAsync(TcpListener listener, CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket socket;
+            try
+            {
+                socket = await listener.AcceptSocketAsync(stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (stopping.IsCancellationRequested)
+                    return;
+                Logger.LogDebug(e, "CQL accept failed");
+                continue;
+            }
+            _ = ServeAsync(socket, stopping);
+        }
+    }
+
+    private FaultMode CurrentMode(IPAddress? remote)
+    {
+        var self = Identity();
+        return Faults.ModeFor(self.DatacenterId, self.ComponentId, remote);
+    }
+
+    private async Task ServeAsync(Socket socket, CancellationToken stopping)
+    {
+        var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
+        if (CurrentMode(remote) == FaultMode.Down)
+        {
+            Connection.AbortSocket(socket);
+            return;
+        }
+
+        socket.NoDelay = true;
+        var connection = new Connection(this, socket, remote, stopping);
+        var id = Interlocked.Increment(ref _nextConnectionId);
+        _connections[id] = connection;
+        try
+        {
+            // Registered after the stop check so DisposeAsync/DropConnections cannot miss it.
+            if (stopping.IsCancellationRequested)
+                return;
+            await connection.RunAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException or EndOfStreamException)
+        {
+            // The client went away, or the node dropped the connection.
+        }
+        catch (Exception e)
+        {
+            Logger.LogWarning(e, "CQL connection from {Remote} failed", remote);
+        }
+        finally
+        {
+            _connections.TryRemove(id, out _);
+            connection.Abort();
+            // Probes open a connection every few hundred milliseconds: what each one registered must go with it.
+            connection.Dispose();
+        }
+    }
+
+    /// <summary>One client connection: reads frames in order, answers each on its stream, possibly out of order.</summary>
+    private sealed class Connection : IDisposable
+    {
+        private enum Phase { New, Authenticating, Ready }
+
+        private readonly CqlNodeServer _server;
+        private readonly Socket _socket;
+        private readonly NetworkStream _stream;
+        private readonly IPAddress? _remote;
+        private readonly CancellationTokenSource _closed;
+        private readonly SemaphoreSlim _writeLock = new(1, 1);
+        private Phase _phase = Phase.New;
+        private string? _keyspace;
+        private int _aborted;
+
+        public Connection(CqlNodeServer server, Socket socket, IPAddress? remote, CancellationToken stopping)
+        {
+            _server = server;
+            _socket = socket;
+            _remote = remote;
+            _stream = new NetworkStream(socket, ownsSocket: true);
+            _closed = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        }
+
+        public static void AbortSocket(Socket socket)
+        {
+            try
+            {
+                // Linger 0: the peer sees a reset at once, as from a process that died.
+                socket.LingerState = new LingerOption(true, 0);
+                socket.Close();
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        public void Abort()
+        {
+            if (Interlocked.Exchange(ref _aborted, 1) != 0)
+                return;
+            try
+            {
+                _closed.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+            AbortSocket(_socket);
+        }
+
+        /// <summary>After <see cref="Abort"/>: replies still pending see a cancelled token and give up.</summary>
+        public void Dispose()
+        {
+            _closed.Dispose();
+            _stream.Dispose();
+        }
+
+        public async Task RunAsync()
+        {
+            var token = _closed.Token;
+            var header = new byte[9];
+            while (!token.IsCancellationRequested)
+            {
+                // A clean end of stream between frames is the client hanging up.
+                if (await _stream.ReadAtLeastAsync(header.AsMemory(0, 1), 1, throwOnEndOfStream: false, token).ConfigureAwait(false) == 0)
+                    return;
+                var version = header[0] & 0x7F;
+                // Protocol v1 and v2 have an 8-byte header with a one-byte stream id.
+                var headerLength = version is 1 or 2 ? 8 : 9;
+                await _stream.ReadExactlyAsync(header.AsMemory(1, headerLength - 1), token).ConfigureAwait(false);
+                var flags = header[1];
+                short streamId = headerLength == 8 ? (sbyte)header[2] : BinaryPrimitives.ReadInt16BigEndian(header.AsSpan(2));
+                var opcode = header[headerLength - 5];
+                var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(headerLength - 4));
+
+                if ((header[0] & 0x80) != 0 || version != ProtocolVersion)
+                {
+                    var message = (header[0] & 0x80) != 0
+                        ? "Invalid frame: a response frame was sent to the server"
+                        : $"Invalid or unsupported protocol version ({version}); supported versions are (4/v4)";
+                    await SendErrorAndCloseAsync(ReplyVersionFor(version), streamId, CqlErrorCode.ProtocolError, message).ConfigureAwait(false);
+                    return;
+                }
+                if (length < 0 || length > _server.MaxRequestBodyBytes)
+                {
+                    await SendErrorAndCloseAsync(ProtocolVersion, streamId, CqlErrorCode.ProtocolError,
+                        $"Request is too big: length {length} exceeds maximum allowed length {_server.MaxRequestBodyBytes}").ConfigureAwait(false);
+                    return;
+                }
+                var body = new byte[length];
+                await _stream.ReadExactlyAsync(body, token).ConfigureAwait(false);
+
+                // Faults can change while the connection is open: look again for every request.
+                var mode = _server.CurrentMode(_remote);
+                if (mode == FaultMode.Down)
+                    return;
+                if (mode == FaultMode.Hang)
+                    continue;
+
+                var (responseOpcode, responseBody, close) = Handle(flags, (CqlOpcode)opcode, body);
+                var frame = Frame(ProtocolVersion, streamId, responseOpcode, responseBody);
+                if (close)
+                {
+                    await WriteAsync(frame, token).ConfigureAwait(false);
+                    return;
+                }
+                _ = ReplyAsync(frame, mode == FaultMode.Slow ? _server.Faults.SlowDelay : TimeSpan.Zero, token);
+            }
+        }
+
+        private static int ReplyVersionFor(int requested) => requested is >= 1 and < ProtocolVersion ? requested : ProtocolVersion;
+
+        private async Task SendErrorAndCloseAsync(int version, short streamId, int code, string message)
+        {
+            var body = new CqlBodyWriter().Int(code).String(message);
+            await WriteAsync(Frame(version, streamId, CqlOpcode.Error, body), _closed.Token).ConfigureAwait(false);
+        }
+
+        private async Task ReplyAsync(byte[] frame, TimeSpan delay, CancellationToken token)
+        {
+            try
+            {
+                if (delay > TimeSpan.Zero)
+                    await Task.Delay(delay, _server.Time, token).ConfigureAwait(false);
+                await WriteAsync(frame, token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
+            {
+                Abort();
+            }
+        }
+
+        private async Task WriteAsync(byte[] frame, CancellationToken token)
+        {
+            await _writeLock.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                await _stream.WriteAsync(frame, token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+
+        private static byte[] Frame(int version, short streamId, CqlOpcode opcode, CqlBodyWriter body)
+        {
+            var payload = body.Written.Span;
+            var headerLength = version is 1 or 2 ? 8 : 9;
+            var frame = new byte[headerLength + payload.Length];
+            frame[0] = (byte)(0x80 | version);
+            frame[1] = 0;
+            if (headerLength == 8)
+                frame[2] = (byte)streamId;
+            else
+                BinaryPrimitives.WriteInt16BigEndian(frame.AsSpan(2), streamId);
+            frame[headerLength - 5] = (byte)opcode;
+            BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(headerLength - 4), payload.Length);
+            payload.CopyTo(frame.AsSpan(headerLength));
+            return frame;
+        }
+
+        private (CqlOpcode Opcode, CqlBodyWriter Body, bool Close) Handle(byte flags, CqlOpcode opcode, byte[] body)
+        {
+            try
+            {
+                if ((flags & 0x01) != 0)
+                    throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated (COMPRESSION is not supported by this node)");
+                var reader = new CqlBodyReader(body);
+                // A custom payload ([bytes map]) comes before the message body; the lab ignores it.
+                if ((flags & 0x04) != 0)
+                    reader.SkipBytesMap();
+                return opcode switch
+                {
+                    CqlOpcode.Options => (CqlOpcode.Supported, Supported(), false),
+                    CqlOpcode.Startup => Startup(ref reader),
+                    CqlOpcode.AuthResponse => AuthResponse(ref reader),
+                    CqlOpcode.Register => Register(ref reader),
+                    CqlOpcode.Query => Query(ref reader),
+                    CqlOpcode.Prepare => Prepare(ref reader),
+                    CqlOpcode.Execute => Execute(ref reader),
+                    CqlOpcode.Batch => throw Ready(opcode, new CqlRequestException(CqlErrorCode.Unauthorized, "The lab node accepts no writes")),
+                    _ => throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown request opcode 0x{(byte)opcode:X2}"),
+                };
+            }
+            catch (CqlRequestException e)
+            {
+                var error = new CqlBodyWriter().Int(e.Code).String(e.Message);
+                if (e is CqlUnpreparedException unprepared)
+                    error.ShortBytes(unprepared.Id);
+                // A protocol error leaves the stream in an unknown state; a real node closes the connection too.
+                return (CqlOpcode.Error, error, e.Code == CqlErrorCode.ProtocolError && _phase == Phase.New);
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or InvalidCastException)
+            {
+                // A lab bug must not look like a network fault: answer as a node would, with a server error.
+                _server.Logger.LogWarning(e, "CQL node failed to answer {Opcode}", opcode);
+                return (CqlOpcode.Error, new CqlBodyWriter().Int(CqlErrorCode.ServerError).String($"Server error: {e.Message}"), false);
+            }
+        }
+
+        private CqlRequestException Ready(CqlOpcode opcode, CqlRequestException otherwise) => _phase switch
+        {
+            Phase.New => new CqlRequestException(CqlErrorCode.ProtocolError, $"Unexpected message {opcode.ToString().ToUpperInvariant()}, expecting STARTUP or OPTIONS"),
+            Phase.Authenticating => new CqlRequestException(CqlErrorCode.ProtocolError, $"Unexpected message {opcode.ToString().ToUpperInvariant()}, expecting SASL response"),
+            _ => otherwise,
+        };
+
+        private void EnsureReady(CqlOpcode opcode)
+        {
+            if (_phase != Phase.Ready)
+                throw Ready(opcode, new CqlRequestException(CqlErrorCode.ServerError, "unreachable"));
+        }
+
+        private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
+        {
+            ["CQL_VERSION"] = [CqlSystemTables.CqlVersion],
+            ["COMPRESSION"] = [],
+            ["PROTOCOL_VERSIONS"] = ["4/v4"],
+        });
+
+        private (CqlOpcode, CqlBodyWriter, bool) Startup(ref CqlBodyReader reader)
+        {
+            if (_phase != Phase.New)
+                throw new CqlRequestException(CqlErrorCode.ProtocolError, "Unexpected message STARTUP, the connection is already initialized");
+            var options = reader.StringMap();
+            if (!options.ContainsKey("CQL_VERSION"))
+                throw new CqlRequestException(CqlErrorCode.ProtocolError, "CQL_VERSION is mandatory");
+            if (options.TryGetValue("COMPRESSION", out var compression) && compression.Length > 0)
+                throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression}");
+            if (_server.RequiresAuthentication)
+            {
+                _phase = Phase.Authenticating;
+                return (CqlOpcode.Authenticate, new CqlBodyWriter().String(Authenticator), false);
+            }
+            _phase = Phase.Ready;
+            return (CqlOpcode.Ready, new CqlBodyWriter(), false);
+        }
+
+        private (CqlOpcode, CqlBodyWriter, bool) AuthResponse(ref CqlBodyReader reader)
+        {
+            if (_phase != Phase.Authenticating)
+                throw new CqlRequestException(CqlErrorCode.ProtocolError, "Unexpected message AUTH_RESPONSE, no authentication in progress");
+            // SASL PLAIN: [authzid] NUL authcid NUL password.
+            var parts = Encoding.UTF8.GetString(reader.Bytes()).Split('\0');
+            var (user, password) = parts.Length switch
+            {
+                3 => (parts[1], parts[2]),
+                2 => (parts[0], parts[1]),
+                _ => throw new CqlRequestException(CqlErrorCode.BadCredentials, "Authentication failed: the SASL PLAIN token is malformed"),
+            };
+            if (!FixedTimeEquals(user, _server.Username) || !FixedTimeEquals(password, _server.Password))
+                throw new CqlRequestException(CqlErrorCode.BadCredentials, $"Provided username {user} and/or password are incorrect");
+            _phase = Phase.Ready;
+            return (CqlOpcode.AuthSuccess, new CqlBodyWriter().Bytes([], isNull: true), false);
+        }
+
+        private static bool FixedTimeEquals(string given, string? expected) =>
+            CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected ?? ""));
+
+        private (CqlOpcode, CqlBodyWriter, bool) Register(ref CqlBodyReader reader)
+        {
+            EnsureReady(CqlOpcode.Register);
+            foreach (var eventType in reader.StringList())
+            {
+                if (eventType is not ("TOPOLOGY_CHANGE" or "STATUS_CHANGE" or "SCHEMA_CHANGE"))
+                    throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Invalid value '{eventType}' for Event.Type");
+            }
+            // The lab never pushes events: its topology only changes by faults, which drivers see as lost connections.
+            return (CqlOpcode.Ready, new CqlBodyWriter(), false);
+        }
+
+        private (CqlOpcode, CqlBodyWriter, bool) Query(ref CqlBodyReader reader)
+        {
+            EnsureReady(CqlOpcode.Query);
+            var statement = reader.LongString();
+            var skipMetadata = ReadQueryParameters(ref reader);
+            return (CqlOpcode.Result, Run(statement, skipMetadata), false);
+        }
+
+        private (CqlOpcode, CqlBodyWriter, bool) Prepare(ref CqlBodyReader reader)
+        {
+            EnsureReady(CqlOpcode.Prepare);
+            var statement = reader.LongString();
+            // Run it once: a statement that cannot run cannot be prepared.
+            var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
+            var id = MD5.HashData(Encoding.UTF8.GetBytes((_keyspace ?? "") + "\n" + statement));
+            _server._prepared[Convert.ToHexString(id)] = statement;
+
+            var body = new CqlBodyWriter().Int(0x0004).ShortBytes(id);
+            // Variables metadata: the lab's statements take no bind markers.
+            body.Int(0).Int(0).Int(0);
+            if (result is CqlRowsResult rows)
+                WriteRowsMetadata(body, rows, skipMetadata: false);
+            else
+                body.Int(0x0004).Int(0);
+            return (CqlOpcode.Result, body, false);
+        }
+
+        private (CqlOpcode, CqlBodyWriter, bool) Execute(ref CqlBodyReader reader)
+        {
+            EnsureReady(CqlOpcode.Execute);
+            var id = reader.ShortBytes().ToArray();
+            var skipMetadata = ReadQueryParameters(ref reader);
+            if (!_server._prepared.TryGetValue(Convert.ToHexString(id), out var statement))
+                throw new CqlUnpreparedException(id);
+            return (CqlOpcode.Result, Run(statement, skipMetadata), false);
+        }
+
+        /// <summary>Reads &lt;consistency&gt;&lt;flags&gt;... and returns whether Skip_metadata is set.</summary>
+        private static bool ReadQueryParameters(ref CqlBodyReader reader)
+        {
+            _ = reader.Short();
+            var flags = reader.Byte();
+            if ((flags & 0x01) != 0)
+            {
+                var count = reader.Short();
+                for (var i = 0; i < count; i++)
+                {
+                    if ((flags & 0x40) != 0)
+                        _ = reader.String();
+                    _ = reader.Bytes();
+                }
+            }
+            return (flags & 0x02) != 0;
+        }
+
+        private CqlBodyWriter Run(string statement, bool skipMetadata)
+        {
+            var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
+            switch (result)
+            {
+                case CqlSetKeyspaceResult use:
+                    _keyspace = use.Keyspace;
+                    return new CqlBodyWriter().Int(0x0003).String(use.Keyspace);
+                case CqlRowsResult rows:
+                    var body = new CqlBodyWriter().Int(0x0002);
+                    WriteRowsMetadata(body, rows, skipMetadata);
+                    body.Int(rows.Rows.Count);
+                    foreach (var row in rows.Rows)
+                    {
+                        for (var i = 0; i < rows.Columns.Count; i++)
+                            rows.Columns[i].Type.WriteCell(body, row[i]);
+                    }
+                    return body;
+                default:
+                    return new CqlBodyWriter().Int(0x0001);
+            }
+        }
+
+        private static void WriteRowsMetadata(CqlBodyWriter body, CqlRowsResult rows, bool skipMetadata)
+        {
+            if (skipMetadata)
+            {
+                body.Int(0x0004).Int(rows.Columns.Count);
+                return;
+            }
+            body.Int(0x0001).Int(rows.Columns.Count).String(rows.Table.Keyspace).String(rows.Table.Name);
+            foreach (var column in rows.Columns)
+            {
+                body.String(column.Name);
+                column.Type.WriteOption(body);
+            }
+        }
+    }
+}
+
+/// <summary>EXECUTE of an id the node does not know: ERROR 0x2500 carries the id so the driver re-prepares.</summary>
+internal sealed class CqlUnpreparedException(byte[] id)
+    : CqlRequestException(CqlErrorCode.Unprepared, $"Prepared query with ID {Convert.ToHexString(id).ToLowerInvariant()} not found")
+{
+    public byte[] Id { get; } = id;
 }

@@ -1,0 +1,51 @@
+using System.Buffers.Binary;
+
+namespace ApimConsole.Monitoring.Cassandra;
+
+/// <summary>
+/// Reads v4 response frames from a stream. The body length is checked against the limit before anything is allocated
+/// for it, so a server claiming a 2 GB body costs nothing; a short read is a truncated frame, never a hang past the
+/// caller's cancellation.
+/// </summary>
+public sealed class CqlFrameReader(Stream stream, int maxBodyBytes)
+{
+    public const int ExpectedProtocolVersion = 4;
+
+    private readonly byte[] _header = new byte[CqlFrameHeader.Size];
+
+    public int MaxBodyBytes { get; } = maxBodyBytes > 0 ? maxBodyBytes : throw new ArgumentOutOfRangeException(nameof(maxBodyBytes));
+
+    public async Task<CqlFrame> ReadAsync(CancellationToken cancellationToken)
+    {
+        var read = await stream.ReadAtLeastAsync(_header, _header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+            throw new CqlProtocolException("connection closed by server");
+        var header = ParseHeader(_header.AsSpan(0, read), MaxBodyBytes);
+        var body = new byte[header.BodyLength];
+        read = await stream.ReadAtLeastAsync(body, body.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        if (read < body.Length)
+            throw new CqlProtocolException($"truncated frame: connection closed after {read} of {body.Length} body bytes");
+        return new CqlFrame(header, body);
+    }
+
+    /// <summary>Validates a response header: direction, version v4, a known opcode, a body length within the limit.</summary>
+    public static CqlFrameHeader ParseHeader(ReadOnlySpan<byte> bytes, int maxBodyBytes)
+    {
+        if (bytes.Length < CqlFrameHeader.Size)
+            throw new CqlProtocolException($"truncated frame: connection closed after {bytes.Length} of {CqlFrameHeader.Size} header bytes");
+        var version = bytes[0];
+        if ((version & 0x80) == 0)
+            throw new CqlProtocolException($"malformed frame: version byte 0x{version:X2} is not a response");
+        if ((version & 0x7F) != ExpectedProtocolVersion)
+            throw new CqlProtocolException($"wrong protocol version: server answered with v{version & 0x7F}, expected v{ExpectedProtocolVersion}");
+        var opcode = bytes[4];
+        if (opcode > (byte)CqlOpcode.AuthSuccess || opcode == 0x04)
+            throw new CqlProtocolException($"malformed frame: unknown opcode 0x{opcode:X2}");
+        var length = BinaryPrimitives.ReadInt32BigEndian(bytes[5..]);
+        if (length < 0)
+            throw new CqlProtocolException($"malformed frame: negative body length {length}");
+        if (length > maxBodyBytes)
+            throw new CqlProtocolException($"oversized frame: body of {length} bytes exceeds the limit of {maxBodyBytes} bytes");
+        return new CqlFrameHeader(version, bytes[1], BinaryPrimitives.ReadInt16BigEndian(bytes[2..]), (CqlOpcode)opcode, length);
+    }
+}
