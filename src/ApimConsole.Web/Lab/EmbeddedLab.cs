@@ -24,7 +24,12 @@ public static class EmbeddedLab
         // The estate's endpoints must be known before the console's configuration is bound and validated,
         // so the lab starts here, before the host is built.
         var loggerFactory = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
-        var lab = LabEstate.StartAsync(options, loggerFactory, TimeProvider.System, CancellationToken.None).GetAwaiter().GetResult();
+        // The lab builds web hosts of its own. Started without this flow's execution context, they are not mistaken
+        // for the console's host by anything watching host construction (WebApplicationFactory in tests does).
+        Task<LabEstate> starting;
+        using (ExecutionContext.SuppressFlow())
+            starting = Task.Run(() => LabEstate.StartAsync(options, loggerFactory, TimeProvider.System, CancellationToken.None));
+        var lab = starting.GetAwaiter().GetResult();
         builder.Configuration.AddInMemoryCollection(lab.ToConsoleConfiguration());
         builder.Services.AddSingleton(lab);
         builder.Services.AddHostedService(sp => new EmbeddedLabLifetime(lab, loggerFactory));
