@@ -33,6 +33,12 @@ internal sealed class BenchmarkConsole(IReadOnlyDictionary<string, string> setti
         (await client.PostAsJsonAsync("/api/lab/faults", body)).EnsureSuccessStatusCode();
     }
 
+    public async Task HealAsync()
+    {
+        using var client = CreateClient();
+        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+    }
+
     public async Task<JsonElement> LabAsync()
     {
         using var client = CreateClient();

@@ -83,7 +83,7 @@ internal static class FaultDetectionBenchmark
         catch (OperationCanceledException)
         {
         }
-        await console.FaultAsync("*", "up");
+        await console.HealAsync();
         var lab = await console.LabAsync();
         Console.WriteLine($"soak: {seen} snapshots received, false non-Up states: {falseDowns.Count}");
         foreach (var line in falseDowns.Take(20))

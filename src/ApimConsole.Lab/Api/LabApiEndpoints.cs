@@ -45,6 +45,8 @@ public static class LabApiEndpoints
     {
         asOf = lab.Time.GetUtcNow(),
         faults = Faults(lab),
+        probeDropRate = lab.Faults.ProbeDropRate,
+        dropped = lab.Faults.DroppedProbes,
         log = lab.Faults.Log(RecentLogEntries),
         endpoints = lab.Endpoints,
         targets = new { examples = new[] { "dc2", "link", "dc1/instance-2", "dc1/cassandra-3", "dc1/anm" }, actions = LabFaults.Actions },
@@ -59,7 +61,7 @@ public static class LabApiEndpoints
             source = f.Source,
         }).ToArray();
 
-    private sealed record FaultRequest(string? Target, string? Action);
+    private sealed record FaultRequest(string? Target, string? Action, double? Probability);
 
     private static async Task ApplyAsync(HttpContext context, LabEstate lab)
     {
@@ -92,7 +94,10 @@ public static class LabApiEndpoints
         }
         try
         {
-            var entry = lab.Faults.Apply(request.Target, request.Action);
+            // "*" + "drop" loses a share of the console's probes at random, for soak runs.
+            var entry = request is { Target: "*", Action: "drop" }
+                ? lab.Faults.SetProbeDropRate(request.Probability ?? throw new LabFaultException("\"drop\" needs a \"probability\" between 0 and 1."))
+                : lab.Faults.Apply(request.Target, request.Action);
             await LabHosting.WriteJsonAsync(context, new { applied = entry, faults = Faults(lab) }).ConfigureAwait(false);
         }
         catch (LabFaultException e)

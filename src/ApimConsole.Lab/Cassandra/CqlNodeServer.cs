@@ -148,7 +148,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
     private async Task ServeAsync(Socket socket, CancellationToken stopping)
     {
         var remote = (socket.RemoteEndPoint as IPEndPoint)?.Address;
-        if (CurrentMode(remote) == FaultMode.Down)
+        if (CurrentMode(remote) == FaultMode.Down || Faults.DropProbe(remote))
         {
             Connection.AbortSocket(socket);
             return;

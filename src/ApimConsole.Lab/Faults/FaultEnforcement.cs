@@ -41,6 +41,11 @@ public static class FaultEnforcement
     public static async Task EnforceForRequestAsync(HttpContext context, IEndpointFaults faults, string datacenterId, string componentId, TimeProvider time, CancellationToken stopping, Func<Task> next)
     {
         var remote = context.Connection.RemoteIpAddress;
+        if (faults.DropProbe(remote))
+        {
+            context.Abort();
+            return;
+        }
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         bool proceed;
         try

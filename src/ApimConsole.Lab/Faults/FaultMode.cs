@@ -24,6 +24,12 @@ public interface IEndpointFaults
 {
     FaultMode ModeFor(string datacenterId, string componentId, IPAddress? remote);
     TimeSpan SlowDelay { get; }
+
+    /// <summary>
+    /// True when this one probe (an HTTP request, or a new CQL connection) from <paramref name="remote"/> is to be
+    /// dropped at random: the soak's "5% of probes lost" without any component being really down.
+    /// </summary>
+    bool DropProbe(IPAddress? remote) => false;
 }
 
 public static class LabAddresses

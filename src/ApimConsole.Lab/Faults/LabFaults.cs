@@ -47,6 +47,34 @@ public sealed class LabFaults : IEndpointFaults
     /// <summary>Raised after every change, outside the registry's lock.</summary>
     public event Action? Changed;
 
+    private double _probeDropRate;
+    private long _dropped;
+
+    /// <summary>The share of the console's probes dropped at random (0 to 1); set with target "*" and action "drop".</summary>
+    public double ProbeDropRate => Volatile.Read(ref _probeDropRate);
+
+    /// <summary>How many probes were dropped at random so far.</summary>
+    public long DroppedProbes => Interlocked.Read(ref _dropped);
+
+    public bool DropProbe(IPAddress? remote)
+    {
+        var rate = ProbeDropRate;
+        if (rate <= 0 || remote is null || Normalize(remote).Equals(LabAddresses.LoadBalancerSource) || Random.Shared.NextDouble() >= rate)
+            return false;
+        Interlocked.Increment(ref _dropped);
+        return true;
+    }
+
+    /// <summary>Drops the given share of the console's probes at random, until set back to 0 or healed.</summary>
+    public FaultLogEntry SetProbeDropRate(double rate, string source = "lab-api")
+    {
+        if (double.IsNaN(rate) || rate < 0 || rate > 1)
+            throw new LabFaultException($"probability must be between 0 and 1, not {rate}.");
+        Volatile.Write(ref _probeDropRate, rate);
+        lock (_gate)
+            return AppendLog(_time.GetUtcNow(), "*", rate > 0 ? $"drop {rate:0.###}" : "drop 0", source);
+    }
+
     public FaultMode ModeFor(string datacenterId, string componentId, IPAddress? remote)
     {
         lock (_gate)
@@ -150,6 +178,7 @@ public sealed class LabFaults : IEndpointFaults
     /// <summary>Lifts every fault (and starts every stopped instance).</summary>
     public FaultLogEntry HealAll(string source = "lab-api")
     {
+        Volatile.Write(ref _probeDropRate, 0);
         FaultLogEntry entry;
         TaskCompletionSource signal;
         lock (_gate)
