@@ -22,7 +22,8 @@ public sealed class EstateSubscription : IDisposable
     private readonly Action<EstateSubscription> _unsubscribe;
     private readonly Channel<EstateSnapshot> _channel;
 
-    internal EstateSubscription(int capacity, Action<EstateSubscription> unsubscribe)
+    /// <summary>For producers of estate state (the status engine, test doubles).</summary>
+    public EstateSubscription(int capacity, Action<EstateSubscription> unsubscribe)
     {
         _unsubscribe = unsubscribe;
         _channel = Channel.CreateBounded<EstateSnapshot>(new BoundedChannelOptions(Math.Max(1, capacity))
@@ -33,11 +34,12 @@ public sealed class EstateSubscription : IDisposable
     }
 
     /// <summary>The state at the moment of subscribing (taken after the subscription was registered).</summary>
-    public EstateSnapshot Snapshot { get; internal set; } = null!;
+    public EstateSnapshot Snapshot { get; set; } = null!;
 
     public ChannelReader<EstateSnapshot> Updates => _channel.Reader;
 
-    internal void Publish(EstateSnapshot snapshot) => _channel.Writer.TryWrite(snapshot);
+    /// <summary>For producers: hands a new snapshot to this subscriber, dropping its oldest unread one when full.</summary>
+    public void Publish(EstateSnapshot snapshot) => _channel.Writer.TryWrite(snapshot);
 
     public void Dispose()
     {

@@ -1,0 +1,88 @@
+using ApimConsole.Core.Estate;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Web.Components.Pages;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace ApimConsole.Web.Tests.Components;
+
+public class OverviewTests : BunitContext, IAsyncLifetime
+{
+    // MudBlazor's services are async-disposable only: dispose the container asynchronously.
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    private static readonly DateTimeOffset T0 = new(2026, 11, 23, 14, 0, 0, TimeSpan.Zero);
+    private readonly FakeEstateStatus _status = new(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up));
+
+    public OverviewTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        Services.AddSingleton<IEstateStatus>(_status);
+        Services.AddSingleton(TimeProvider.System);
+    }
+
+    [Fact]
+    public void ShowsBothDatacenters_TheLink_AndEveryComponent()
+    {
+        var page = Render<Overview>();
+        Assert.Equal(2, page.FindAll(".datacenter-panel").Count);
+        Assert.Equal("Up", page.Find("[data-testid=link]").GetAttribute("data-state"));
+        Assert.NotNull(page.Find("[data-component='dc2/instance-2']"));
+        Assert.NotNull(page.Find("[data-component='dc1/cassandra-3']"));
+        Assert.Contains("UN", page.Find("[data-component='dc1/cassandra-3']").TextContent);
+    }
+
+    [Fact]
+    public void UpdatesLive_WhenTheEngineDoes_AndShowsTheReason()
+    {
+        var page = Render<Overview>();
+        _status.Publish(Estate(ComponentState.Down, LinkState.Up, DatacenterState.Degraded));
+        page.WaitForAssertion(() =>
+        {
+            var row = page.Find("[data-component='dc2/instance-2']");
+            Assert.Equal("Down", row.GetAttribute("data-state"));
+            Assert.Contains("connection refused", row.TextContent);
+        });
+        Assert.Equal("Degraded", page.Find("[data-datacenter=dc2]").GetAttribute("data-state"));
+    }
+
+    [Fact]
+    public void LinkDown_IsSaidWithItsReason()
+    {
+        var page = Render<Overview>();
+        _status.Publish(Estate(ComponentState.Up, LinkState.Down, DatacenterState.Unreachable));
+        page.WaitForAssertion(() => Assert.Equal("Down", page.Find("[data-testid=link]").GetAttribute("data-state")));
+        Assert.Contains("inter-DC link is down", page.Find("[data-testid=link-reason]").TextContent);
+    }
+
+    [Fact]
+    public void Dispose_Unsubscribes()
+    {
+        var page = Render<Overview>();
+        Assert.Equal(1, _status.Subscribers);
+        page.Instance.Dispose();
+        Assert.Equal(0, _status.Subscribers);
+    }
+
+    private static EstateSnapshot Estate(ComponentState instance2, LinkState link, DatacenterState dc2State)
+    {
+        DatacenterSnapshot Dc(string id, ComponentState second, DatacenterState state) => new(
+            id, id == "dc1" ? "Frankfurt" : "Amsterdam", state, T0, state == DatacenterState.Up ? null : "something is wrong",
+            [new ComponentStatus(id, "anm", "Admin Node Manager", ComponentKind.AdminNodeManager, ComponentState.Up, T0, null)],
+            [new GatewayGroupStatus("group-3", "DMZ", GatewayZone.Dmz,
+            [
+                new GatewayInstanceStatus(id, "instance-1", "DMZ 1", ComponentState.Up, T0, null, "group-3", "127.0.2.3", "Running"),
+                new GatewayInstanceStatus(id, "instance-2", "DMZ 2", second, T0, second == ComponentState.Down ? "connection refused" : null, "group-3", "127.0.2.4", null),
+            ])],
+            Enumerable.Range(1, 3).Select(i => new CassandraNodeStatus(id, $"cassandra-{i}", $"cassandra-{i}", ComponentState.Up, T0, null,
+                $"127.0.1.{i}:9042", id, "rack1", "4.1.3", Guid.Empty, Guid.NewGuid(), true)).ToList());
+
+        return new EstateSnapshot(T0, "lab", "dc1",
+            [Dc("dc1", ComponentState.Up, DatacenterState.Up), Dc("dc2", instance2, dc2State)],
+            new InterDatacenterLink(link, T0, link == LinkState.Down ? "Unreachable from dc1, but the load balancer sees it serving: the inter-DC link is down." : null),
+            null);
+    }
+}
