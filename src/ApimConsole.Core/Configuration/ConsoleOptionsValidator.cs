@@ -6,7 +6,12 @@ namespace ApimConsole.Core.Configuration;
 /// </summary>
 public static class ConsoleOptionsValidator
 {
-    public static IReadOnlyList<string> Validate(EstateOptions estate)
+    /// <param name="estate">The bound <c>Estate</c> section.</param>
+    /// <param name="labSuppliesEndpoints">
+    /// True when the embedded lab is on (<c>Lab:Enabled</c>): the shipped appsettings.json then names the
+    /// datacenters but leaves their Admin Node Manager URLs to the lab, which only knows its ports once it runs.
+    /// </param>
+    public static IReadOnlyList<string> Validate(EstateOptions estate, bool labSuppliesEndpoints = false)
     {
         var errors = new List<string>();
         const string root = EstateOptions.SectionName;
@@ -27,7 +32,7 @@ public static class ConsoleOptionsValidator
             else if (!seen.Add(dc.Id))
                 errors.Add($"{key}:Id '{dc.Id}' is used by another datacenter.");
 
-            if (dc.AdminNodeManager.Urls.Count == 0)
+            if (dc.AdminNodeManager.Urls.Count == 0 && !labSuppliesEndpoints)
                 errors.Add($"{key}:AdminNodeManager:Urls must list at least one URL.");
             for (var u = 0; u < dc.AdminNodeManager.Urls.Count; u++)
                 CheckHttpUrl(errors, $"{key}:AdminNodeManager:Urls:{u}", dc.AdminNodeManager.Urls[u]);
