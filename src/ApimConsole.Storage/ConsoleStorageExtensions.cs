@@ -35,11 +35,22 @@ public static class ConsoleStorageExtensions
             services.AddDbContextFactory<SqliteConsoleDbContext>(o => o.UseSqlite(connection));
             services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>, ConsoleDbContextFactory<SqliteConsoleDbContext>>();
         }
-        // Any other provider is left unregistered on purpose: Storage:Provider is validated when the host starts,
-        // which reports it by key before anything asks for a context.
+        else
+        {
+            // Storage:Provider is validated when the host starts and reported by key before anything asks for a
+            // context; this only keeps the container buildable and the hosted services constructible until then.
+            services.TryAddSingleton(new ConsoleStoreLocation(storage.Provider, "unknown provider", SqliteDirectory: null));
+            services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>>(new UnknownProviderFactory(storage.Provider));
+        }
 
         services.TryAddSingleton<ConsoleStoreMigrator>();
         return services;
+    }
+
+    private sealed class UnknownProviderFactory(string provider) : IDbContextFactory<ConsoleDbContext>
+    {
+        public ConsoleDbContext CreateDbContext() =>
+            throw new InvalidOperationException($"Storage:Provider '{provider}' is unknown: use '{StorageOptions.Sqlite}' or '{StorageOptions.SqlServer}'.");
     }
 
     /// <summary>Hands out the provider's derived context as the provider-neutral <see cref="ConsoleDbContext"/>.</summary>
