@@ -29,7 +29,7 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         {
             // App cascades the cookie's choice only when the browser has made one.
             if (rememberedDarkMode is { } dark)
-                p.AddCascadingValue(nameof(ThemePreference), (bool?)dark);
+                p.AddCascadingValue(nameof(ThemePreference), dark);
             p.Add(l => l.Body, (RenderFragment)(b => b.AddMarkupContent(0, "<p id=\"page-body\">page</p>")));
         });
 
