@@ -38,7 +38,7 @@ internal static class FaultDetectionBenchmark
         hub.On<JsonElement>("snapshot", s => snapshots.Writer.TryWrite((s, Stopwatch.GetTimestamp())));
         await hub.StartAsync();
 
-        await WaitAsync(snapshots, s => s.Components().All(c => c.State == "Up") && s.Components().Count() >= 22, TimeSpan.FromSeconds(30));
+        await WaitAsync(snapshots, s => s.Components().All(c => c.State == "Up") && s.Components().Count() >= 16, TimeSpan.FromSeconds(30));
         Console.WriteLine($"estate up; injecting {faults} faults (down, then up) at random phases");
 
         var latencies = new List<double>();

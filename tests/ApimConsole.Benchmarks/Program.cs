@@ -1,16 +1,22 @@
-using ApimConsole.Benchmarks;
+namespace ApimConsole.Benchmarks;
 
-// A benchmark runner, not a test: each benchmark prints its method and numbers for BENCHMARKS.md.
-var name = args.FirstOrDefault();
-return name switch
+/// <summary>A benchmark runner, not a test: each benchmark prints its method and numbers for BENCHMARKS.md.</summary>
+public static class BenchmarkRunner
 {
-    "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
-    _ => Usage(),
-};
+    public static async Task<int> Main(string[] args)
+    {
+        var name = args.FirstOrDefault();
+        return name switch
+        {
+            "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
+            _ => Usage(),
+        };
+    }
 
-static int Usage()
-{
-    Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
-    Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
-    return 2;
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
+        Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
+        return 2;
+    }
 }

@@ -6,6 +6,7 @@ namespace ApimConsole.Core.Configuration;
 /// </summary>
 public static class ConsoleOptionsValidator
 {
+    /// <param name="estate">The bound <c>Estate</c> section (with the embedded lab's endpoints when it runs).</param>
     public static IReadOnlyList<string> Validate(EstateOptions estate)
     {
         var errors = new List<string>();

@@ -1,0 +1,40 @@
+using ApimConsole.Core.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Hosting;
+
+/// <summary>Binds and validates the sections of appsettings.json the console reads.</summary>
+public static class ConsoleConfigurationExtensions
+{
+    /// <summary>The key that turns the embedded lab estate on. The lab project owns the rest of its section.</summary>
+    public const string LabEnabledKey = "Lab:Enabled";
+
+    /// <summary>
+    /// Binds <c>Estate</c>, <c>Probes</c> and <c>Storage</c>, each validated when the host starts: a bad value
+    /// stops the console with an <see cref="OptionsValidationException"/> whose message names the key.
+    /// Anything that rewrites the configuration (the lab's overlay of its endpoints) must be added to
+    /// <paramref name="configuration"/> before the host starts, because binding reads it lazily at first use.
+    /// </summary>
+    public static IServiceCollection AddConsoleConfiguration(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EstateOptions>()
+            .Bind(configuration.GetSection(EstateOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EstateOptions>>(
+            new ConsoleOptionsValidation<EstateOptions>(ConsoleOptionsValidator.Validate));
+
+        services.AddOptions<ProbeOptions>()
+            .Bind(configuration.GetSection(ProbeOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ProbeOptions>>(
+            new ConsoleOptionsValidation<ProbeOptions>(ConsoleOptionsValidator.Validate));
+
+        services.AddOptions<StorageOptions>()
+            .Bind(configuration.GetSection(StorageOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageOptions>>(
+            new ConsoleOptionsValidation<StorageOptions>(ConsoleOptionsValidator.Validate));
+
+        return services;
+    }
+}

@@ -1,0 +1,65 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ApimConsole.EndToEnd.Tests;
+
+/// <summary>
+/// The real console on Kestrel at 127.0.0.1, on a free port (or a given one, to restart it in place), with the lab
+/// off, a minimal valid two-DC estate and a SQLite store in a temp folder.
+/// </summary>
+public sealed class ConsoleServer : WebApplicationFactory<Program>
+{
+    private readonly string _dataFolder;
+
+    public ConsoleServer(string dataFolder, int port = 0)
+    {
+        _dataFolder = dataFolder;
+        UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+    }
+
+    /// <summary>Starts the server and returns where it listens, e.g. http://127.0.0.1:40123.</summary>
+    public Uri Start()
+    {
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new Uri(address);
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Lab:Enabled"] = "false",
+            ["Estate:Name"] = "End-to-end estate",
+            ["Estate:ConsoleDatacenter"] = "dc1",
+            ["Estate:Datacenters:0:Id"] = "dc1",
+            ["Estate:Datacenters:0:Name"] = "Frankfurt",
+            ["Estate:Datacenters:0:AdminNodeManager:Urls:0"] = "https://127.0.0.1:1",
+            ["Estate:Datacenters:1:Id"] = "dc2",
+            ["Estate:Datacenters:1:Name"] = "Amsterdam",
+            ["Estate:Datacenters:1:AdminNodeManager:Urls:0"] = "https://127.0.0.1:2",
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:SqlitePath"] = Path.Combine(_dataFolder, "console.db"),
+        };
+        // UseSetting reaches the configuration Program.cs reads while building services.
+        foreach (var (key, value) in settings)
+            builder.UseSetting(key, value);
+        builder.ConfigureServices(services =>
+            // A browser keeps its circuit open; do not let it hold a stopping test server for the default 30 s.
+            services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));
+    }
+
+    public static void DeleteDataFolder(string dataFolder)
+    {
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(dataFolder))
+            Directory.Delete(dataFolder, recursive: true);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace ApimConsole.Web.Tests;
+
+/// <summary>
+/// The real console host in process, with the lab off, a valid two-DC estate, and its own SQLite file in a temp
+/// folder. Tests override single keys to make the configuration wrong in exactly one way.
+/// </summary>
+public sealed class ConsoleTestHost : WebApplicationFactory<Program>
+{
+    public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "apimconsole-web-" + Guid.NewGuid().ToString("N"));
+    public string DatabaseFile => Path.Combine(DataFolder, "console.db");
+
+    private readonly Dictionary<string, string?> _settings;
+
+    public ConsoleTestHost(IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        _settings = new Dictionary<string, string?>
+        {
+            ["Lab:Enabled"] = "false",
+            ["Estate:Name"] = "Test estate",
+            ["Estate:ConsoleDatacenter"] = "dc1",
+            ["Estate:Datacenters:0:Id"] = "dc1",
+            ["Estate:Datacenters:0:Name"] = "Frankfurt",
+            ["Estate:Datacenters:0:AdminNodeManager:Urls:0"] = "https://anm.dc1.test:8090",
+            ["Estate:Datacenters:1:Id"] = "dc2",
+            ["Estate:Datacenters:1:Name"] = "Amsterdam",
+            ["Estate:Datacenters:1:AdminNodeManager:Urls:0"] = "https://anm.dc2.test:8090",
+            ["Storage:Provider"] = "Sqlite",
+            ["Storage:SqlitePath"] = DatabaseFile,
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
+            _settings[key] = value;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        // UseSetting rather than ConfigureAppConfiguration: it reaches the configuration Program.cs reads while
+        // building services (the storage provider is chosen there).
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        if (Directory.Exists(DataFolder))
+            Directory.Delete(DataFolder, recursive: true);
+    }
+}
