@@ -17,10 +17,13 @@ namespace ApimConsole.EndToEnd.Tests;
 public sealed class ConsoleServer : WebApplicationFactory<Program>
 {
     private readonly string _dataFolder;
+    private readonly bool _lab;
 
-    public ConsoleServer(string dataFolder, int port = 0)
+    /// <param name="lab">True: the shipped default, the embedded lab estate, instead of a minimal estate of dead endpoints.</param>
+    public ConsoleServer(string dataFolder, int port = 0, bool lab = false)
     {
         _dataFolder = dataFolder;
+        _lab = lab;
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
 
@@ -48,6 +51,15 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
             ["Storage:Provider"] = "Sqlite",
             ["Storage:SqlitePath"] = Path.Combine(_dataFolder, "console.db"),
         };
+        if (_lab)
+        {
+            settings = new Dictionary<string, string?>
+            {
+                ["Lab:Enabled"] = "true",
+                ["Storage:Provider"] = "Sqlite",
+                ["Storage:SqlitePath"] = Path.Combine(_dataFolder, "console.db"),
+            };
+        }
         // UseSetting reaches the configuration Program.cs reads while building services.
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
