@@ -81,8 +81,6 @@ public sealed class ProbeOptions
     public int Fall { get; set; } = 4;
     /// <summary>Consecutive successes before Down becomes Up.</summary>
     public int Rise { get; set; } = 2;
-    /// <summary>How often topology is re-read from each ANM.</summary>
-    public TimeSpan TopologyInterval { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The console's own store, bound from <c>Storage</c>.</summary>

@@ -74,8 +74,6 @@ public static class ConsoleOptionsValidator
             errors.Add($"{root}:Fall must be between 1 and 100, not {probes.Fall}.");
         if (probes.Rise is < 1 or > 100)
             errors.Add($"{root}:Rise must be between 1 and 100, not {probes.Rise}.");
-        if (probes.TopologyInterval < TimeSpan.FromSeconds(1))
-            errors.Add($"{root}:TopologyInterval must be at least 1 second, not {probes.TopologyInterval}.");
         return errors;
     }
 
