@@ -23,7 +23,9 @@ public static class EmbeddedLab
 
         // The estate's endpoints must be known before the console's configuration is bound and validated,
         // so the lab starts here, before the host is built.
-        var loggerFactory = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
+        var loggerFactory = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning)
+            // The load balancer's health checks failing is the lab working as meant when a fault is injected.
+            .AddFilter("Yarp", LogLevel.Error));
         // The lab builds web hosts of its own. Started without this flow's execution context, they are not mistaken
         // for the console's host by anything watching host construction (WebApplicationFactory in tests does).
         Task<LabEstate> starting;
