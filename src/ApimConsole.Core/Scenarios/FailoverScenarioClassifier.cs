@@ -79,7 +79,7 @@ public static class FailoverScenarioClassifier
             ? $"{instance.Name} is the only instance of {group.Name} in {dc.Name}: that group serves nothing in {dc.Name}; the load balancer sends its traffic to the other datacenter."
             : others.Any(i => i.State == ComponentState.Up)
                 ? $"The other instance in {dc.Name} ({string.Join(", ", others.Where(i => i.State == ComponentState.Up).Select(i => i.Name))}) serves its requests."
-                : $"The other instance in {dc.Name} normally serves its requests, but none of {group.Name}'s other instances is up there.";
+                : $"No other instance of {group.Name} is up in {dc.Name} to serve its requests.";
         return Make(FailoverScenarioKind.GatewayInstanceDown, instance.Key, dc.Id, instance.Key, ScenarioSeverity.Warning, instance.Since, now,
             $"Gateway instance {instance.Name} down in {dc.Name}",
             whatHappens + Reason(instance.Reason),
