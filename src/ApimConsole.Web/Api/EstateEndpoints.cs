@@ -1,3 +1,4 @@
+using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
 
 namespace ApimConsole.Web.Api;
@@ -9,6 +10,13 @@ public static class EstateEndpoints
     {
         endpoints.MapGet("/api/estate", (IEstateStatus status) => Results.Json(status.Current, EstateJson.Options))
             .WithName("GetEstate");
+        // GET /api/scenarios: the failover scenarios in force, worst first, with their runbooks.
+        endpoints.MapGet("/api/scenarios", (IEstateStatus status, TimeProvider time) =>
+            {
+                var snapshot = status.Current;
+                return Results.Json(new { asOf = snapshot.AsOf, scenarios = FailoverScenarioClassifier.Classify(snapshot, time.GetUtcNow()) }, EstateJson.Options);
+            })
+            .WithName("GetScenarios");
         return endpoints;
     }
 }

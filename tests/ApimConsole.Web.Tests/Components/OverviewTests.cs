@@ -50,6 +50,16 @@ public class OverviewTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Scenarios_AreListed_WorstFirst_OrNoneIsSaid()
+    {
+        var page = Render<Overview>();
+        Assert.NotNull(page.Find("[data-testid=no-scenario]"));
+        _status.Publish(Estate(ComponentState.Down, LinkState.Up, DatacenterState.Degraded));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-scenario='GatewayInstanceDown:dc2/instance-2']")));
+        Assert.Empty(page.FindAll("[data-testid=no-scenario]"));
+    }
+
+    [Fact]
     public void LinkDown_IsSaidWithItsReason()
     {
         var page = Render<Overview>();

@@ -53,6 +53,8 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         Assert.False(string.IsNullOrEmpty(estate.Component("dc2/instance-2")!.Value.GetProperty("reason").GetString()));
         Assert.Equal("Degraded", estate.Datacenter("dc2").State());
         Assert.Equal("Up", estate.ComponentState("dc2/instance-1"));
+        var scenario = await console.WaitForScenarioAsync("GatewayInstanceDown:dc2/instance-2", Detect);
+        Assert.Contains("restart", scenario.GetProperty("runbook")[0].GetProperty("text").GetString(), StringComparison.OrdinalIgnoreCase);
 
         (await console.FaultAsync("dc2/instance-2", "up")).EnsureSuccessStatusCode();
         await console.WaitForEstateAsync(e => e.ComponentState("dc2/instance-2") == "Up", Detect, "dc2/instance-2 back Up");
@@ -64,6 +66,18 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         (await console.FaultAsync("dc1/cassandra-3", "down")).EnsureSuccessStatusCode();
         await console.WaitForEstateAsync(e => e.ComponentState("dc1/cassandra-3") == "Down" && e.ComponentState("dc1/cassandra-1") == "Up",
             Detect, "dc1/cassandra-3 Down, the others Up");
+        var scenario = await console.WaitForScenarioAsync("CassandraNodeDown:dc1/cassandra-3", Detect);
+        Assert.Equal("Warning", scenario.GetProperty("severity").GetString());
+        Assert.Contains(scenario.GetProperty("runbook").EnumerateArray(), s => s.GetProperty("text").GetString()!.Contains("repair", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task TwoCassandraNodesDown_InOneDatacenter_IsQuorumLost()
+    {
+        (await console.FaultAsync("dc1/cassandra-1", "down")).EnsureSuccessStatusCode();
+        (await console.FaultAsync("dc1/cassandra-2", "down")).EnsureSuccessStatusCode();
+        var scenario = await console.WaitForScenarioAsync("CassandraQuorumLost:dc1", Detect);
+        Assert.Equal("Critical", scenario.GetProperty("severity").GetString());
     }
 
     [Fact]
@@ -84,6 +98,7 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         Assert.Equal("Unreachable", dc2.State());
         Assert.All(dc2.Components(), c => Assert.Equal("Unknown", c.State()));
         Assert.All(estate.Datacenter("dc1").Components(), c => Assert.Equal("Up", c.State()));
+        await console.WaitForScenarioAsync("InterDatacenterLinkDown", Detect);
     }
 
     [Fact]
@@ -93,6 +108,8 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         var estate = await console.WaitForEstateAsync(e => e.Datacenter("dc2").State() == "Down", Detect, "dc2 Down");
         Assert.NotEqual("Down", estate.GetProperty("link").State());
         Assert.Equal("Up", estate.Datacenter("dc1").State());
+        var scenario = await console.WaitForScenarioAsync("DatacenterDown:dc2", Detect);
+        Assert.Equal("Critical", scenario.GetProperty("severity").GetString());
     }
 
     [Fact]

@@ -43,6 +43,25 @@ public sealed class LabConsoleFactory : WebApplicationFactory<Program>
         throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}\nLast estate: {last}");
     }
 
+    /// <summary>Polls <c>/api/scenarios</c> until a scenario with <paramref name="key"/> is in force, and returns it.</summary>
+    public async Task<JsonElement> WaitForScenarioAsync(string key, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement last = default;
+        using var client = CreateClient();
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await client.GetFromJsonAsync<JsonElement>("/api/scenarios");
+            foreach (var scenario in last.GetProperty("scenarios").EnumerateArray())
+            {
+                if (scenario.GetProperty("key").GetString() == key)
+                    return scenario;
+            }
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for scenario {key}\nLast: {last}");
+    }
+
     public async Task<HttpResponseMessage> FaultAsync(string target, string action)
     {
         using var client = CreateClient();

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Components.Controls;
 
 namespace ApimConsole.Web.Components.Pages;
@@ -15,6 +16,9 @@ public partial class Overview : EstateComponentBase
         base.OnInitialized();
         _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
+
+    /// <summary>Classified from the snapshot being shown, so the list and the panels never disagree.</summary>
+    private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
 
     private LoadBalancerPool? PoolOf(string datacenterId) =>
         Snapshot.LoadBalancer is { State: ComponentState.Up } lb
