@@ -26,8 +26,10 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test ApimConsole.sln --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 # One closing line for the whole suite, summed over the projects' own summaries.
-passed=$(grep -E '^\s+Passed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-failed=$(grep -E '^\s+Failed: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
-skipped=$(grep -E '^\s+Skipped: [0-9]+' "$log" | awk '{s+=$2} END {print s+0}')
+# awk alone, not grep: a pattern that matches nothing (no failures) must not end the script under pipefail.
+count() { awk -v key="$1" '$1 == key":" && $2 ~ /^[0-9]+$/ {s+=$2} END {print s+0}' "$log"; }
+passed=$(count Passed)
+failed=$(count Failed)
+skipped=$(count Skipped)
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
