@@ -4,35 +4,13 @@ using static Microsoft.Playwright.Assertions;
 
 namespace ApimConsole.EndToEnd.Tests;
 
-public sealed class ConsoleShellTests : IAsyncLifetime
+public sealed class ConsoleShellTests : BrowserTest
 {
-    private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "apimconsole-e2e-" + Guid.NewGuid().ToString("N"));
-    private ConsoleServer? _server;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
-
-    public async Task InitializeAsync()
-    {
-        // A circuit start, a reconnect and a reload take a few seconds on a busy CI machine.
-        SetDefaultExpectTimeout(20_000);
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-            await _browser.DisposeAsync();
-        _playwright?.Dispose();
-        if (_server is not null)
-            await _server.DisposeAsync();
-        ConsoleServer.DeleteDataFolder(_dataFolder);
-    }
 
     private async Task<IPage> OpenAsync(Uri baseAddress)
     {
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 860 } });
+        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 860 } });
         await page.GotoAsync(baseAddress.ToString());
         return page;
     }
@@ -49,8 +27,8 @@ public sealed class ConsoleShellTests : IAsyncLifetime
     [Fact]
     public async Task Console_BecomesInteractive_NavigatesBetweenSections_AndIsCaptured()
     {
-        _server = new ConsoleServer(_dataFolder);
-        var page = await OpenAsync(_server.Start());
+        Server = new ConsoleServer(DataFolder);
+        var page = await OpenAsync(Server.Start());
 
         await Expect(page.GetByText("End-to-end estate")).ToBeVisibleAsync();
         await ToggleThemeToDarkAsync(page);
@@ -80,20 +58,20 @@ public sealed class ConsoleShellTests : IAsyncLifetime
     [Fact]
     public async Task ServerRestart_ShowsReconnecting_ThenReloadsByItself()
     {
-        _server = new ConsoleServer(_dataFolder);
-        var address = _server.Start();
+        Server = new ConsoleServer(DataFolder);
+        var address = Server.Start();
         var page = await OpenAsync(address);
         await ToggleThemeToDarkAsync(page);
         // A marker that only survives if the page is never reloaded.
         await page.EvaluateAsync("() => window.__beforeRestart = true");
 
-        await _server.DisposeAsync();
-        _server = null;
+        await Server.DisposeAsync();
+        Server = null;
         await Expect(page.GetByRole(AriaRole.Alertdialog)).ToBeVisibleAsync();
         await Expect(page.GetByText("Reconnecting…")).ToBeVisibleAsync();
 
-        _server = new ConsoleServer(_dataFolder, address.Port);
-        _server.Start();
+        Server = new ConsoleServer(DataFolder, address.Port);
+        Server.Start();
 
         // The new server does not know the old circuit: the page reloads itself and starts a new one.
         await page.WaitForFunctionAsync("() => window.__beforeRestart === undefined", null, new() { Timeout = 30_000 });

@@ -6,35 +6,14 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The overview in a browser, against the embedded lab: faults appear without a reload.</summary>
-public sealed class OverviewLiveTests : IAsyncLifetime
+public sealed class OverviewLiveTests : BrowserTest
 {
-    private readonly string _dataFolder = Path.Combine(Path.GetTempPath(), "apimconsole-e2e-" + Guid.NewGuid().ToString("N"));
-    private ConsoleServer? _server;
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-
-    public async Task InitializeAsync()
-    {
-        SetDefaultExpectTimeout(20_000);
-        (_playwright, _browser) = await Browser.LaunchAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_browser is not null)
-            await _browser.DisposeAsync();
-        _playwright?.Dispose();
-        if (_server is not null)
-            await _server.DisposeAsync();
-        ConsoleServer.DeleteDataFolder(_dataFolder);
-    }
-
     [Fact]
     public async Task Overview_ShowsFaultsLive_FromTheApiAndFromTheLabPanel()
     {
-        _server = new ConsoleServer(_dataFolder, lab: true);
-        var baseAddress = _server.Start();
-        var page = await _browser!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        Server = new ConsoleServer(DataFolder, lab: true);
+        var baseAddress = Server.Start();
+        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
         await page.GotoAsync(baseAddress.ToString());
 
         var instance = page.Locator("[data-component='dc2/instance-2']").First;
