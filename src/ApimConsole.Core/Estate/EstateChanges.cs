@@ -48,20 +48,25 @@ public static class EstateChanges
             var y = b.Datacenters[i];
             if (x.Id != y.Id || x.State != y.State || x.Since != y.Since || x.Reason != y.Reason || x.Name != y.Name)
                 return false;
-            if (!x.AdminNodeManagers.SequenceEqual(y.AdminNodeManagers)
-                || !x.CassandraNodes.SequenceEqual(y.CassandraNodes)
+            if (!x.AdminNodeManagers.SequenceEqual(y.AdminNodeManagers, Visible)
+                || !x.CassandraNodes.SequenceEqual(y.CassandraNodes, Visible)
                 || x.Groups.Count != y.Groups.Count)
                 return false;
             for (var g = 0; g < x.Groups.Count; g++)
             {
                 var gx = x.Groups[g];
                 var gy = y.Groups[g];
-                if (gx.Id != gy.Id || gx.Name != gy.Name || gx.Zone != gy.Zone || !gx.Instances.SequenceEqual(gy.Instances))
+                if (gx.Id != gy.Id || gx.Name != gy.Name || gx.Zone != gy.Zone || !gx.Instances.SequenceEqual(gy.Instances, Visible))
                     return false;
             }
         }
         return true;
     }
+
+    /// <summary>Equality of what a reader sees: a failing probe that has not changed a state is not news.</summary>
+    private static readonly IEqualityComparer<ComponentStatus> Visible = EqualityComparer<ComponentStatus>.Create(
+        (a, b) => a is null ? b is null : b is not null && (a with { Failing = false }).Equals(b with { Failing = false }),
+        c => (c with { Failing = false }).GetHashCode());
 
     private static bool PoolsEqual(LoadBalancerView? a, LoadBalancerView? b) =>
         a is null ? b is null : b is not null && a.Pools.SequenceEqual(b.Pools) && a.Reason == b.Reason;

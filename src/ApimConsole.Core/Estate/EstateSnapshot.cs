@@ -44,6 +44,13 @@ public record ComponentStatus(
     string? Reason)
 {
     public string Key => $"{DatacenterId}/{Id}";
+
+    /// <summary>
+    /// The latest probe failed (the component may still be Up until enough failures add up). Lets the assessment
+    /// see a whole datacenter going silent before every component has finished falling.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool Failing { get; init; }
 }
 
 public sealed record GatewayGroupStatus(string Id, string Name, GatewayZone Zone, IReadOnlyList<GatewayInstanceStatus> Instances);

@@ -42,7 +42,12 @@ public static class EstateAssessor
             };
             var isRemote = !string.Equals(dc.Id, consoleDatacenter, StringComparison.OrdinalIgnoreCase);
             var components = dc.AllComponents().ToList();
-            var nothingAnswers = components.Count > 0 && components.All(c => c.State == ComponentState.Down);
+            // Silent: everything is Down, or everything's latest probe failed and some are already Down. The second
+            // catches a datacenter being cut off while its components are still falling one by one, so the
+            // first component to fall is not shown as a component outage of its own.
+            var nothingAnswers = components.Count > 0
+                && (components.All(c => c.State == ComponentState.Down)
+                    || (components.All(c => c.State == ComponentState.Down || c.Failing) && components.Any(c => c.State == ComponentState.Down)));
             var pool = witness?.Pools.FirstOrDefault(p => string.Equals(p.DatacenterId, dc.Id, StringComparison.OrdinalIgnoreCase));
 
             DatacenterState state;
@@ -60,6 +65,7 @@ public static class EstateAssessor
                 else if (pool is not null)
                 {
                     state = DatacenterState.Down;
+                    assessed = MarkFallen(dc, "not answering: the datacenter is down");
                     reason = "Nothing answers and the load balancer sees no healthy gateway in it: the datacenter is down.";
                     remoteVerdicts.Add((dc.Id, LinkState.Unknown, $"Cannot be judged while {dc.Id} is down."));
                 }
@@ -130,6 +136,18 @@ public static class EstateAssessor
         }).ToList(),
         CassandraNodes = dc.CassandraNodes.Select(n => n with { State = ComponentState.Unknown, Reason = reason, InSchemaAgreement = null }).ToList(),
     };
+
+    /// <summary>Components still Up only because their failures have not added up yet are shown Down with their DC.</summary>
+    private static DatacenterSnapshot MarkFallen(DatacenterSnapshot dc, string reason)
+    {
+        T Fall<T>(T c) where T : ComponentStatus => c.State == ComponentState.Up && c.Failing ? c with { State = ComponentState.Down, Reason = reason } : c;
+        return dc with
+        {
+            AdminNodeManagers = dc.AdminNodeManagers.Select(Fall).ToList(),
+            Groups = dc.Groups.Select(g => g with { Instances = g.Instances.Select(Fall).ToList() }).ToList(),
+            CassandraNodes = dc.CassandraNodes.Select(Fall).ToList(),
+        };
+    }
 
     /// <summary>"Since" is when the state last changed, so it survives every snapshot where the state stays.</summary>
     private static DatacenterSnapshot KeepSince(DatacenterSnapshot dc, DatacenterSnapshot? before, DateTimeOffset now)

@@ -26,6 +26,9 @@ public sealed class FailureDetector
     /// <summary>The reason of the last failure while Down; null while Up.</summary>
     public string? Reason { get; private set; } = "not probed yet";
 
+    /// <summary>True when the latest probe failed, whether or not the failures have added up to Down yet.</summary>
+    public bool Failing => _consecutiveFailures > 0;
+
     /// <summary>Records one probe result; returns true when the state changed.</summary>
     public bool Observe(bool success, string? failureReason, DateTimeOffset now)
     {

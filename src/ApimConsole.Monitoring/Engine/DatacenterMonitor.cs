@@ -21,6 +21,7 @@ internal sealed class DatacenterMonitor
     private readonly Dictionary<string, ComponentMonitor> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private AnmTopology? _topology;
+    private DateTimeOffset _lastNudge;
 
     public DatacenterMonitor(StatusEngine engine, DatacenterOptions options, HttpClient anmHttp, GatewayHealthProbe health, DateTimeOffset now)
     {
@@ -46,9 +47,30 @@ internal sealed class DatacenterMonitor
     public void Start()
     {
         foreach (var (monitor, client) in _anms)
-            _engine.StartLoop(monitor, ct => ProbeAnmAsync(client, ct));
+            _engine.StartLoop(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
         foreach (var (monitor, request) in _cassandra)
-            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, ct));
+            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, ct), NudgeOthers);
+    }
+
+    /// <summary>
+    /// One component just failed a probe: probe the rest of this datacenter now. When the whole DC is being cut
+    /// off, every component then shows failing before the first one is confirmed Down, and the assessment names
+    /// the datacenter (or the link) instead of a string of component outages. At most once per interval.
+    /// </summary>
+    private void NudgeOthers(ComponentMonitor source)
+    {
+        var now = _engine.Time.GetUtcNow();
+        List<ComponentMonitor> others;
+        lock (_gate)
+        {
+            if (now - _lastNudge < _engine.Probes.Interval)
+                return;
+            _lastNudge = now;
+            others = _instances.Values.Concat(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor))
+                .Where(m => m != source).ToList();
+        }
+        foreach (var monitor in others)
+            monitor.Nudge();
     }
 
     public void Retire()
@@ -85,7 +107,7 @@ internal sealed class DatacenterMonitor
                 _instances[service.Id] = monitor;
                 var groupId = group.Id;
                 var serviceId = service.Id;
-                _engine.StartLoop(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct));
+                _engine.StartLoop(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct), NudgeOthers);
                 changed = true;
             }
             foreach (var gone in _instances.Keys.Except(wanted.Select(w => w.Service.Id), StringComparer.OrdinalIgnoreCase).ToList())
@@ -156,8 +178,8 @@ internal sealed class DatacenterMonitor
     {
         var anms = _anms.Select(a =>
         {
-            var (state, since, reason, _) = a.Monitor.Read();
-            return new ComponentStatus(_options.Id, a.Monitor.Id, a.Monitor.Name, ComponentKind.AdminNodeManager, state, since, reason);
+            var (state, since, reason, _, failing) = a.Monitor.Read();
+            return new ComponentStatus(_options.Id, a.Monitor.Id, a.Monitor.Name, ComponentKind.AdminNodeManager, state, since, reason) { Failing = failing };
         }).ToList();
 
         AnmTopology? topology;
@@ -175,10 +197,11 @@ internal sealed class DatacenterMonitor
             {
                 if (!instances.TryGetValue(service.Id, out var monitor))
                     continue;
-                var (state, since, reason, details) = monitor.Read();
+                var (state, since, reason, details, failing) = monitor.Read();
                 var instance = details as InstanceDetails;
                 members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, state, since, reason, group.Id,
-                    instance?.Host ?? topology!.Host(service.HostId)?.Name ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus));
+                    instance?.Host ?? topology!.Host(service.HostId)?.Name ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
+                { Failing = failing });
             }
             if (members.Count > 0)
                 groups.Add(new GatewayGroupStatus(group.Id, group.Name, group.Zone, members));
@@ -186,10 +209,10 @@ internal sealed class DatacenterMonitor
 
         var nodes = _cassandra.Select(c =>
         {
-            var (state, since, reason, details) = c.Monitor.Read();
+            var (state, since, reason, details, failing) = c.Monitor.Read();
             var local = details as CassandraLocalInfo;
             return new CassandraNodeStatus(_options.Id, c.Monitor.Id, c.Monitor.Name, state, since, reason, c.Request.Endpoint.ToString(),
-                local?.DataCenter, local?.Rack, local?.ReleaseVersion, local?.SchemaVersion, local?.HostId, null);
+                local?.DataCenter, local?.Rack, local?.ReleaseVersion, local?.SchemaVersion, local?.HostId, null) { Failing = failing };
         }).ToList();
 
         var name = string.IsNullOrWhiteSpace(_options.Name) ? _options.Id : _options.Name;

@@ -151,7 +151,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         LoadBalancerView? view = null;
         if (_loadBalancer is not null)
         {
-            var (state, since, reason, _) = _loadBalancer.Read();
+            var (state, since, reason, _, _) = _loadBalancer.Read();
             view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools));
         }
         return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now);
@@ -167,8 +167,11 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     private sealed record PoolSignature(string Value);
 
-    /// <summary>Runs a component's probe loop until the engine stops or the monitor is retired.</summary>
-    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe)
+    /// <summary>
+    /// Runs a component's probe loop until the engine stops or the monitor is retired. <paramref name="startedFailing"/>
+    /// hears of the first failed probe after a success.
+    /// </summary>
+    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null)
     {
         _ = Task.Run(async () =>
         {
@@ -179,11 +182,18 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
                 var (outcome, details) = await RunProbeAsync(probe, token);
                 if (token.IsCancellationRequested)
                     break;
-                if (monitor.Record(outcome, details, _time.GetUtcNow(), out var delay))
+                if (monitor.Record(outcome, details, _time.GetUtcNow(), out var delay, out var failing))
                     Changed();
+                if (failing)
+                    startedFailing?.Invoke(monitor);
+                using var wait = monitor.BeginWait(token);
                 try
                 {
-                    await Task.Delay(delay, _time, token);
+                    await Task.Delay(delay, _time, wait.Token);
+                }
+                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                {
+                    // Nudged: probe at once.
                 }
                 catch (OperationCanceledException)
                 {

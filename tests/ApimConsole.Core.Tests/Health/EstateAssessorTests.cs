@@ -60,6 +60,49 @@ public class EstateAssessorTests
     }
 
     [Fact]
+    public void RemoteGoingSilent_OneDownOthersFailing_IsJudgedAsTheDatacenter_NotAsAComponentOutage()
+    {
+        var falling = Falling(Dc("dc2", ComponentState.Up), "anm");
+        var snapshot = Assess([Dc("dc1", ComponentState.Up), falling], Witness(("dc1", true), ("dc2", true)));
+        Assert.Equal(LinkState.Down, snapshot.Link.State);
+        Assert.Equal(DatacenterState.Unreachable, snapshot.Find("dc2")!.State);
+        Assert.DoesNotContain(snapshot.Find("dc2")!.AllComponents(), c => c.State == ComponentState.Down);
+
+        var dcDown = Assess([Dc("dc1", ComponentState.Up), falling], Witness(("dc1", true), ("dc2", false)));
+        Assert.Equal(DatacenterState.Down, dcDown.Find("dc2")!.State);
+        Assert.All(dcDown.Find("dc2")!.AllComponents(), c => Assert.Equal(ComponentState.Down, c.State));
+    }
+
+    [Fact]
+    public void OneDown_OthersAnswering_StaysAComponentOutage()
+    {
+        var dc2 = Dc("dc2", ComponentState.Up);
+        dc2 = dc2 with { AdminNodeManagers = [dc2.AdminNodeManagers[0] with { State = ComponentState.Down, Failing = true }] };
+        // One other component failing (a lost probe) is not the whole DC going silent.
+        dc2 = dc2 with { CassandraNodes = [dc2.CassandraNodes[0] with { Failing = true }, .. dc2.CassandraNodes.Skip(1)] };
+        var snapshot = Assess([Dc("dc1", ComponentState.Up), dc2], Witness(("dc1", true), ("dc2", true)));
+        Assert.Equal(DatacenterState.Degraded, snapshot.Find("dc2")!.State);
+        Assert.Equal(LinkState.Up, snapshot.Link.State);
+    }
+
+    [Fact]
+    public void AllFailing_NoneDownYet_ChangesNothing()
+    {
+        var dc2 = Falling(Dc("dc2", ComponentState.Up), downId: null);
+        var snapshot = Assess([Dc("dc1", ComponentState.Up), dc2], Witness(("dc1", true), ("dc2", true)));
+        Assert.Equal(DatacenterState.Up, snapshot.Find("dc2")!.State);
+        Assert.Equal(LinkState.Up, snapshot.Link.State);
+    }
+
+    /// <summary>Every component's latest probe failed; <paramref name="downId"/> has already been confirmed Down.</summary>
+    private static DatacenterSnapshot Falling(DatacenterSnapshot dc, string? downId) => dc with
+    {
+        AdminNodeManagers = dc.AdminNodeManagers.Select(a => a with { Failing = true, State = a.Id == downId ? ComponentState.Down : a.State }).ToList(),
+        Groups = dc.Groups.Select(g => g with { Instances = g.Instances.Select(i => i with { Failing = true }).ToList() }).ToList(),
+        CassandraNodes = dc.CassandraNodes.Select(n => n with { Failing = true }).ToList(),
+    };
+
+    [Fact]
     public void WitnessItselfDown_IsNoWitness()
     {
         var lb = Witness(("dc1", true), ("dc2", true)) with { State = ComponentState.Down };

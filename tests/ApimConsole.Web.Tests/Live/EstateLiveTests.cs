@@ -102,6 +102,34 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
     }
 
     [Fact]
+    public async Task LinkCut_NeverShowsTheOtherDatacentersComponentsDown_OnTheWay()
+    {
+        var server = console.Server;
+        var snapshots = System.Threading.Channels.Channel.CreateUnbounded<JsonElement>();
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, EstateHub.Path), o =>
+            {
+                o.Transports = HttpTransportType.LongPolling;
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+            })
+            .Build();
+        hub.On<JsonElement>(EstateHub.SnapshotMethod, s => snapshots.Writer.TryWrite(s));
+        await hub.StartAsync();
+
+        (await console.FaultAsync("link", "down")).EnsureSuccessStatusCode();
+        using var cts = new CancellationTokenSource(Detect);
+        var seen = new List<string>();
+        while (true)
+        {
+            var next = await snapshots.Reader.ReadAsync(cts.Token);
+            seen.AddRange(next.Datacenter("dc2").Components().Where(c => c.State() == "Down").Select(c => c.GetProperty("id").GetString()!));
+            if (next.GetProperty("link").State() == "Down")
+                break;
+        }
+        Assert.Empty(seen);
+    }
+
+    [Fact]
     public async Task DatacenterDown_IsDown_NotALinkProblem()
     {
         (await console.FaultAsync("dc2", "down")).EnsureSuccessStatusCode();
