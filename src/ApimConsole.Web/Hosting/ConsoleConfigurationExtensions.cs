@@ -6,9 +6,6 @@ namespace ApimConsole.Web.Hosting;
 /// <summary>Binds and validates the sections of appsettings.json the console reads.</summary>
 public static class ConsoleConfigurationExtensions
 {
-    /// <summary>The key that turns the embedded lab estate on. The lab project owns the rest of its section.</summary>
-    public const string LabEnabledKey = "Lab:Enabled";
-
     /// <summary>
     /// Binds <c>Estate</c>, <c>Probes</c> and <c>Storage</c>, each validated when the host starts: a bad value
     /// stops the console with an <see cref="OptionsValidationException"/> whose message names the key.
