@@ -44,6 +44,8 @@ public static class ConsoleStorageExtensions
         }
 
         services.TryAddSingleton<ConsoleStoreMigrator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<AuditLog>();
         return services;
     }
 
