@@ -77,6 +77,7 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         (await console.FaultAsync("dc1/cassandra-1", "down")).EnsureSuccessStatusCode();
         (await console.FaultAsync("dc1/cassandra-2", "down")).EnsureSuccessStatusCode();
         var scenario = await console.WaitForScenarioAsync("CassandraQuorumLost:dc1", Detect);
+        Assert.StartsWith("Restart the Cassandra nodes that are down in", Steps(scenario)[0]);
         Assert.Equal("Critical", scenario.GetProperty("severity").GetString());
     }
 
@@ -98,7 +99,11 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         Assert.Equal("Unreachable", dc2.State());
         Assert.All(dc2.Components(), c => Assert.Equal("Unknown", c.State()));
         Assert.All(estate.Datacenter("dc1").Components(), c => Assert.Equal("Up", c.State()));
-        await console.WaitForScenarioAsync("InterDatacenterLinkDown", Detect);
+        var scenario = await console.WaitForScenarioAsync("InterDatacenterLinkDown", Detect);
+        // The link runbook: wait, then check the resync, then repair if it lasted more than 2 h.
+        var steps = Steps(scenario);
+        Assert.StartsWith("Wait for the inter-datacenter link", steps[0]);
+        Assert.Contains("nodetool repair on all six", steps[^1]);
     }
 
     [Fact]
@@ -138,6 +143,12 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
         Assert.Equal("Up", estate.Datacenter("dc1").State());
         var scenario = await console.WaitForScenarioAsync("DatacenterDown:dc2", Detect);
         Assert.Equal("Critical", scenario.GetProperty("severity").GetString());
+        // The documented restart order: every Cassandra node first, the gateway instances only after.
+        var steps = Steps(scenario);
+        var cassandraFirst = Array.FindIndex(steps, s => s.StartsWith("Restart every Cassandra node of", StringComparison.Ordinal));
+        var gatewaysAfter = Array.FindIndex(steps, s => s.Contains("restart the gateway instances", StringComparison.Ordinal));
+        Assert.Equal(0, cassandraFirst);
+        Assert.True(gatewaysAfter > cassandraFirst, string.Join(" | ", steps));
     }
 
     [Fact]
@@ -178,4 +189,7 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
                 break;
         }
     }
+
+    private static string[] Steps(JsonElement scenario) =>
+        scenario.GetProperty("runbook").EnumerateArray().Select(s => s.GetProperty("text").GetString()!).ToArray();
 }
