@@ -109,7 +109,8 @@ public static class GuardrailPolicy
         if (age <= staleAfter)
             return;
         findings.Add(Finding.Both(GuardrailDecision.Block,
-            $"The estate state is {Duration(age)} old (as of {Clock(snapshot.AsOf, now)}; trusted for {Duration(staleAfter)}): the status engine has "
+            // No running age in the text: the reason stays the same while the state stays stale.
+            $"The estate state is older than {Duration(staleAfter)} (last assessed {Clock(snapshot.AsOf, now)}): the status engine has "
             + "stopped reporting, so nothing is known to be up. Deploy when the estate state is current again."));
     }
 
