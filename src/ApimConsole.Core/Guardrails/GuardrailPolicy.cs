@@ -126,8 +126,8 @@ public static class GuardrailPolicy
                 var cutOff = snapshot.Datacenters.Where(d => d.State == DatacenterState.Unreachable).Select(Name).ToList();
                 var serving = cutOff.Count > 0 ? $"{string.Join(" and ", cutOff)} still serving but unreachable from {console}" : "both datacenters serving";
                 findings.Add(Finding.Both(GuardrailDecision.Block,
-                    $"Inter-DC link down {Since(link.Since, now)} ({serving}): Cassandra data diverges between the datacenters and a deployment "
-                    + "would reach only one side. Deploy when the link is back up and its Cassandra nodes are Up and in schema agreement."));
+                    $"Inter-DC link down {Since(link.Since, now)}: {serving}. Cassandra data diverges between the datacenters and a deployment "
+                    + "would reach only one side. Deploy when the link is back up and the Cassandra nodes are Up and in schema agreement."));
                 break;
             case LinkState.Unknown:
                 // A datacenter that is down or unreachable is its own, more precise reason.
@@ -157,7 +157,7 @@ public static class GuardrailPolicy
                 if (snapshot.Link.State != LinkState.Down)
                 {
                     findings.Add(Finding.Both(GuardrailDecision.Block,
-                        $"{Name(dc)} unreachable {Since(dc.Since, now)} (datacenter down or inter-DC link down){Because(dc.Reason)}. "
+                        $"{Name(dc)} unreachable {Since(dc.Since, now)}: datacenter down or inter-DC link down, and no witness can tell which. "
                         + $"Deploy when {Name(dc)} answers again and its Cassandra nodes are Up and in schema agreement."));
                 }
                 return;
@@ -173,8 +173,8 @@ public static class GuardrailPolicy
             if (anm.State == ComponentState.Down && isTarget)
             {
                 findings.Add(Finding.Both(GuardrailDecision.Block,
-                    $"Admin Node Manager {Describe(anm)} down {Since(anm.Since, now)}{Because(anm.Reason)}: deployments to {Name(dc)} go through it. "
-                    + "Deploy when it is back up."));
+                    $"Admin Node Manager {Describe(anm)} down {Since(anm.Since, now)}{Why(anm.Reason)}. Deployments to {Name(dc)} go through it: "
+                    + "deploy when it is back up."));
             }
         }
 
@@ -193,8 +193,8 @@ public static class GuardrailPolicy
             foreach (var instance in down)
             {
                 findings.Add(Finding.Both(GuardrailDecision.Warn,
-                    $"Gateway instance {Describe(instance)} of {group.Name} down {Since(instance.Since, now)}{Because(instance.Reason)}: it will not receive "
-                    + "this deployment and comes back on its old configuration. Confirm, and deploy to it again once it is restarted."));
+                    $"Gateway instance {Describe(instance)} in {group.Name} down {Since(instance.Since, now)}{Why(instance.Reason)}. It will not receive "
+                    + "this deployment and comes back on its old configuration: confirm, and deploy to it again once it is restarted."));
             }
         }
 
@@ -209,7 +209,7 @@ public static class GuardrailPolicy
         else if (cassandraDown.Count == 1)
         {
             var node = cassandraDown[0];
-            var reason = $"Cassandra node {Describe(node)} down {Since(node.Since, now)}{Because(node.Reason)}: tolerated (LOCAL_QUORUM holds in {Name(dc)}), "
+            var reason = $"Cassandra node {Describe(node)} down {Since(node.Since, now)}{Why(node.Reason)}. Tolerated (LOCAL_QUORUM holds in {Name(dc)}), "
                 + "but it misses writes until it is restarted and repaired.";
             // KPS structure is a schema change for every node, wherever the deployment goes.
             findings.Add(new Finding(
@@ -227,7 +227,7 @@ public static class GuardrailPolicy
             if (kps == GuardrailDecision.Allow)
                 continue;
             findings.Add(new Finding(gateway, kps,
-                $"{KindName(component.Kind)} {Describe(component)} state unknown{Because(component.Reason)}: unknown blocks. Deploy when it has been probed."));
+                $"{KindName(component.Kind)} {Describe(component)} state unknown{Why(component.Reason)}. Unknown blocks: deploy when it has been probed."));
         }
     }
 
@@ -312,9 +312,19 @@ public static class GuardrailPolicy
 
     private static string Because(string? reason) => string.IsNullOrWhiteSpace(reason) ? "" : $" ({reason.Trim().TrimEnd('.')})";
 
-    /// <summary>"since 14:02 UTC (12 min)"; the date is added when it is not today's.</summary>
-    internal static string Since(DateTimeOffset since, DateTimeOffset now) =>
-        since == default ? "since an unknown time" : $"since {Clock(since, now)} ({Duration(now - since)})";
+    private static string Why(string? reason) => string.IsNullOrWhiteSpace(reason) ? "" : $": {reason.Trim().TrimEnd('.')}";
+
+    /// <summary>
+    /// "since 14:02:00 UTC (12 min)"; the date is added when it is not today's. No seconds in the duration: the
+    /// reason (and so the banner) changes at most once a minute while the state stays.
+    /// </summary>
+    internal static string Since(DateTimeOffset since, DateTimeOffset now)
+    {
+        if (since == default)
+            return "since an unknown time";
+        var elapsed = now - since;
+        return $"since {Clock(since, now)} ({(elapsed < TimeSpan.FromMinutes(1) ? "under a minute" : Duration(elapsed))})";
+    }
 
     private static string SinceSuffix(DateTimeOffset since, DateTimeOffset now) => since == default ? "" : " " + Since(since, now);
 

@@ -55,7 +55,7 @@ public class GuardrailPolicyTests
         AssertBoth(GuardrailDecision.Block, verdicts);
         var reason = Assert.Single(Gateway(verdicts).Reasons);
         Assert.Contains("Inter-DC link down since 14:00:00 UTC (10 min)", reason);
-        Assert.Contains("dc2 still serving but unreachable from dc1", reason);
+        Assert.Contains(": dc2 still serving but unreachable from dc1. ", reason);
         Assert.Equal(Gateway(verdicts).Reasons, Kps(verdicts).Reasons);
     }
 
@@ -95,8 +95,8 @@ public class GuardrailPolicyTests
 
         AssertBoth(GuardrailDecision.Block, verdicts);
         var reason = Assert.Single(Gateway(verdicts).Reasons);
-        Assert.StartsWith("Admin Node Manager dc2/anm down since 14:02:00 UTC (8 min) (connection refused)", reason);
-        Assert.Contains("deployments to dc2 go through it", reason);
+        Assert.StartsWith("Admin Node Manager dc2/anm down since 14:02:00 UTC (8 min): connection refused. ", reason);
+        Assert.Contains("Deployments to dc2 go through it", reason);
     }
 
     [Fact]
@@ -152,8 +152,8 @@ public class GuardrailPolicyTests
 
         AssertBoth(GuardrailDecision.Warn, verdicts);
         var reason = Assert.Single(Gateway(verdicts).Reasons);
-        Assert.StartsWith("Gateway instance dc2/instance-2 of DMZ down since 14:04:00 UTC (6 min)", reason);
-        Assert.Contains("Confirm", reason);
+        Assert.StartsWith("Gateway instance dc2/instance-2 in DMZ down since 14:04:00 UTC (6 min): connection refused. ", reason);
+        Assert.Contains("confirm, and deploy to it again", reason);
     }
 
     [Fact]
@@ -375,6 +375,16 @@ public class GuardrailPolicyTests
     public void StaleAfter_RejectsANonPositiveInterval()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => GuardrailPolicy.StaleAfter(TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void OutageUnderAMinute_SaysSo_WithoutCountingSeconds()
+    {
+        var snapshot = Assess(Dc("dc1"), Dc("dc2").WithInstance("instance-1", ComponentState.Down, Now.AddSeconds(-42)), (true, true));
+
+        var verdict = GuardrailPolicy.Decide(ChangeKind.GatewayConfiguration, Fresh(snapshot), Now, [], [], StaleAfter);
+
+        Assert.StartsWith("Gateway instance dc2/instance-1 in DMZ down since 14:09:18 UTC (under a minute)", Assert.Single(verdict.Reasons));
     }
 
     [Fact]

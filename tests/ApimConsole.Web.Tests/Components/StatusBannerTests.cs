@@ -58,7 +58,7 @@ public sealed class StatusBannerTests : BunitContext, IAsyncLifetime
         Assert.Empty(banner.FindAll(".mud-alert-filled-success"));
         Assert.Equal("Deployments need confirmation", banner.Find("[data-testid=guardrail-headline]").TextContent.Trim());
         Assert.Equal("Warn", Decision(banner, "GatewayConfiguration"));
-        Assert.Contains("Gateway instance dc2/instance-2 of DMZ down", banner.Find("[data-testid=guardrail-first-reason]").TextContent);
+        Assert.Contains("Gateway instance dc2/instance-2 in DMZ down", banner.Find("[data-testid=guardrail-first-reason]").TextContent);
     }
 
     [Fact]
