@@ -270,6 +270,15 @@ public class GuardrailPolicyTests
     }
 
     [Fact]
+    public void SingleDatacenterEstate_HasNoLinkToWaitFor()
+    {
+        var snapshot = ApimConsole.Core.Health.EstateAssessor.Assess("lab", "dc1", [Dc("dc1")], null, null, T0);
+        Assert.Equal(LinkState.Unknown, snapshot.Link.State);
+
+        AssertBoth(GuardrailDecision.Allow, Decide(snapshot));
+    }
+
+    [Fact]
     public void EstateNotProbedYet_BlocksBoth()
     {
         var snapshot = Assess(Dc("dc1", ComponentState.Unknown), Dc("dc2", ComponentState.Unknown));
