@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Components;
+using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Lab;
 using MudBlazor.Services;
 
@@ -21,6 +22,8 @@ public static class ConsoleHostExtensions
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
+        // The deployment guardrail, from the live state: the banner, GET /api/guardrails and IDeploymentGate.
+        builder.Services.AddGuardrails();
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();

@@ -18,6 +18,7 @@ public static class EstateLiveExtensions
     public static IEndpointRouteBuilder MapEstateLive(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapEstateApi();
+        endpoints.MapGuardrailApi();
         endpoints.MapHub<EstateHub>(EstateHub.Path);
         return endpoints;
     }

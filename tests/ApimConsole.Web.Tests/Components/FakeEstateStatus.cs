@@ -25,6 +25,9 @@ public sealed class FakeEstateStatus(EstateSnapshot initial) : IEstateStatus
         return subscription;
     }
 
+    /// <summary>What the engine does when a reassessment says nothing new: <see cref="Current"/> moves, subscribers hear nothing.</summary>
+    public void SetCurrentOnly(EstateSnapshot snapshot) => Current = snapshot;
+
     public void Publish(EstateSnapshot snapshot)
     {
         Current = snapshot;

@@ -1,9 +1,11 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Web.Components.Layout;
+using ApimConsole.Web.Tests.Guardrails;
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Components;
@@ -18,6 +20,7 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         _themeModule = JSInterop.SetupModule("./js/theme.js");
         Services.AddMudServices();
         Services.AddSingleton(Options.Create(new EstateOptions { Name = "Frankfurt + Amsterdam" }));
+        Services.AddGuardrailFakes(new FakeEstateStatus(GuardrailEstate.At(GuardrailEstate.T0)), new FakeRecoveryStatus(), new FakeTimeProvider(GuardrailEstate.T0));
     }
 
     // MudBlazor's services are async-disposable only: dispose the container the async way.
@@ -40,6 +43,16 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 
         Assert.Equal("Frankfurt + Amsterdam", layout.Find(".console-estate-name").TextContent.Trim());
         Assert.NotNull(layout.Find("#page-body"));
+    }
+
+    [Fact]
+    public void EveryPage_ShowsTheGuardrailBanner_AboveTheBody()
+    {
+        var layout = RenderLayout();
+
+        var banner = layout.Find("[data-testid=guardrail-banner]");
+        Assert.Equal("Allow", banner.GetAttribute("data-decision"));
+        Assert.True(banner.CompareDocumentPosition(layout.Find("#page-body")).HasFlag(AngleSharp.Dom.DocumentPositions.Following));
     }
 
     [Fact]

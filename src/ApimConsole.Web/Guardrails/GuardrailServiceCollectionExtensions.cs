@@ -1,0 +1,24 @@
+using ApimConsole.Core.Guardrails;
+using ApimConsole.Core.Recovery;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace ApimConsole.Web.Guardrails;
+
+public static class GuardrailServiceCollectionExtensions
+{
+    /// <summary>
+    /// The live guardrail as a singleton that is also the <see cref="IDeploymentGate"/>, started with the host.
+    /// Needs <see cref="Monitoring.Engine.IEstateStatus"/> and the <c>Probes</c> options. Until incident recording
+    /// registers its <see cref="IRecoveryStatus"/> (before this call, or with <c>AddSingleton</c>), no recovery is
+    /// known to be incomplete.
+    /// </summary>
+    public static IServiceCollection AddGuardrails(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IRecoveryStatus, NoRecoveryTracking>();
+        services.TryAddSingleton<GuardrailService>();
+        services.TryAddSingleton<IDeploymentGate>(sp => sp.GetRequiredService<GuardrailService>());
+        services.AddHostedService(sp => sp.GetRequiredService<GuardrailService>());
+        return services;
+    }
+}

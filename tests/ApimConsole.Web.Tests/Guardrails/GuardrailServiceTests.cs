@@ -1,0 +1,183 @@
+using ApimConsole.Core.Guardrails;
+using ApimConsole.Core.Recovery;
+using ApimConsole.Web.Guardrails;
+using ApimConsole.Web.Tests.Components;
+using Microsoft.Extensions.Time.Testing;
+using static ApimConsole.Web.Tests.Guardrails.GuardrailEstate;
+
+namespace ApimConsole.Web.Tests.Guardrails;
+
+public sealed class GuardrailServiceTests : IDisposable
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
+
+    private readonly FakeTimeProvider _clock = new(T0);
+    private readonly FakeEstateStatus _status = new(At(T0));
+    private readonly FakeRecoveryStatus _recovery = new();
+    private readonly GuardrailService _guardrail;
+    private int _changes;
+
+    public GuardrailServiceTests()
+    {
+        _guardrail = Service(_status, _recovery, _clock);
+        _guardrail.Changed += () => Interlocked.Increment(ref _changes);
+    }
+
+    public void Dispose() => _guardrail.Dispose();
+
+    /// <summary>The snapshot pump runs on its own task: wait for its effect, never sleep a fixed time.</summary>
+    private async Task<GuardrailState> WaitForAsync(Func<GuardrailState, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Wait;
+        while (!condition(_guardrail.Current))
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}. Last: {string.Join("; ", _guardrail.Current.Changes.Select(c => $"{c.Kind} {c.Decision}"))}");
+            await Task.Delay(10);
+        }
+        return _guardrail.Current;
+    }
+
+    /// <summary>Moves the clock one probe interval at a time, as the status engine would tick, publishing nothing.</summary>
+    private void AdvanceWithoutSnapshots(TimeSpan total)
+    {
+        for (var moved = TimeSpan.Zero; moved < total; moved += ProbeInterval)
+            _clock.Advance(ProbeInterval);
+    }
+
+    [Fact]
+    public void StartsAllowed_ForAFreshAllUpEstate()
+    {
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal([ChangeKind.GatewayConfiguration, ChangeKind.KpsTableStructure], _guardrail.Current.Changes.Select(c => c.Kind));
+        Assert.Equal(T0, _guardrail.Current.EstateAsOf);
+    }
+
+    [Fact]
+    public void StaleAfter_IsFourProbeIntervals_AtLeastThreeSeconds()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(3), _guardrail.StaleAfter);
+    }
+
+    [Fact]
+    public void Evaluate_DecidesFromTheStateAtTheMomentOfTheCall()
+    {
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Evaluate(ChangeKind.GatewayConfiguration, ["dc1", "dc2"]).Decision);
+
+        // The engine's current snapshot changes; no pump, timer or event has run yet: the gate must see it at once.
+        _clock.Advance(TimeSpan.FromMilliseconds(100));
+        var linkDown = At(_clock.GetUtcNow(), linkDown: true);
+        _status.Publish(linkDown);
+
+        var verdict = _guardrail.Evaluate(ChangeKind.KpsTableStructure, ["dc1"]);
+        Assert.Equal(GuardrailDecision.Block, verdict.Decision);
+        Assert.Contains(verdict.Reasons, r => r.StartsWith("Inter-DC link down", StringComparison.Ordinal));
+        Assert.Equal(_clock.GetUtcNow(), verdict.AsOf);
+    }
+
+    [Fact]
+    public void Evaluate_RejectsAnUnknownDatacenter()
+    {
+        var error = Assert.Throws<ArgumentException>(() => _guardrail.Evaluate(ChangeKind.GatewayConfiguration, ["dc3"]));
+        Assert.Contains("'dc3'", error.Message);
+    }
+
+    [Fact]
+    public async Task NewSnapshot_IsReEvaluated_AndChangedIsRaised()
+    {
+        _status.Publish(At(T0, downInDc2: "instance-2"));
+
+        var state = await WaitForAsync(s => s.Worst == GuardrailDecision.Warn, "a gateway instance down to warn");
+        Assert.Contains("dc2/instance-2", Assert.Single(state.For(ChangeKind.GatewayConfiguration).Reasons));
+        Assert.True(Volatile.Read(ref _changes) >= 1);
+
+        _status.Publish(At(T0));
+        await WaitForAsync(s => s.Worst == GuardrailDecision.Allow, "back to allowed once the instance is up");
+    }
+
+    [Fact]
+    public void StaleState_TurnsBlock_WithoutANewSnapshot()
+    {
+        // Fresh for StaleAfter (3 s): still allowed.
+        AdvanceWithoutSnapshots(TimeSpan.FromSeconds(3));
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal(0, Volatile.Read(ref _changes));
+
+        // One more interval with no snapshot: the timer alone turns it.
+        _clock.Advance(ProbeInterval);
+
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Current.For(ChangeKind.GatewayConfiguration).Decision);
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Current.For(ChangeKind.KpsTableStructure).Decision);
+        Assert.Contains("last assessed 14:00:00 UTC", Assert.Single(_guardrail.Current.For(ChangeKind.GatewayConfiguration).Reasons));
+        Assert.Equal(1, Volatile.Read(ref _changes));
+    }
+
+    [Fact]
+    public void FreshSnapshots_KeepItAllowed_AndRaiseNothing()
+    {
+        // The engine moves AsOf on every assessment even when nothing changed (and publishes nothing to subscribers).
+        for (var i = 0; i < 10; i++)
+        {
+            _clock.Advance(ProbeInterval);
+            _status.SetCurrentOnly(At(_clock.GetUtcNow()));
+        }
+
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal(0, Volatile.Read(ref _changes));
+    }
+
+    [Fact]
+    public void StaleThenFreshAgain_TurnsBackToAllow()
+    {
+        AdvanceWithoutSnapshots(TimeSpan.FromSeconds(5));
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Current.Worst);
+
+        _status.SetCurrentOnly(At(_clock.GetUtcNow()));
+        _clock.Advance(ProbeInterval);
+
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal(2, Volatile.Read(ref _changes));
+    }
+
+    [Fact]
+    public void RecoveryChange_IsReEvaluated_AtOnce()
+    {
+        _recovery.Set(new IncompleteRecovery("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(-1), ["nodetool repair not yet marked done"]));
+
+        var gateway = _guardrail.Current.For(ChangeKind.GatewayConfiguration);
+        Assert.Equal(GuardrailDecision.Block, gateway.Decision);
+        Assert.Contains("Recovery from \"Inter-DC link down\"", Assert.Single(gateway.Reasons));
+        Assert.Equal(1, Volatile.Read(ref _changes));
+        // The gate sees it too.
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Evaluate(ChangeKind.KpsTableStructure, []).Decision);
+
+        _recovery.Set();
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal(2, Volatile.Read(ref _changes));
+    }
+
+    [Fact]
+    public void ABrokenSubscriber_DoesNotStopTheOthers()
+    {
+        var heard = 0;
+        _guardrail.Changed += () => throw new InvalidOperationException("broken");
+        _guardrail.Changed += () => heard++;
+
+        _recovery.Set(new IncompleteRecovery("DatacenterDown:dc2", "dc2 down", T0, []));
+
+        Assert.Equal(1, heard);
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Current.Worst);
+    }
+
+    [Fact]
+    public void Dispose_LetsGoOfTheEstate_TheRecoveries_AndTheClock()
+    {
+        _guardrail.Dispose();
+
+        Assert.Equal(0, _status.Subscribers);
+        Assert.Equal(0, _recovery.Subscribers);
+        AdvanceWithoutSnapshots(TimeSpan.FromSeconds(10));
+        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
+        Assert.Equal(0, Volatile.Read(ref _changes));
+    }
+}
