@@ -2,6 +2,7 @@ using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Lab;
+using ApimConsole.Web.Runbooks;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Hosting;
@@ -21,6 +22,8 @@ public static class ConsoleHostExtensions
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
+        // Runbooks: restarts through the ANMs, in the order the runbooks allow.
+        builder.Services.AddRunbooks();
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -36,6 +39,7 @@ public static class ConsoleHostExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapRunbooks();
         app.MapEmbeddedLab();
         return app;
     }
