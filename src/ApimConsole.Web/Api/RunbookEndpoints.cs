@@ -1,6 +1,6 @@
 using System.Text.Json;
 using ApimConsole.Core.Scenarios;
-using ApimConsole.Web.Runbooks;
+using ApimConsole.Web.Restarts;
 
 namespace ApimConsole.Web.Api;
 

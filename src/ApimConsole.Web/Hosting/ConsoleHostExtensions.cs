@@ -2,7 +2,7 @@ using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Lab;
-using ApimConsole.Web.Runbooks;
+using ApimConsole.Web.Restarts;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Hosting;

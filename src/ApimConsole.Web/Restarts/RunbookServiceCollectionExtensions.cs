@@ -2,7 +2,7 @@ using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Web.Api;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace ApimConsole.Web.Runbooks;
+namespace ApimConsole.Web.Restarts;
 
 public static class RunbookServiceCollectionExtensions
 {

@@ -5,7 +5,7 @@ using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Storage;
 
-namespace ApimConsole.Web.Runbooks;
+namespace ApimConsole.Web.Restarts;
 
 public enum RestartOutcome
 {
