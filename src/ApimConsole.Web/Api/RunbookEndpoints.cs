@@ -38,8 +38,7 @@ public static class RunbookEndpoints
                 };
                 return Results.Json(result, EstateJson.Options, statusCode: statusCode);
             })
-            .WithName("RestartGatewayInstance")
-            .DisableAntiforgery();
+            .WithName("RestartGatewayInstance");
         return endpoints;
     }
 
