@@ -10,7 +10,7 @@ namespace ApimConsole.EndToEnd.Tests;
 public sealed class RunbooksLiveTests : BrowserTest
 {
     [Fact]
-    public async Task DatacenterDown_ShowsCassandraFirst_AndDisabledRestarts_WithTheReason()
+    public async Task DatacenterDown_ShowsCassandraFirst_DisabledRestartsWithTheReason_AndWhatItMeansForTheData()
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var baseAddress = Server.Start();
@@ -38,8 +38,16 @@ public sealed class RunbooksLiveTests : BrowserTest
         await Expect(reason).ToContainTextAsync("is down. Cassandra first");
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleShellTests.ScreenshotFolder, "runbooks-dc-down.png"), FullPage = true });
 
+        // The data-storage map says what the outage means for each kind of data.
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Console sections" }).GetByRole(AriaRole.Link, new() { Name = "Data storage" }).ClickAsync();
+        await Expect(page.Locator("tr[data-data=EhcacheStores]")).ToContainTextAsync("Ehcache sessions in Amsterdam lost");
+        await Expect(page.Locator("tr[data-data=GatewayConfiguration]")).ToHaveAttributeAsync("data-impact", "Blocked");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleShellTests.ScreenshotFolder, "data-storage-dc-down.png"), FullPage = true });
+
         (await http.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
-        await Expect(scenario).ToHaveCountAsync(0);
+        await Expect(page.Locator("tr[data-data=GatewayConfiguration]")).ToHaveAttributeAsync("data-impact", "Normal");
+        await page.GotoAsync(new Uri(baseAddress, "/runbooks").ToString());
+        await Expect(page.GetByTestId("no-scenario")).ToBeVisibleAsync();
     }
 
     private static async Task WaitForAsync(HttpClient http, Func<JsonElement, bool> condition, string what)

@@ -79,18 +79,18 @@ public static class DataStorageMap
             switch (s.Kind)
             {
                 case FailoverScenarioKind.DatacenterDown:
-                    Deployments(Say, s, $"Do not deploy: blocked {since} ({dc} down).");
+                    Deployments(Say, s, $"Do not deploy: blocked {since}: {dc} down.");
                     Cassandra(Say, s, DataImpact.Affected,
                         $"{dc}'s replicas miss every write {since}; they catch up automatically when {dc} returns"
                             + (s.Since < now - RepairAdvisor.RepairAfter ? $" — down over 2 h: run nodetool repair on each Cassandra node of {dc} once it is back." : "."),
                         $"Not synchronized to {dc} {since}; resyncs automatically when {dc} returns.");
-                    Say(DataKind.EhcacheStores, DataImpact.Affected, $"Ehcache sessions in {dc} lost ({since}): end users may have to start their sessions again.", s);
+                    Say(DataKind.EhcacheStores, DataImpact.Affected, $"Ehcache sessions in {dc} lost {since}: end users may have to start their sessions again.", s);
                     Say(DataKind.LogsAndTrafficMonitoring, DataImpact.Affected,
-                        $"Logs and traffic monitoring of {dc} cannot be read until it returns ({since}): they stay on its instances' disks.", s);
+                        $"Logs and traffic monitoring of {dc} cannot be read {since}, until it returns: they stay on its instances' disks.", s);
                     break;
 
                 case FailoverScenarioKind.InterDatacenterLinkDown:
-                    Deployments(Say, s, $"Do not deploy: blocked {since} (inter-datacenter link down).");
+                    Deployments(Say, s, $"Do not deploy: blocked {since}: inter-datacenter link down.");
                     var between = $"Not synchronized between {words.AllNames} {since}; resyncs automatically when the link returns"
                         + (s.Since < now - RepairAdvisor.RepairAfter ? " — down over 2 h: run nodetool repair on all six Cassandra nodes when it returns, then restart the gateway instances." : ".");
                     Cassandra(Say, s, DataImpact.Affected, between, between);
@@ -99,21 +99,21 @@ public static class DataStorageMap
                     Say(DataKind.EhcacheStores, DataImpact.Normal, "Unaffected by the link: each datacenter keeps its own Ehcache.", s);
                     foreach (var other in words.Remote)
                         Say(DataKind.LogsAndTrafficMonitoring, DataImpact.Affected,
-                            $"Logs and traffic monitoring of {other.Name} can only be read from a console in {other.Name} ({since}).", s);
+                            $"Logs and traffic monitoring of {other.Name} can only be read from a console in {other.Name} {since}.", s);
                     break;
 
                 case FailoverScenarioKind.DatacenterUnreachable:
-                    Deployments(Say, s, $"Do not deploy: blocked {since} ({dc} unreachable).");
+                    Deployments(Say, s, $"Do not deploy: blocked {since}: {dc} unreachable.");
                     var maybe = $"Possibly not synchronized with {dc} {since}: if the link is down it resyncs automatically when the link returns; "
                         + $"if {dc} is down, {dc} catches up when it returns.";
                     Cassandra(Say, s, DataImpact.Affected, maybe, maybe);
                     Say(DataKind.EhcacheStores, DataImpact.Affected, $"If {dc} is down, its Ehcache sessions are lost: end users may have to start their sessions again.", s);
                     Say(DataKind.LogsAndTrafficMonitoring, DataImpact.Affected,
-                        $"Logs and traffic monitoring of {dc} cannot be read from this console ({since}); a console in {dc} reads them if {dc} is up.", s);
+                        $"Logs and traffic monitoring of {dc} cannot be read from this console {since}; a console in {dc} reads them if {dc} is up.", s);
                     break;
 
                 case FailoverScenarioKind.CassandraQuorumLost:
-                    Deployments(Say, s, $"Do not deploy: blocked {since} (Cassandra quorum lost in {dc}).");
+                    Deployments(Say, s, $"Do not deploy: blocked {since}: Cassandra quorum lost in {dc}.");
                     var unavailable = $"Unavailable in {dc} {since}: LOCAL_QUORUM reads and writes fail there until its Cassandra nodes are back.";
                     Cassandra(Say, s, DataImpact.Blocked, unavailable, unavailable);
                     Say(DataKind.QuotaCounters, DataImpact.Affected, $"Counters kept in Cassandra cannot be read or written in {dc} {since}.", s);
@@ -136,11 +136,11 @@ public static class DataStorageMap
                         Say(DataKind.EhcacheStores, DataImpact.Affected,
                             $"No other instance of {instance}'s group is up: its Ehcache entries are lost; end users may have to start their sessions again.", s);
                     Say(DataKind.LogsAndTrafficMonitoring, DataImpact.Affected,
-                        $"Traffic monitoring of {instance} cannot be read until it runs again ({since}); its trace files stay on its disk.", s);
+                        $"Traffic monitoring of {instance} cannot be read {since}, until it runs again; its trace files stay on its disk.", s);
                     break;
 
                 case FailoverScenarioKind.AdminNodeManagerDown:
-                    Deployments(Say, s, $"{dc} cannot be deployed to until its Admin Node Manager answers ({since}).");
+                    Deployments(Say, s, $"{dc} cannot be deployed to {since}, until its Admin Node Manager answers.");
                     Say(DataKind.LogsAndTrafficMonitoring, DataImpact.Affected,
                         $"Traffic monitoring of {dc} goes through its Admin Node Manager: not readable {since}.", s);
                     break;

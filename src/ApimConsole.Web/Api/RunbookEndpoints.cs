@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ApimConsole.Core.Scenarios;
+using ApimConsole.Monitoring.Engine;
 using ApimConsole.Web.Restarts;
 
 namespace ApimConsole.Web.Api;
@@ -18,6 +19,13 @@ public static class RunbookEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapRunbookApi(this IEndpointRouteBuilder endpoints)
     {
+        // GET /api/runbooks/restarts: for every gateway instance, what the console may do now, or why not.
+        endpoints.MapGet("/api/runbooks/restarts", (IEstateStatus status) =>
+            {
+                var snapshot = status.Current;
+                return Results.Json(new { asOf = snapshot.AsOf, instances = RestartPolicy.Evaluate(snapshot) }, EstateJson.Options);
+            })
+            .WithName("GetRestartDecisions");
         endpoints.MapPost("/api/runbooks/restart", async (HttpContext context, IGatewayRestarter restarter) =>
             {
                 var (request, error) = await ReadAsync(context);

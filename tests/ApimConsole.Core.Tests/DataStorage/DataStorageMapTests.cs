@@ -47,9 +47,9 @@ public class DataStorageMapTests
         var map = Describe(LinkDown());
         Assert.Equal("Not synchronized between DC1 and DC2 since 14:00 (35 min); resyncs automatically when the link returns.", Text(map, DataKind.ApiManagerData));
         Assert.Equal(DataImpact.Affected, Of(map, DataKind.KpsData).Impact);
-        Assert.Equal("Do not deploy: blocked since 14:00 (35 min) (inter-datacenter link down).", Text(map, DataKind.GatewayConfiguration));
+        Assert.Equal("Do not deploy: blocked since 14:00 (35 min): inter-datacenter link down.", Text(map, DataKind.GatewayConfiguration));
         Assert.Equal(DataImpact.Blocked, Of(map, DataKind.KpsTableStructure).Impact);
-        Assert.Contains("Logs and traffic monitoring of DC2 can only be read from a console in DC2", Text(map, DataKind.LogsAndTrafficMonitoring));
+        Assert.Contains("Logs and traffic monitoring of DC2 can only be read from a console in DC2 since 14:00 (35 min).", Text(map, DataKind.LogsAndTrafficMonitoring));
         Assert.Equal(DataImpact.Normal, Of(map, DataKind.EhcacheStores).Impact);
         Assert.Contains("each datacenter keeps its own Ehcache", Text(map, DataKind.EhcacheStores));
         Assert.Equal("InterDatacenterLinkDown", Of(map, DataKind.KpsData).Statements[0].ScenarioKey);
@@ -78,10 +78,10 @@ public class DataStorageMapTests
     {
         var map = Describe(Dc2Down());
         Assert.Equal("Quotas stay the same, now held by 2 gateway instances in DC1 instead of 4.", Of(map, DataKind.QuotaCounters).Statements[0].Text);
-        Assert.StartsWith("Ehcache sessions in DC2 lost (since 14:00 (35 min)): end users may have to start their sessions again", Text(map, DataKind.EhcacheStores));
+        Assert.StartsWith("Ehcache sessions in DC2 lost since 14:00 (35 min): end users may have to start their sessions again", Text(map, DataKind.EhcacheStores));
         Assert.Equal(DataImpact.Affected, Of(map, DataKind.EhcacheStores).Impact);
-        Assert.Contains("Logs and traffic monitoring of DC2 cannot be read until it returns", Text(map, DataKind.LogsAndTrafficMonitoring));
-        Assert.Contains("Do not deploy: blocked since 14:00 (35 min) (DC2 down)", Text(map, DataKind.GatewayConfiguration));
+        Assert.Contains("Logs and traffic monitoring of DC2 cannot be read since 14:00 (35 min), until it returns", Text(map, DataKind.LogsAndTrafficMonitoring));
+        Assert.Contains("Do not deploy: blocked since 14:00 (35 min): DC2 down.", Text(map, DataKind.GatewayConfiguration));
         Assert.Contains("Not synchronized to DC2 since 14:00", Text(map, DataKind.ApiManagerData));
     }
 
@@ -135,7 +135,7 @@ public class DataStorageMapTests
     public void AnmDown_ThatDatacenterCannotBeDeployedTo()
     {
         var map = Describe(Assess(Dc("dc1"), Dc("dc2").WithAnm(ComponentState.Down), (true, true)));
-        Assert.Contains("DC2 cannot be deployed to until its Admin Node Manager answers", Text(map, DataKind.KpsTableStructure));
+        Assert.Contains("DC2 cannot be deployed to since 14:00 (35 min), until its Admin Node Manager answers", Text(map, DataKind.KpsTableStructure));
     }
 
     [Fact]

@@ -80,6 +80,16 @@ public sealed class RunbookLiveTests(LabConsoleFactory console) : IClassFixture<
         await console.WaitForEstateAsync(e => e.ComponentState("dc2/cassandra-1") == "Down" && e.ComponentState("dc2/instance-1") == "Down",
             Detect, "dc2/cassandra-1 and dc2/instance-1 Down");
 
+        // What the page's buttons show, as the API gives it.
+        using (var client = console.CreateClient())
+        {
+            var decisions = await client.GetFromJsonAsync<JsonElement>("/api/runbooks/restarts");
+            var decision = decisions.GetProperty("instances").EnumerateArray().Single(d => d.GetProperty("key").GetString() == "dc2/instance-1");
+            Assert.False(decision.GetProperty("allowed").GetBoolean());
+            Assert.Equal("Start", decision.GetProperty("action").GetString());
+            Assert.Contains("Cassandra first", decision.GetProperty("blocked").GetString());
+        }
+
         // Cassandra first: the console refuses, says why, and sends nothing to the ANM.
         var audited = await RestartAuditCountAsync();
         var refused = await RestartAsync(new { datacenterId = "dc2", instanceId = "instance-1", action = "start" });
