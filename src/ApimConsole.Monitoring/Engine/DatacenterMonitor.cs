@@ -31,7 +31,7 @@ internal sealed class DatacenterMonitor
         var urls = options.AdminNodeManager.Urls;
         for (var i = 0; i < urls.Count; i++)
         {
-            var id = urls.Count == 1 ? "anm" : $"anm-{i + 1}";
+            var id = AdminNodeManagerConnections.ComponentId(urls.Count, i);
             var client = new AdminNodeManagerClient(anmHttp, urls[i], options.AdminNodeManager.Username, options.AdminNodeManager.Password);
             var name = $"Admin Node Manager ({new Uri(urls[i]).Authority})";
             _anms.Add((new ComponentMonitor(options.Id, id, name, engine.Probes, now), client));

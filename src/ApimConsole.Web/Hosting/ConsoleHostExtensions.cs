@@ -3,6 +3,7 @@ using ApimConsole.Storage;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Lab;
+using ApimConsole.Web.Restarts;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Hosting;
@@ -24,6 +25,8 @@ public static class ConsoleHostExtensions
         builder.Services.AddEstateLive();
         // The deployment guardrail, from the live state: the banner, GET /api/guardrails and IDeploymentGate.
         builder.Services.AddGuardrails();
+        // Runbooks: restarts through the ANMs, in the order the runbooks allow.
+        builder.Services.AddRunbooks();
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -39,6 +42,7 @@ public static class ConsoleHostExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapRunbooks();
         app.MapEmbeddedLab();
         return app;
     }

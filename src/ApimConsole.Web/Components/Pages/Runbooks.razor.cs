@@ -1,0 +1,114 @@
+using ApimConsole.Core.Recovery;
+using ApimConsole.Core.Scenarios;
+using ApimConsole.Web.Components.Controls;
+using ApimConsole.Web.Restarts;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using MudBlazor;
+
+namespace ApimConsole.Web.Components.Pages;
+
+public partial class Runbooks : EstateComponentBase
+{
+    private readonly HashSet<string> _busy = new(StringComparer.OrdinalIgnoreCase);
+    private ITimer? _clock;
+    private IRecoveryStatus? _recovery;
+    private bool _interactive;
+
+    [Inject] public required IGatewayRestarter Restarter { get; init; }
+    [Inject] public required IDialogService Dialogs { get; init; }
+    [Inject] public required ISnackbar Snackbar { get; init; }
+    [Inject] public required IServiceProvider Services { get; init; }
+
+    /// <summary>Present once sign-in is configured; until then every action is by "anonymous".</summary>
+    [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
+
+    private DateTimeOffset Now => Time.GetUtcNow();
+
+    /// <summary>Classified from the snapshot being shown, so scenarios and buttons never disagree.</summary>
+    private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
+
+    protected override void OnInitialized()
+    {
+        base.OnInitialized();
+        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        // Another part of the console keeps incomplete recoveries; without it this section is simply not shown.
+        _recovery = Services.GetService(typeof(IRecoveryStatus)) as IRecoveryStatus;
+        if (_recovery is not null)
+            _recovery.Changed += OnRecoveryChanged;
+    }
+
+    protected override void OnAfterRender(bool firstRender)
+    {
+        // Only once the circuit is live: a click on a prerendered button would be lost.
+        if (firstRender)
+        {
+            _interactive = true;
+            StateHasChanged();
+        }
+    }
+
+    private void OnRecoveryChanged() => _ = InvokeAsync(StateHasChanged);
+
+    /// <summary>The instances whose restart a scenario's runbook calls for: the instance itself, or every instance of the datacenter.</summary>
+    private IEnumerable<string> InstancesOf(FailoverScenario scenario) => scenario.Kind switch
+    {
+        FailoverScenarioKind.GatewayInstanceDown when scenario.ComponentKey is not null => [scenario.ComponentKey],
+        FailoverScenarioKind.DatacenterDown or FailoverScenarioKind.DatacenterUnreachable or FailoverScenarioKind.CassandraQuorumLost
+            when scenario.DatacenterId is not null =>
+            Snapshot.Find(scenario.DatacenterId)?.GatewayInstances.Select(i => i.Key) ?? [],
+        _ => [],
+    };
+
+    private async Task RestartAsync(RestartDecision decision)
+    {
+        if (decision.Action == RestartAction.Restart)
+        {
+            var confirmed = await Dialogs.ShowMessageBoxAsync(
+                $"Restart {decision.InstanceName}?",
+                $"{decision.InstanceName} ({decision.Key}) runs now. The console will stop it and start it again through the Admin Node Manager; "
+                    + "the requests it serves meanwhile go to the other instances of its group.",
+                yesText: "Restart", cancelText: "Cancel");
+            if (confirmed != true)
+                return;
+        }
+
+        if (!_busy.Add(decision.Key))
+            return;
+        StateHasChanged();
+        try
+        {
+            var result = await Restarter.RestartAsync(decision.DatacenterId, decision.InstanceId, decision.Action, await ActorAsync(), CancellationToken.None);
+            Snackbar.Add(result.Message, result.Outcome switch
+            {
+                RestartOutcome.Done => Severity.Success,
+                RestartOutcome.Refused => Severity.Warning,
+                _ => Severity.Error,
+            });
+        }
+        catch (Exception ex)
+        {
+            Snackbar.Add($"{decision.Key} was not restarted: {ex.Message}", Severity.Error);
+        }
+        finally
+        {
+            _busy.Remove(decision.Key);
+        }
+    }
+
+    private async Task<string> ActorAsync()
+    {
+        if (AuthenticationState is null)
+            return "anonymous";
+        var user = (await AuthenticationState).User;
+        return user.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : "anonymous";
+    }
+
+    public override void Dispose()
+    {
+        _clock?.Dispose();
+        if (_recovery is not null)
+            _recovery.Changed -= OnRecoveryChanged;
+        base.Dispose();
+    }
+}
