@@ -1,0 +1,67 @@
+using System.Net.Security;
+using ApimConsole.Core.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Monitoring.AdminNodeManager;
+
+/// <summary>
+/// The ANM clients of each configured datacenter (<c>Estate:Datacenters:N:AdminNodeManager</c>), built the way the
+/// status engine builds its own: one pooled <see cref="HttpClient"/>, another for datacenters whose ANM certificate is
+/// accepted as is. For callers other than the probes (deployments, deployed versions). No client-wide timeout: every
+/// call carries the caller's deadline.
+/// </summary>
+public sealed class AdminNodeManagerConnections : IDisposable
+{
+    private readonly Dictionary<string, IReadOnlyList<AdminNodeManagerClient>> _byDatacenter = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<HttpClient> _http = [];
+
+    public AdminNodeManagerConnections(IOptions<EstateOptions> estate)
+    {
+        HttpClient? strict = null;
+        HttpClient? lenient = null;
+        foreach (var dc in estate.Value.Datacenters)
+        {
+            var anm = dc.AdminNodeManager;
+            var http = anm.AcceptAnyServerCertificate
+                ? lenient ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: true))
+                : strict ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false));
+            _byDatacenter[dc.Id] = anm.Urls.Select(url => new AdminNodeManagerClient(http, url, anm.Username, anm.Password)).ToList();
+        }
+        DatacenterIds = estate.Value.Datacenters.Select(d => d.Id).ToList();
+    }
+
+    /// <summary>The configured datacenters, in configuration order.</summary>
+    public IReadOnlyList<string> DatacenterIds { get; }
+
+    /// <summary>The datacenter's ANM clients in configuration order (empty for an unknown datacenter).</summary>
+    public IReadOnlyList<AdminNodeManagerClient> For(string datacenterId) =>
+        _byDatacenter.TryGetValue(datacenterId, out var clients) ? clients : [];
+
+    /// <summary>An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies.</summary>
+    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = connectTimeout,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        };
+        if (acceptAnyCertificate)
+            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private HttpClient Track(HttpClient client)
+    {
+        _http.Add(client);
+        return client;
+    }
+
+    public void Dispose()
+    {
+        foreach (var client in _http)
+            client.Dispose();
+    }
+}
