@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Components;
+using ApimConsole.Web.Deployments;
 using ApimConsole.Web.Lab;
 using MudBlazor.Services;
 
@@ -22,6 +23,9 @@ public static class ConsoleHostExtensions
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
 
+        // Deployments: checked requests, pushed in the background by the executor, guardrail asked before each DC.
+        builder.Services.AddDeployments(builder.Configuration);
+
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -36,6 +40,7 @@ public static class ConsoleHostExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapDeploymentApi();
         app.MapEmbeddedLab();
         return app;
     }
