@@ -264,6 +264,22 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task BodyFarOverTheLimit_Is400_BeforeItIsRead()
+    {
+        var pushes = factory.LabPushes().Count;
+        var deployments = await CountDeploymentsAsync();
+        var huge = new byte[2 << 20];
+        huge[0] = (byte)'P';
+        huge[1] = (byte)'K';
+
+        var error = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-2", ("huge.fed", huge)), HttpStatusCode.BadRequest);
+
+        Assert.Contains("over the size limit of 200000 bytes", error.GetProperty("error").GetString());
+        Assert.Equal(deployments, await CountDeploymentsAsync());
+        Assert.Equal(pushes, factory.LabPushes().Count);
+    }
+
+    [Fact]
     public async Task NotMultipart_Is400()
     {
         using var client = factory.CreateClient();
