@@ -85,23 +85,15 @@ public sealed class DeploymentExecutor(
                 continue;
             }
 
-            // The decision is taken again here, for this datacenter, against the state as it is now.
-            var verdict = gate.Evaluate(work.Kind, [dc]);
-            var refused = verdict.Decision == GuardrailDecision.Block && !work.Overridden
-                || verdict.Decision == GuardrailDecision.Warn && !work.WarningsConfirmed && !work.Overridden;
-            if (refused)
+            var result = await DeployToDatacenterAsync(work, dc, cancellationToken);
+            if (result.Refused is { } verdict)
             {
                 gateStopped = true;
                 stopReason = $"the guardrail turned to {verdict.Decision} before {dc}'s push";
-                await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Blocked, null,
-                    $"Not pushed: the guardrail says {verdict.Decision}: {string.Join("; ", verdict.Reasons)}", cancellationToken);
                 await audit.RecordAsync("system", "deployment.stopped", $"deployment {id}",
                     $"Before {dc}: {DeploymentRequests.Describe(verdict)}. Datacenters that got it: {(reached.Count == 0 ? "none" : string.Join(", ", reached))}.", cancellationToken);
                 continue;
             }
-
-            var note = verdict.Decision == GuardrailDecision.Allow ? null : $"Pushed although the guardrail said {DeploymentRequests.Describe(verdict)}";
-            var result = await DeployToDatacenterAsync(work, dc, note, cancellationToken);
             loaded += result.Loaded;
             notLoaded += result.NotLoaded;
             if (result.Loaded > 0)
@@ -122,13 +114,31 @@ public sealed class DeploymentExecutor(
         await audit.RecordAsync("system", "deployment.finished", $"deployment {id}", $"{state}: {summary}", cancellationToken);
     }
 
-    /// <summary>A datacenter that could not be deployed to at all counts as one target without the archive.</summary>
-    private sealed record DatacenterResult(int Loaded, int NotLoaded);
+    /// <summary>
+    /// A datacenter that could not be deployed to at all counts as one target without the archive. <see cref="Refused"/>:
+    /// the guardrail's verdict that stopped the deployment before anything was sent to this datacenter.
+    /// </summary>
+    private sealed record DatacenterResult(int Loaded, int NotLoaded, GuardrailVerdict? Refused = null);
 
-    private async Task<DatacenterResult> DeployToDatacenterAsync(DeploymentWork work, string dc, string? note, CancellationToken cancellationToken)
+    private async Task<DatacenterResult> DeployToDatacenterAsync(DeploymentWork work, string dc, CancellationToken cancellationToken)
     {
         var id = work.DeploymentId;
         var settings = options.Value;
+
+        // The decision is taken again here, for this datacenter, against the state as it is now.
+        async Task<bool> RefusedAsync(GuardrailVerdict verdict)
+        {
+            if (!(verdict.Decision == GuardrailDecision.Block && !work.Overridden
+                  || verdict.Decision == GuardrailDecision.Warn && !work.WarningsConfirmed && !work.Overridden))
+                return false;
+            await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Blocked, null,
+                $"Not pushed: the guardrail says {verdict.Decision}: {string.Join("; ", verdict.Reasons)}", cancellationToken);
+            return true;
+        }
+
+        var verdict = gate.Evaluate(work.Kind, [dc]);
+        if (await RefusedAsync(verdict))
+            return new DatacenterResult(0, 0, verdict);
 
         // The group's instances as this DC's ANM knows them now; the first ANM that answers does the deployment.
         AdminNodeManagerClient? anm = null;
@@ -161,6 +171,13 @@ public sealed class DeploymentExecutor(
                 $"{dc}'s ANM has no gateway instance in group {work.GroupId}.", cancellationToken);
             return new DatacenterResult(0, 1);
         }
+
+        // Asked again just before anything is sent: reading the topology took time, and the state may have turned.
+        verdict = gate.Evaluate(work.Kind, [dc]);
+        if (await RefusedAsync(verdict))
+            return new DatacenterResult(0, 0, verdict);
+        var note = verdict.Decision == GuardrailDecision.Allow ? null : $"Pushed although the guardrail said {DeploymentRequests.Describe(verdict)}";
+
         foreach (var instance in instances)
             await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.Pending, null, null, cancellationToken);
 

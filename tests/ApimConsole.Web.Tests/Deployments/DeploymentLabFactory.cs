@@ -87,6 +87,18 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
         }
     }
 
+    public async Task<HttpResponseMessage> FaultAsync(string target, string action)
+    {
+        using var client = CreateClient();
+        return await client.PostAsJsonAsync("/api/lab/faults", new { target, action });
+    }
+
+    public async Task HealAsync()
+    {
+        using var client = CreateClient();
+        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+    }
+
     public static byte[] Zip(params (string Name, string Content)[] entries)
     {
         using var buffer = new MemoryStream();

@@ -74,6 +74,15 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var archiveId = Assert.Single(pushes.Select(p => p.ArchiveId).Distinct());
         Assert.Equal(archiveId, Dc(done, "dc2").GetProperty("archiveId").GetString());
 
+        // The same, as the lab's own API tells it.
+        using (var client = factory.CreateClient())
+        {
+            var lab = await client.GetFromJsonAsync<JsonElement>("/api/lab/deployments");
+            var last = lab.GetProperty("pushes").EnumerateArray().Skip(before).ToList();
+            Assert.Equal(4, last.Count);
+            Assert.All(last, p => Assert.Equal((DeploymentLog.Loaded, archiveId), (p.GetProperty("outcome").GetString(), p.GetProperty("archiveId").GetString())));
+        }
+
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.False(dmz.GetProperty("drift").GetBoolean());
         Assert.All(dmz.GetProperty("instances").EnumerateArray(), i => Assert.Equal(archiveId, i.GetProperty("archiveId").GetString()));
@@ -146,7 +155,8 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var pushes = factory.LabPushes().Skip(before).ToList();
         Assert.DoesNotContain(pushes, p => p.DatacenterId == "dc2");
         Assert.Equal(2, pushes.Count(p => p.DatacenterId == "dc1"));
-        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
+        // At the request for both; for each datacenter before reading its topology and again just before sending.
+        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
 
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.True(dmz.GetProperty("drift").GetBoolean());
@@ -154,6 +164,53 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
 
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.Contains("Datacenters that got it: dc1"));
+    }
+
+    [Fact]
+    public async Task StateTurnsWhileTheSecondDatacentersTopologyIsRead_NothingIsSentToIt()
+    {
+        var before = factory.LabPushes().Count;
+        var dc2Questions = 0;
+        factory.Gate.Script = (_, dcs) =>
+            dcs.Count == 1 && dcs.Contains("dc2") && Interlocked.Increment(ref dc2Questions) > 1
+                ? (GuardrailDecision.Block, ["dc2 is down"])
+                : (GuardrailDecision.Allow, []);
+        var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore late='{Guid.NewGuid()}'/>"));
+
+        var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-2", ("late.fed", fed)), HttpStatusCode.Created);
+        var done = await factory.WaitForFinishAsync(Id(created));
+
+        Assert.Equal("Stopped", done.GetProperty("state").GetString());
+        Assert.Equal("Blocked", Dc(done, "dc2").GetProperty("outcome").GetString());
+        Assert.DoesNotContain(factory.LabPushes().Skip(before), p => p.DatacenterId == "dc2");
+        Assert.Equal(2, dc2Questions);
+    }
+
+    [Fact]
+    public async Task StoppedInstance_IsReportedFailed_TheRestLoad_AndTheDeploymentIsPartial()
+    {
+        var before = factory.LabPushes().Count;
+        (await factory.FaultAsync("dc2/instance-4", "down")).EnsureSuccessStatusCode();
+        try
+        {
+            var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore partial='{Guid.NewGuid()}'/>"));
+            var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "dmz", ("p.fed", fed)), HttpStatusCode.Created);
+            var done = await factory.WaitForFinishAsync(Id(created));
+
+            Assert.Equal("PartiallyApplied", done.GetProperty("state").GetString());
+            Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+            var dc2 = Dc(done, "dc2");
+            Assert.Equal("PartiallyApplied", dc2.GetProperty("outcome").GetString());
+            Assert.Equal([("instance-3", "Loaded"), ("instance-4", "Failed")], Instances(dc2));
+            Assert.Contains("503", dc2.GetProperty("instances")[1].GetProperty("message").GetString());
+            Assert.Equal(
+                [("dc1", "instance-3", "Loaded"), ("dc1", "instance-4", "Loaded"), ("dc2", "instance-3", "Loaded"), ("dc2", "instance-4", "InstanceUnavailable")],
+                factory.LabPushes().Skip(before).Select(p => (p.DatacenterId, p.InstanceId, p.Outcome)));
+        }
+        finally
+        {
+            await factory.HealAsync();
+        }
     }
 
     [Fact]
