@@ -14,6 +14,8 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using MudBlazor;
+using MudBlazor.Extensions;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Components;
@@ -24,13 +26,14 @@ public sealed class DeploymentsPageTests : BunitContext, IAsyncLifetime
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 14, 0, 0, TimeSpan.Zero);
     private readonly string _root = Directory.CreateTempSubdirectory("apimconsole-page-").FullName;
     private readonly ScriptedGate _gate = new();
+    private readonly FakeEstateStatus _status = new(Estate());
 
     public DeploymentsPageTests()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddLogging();
-        Services.AddSingleton<IEstateStatus>(new FakeEstateStatus(Estate()));
+        Services.AddSingleton<IEstateStatus>(_status);
         Services.AddSingleton(TimeProvider.System);
         // No datacenter to ask for deployed versions: the page must cope with none.
         Services.AddSingleton(Options.Create(new EstateOptions()));
@@ -122,6 +125,19 @@ public sealed class DeploymentsPageTests : BunitContext, IAsyncLifetime
         var stored = Assert.Single(await Store.RecentAsync(10, CancellationToken.None));
         Assert.Equal(("group-3", "dmz.fed", DeploymentState.Pending), (stored.GroupId, stored.FileNames, stored.State));
         page.WaitForAssertion(() => Assert.NotNull(page.Find($"[data-deployment='{stored.Id}']")));
+    }
+
+    [Fact]
+    public void GroupsLearntAfterThePageOpened_AreOffered_AndTheFirstIsChosen()
+    {
+        _status.Publish(new EstateSnapshot(T0, "lab", "dc1", [], new InterDatacenterLink(LinkState.Up, T0, null), null));
+        var page = Render<DeploymentsPage>();
+        var group = page.FindComponent<MudBlazor.MudSelect<string>>();
+        Assert.Null(group.Instance.GetState(x => x.Value));
+
+        _status.Publish(Estate());
+
+        page.WaitForAssertion(() => Assert.Equal("group-3", group.Instance.GetState(x => x.Value)));
     }
 
     private static EstateSnapshot Estate()

@@ -64,13 +64,30 @@ public partial class Deployments : EstateComponentBase
             _refresh?.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>The groups become known when the ANMs first answer, which may be after the page opened.</summary>
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (_group is null && Groups.Count > 0)
+        {
+            _group = Groups[0].Id;
+            StateHasChanged();
+        }
+    }
+
     private async Task ReloadHistoryAsync()
     {
         Interlocked.Exchange(ref _refreshPending, 0);
         if (_gone.IsCancellationRequested)
             return;
         var wasRunning = _history.Any(d => !d.State.IsFinished());
-        _history = await Store.RecentAsync(HistoryLength, _gone.Token);
+        try
+        {
+            _history = await Store.RecentAsync(HistoryLength, _gone.Token);
+        }
+        catch (OperationCanceledException) when (_gone.IsCancellationRequested)
+        {
+            return;
+        }
         StateHasChanged();
         // A deployment just ended: what the instances run has changed.
         if (wasRunning && _history.All(d => d.State.IsFinished()))
