@@ -13,6 +13,7 @@ public static class MonitoringServiceCollectionExtensions
         services.TryAddSingleton<StatusEngine>();
         services.TryAddSingleton<IEstateStatus>(sp => sp.GetRequiredService<StatusEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusEngine>());
+        services.TryAddSingleton<AdminNodeManager.AdminNodeManagerConnections>();
         return services;
     }
 }

@@ -362,32 +362,45 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unreadable upload: {e.Message}").ConfigureAwait(false);
             return;
         }
-        var file = form.Files.FirstOrDefault();
-        if (file is null || file.Length == 0)
+        // A .fed goes alone; a policy archive goes with its environment archive (.pol + .env).
+        var files = form.Files.ToList();
+        if (files.Count == 0 || files.Any(f => f.Length == 0))
         {
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "The upload holds no file (or an empty one)").ConfigureAwait(false);
             return;
         }
-        if (file.Length > MaxArchiveBytes)
+        if (files.Count > 2 || (files.Count == 2 && !(files.Any(f => HasExtension(f, ".pol")) && files.Any(f => HasExtension(f, ".env")))))
+        {
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "Upload one .fed, or one .pol with its .env").ConfigureAwait(false);
+            return;
+        }
+        if (files.Sum(f => f.Length) > MaxArchiveBytes)
         {
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"The archive is larger than {MaxArchiveBytes} bytes").ConfigureAwait(false);
             return;
         }
         byte[] bytes;
-        await using (var stream = file.OpenReadStream())
+        using (var buffer = new MemoryStream())
         {
-            using var buffer = new MemoryStream();
-            await stream.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            // The policy first, then the environment: the same pair gives the same id whatever order it came in.
+            foreach (var part in files.OrderBy(f => HasExtension(f, ".env") ? 1 : 0))
+            {
+                await using var stream = part.OpenReadStream();
+                await stream.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            }
             bytes = buffer.ToArray();
         }
         // Same content, same id, in either datacenter: that is what lets a console compare deployments across DCs.
         var archiveId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
         var failsToLoad = bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(LoadFailureMarker)) >= 0;
         lock (_gate)
-            _archives[archiveId] = new UploadedArchive(archiveId, groupId, file.FileName, bytes.Length, failsToLoad, _time.GetUtcNow());
+            _archives[archiveId] = new UploadedArchive(archiveId, groupId, string.Join(" + ", files.Select(f => f.FileName)), bytes.Length, failsToLoad, _time.GetUtcNow());
         _logger.LogInformation("ANM {Datacenter}: archive {ArchiveId} uploaded for {Group}", _dc.Id, archiveId, groupId);
         await LabHosting.WriteJsonAsync(context, new { result = archiveId }).ConfigureAwait(false);
     }
+
+    private static bool HasExtension(IFormFile file, string extension) =>
+        file.FileName.EndsWith(extension, StringComparison.OrdinalIgnoreCase);
 
     private async Task PushConfiguration(HttpContext context)
     {

@@ -66,6 +66,64 @@ public sealed class AdminNodeManagerClient
     public Task StopAsync(string groupId, string serviceId, CancellationToken cancellationToken) =>
         PostAsync($"management/stop/{Uri.EscapeDataString(groupId)}/{Uri.EscapeDataString(serviceId)}", cancellationToken);
 
+    /// <summary>
+    /// <c>POST /deployment/group/configuration/file/{groupId}</c> (multipart): stores the archive with the group's ANM
+    /// and returns its id. A <c>.fed</c> goes alone; a <c>.pol</c> goes with its <c>.env</c>.
+    /// </summary>
+    public async Task<string> UploadConfigurationAsync(string groupId, IReadOnlyList<AnmArchiveFile> files, CancellationToken cancellationToken)
+    {
+        using var form = new MultipartFormDataContent();
+        foreach (var file in files)
+        {
+            var part = new ReadOnlyMemoryContent(file.Content);
+            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            form.Add(part, "file", file.FileName);
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_api, $"deployment/group/configuration/file/{Uri.EscapeDataString(groupId)}")) { Content = form };
+        request.Headers.Authorization = _auth;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        await EnsureSuccess(response, cancellationToken);
+        return AnmDeploymentParser.ParseArchiveId(await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken), "upload");
+    }
+
+    /// <summary>
+    /// <c>PUT /router/service/{instanceId}/api/configuration?archiveId=</c>: the instance loads the archive, or rolls
+    /// back to its previous configuration (a <see cref="AnmLoadStatus.RolledBack"/> result, not an exception). An
+    /// instance the router cannot reach is an <see cref="HttpRequestException"/>.
+    /// </summary>
+    public async Task<AnmPushResult> PushConfigurationAsync(string instanceId, string archiveId, CancellationToken cancellationToken)
+    {
+        var relative = $"router/service/{Uri.EscapeDataString(instanceId)}/api/configuration?archiveId={Uri.EscapeDataString(archiveId)}";
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_api, relative));
+        request.Headers.Authorization = _auth;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (response.IsSuccessStatusCode)
+            return AnmDeploymentParser.ParsePush(await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken), success: true);
+        var body = await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken, truncate: true);
+        if ((int)response.StatusCode == 500)
+        {
+            try
+            {
+                var result = AnmDeploymentParser.ParsePush(body, success: false);
+                if (result.Status == AnmLoadStatus.RolledBack)
+                    return result;
+            }
+            catch (AnmProtocolException)
+            {
+                // Not the documented rollback answer: reported below as the server error it is.
+            }
+        }
+        throw new HttpRequestException($"ANM answered {(int)response.StatusCode} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body[..Math.Min(body.Length, 2048)] : "")}", null, response.StatusCode);
+    }
+
+    /// <summary><c>GET /deployment/domain/deployments</c>: per group, per instance, the archive it runs.</summary>
+    public async Task<IReadOnlyList<AnmGroupDeployments>> GetDeploymentsAsync(CancellationToken cancellationToken) =>
+        AnmDeploymentParser.ParseDeployments(await GetStringAsync("deployment/domain/deployments", cancellationToken));
+
+    /// <summary><c>GET /router/service/{instanceId}/api/configuration/archiveId</c>.</summary>
+    public async Task<string> GetArchiveIdAsync(string instanceId, CancellationToken cancellationToken) =>
+        AnmDeploymentParser.ParseArchiveId(await GetStringAsync($"router/service/{Uri.EscapeDataString(instanceId)}/api/configuration/archiveId", cancellationToken), "archiveId");
+
     private async Task<string> GetStringAsync(string relative, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_api, relative));

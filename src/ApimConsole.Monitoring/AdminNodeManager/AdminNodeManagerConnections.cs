@@ -5,55 +5,73 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Monitoring.AdminNodeManager;
 
 /// <summary>
-/// Admin Node Manager clients for acting on the estate (start, stop), built from the same <c>Estate</c> configuration
-/// the probes use: each datacenter's URLs, credentials and <c>AcceptAnyServerCertificate</c>. Their own connections,
-/// so an action never waits behind a probe or the other way round. The caller sets each call's deadline.
+/// The ANM clients of each configured datacenter (<c>Estate:Datacenters:N:AdminNodeManager</c>), built the way the
+/// status engine builds its own: one pooled <see cref="HttpClient"/>, another for datacenters whose ANM certificate is
+/// accepted as is. For callers other than the probes (deployments, deployed versions, restarts), so an action never waits behind a probe. No client-wide timeout: every
+/// call carries the caller's deadline.
 /// </summary>
 public sealed class AdminNodeManagerConnections : IDisposable
 {
-    private readonly HttpClient _strict;
-    private readonly HttpClient? _acceptAny;
-    private readonly Dictionary<string, IReadOnlyList<(string ComponentId, AdminNodeManagerClient Client)>> _byDatacenter = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, IReadOnlyList<AdminNodeManagerClient>> _byDatacenter = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<HttpClient> _http = [];
 
     public AdminNodeManagerConnections(IOptions<EstateOptions> estate)
     {
-        _strict = NewClient(acceptAnyCertificate: false);
+        HttpClient? strict = null;
+        HttpClient? lenient = null;
         foreach (var dc in estate.Value.Datacenters)
         {
-            var http = _strict;
-            if (dc.AdminNodeManager.AcceptAnyServerCertificate)
-                http = _acceptAny ??= NewClient(acceptAnyCertificate: true);
-            var urls = dc.AdminNodeManager.Urls;
-            _byDatacenter[dc.Id] = urls.Select((url, i) =>
-                (ComponentId(urls.Count, i), new AdminNodeManagerClient(http, url, dc.AdminNodeManager.Username, dc.AdminNodeManager.Password))).ToList();
+            var anm = dc.AdminNodeManager;
+            var http = anm.AcceptAnyServerCertificate
+                ? lenient ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: true))
+                : strict ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false));
+            _byDatacenter[dc.Id] = anm.Urls.Select(url => new AdminNodeManagerClient(http, url, anm.Username, anm.Password)).ToList();
         }
+        DatacenterIds = estate.Value.Datacenters.Select(d => d.Id).ToList();
+    }
+
+    /// <summary>The configured datacenters, in configuration order.</summary>
+    public IReadOnlyList<string> DatacenterIds { get; }
+
+    /// <summary>The datacenter's ANM clients in configuration order (empty for an unknown datacenter).</summary>
+    public IReadOnlyList<AdminNodeManagerClient> For(string datacenterId) =>
+        _byDatacenter.TryGetValue(datacenterId, out var clients) ? clients : [];
+
+    /// <summary>The datacenter's ANM clients, each with the component id the estate snapshot gives it.</summary>
+    public IReadOnlyList<(string ComponentId, AdminNodeManagerClient Client)> WithComponentIds(string datacenterId)
+    {
+        var clients = For(datacenterId);
+        return clients.Select((client, i) => (ComponentId(clients.Count, i), client)).ToList();
     }
 
     /// <summary>The id the estate snapshot gives the <paramref name="index"/>-th of <paramref name="count"/> ANMs of a datacenter.</summary>
     public static string ComponentId(int count, int index) => count == 1 ? "anm" : $"anm-{index + 1}";
 
-    /// <summary>The datacenter's ANMs in configuration order, each with its component id; empty for an unknown datacenter.</summary>
-    public IReadOnlyList<(string ComponentId, AdminNodeManagerClient Client)> For(string datacenterId) =>
-        _byDatacenter.TryGetValue(datacenterId, out var clients) ? clients : [];
-
-    private static HttpClient NewClient(bool acceptAnyCertificate)
+    /// <summary>An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies.</summary>
+    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate)
     {
         var handler = new SocketsHttpHandler
         {
-            ConnectTimeout = TimeSpan.FromSeconds(5),
+            ConnectTimeout = connectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             AllowAutoRedirect = false,
             UseCookies = false,
         };
         if (acceptAnyCertificate)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
-        // Deadlines come from each caller's token.
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private HttpClient Track(HttpClient client)
+    {
+        _http.Add(client);
+        return client;
     }
 
     public void Dispose()
     {
-        _strict.Dispose();
-        _acceptAny?.Dispose();
+        foreach (var client in _http)
+            client.Dispose();
     }
 }

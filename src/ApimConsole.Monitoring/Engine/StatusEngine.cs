@@ -1,4 +1,3 @@
-using System.Net.Security;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Health;
@@ -236,17 +235,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     private HttpClient NewClient(bool acceptAnyCertificate)
     {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = _probes.Timeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            AllowAutoRedirect = false,
-            UseCookies = false,
-        };
-        if (acceptAnyCertificate)
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
-        var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var client = AdminNodeManagerConnections.CreateHttpClient(_probes.Timeout, acceptAnyCertificate);
         _clients.Add(client);
         return client;
     }

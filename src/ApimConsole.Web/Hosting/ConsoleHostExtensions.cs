@@ -2,6 +2,7 @@ using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Guardrails;
+using ApimConsole.Web.Deployments;
 using ApimConsole.Web.Lab;
 using ApimConsole.Web.Restarts;
 using MudBlazor.Services;
@@ -28,6 +29,9 @@ public static class ConsoleHostExtensions
         // Runbooks: restarts through the ANMs, in the order the runbooks allow.
         builder.Services.AddRunbooks();
 
+        // Deployments: checked requests, pushed in the background by the executor, guardrail asked before each DC.
+        builder.Services.AddDeployments(builder.Configuration);
+
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
@@ -43,6 +47,7 @@ public static class ConsoleHostExtensions
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
         app.MapRunbooks();
+        app.MapDeploymentApi();
         app.MapEmbeddedLab();
         return app;
     }

@@ -106,7 +106,7 @@ public sealed class GatewayRestarter(
     private AdminNodeManagerClient? Answering(EstateSnapshot snapshot, string datacenterId)
     {
         var dc = snapshot.Find(datacenterId);
-        return anms.For(datacenterId)
+        return anms.WithComponentIds(datacenterId)
             .FirstOrDefault(a => dc?.AdminNodeManagers.Any(m => m.Id == a.ComponentId && m.State == ComponentState.Up) == true)
             .Client;
     }

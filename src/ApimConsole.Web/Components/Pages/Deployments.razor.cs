@@ -1,0 +1,225 @@
+using System.Security.Claims;
+using ApimConsole.Core.Deployments;
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Guardrails;
+using ApimConsole.Storage;
+using ApimConsole.Storage.Records;
+using ApimConsole.Web.Components.Controls;
+using ApimConsole.Web.Deployments;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.Options;
+using MudBlazor;
+
+namespace ApimConsole.Web.Components.Pages;
+
+/// <summary>
+/// Upload an archive for a group and deploy it (the same checks and guardrail as <c>POST /api/deployments</c>), the
+/// history with what each datacenter and instance did, and the archive each instance runs with the drift between them.
+/// </summary>
+public partial class Deployments : EstateComponentBase
+{
+    public const int HistoryLength = 20;
+
+    [Inject] public required DeploymentRequests Requests { get; init; }
+    [Inject] public required DeploymentStore Store { get; init; }
+    [Inject] public required DeployedVersionsReader VersionsReader { get; init; }
+    [Inject] public required DeploymentGateAccess Gate { get; init; }
+    [Inject] public required IOptions<DeploymentOptions> Options { get; init; }
+
+    private ChangeKind _kind = ChangeKind.GatewayConfiguration;
+    private string? _group;
+    private IReadOnlyList<IBrowserFile> _files = [];
+    private bool _confirmWarnings;
+    private string? _overrideReason;
+    private bool _submitting;
+    private string? _message;
+    private Severity _messageSeverity;
+    private IReadOnlyList<string> _messageReasons = [];
+    private IReadOnlyList<Deployment> _history = [];
+    private DeployedVersions? _versions;
+    private bool _loadingVersions;
+    private readonly CancellationTokenSource _gone = new();
+    private ITimer? _refresh;
+    private int _refreshPending;
+
+    private IReadOnlyList<GatewayGroupStatus> Groups => DeploymentRequests.KnownGroups(Snapshot);
+
+    /// <summary>What the guardrail says now for the chosen kind; re-read on every render, which live estate changes cause.</summary>
+    private GuardrailVerdict CurrentVerdict => Gate.Evaluate(_kind, Snapshot.Datacenters.Select(d => d.Id).ToList());
+
+    protected override async Task OnInitializedAsync()
+    {
+        _group = Groups.FirstOrDefault()?.Id;
+        Store.Changed += OnStoreChanged;
+        // Coalesce bursts of writes (one per instance pushed) into one reload.
+        _refresh = Time.CreateTimer(_ => _ = InvokeAsync(ReloadHistoryAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        await ReloadHistoryAsync();
+        _ = InvokeAsync(LoadVersionsAsync);
+    }
+
+    private void OnStoreChanged(long deploymentId)
+    {
+        if (Interlocked.Exchange(ref _refreshPending, 1) == 0)
+            _refresh?.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The groups become known when the ANMs first answer, which may be after the page opened.</summary>
+    protected override void OnAfterRender(bool firstRender)
+    {
+        if (_group is null && Groups.Count > 0)
+        {
+            _group = Groups[0].Id;
+            StateHasChanged();
+        }
+    }
+
+    private async Task ReloadHistoryAsync()
+    {
+        Interlocked.Exchange(ref _refreshPending, 0);
+        if (_gone.IsCancellationRequested)
+            return;
+        var wasRunning = _history.Any(d => !d.State.IsFinished());
+        try
+        {
+            _history = await Store.RecentAsync(HistoryLength, _gone.Token);
+        }
+        catch (OperationCanceledException) when (_gone.IsCancellationRequested)
+        {
+            return;
+        }
+        StateHasChanged();
+        // A deployment just ended: what the instances run has changed.
+        if (wasRunning && _history.All(d => d.State.IsFinished()))
+            await LoadVersionsAsync();
+    }
+
+    private async Task LoadVersionsAsync()
+    {
+        if (_loadingVersions || _gone.IsCancellationRequested)
+            return;
+        _loadingVersions = true;
+        StateHasChanged();
+        try
+        {
+            _versions = await VersionsReader.ReadAsync(_gone.Token);
+        }
+        catch (OperationCanceledException) when (_gone.IsCancellationRequested)
+        {
+            return;
+        }
+        finally
+        {
+            _loadingVersions = false;
+        }
+        StateHasChanged();
+    }
+
+    private void OnFilesChosen(InputFileChangeEventArgs e)
+    {
+        _message = null;
+        if (e.FileCount > 2)
+        {
+            _files = [];
+            Show(Severity.Error, $"{e.FileCount} files were chosen: choose one .fed, or a .pol with its .env.");
+            return;
+        }
+        _files = e.GetMultipleFiles(2);
+    }
+
+    private async Task SubmitAsync()
+    {
+        _submitting = true;
+        _message = null;
+        _messageReasons = [];
+        var buffers = new List<(string, Stream)>();
+        try
+        {
+            var limit = Options.Value.Limits.MaxUploadBytes;
+            foreach (var file in _files)
+            {
+                if (file.Size > limit)
+                {
+                    Show(Severity.Error, $"The upload is over the size limit of {limit} bytes.");
+                    return;
+                }
+                // Copied in full before any check: the browser stream is async-only, the checks read synchronously.
+                var buffer = new MemoryStream();
+                await using (var stream = file.OpenReadStream(limit, _gone.Token))
+                    await stream.CopyToAsync(buffer, _gone.Token);
+                buffer.Position = 0;
+                buffers.Add((file.Name, buffer));
+            }
+
+            // Sign-in does not exist yet: the request is anonymous until the later issue supplies the user.
+            var user = new ClaimsPrincipal(new ClaimsIdentity());
+            var result = await Requests.SubmitAsync(
+                new DeploymentSubmission(_kind.ToString(), _group, buffers, _overrideReason, _confirmWarnings, user), _gone.Token);
+            switch (result)
+            {
+                case SubmissionResult.Accepted a:
+                    Show(Severity.Success, $"Deployment #{a.Deployment.Id} accepted; it runs now, datacenter by datacenter (below).");
+                    _files = [];
+                    _overrideReason = null;
+                    _confirmWarnings = false;
+                    await ReloadHistoryAsync();
+                    break;
+                case SubmissionResult.Invalid i:
+                    Show(Severity.Error, i.Problem);
+                    break;
+                case SubmissionResult.Blocked b:
+                    Show(Severity.Error, b.Message, b.Verdict.Reasons);
+                    break;
+                case SubmissionResult.NeedsConfirmation n:
+                    Show(Severity.Warning, "The guardrail warns about this deployment: confirm the warnings to deploy anyway.", n.Verdict.Reasons);
+                    break;
+                case SubmissionResult.OverrideRefused r:
+                    Show(Severity.Error, r.Problem);
+                    break;
+            }
+        }
+        catch (IOException ex)
+        {
+            Show(Severity.Error, $"The file could not be read: {ex.Message}");
+        }
+        finally
+        {
+            foreach (var (_, stream) in buffers)
+                await stream.DisposeAsync();
+            _submitting = false;
+        }
+    }
+
+    private void Show(Severity severity, string message, IReadOnlyList<string>? reasons = null)
+    {
+        _messageSeverity = severity;
+        _message = message;
+        _messageReasons = reasons ?? [];
+    }
+
+    private static Color StateColor(DeploymentState state) => state switch
+    {
+        DeploymentState.Succeeded => Color.Success,
+        DeploymentState.Failed => Color.Error,
+        DeploymentState.Stopped or DeploymentState.PartiallyApplied => Color.Warning,
+        _ => Color.Info,
+    };
+
+    private static string OutcomeText(DeploymentTargetOutcome outcome) => outcome switch
+    {
+        DeploymentTargetOutcome.RolledBack => "Rolled back (failed to load)",
+        DeploymentTargetOutcome.NotPushed => "Not pushed",
+        DeploymentTargetOutcome.PartiallyApplied => "Partially applied",
+        _ => outcome.ToString(),
+    };
+
+    private static string FormatBytes(long bytes) => bytes >= 1 << 20 ? $"{bytes / (1 << 20)} MB" : $"{bytes / 1024} KB";
+
+    public override void Dispose()
+    {
+        Store.Changed -= OnStoreChanged;
+        _gone.Cancel();
+        _refresh?.Dispose();
+        base.Dispose();
+    }
+}

@@ -1,0 +1,16 @@
+using ApimConsole.Core.Guardrails;
+
+namespace ApimConsole.Web.Deployments;
+
+/// <summary>
+/// The guardrail as registered in DI (<see cref="IDeploymentGate"/>), looked up at each question. Without one, every
+/// deployment is blocked: a console that cannot ask the guardrail does not deploy.
+/// </summary>
+public sealed class DeploymentGateAccess(IServiceProvider services, TimeProvider time)
+{
+    public const string NoGuardrail = "No deployment guardrail is registered in this console, so it cannot tell whether deploying is safe.";
+
+    public GuardrailVerdict Evaluate(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
+        services.GetService<IDeploymentGate>()?.Evaluate(kind, targetDatacenters)
+        ?? new GuardrailVerdict(kind, GuardrailDecision.Block, [NoGuardrail], time.GetUtcNow());
+}

@@ -1,0 +1,29 @@
+using ApimConsole.Web.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Deployments;
+
+public static class DeploymentServiceCollectionExtensions
+{
+    /// <summary>
+    /// Deployments: the request service, the background executor, the deployed-versions reader, the override check
+    /// point. The guardrail itself (<see cref="ApimConsole.Core.Guardrails.IDeploymentGate"/>) is registered elsewhere;
+    /// without it every deployment is blocked. Register after the store's migration service: the executor reads the
+    /// store when it starts.
+    /// </summary>
+    public static IServiceCollection AddDeployments(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<DeploymentOptions>()
+            .Bind(configuration.GetSection(DeploymentOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
+        services.TryAddSingleton<DeploymentGateAccess>();
+        services.TryAddSingleton<IDeploymentOverrideAuthorization, UntilSignInExists>();
+        services.TryAddSingleton<DeploymentExecutor>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());
+        services.TryAddSingleton<DeploymentRequests>();
+        services.TryAddSingleton<DeployedVersionsReader>();
+        return services;
+    }
+}

@@ -1,0 +1,71 @@
+using ApimConsole.Core.Deployments;
+using ApimConsole.Core.Guardrails;
+using ApimConsole.Storage.Records;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ApimConsole.Storage.Tests;
+
+public sealed class DeploymentStoreTests
+{
+    private static Deployment NewDeployment() => new()
+    {
+        RequestedAt = DateTimeOffset.UtcNow, RequestedBy = "anonymous", Kind = ChangeKind.KpsTableStructure, GroupId = "group-3",
+        GroupName = "DMZ", Format = DeploymentArchiveFormat.PolicyAndEnvironment, FileNames = "a.pol + a.env", Bytes = 10,
+        Sha256 = new string('a', 64), RequestDecision = GuardrailDecision.Warn, RequestReasons = "dc2/cassandra-1 is down",
+        WarningsConfirmed = true, State = DeploymentState.Pending,
+    };
+
+    [Fact]
+    public async Task Deployment_AndItsTargets_RoundTrip_InTheOrderTheyHappened()
+    {
+        await using var temp = new TempStore();
+        await temp.Services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
+        var store = temp.Services.GetRequiredService<DeploymentStore>();
+        var changes = new List<long>();
+        store.Changed += changes.Add;
+
+        var id = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
+        await store.SetStateAsync(id, DeploymentState.Running, null, CancellationToken.None);
+        await store.SetTargetAsync(id, "dc1", null, DeploymentTargetOutcome.Uploaded, "arch-1", null, CancellationToken.None);
+        await store.SetTargetAsync(id, "dc1", "instance-3", DeploymentTargetOutcome.Loaded, "arch-1", null, CancellationToken.None);
+        await store.SetTargetAsync(id, "dc1", "instance-4", DeploymentTargetOutcome.RolledBack, "arch-1", new string('x', 5000), CancellationToken.None);
+        await store.SetTargetAsync(id, "dc1", null, DeploymentTargetOutcome.PartiallyApplied, null, "1 of 2 loaded", CancellationToken.None);
+        await store.SetStateAsync(id, DeploymentState.PartiallyApplied, "dc1 partially", CancellationToken.None);
+
+        var read = await store.GetAsync(id, CancellationToken.None);
+        Assert.NotNull(read);
+        Assert.Equal((ChangeKind.KpsTableStructure, DeploymentArchiveFormat.PolicyAndEnvironment, GuardrailDecision.Warn, DeploymentState.PartiallyApplied),
+            (read.Kind, read.Format, read.RequestDecision, read.State));
+        Assert.NotNull(read.StartedAt);
+        Assert.NotNull(read.FinishedAt);
+        Assert.Equal([(null, DeploymentTargetOutcome.PartiallyApplied, "arch-1"), ("instance-3", DeploymentTargetOutcome.Loaded, "arch-1"), ("instance-4", DeploymentTargetOutcome.RolledBack, "arch-1")],
+            read.Targets.Select(t => (t.InstanceId, t.Outcome, t.ArchiveId)));
+        Assert.Equal(DeploymentStore.MaxMessageLength, read.Targets[2].Message!.Length);
+        Assert.Equal(7, changes.Count);
+        Assert.All(changes, c => Assert.Equal(id, c));
+    }
+
+    [Fact]
+    public async Task UnfinishedDeployments_AreStoppedAfterARestart_KeepingWhatTheyReached()
+    {
+        await using var temp = new TempStore();
+        await temp.Services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
+        var store = temp.Services.GetRequiredService<DeploymentStore>();
+        var running = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
+        await store.SetStateAsync(running, DeploymentState.Running, null, CancellationToken.None);
+        await store.SetTargetAsync(running, "dc1", null, DeploymentTargetOutcome.Uploaded, "a", null, CancellationToken.None);
+        await store.SetTargetAsync(running, "dc1", "instance-3", DeploymentTargetOutcome.Loaded, "a", null, CancellationToken.None);
+        await store.SetTargetAsync(running, "dc2", null, DeploymentTargetOutcome.Pending, null, null, CancellationToken.None);
+        var done = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
+        await store.SetStateAsync(done, DeploymentState.Succeeded, "ok", CancellationToken.None);
+
+        var stopped = await store.StopUnfinishedAsync("The console stopped while this deployment ran.", CancellationToken.None);
+
+        Assert.Equal([running], stopped);
+        var read = (await store.GetAsync(running, CancellationToken.None))!;
+        Assert.Equal(DeploymentState.Stopped, read.State);
+        Assert.Equal([("dc1", null, DeploymentTargetOutcome.PartiallyApplied), ("dc1", "instance-3", DeploymentTargetOutcome.Loaded), ("dc2", null, DeploymentTargetOutcome.NotPushed)],
+            read.Targets.Select(t => (t.DatacenterId, t.InstanceId, t.Outcome)));
+        Assert.Equal(DeploymentState.Succeeded, (await store.GetAsync(done, CancellationToken.None))!.State);
+    }
+}

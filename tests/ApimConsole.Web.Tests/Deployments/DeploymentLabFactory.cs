@@ -1,0 +1,163 @@
+using System.IO.Compression;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using ApimConsole.Core.Guardrails;
+using ApimConsole.Lab;
+using ApimConsole.Lab.AdminNodeManager;
+using ApimConsole.Web.Tests.Live;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ApimConsole.Web.Tests.Deployments;
+
+/// <summary>
+/// A guardrail the test steers. The real one (GuardrailService) is not on this branch; the console resolves whatever
+/// <see cref="IDeploymentGate"/> is registered, and this is registered only in these tests.
+/// </summary>
+public sealed class ScriptedGate : IDeploymentGate
+{
+    private readonly Lock _gate = new();
+    private readonly List<IReadOnlyCollection<string>> _calls = [];
+
+    /// <summary>Decides each call; null answers Allow.</summary>
+    public Func<ChangeKind, IReadOnlyCollection<string>, (GuardrailDecision Decision, string[] Reasons)>? Script { get; set; }
+
+    public IReadOnlyList<IReadOnlyCollection<string>> Calls
+    {
+        get { lock (_gate) return _calls.ToList(); }
+    }
+
+    public GuardrailVerdict Evaluate(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
+    {
+        lock (_gate)
+            _calls.Add(targetDatacenters.ToList());
+        var (decision, reasons) = Script?.Invoke(kind, targetDatacenters) ?? (GuardrailDecision.Allow, []);
+        return new GuardrailVerdict(kind, decision, reasons, DateTimeOffset.UtcNow);
+    }
+
+    public void Reset()
+    {
+        Script = null;
+        lock (_gate)
+            _calls.Clear();
+    }
+}
+
+/// <summary>The console with its embedded lab (as <see cref="LabConsoleFactory"/>) plus a <see cref="ScriptedGate"/> and small upload limits.</summary>
+public class DeploymentLabFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("apimconsole-deploy-").FullName;
+
+    public ScriptedGate Gate { get; } = new();
+
+    protected virtual void Configure(IWebHostBuilder builder)
+    {
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Lab:Enabled", "true");
+        builder.UseSetting("Lab:TrafficRatePerSecond", "0");
+        builder.UseSetting("Storage:Provider", "Sqlite");
+        builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
+        builder.UseSetting("Deployments:Limits:MaxUploadBytes", "200000");
+        builder.ConfigureTestServices(services => services.AddSingleton<IDeploymentGate>(Gate));
+        Configure(builder);
+    }
+
+    /// <summary>The lab's record of every push its ANMs received: the truth about what reached the estate.</summary>
+    public IReadOnlyList<LabDeploymentPush> LabPushes() => Services.GetRequiredService<LabEstate>().Deployments.Snapshot();
+
+    /// <summary>Waits until the console knows both datacenters' groups (the group names in a request are checked against them).</summary>
+    public async Task WaitForGroupsAsync()
+    {
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            var estate = await client.GetFromJsonAsync<JsonElement>("/api/estate");
+            if (estate.GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2))
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"The console never learnt the groups: {estate}");
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task<HttpResponseMessage> FaultAsync(string target, string action)
+    {
+        using var client = CreateClient();
+        return await client.PostAsJsonAsync("/api/lab/faults", new { target, action });
+    }
+
+    public async Task HealAsync()
+    {
+        using var client = CreateClient();
+        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+    }
+
+    public static byte[] Zip(params (string Name, string Content)[] entries)
+    {
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (var (name, content) in entries)
+            {
+                // Stored, not deflated: the lab looks for its marker in the archive's raw bytes.
+                using var stream = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
+                stream.Write(Encoding.UTF8.GetBytes(content));
+            }
+        }
+        return buffer.ToArray();
+    }
+
+    public static MultipartFormDataContent Form(string? kind, string? group, params (string FileName, byte[] Content)[] files) =>
+        Form(kind, group, null, files);
+
+    public static MultipartFormDataContent Form(string? kind, string? group, IDictionary<string, string>? fields, params (string FileName, byte[] Content)[] files)
+    {
+        var form = new MultipartFormDataContent();
+        if (kind is not null)
+            form.Add(new StringContent(kind), "kind");
+        if (group is not null)
+            form.Add(new StringContent(group), "group");
+        foreach (var (name, value) in fields ?? new Dictionary<string, string>())
+            form.Add(new StringContent(value), name);
+        foreach (var (fileName, content) in files)
+            form.Add(new ByteArrayContent(content), "file", fileName);
+        return form;
+    }
+
+    /// <summary>Polls <c>GET /api/deployments/{id}</c> until it is no longer Pending or Running.</summary>
+    public async Task<JsonElement> WaitForFinishAsync(long id)
+    {
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        JsonElement last;
+        while (true)
+        {
+            last = await client.GetFromJsonAsync<JsonElement>($"/api/deployments/{id}");
+            if (last.GetProperty("state").GetString() is not ("Pending" or "Running"))
+                return last;
+            if (DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"Deployment {id} did not finish: {last}");
+            await Task.Delay(50);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment; a temp folder left behind harms nothing.
+        }
+    }
+}
