@@ -24,6 +24,11 @@ public sealed class Incident
     /// was open; empty for scenarios that touch no Cassandra data. The repair checklist has one item per node.
     /// </summary>
     public string CassandraNodes { get; set; } = "";
+    /// <summary>
+    /// When the console found the recovery after this incident complete (nodes back and agreeing, repairs marked done);
+    /// null while it is not, or for incidents that need none. A completed recovery is not judged again.
+    /// </summary>
+    public DateTimeOffset? RecoveredAt { get; set; }
 
     public List<RepairCheck> RepairChecks { get; set; } = [];
 }

@@ -1,6 +1,8 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
+using ApimConsole.Web.Api;
 using ApimConsole.Web.Components;
+using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Lab;
 using MudBlazor.Services;
 
@@ -21,6 +23,8 @@ public static class ConsoleHostExtensions
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
+        // The incident timeline, repair checklists and recovery tracking (IRecoveryStatus).
+        builder.Services.AddIncidents();
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -36,6 +40,7 @@ public static class ConsoleHostExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapIncidentApi();
         app.MapEmbeddedLab();
         return app;
     }

@@ -141,6 +141,9 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)");
 
+                    b.Property<DateTimeOffset?>("RecoveredAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<string>("Severity")
                         .IsRequired()
                         .HasMaxLength(20)

@@ -1,9 +1,8 @@
-﻿using System;
-using Microsoft.EntityFrameworkCore.Migrations;
+﻿using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace ApimConsole.Storage.Migrations.SqlServer
+namespace ApimConsole.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Incidents : Migration
@@ -15,17 +14,18 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                 name: "Incidents",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    Key = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: false),
-                    Kind = table.Column<string>(type: "nvarchar(50)", maxLength: 50, nullable: false),
-                    DatacenterId = table.Column<string>(type: "nvarchar(64)", maxLength: 64, nullable: true),
-                    ComponentKey = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: true),
-                    Title = table.Column<string>(type: "nvarchar(500)", maxLength: 500, nullable: false),
-                    Severity = table.Column<string>(type: "nvarchar(20)", maxLength: 20, nullable: false),
-                    StartedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    EndedAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: true),
-                    CassandraNodes = table.Column<string>(type: "nvarchar(4000)", maxLength: 4000, nullable: false)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Key = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Kind = table.Column<string>(type: "TEXT", maxLength: 50, nullable: false),
+                    DatacenterId = table.Column<string>(type: "TEXT", maxLength: 64, nullable: true),
+                    ComponentKey = table.Column<string>(type: "TEXT", maxLength: 300, nullable: true),
+                    Title = table.Column<string>(type: "TEXT", maxLength: 500, nullable: false),
+                    Severity = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    EndedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    CassandraNodes = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: false),
+                    RecoveredAt = table.Column<long>(type: "INTEGER", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -36,14 +36,14 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                 name: "RepairChecks",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "bigint", nullable: false)
-                        .Annotation("SqlServer:Identity", "1, 1"),
-                    IncidentId = table.Column<long>(type: "bigint", nullable: false),
-                    NodeKey = table.Column<string>(type: "nvarchar(300)", maxLength: 300, nullable: false),
-                    Action = table.Column<string>(type: "nvarchar(20)", maxLength: 20, nullable: false),
-                    DoneBy = table.Column<string>(type: "nvarchar(200)", maxLength: 200, nullable: false),
-                    DoneAt = table.Column<DateTimeOffset>(type: "datetimeoffset", nullable: false),
-                    Note = table.Column<string>(type: "nvarchar(2000)", maxLength: 2000, nullable: true)
+                    Id = table.Column<long>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    IncidentId = table.Column<long>(type: "INTEGER", nullable: false),
+                    NodeKey = table.Column<string>(type: "TEXT", maxLength: 300, nullable: false),
+                    Action = table.Column<string>(type: "TEXT", maxLength: 20, nullable: false),
+                    DoneBy = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    DoneAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    Note = table.Column<string>(type: "TEXT", maxLength: 2000, nullable: true)
                 },
                 constraints: table =>
                 {
