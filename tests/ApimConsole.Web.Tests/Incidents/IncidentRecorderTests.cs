@@ -188,4 +188,37 @@ public sealed class IncidentRecorderTests
             .OrderByDescending(c => c.Id).FirstAsync());
         Assert.Equal("Down", lastRow.ToState);
     }
+
+    [Fact]
+    public async Task StoreOutage_IsRetriedWithBackoff_AndTheNewestStateIsRecordedWhenItReturns()
+    {
+        await using var store = new IncidentStore();
+        var flaky = store.Flaky();
+        var status = new FakeEstateStatus(TestEstate.AllUp(T0));
+        var (_, recorder) = await store.StartRecorderAsync(status, flaky);
+
+        flaky.Failing = true;
+        var downAt = T0.AddMinutes(1);
+        status.Publish(TestEstate.AllUp(downAt).WithInstance("dc2", "instance-2", ComponentState.Down, downAt));
+        await Wait.UntilAsync(() => flaky.Failures >= 1, "a failed write");
+        // The status engine is not held up: later snapshots are accepted while the store is away.
+        var later = TestEstate.AllUp(downAt.AddSeconds(30)).WithInstance("dc2", "instance-2", ComponentState.Down, downAt)
+            .WithInstance("dc1", "instance-1", ComponentState.Down, downAt.AddSeconds(30));
+        status.Publish(later);
+        Assert.Equal(later, status.Current);
+        Assert.NotEqual(later.AsOf, recorder.LastRecorded);
+        Assert.Equal(0, await store.QueryAsync(db => db.Incidents.CountAsync()));
+
+        flaky.Failing = false;
+        // The retry waits on the console's clock: move it on until the recorder has caught up.
+        await Wait.UntilAsync(() =>
+        {
+            store.Time.Advance(TimeSpan.FromSeconds(1));
+            return recorder.LastRecorded == later.AsOf;
+        }, "the recorder to catch up with the newest snapshot");
+
+        var open = await store.QueryAsync(db => db.Incidents.Where(i => i.EndedAt == null).OrderBy(i => i.Key).Select(i => i.Key).ToListAsync());
+        Assert.Equal(["GatewayInstanceDown:dc1/instance-1", "GatewayInstanceDown:dc2/instance-2"], open);
+        Assert.Equal(1, await store.QueryAsync(db => db.ComponentStateChanges.CountAsync(c => c.DatacenterId == "dc2" && c.ComponentId == "instance-2" && c.ToState == "Down")));
+    }
 }

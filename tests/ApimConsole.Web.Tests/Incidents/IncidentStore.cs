@@ -30,24 +30,27 @@ internal sealed class IncidentStore : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(TestEstate.T0);
 
     /// <summary>A console on this store: storage migrated, the incident services registered as the host registers them.</summary>
-    public async Task<ServiceProvider> ConsoleAsync(IEstateStatus status)
+    public async Task<ServiceProvider> ConsoleAsync(IEstateStatus status, FlakyContexts? flaky = null)
     {
-        var services = new ServiceCollection()
+        var services = new ServiceCollection();
+        if (flaky is not null)
+            services.AddSingleton<IDbContextFactory<ConsoleDbContext>>(flaky);
+        var console = services
             .AddLogging()
             .AddSingleton<TimeProvider>(Time)
             .AddSingleton(status)
             .AddConsoleStorage(Options, _root)
             .AddIncidents()
             .BuildServiceProvider();
-        _consoles.Add(services);
-        await services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
-        return services;
+        _consoles.Add(console);
+        await console.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
+        return console;
     }
 
     /// <summary>Starts a recorder on a new console over this store, and waits until it has recorded the status's current snapshot.</summary>
-    public async Task<(ServiceProvider Console, IncidentRecorder Recorder)> StartRecorderAsync(FakeEstateStatus status)
+    public async Task<(ServiceProvider Console, IncidentRecorder Recorder)> StartRecorderAsync(FakeEstateStatus status, FlakyContexts? flaky = null)
     {
-        var console = await ConsoleAsync(status);
+        var console = await ConsoleAsync(status, flaky);
         var recorder = console.GetRequiredService<IncidentRecorder>();
         await recorder.StartAsync(CancellationToken.None);
         await WaitForRecordedAsync(recorder, status.Current.AsOf);
@@ -62,6 +65,9 @@ internal sealed class IncidentStore : IAsyncDisposable
 
     public static async Task WaitForRecordedAsync(IncidentRecorder recorder, DateTimeOffset asOf) =>
         await Wait.UntilAsync(() => recorder.LastRecorded == asOf, $"the recorder to record the snapshot as of {asOf:HH:mm:ss}");
+
+    /// <summary>A context factory over this store that fails while <see cref="FlakyContexts.Failing"/> is set.</summary>
+    public FlakyContexts Flaky() => new(_queries.GetRequiredService<IDbContextFactory<ConsoleDbContext>>());
 
     public async Task<T> QueryAsync<T>(Func<ConsoleDbContext, Task<T>> query)
     {
@@ -93,5 +99,25 @@ internal static class Wait
                 throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}.");
             await Task.Delay(10);
         }
+    }
+}
+
+/// <summary>A store that goes away and comes back: every context asked for while <see cref="Failing"/> throws.</summary>
+internal sealed class FlakyContexts(IDbContextFactory<ConsoleDbContext> inner) : IDbContextFactory<ConsoleDbContext>
+{
+    private int _failures;
+
+    public volatile bool Failing;
+
+    public int Failures => Volatile.Read(ref _failures);
+
+    public ConsoleDbContext CreateDbContext()
+    {
+        if (Failing)
+        {
+            Interlocked.Increment(ref _failures);
+            throw new InvalidOperationException("database is locked (simulated store outage)");
+        }
+        return inner.CreateDbContext();
     }
 }
