@@ -57,7 +57,9 @@ public static class IncidentRules
         {
             case FailoverScenarioKind.DatacenterDown:
             case FailoverScenarioKind.DatacenterUnreachable:
-                return true;
+                // "Unreachable" while the load balancer (the witness) has not answered yet may still turn out to be
+                // "down": a console started during a DC outage must not close that outage before its witness speaks.
+                return !(dc.State == DatacenterState.Unreachable && snapshot.LoadBalancer is { State: ComponentState.Unknown });
             case FailoverScenarioKind.CassandraQuorumLost:
                 return dc.CassandraNodes.All(n => n.State != ComponentState.Unknown);
             default:
