@@ -200,6 +200,8 @@ public sealed class IncidentRecorder(
                     updated.Add((open, severity, open.Title, merged));
                 continue;
             }
+            if (!IncidentRules.IsSettled(scenario, snapshot))
+                continue;
             opened.Add(new Incident
             {
                 Key = Truncate(scenario.Key, 300)!,

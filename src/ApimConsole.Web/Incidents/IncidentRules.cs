@@ -72,6 +72,14 @@ public static class IncidentRules
         }
     }
 
+    /// <summary>
+    /// Whether a scenario in force is settled enough to open an incident for. "Unreachable" while a configured
+    /// witness has not answered yet is the console not knowing yet (it will say "down" or "link down" in a moment),
+    /// so it opens nothing; without a witness configured, "unreachable" is the verdict and opens at once.
+    /// </summary>
+    public static bool IsSettled(FailoverScenario scenario, EstateSnapshot snapshot) =>
+        !(scenario.Kind == FailoverScenarioKind.DatacenterUnreachable && snapshot.LoadBalancer is { State: ComponentState.Unknown });
+
     public const string Repair = "repair";
     public const string Replace = "replace";
 

@@ -39,6 +39,18 @@ public sealed class IncidentRulesTests
     }
 
     [Fact]
+    public void Unreachable_OpensNothing_WhileTheWitnessHasNotAnswered()
+    {
+        var unreachable = TestEstate.AllUp(T0).MapDatacenter("dc2", d => d with { State = DatacenterState.Unreachable });
+        var scenario = new FailoverScenario(FailoverScenarioKind.DatacenterUnreachable, "DatacenterUnreachable:dc2", "dc2", null,
+            ScenarioSeverity.Critical, T0, "t", "w", [], []);
+
+        Assert.False(IncidentRules.IsSettled(scenario, unreachable with { LoadBalancer = new LoadBalancerView(ComponentState.Unknown, T0, null, []) }));
+        Assert.True(IncidentRules.IsSettled(scenario, unreachable with { LoadBalancer = new LoadBalancerView(ComponentState.Down, T0, null, []) }));
+        Assert.True(IncidentRules.IsSettled(scenario, unreachable));
+    }
+
+    [Fact]
     public void AnInstanceMissingFromTheTopology_IsJudgedGoneOnlyWhenTheAnmAnswers()
     {
         var withoutInstances = TestEstate.AllUp(T0).MapDatacenter("dc2", d => d with { Groups = [] });
