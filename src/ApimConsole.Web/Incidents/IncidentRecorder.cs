@@ -69,11 +69,12 @@ public sealed class IncidentRecorder(
                     snapshot = newer;
 
                 var failures = 0;
+                var wrote = false;
                 while (true)
                 {
                     try
                     {
-                        await RecordAsync(snapshot, stoppingToken);
+                        wrote = await RecordAsync(snapshot, stoppingToken);
                         break;
                     }
                     catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
@@ -95,7 +96,8 @@ public sealed class IncidentRecorder(
                 await recovery.PersistCompletedAsync(stoppingToken);
                 LastRecorded = snapshot.AsOf;
                 Interlocked.Increment(ref _snapshotsRecorded);
-                log.NotifyChanged();
+                if (wrote)
+                    log.NotifyChanged();
 
                 snapshot = await subscription.Updates.ReadAsync(stoppingToken);
             }
@@ -154,8 +156,8 @@ public sealed class IncidentRecorder(
         logger.LogInformation("Incidents: continuing with {Open} open incidents and {Subjects} recorded subjects", _open.Count, _lastStates.Count);
     }
 
-    /// <summary>Diffs <paramref name="snapshot"/> against what is stored and writes the difference in one transaction.</summary>
-    private async Task RecordAsync(EstateSnapshot snapshot, CancellationToken cancellationToken)
+    /// <summary>Diffs <paramref name="snapshot"/> against what is stored and writes the difference in one transaction; false when there was none.</summary>
+    private async Task<bool> RecordAsync(EstateSnapshot snapshot, CancellationToken cancellationToken)
     {
         if (_reload)
         {
@@ -222,7 +224,7 @@ public sealed class IncidentRecorder(
         if (changes.Count == 0 && opened.Count == 0 && updated.Count == 0 && closing.Count == 0)
         {
             MarkJudged(snapshot);
-            return;
+            return false;
         }
 
         await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
@@ -266,6 +268,7 @@ public sealed class IncidentRecorder(
             recovery.Track(incident);
             logger.LogInformation("Incidents: closed {Key} after {Duration}", incident.Key, incident.EndedAt - incident.StartedAt);
         }
+        return true;
     }
 
     private void MarkJudged(EstateSnapshot snapshot)
