@@ -57,7 +57,7 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
 
         var page = Render<IncidentsPage>();
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("tr[data-incident]").Count));
+        await page.WaitForAssertionAsync(() => Assert.Equal(2, page.FindAll("tr[data-incident]").Count));
         var rows = page.FindAll("tr[data-incident]");
         Assert.Equal(("GatewayInstanceDown:dc2/instance-2", "open"), (rows[0].GetAttribute("data-incident"), rows[0].GetAttribute("data-state")));
         Assert.Equal(("DatacenterDown:dc2", "ended"), (rows[1].GetAttribute("data-incident"), rows[1].GetAttribute("data-state")));
@@ -72,11 +72,11 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
     {
         await SeedAsync("GatewayInstanceDown:dc2/instance-2", T0.AddMinutes(-10), null);
         var page = Render<IncidentsPage>();
-        page.WaitForAssertion(() => Assert.Equal("10 min 00 s so far", page.Find("[data-testid=duration]").TextContent.Trim()));
+        await page.WaitForAssertionAsync(() => Assert.Equal("10 min 00 s so far", page.Find("[data-testid=duration]").TextContent.Trim()));
 
         _store.Time.Advance(TimeSpan.FromSeconds(65));
 
-        page.WaitForAssertion(() => Assert.Equal("11 min 05 s so far", page.Find("[data-testid=duration]").TextContent.Trim()));
+        await page.WaitForAssertionAsync(() => Assert.Equal("11 min 05 s so far", page.Find("[data-testid=duration]").TextContent.Trim()));
     }
 
     [Fact]
@@ -84,15 +84,15 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
     {
         await SeedAsync("DatacenterDown:dc2", T0.AddDays(-1), T0.AddDays(-1).AddHours(1));
         var page = Render<IncidentsPage>();
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-incident]")));
+        await page.WaitForAssertionAsync(() => Assert.Single(page.FindAll("tr[data-incident]")));
 
         page.Find("[data-testid=filter-open]").Click();
-        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=no-incidents]")));
+        await page.WaitForAssertionAsync(() => Assert.NotNull(page.Find("[data-testid=no-incidents]")));
         Assert.Contains("No incident is open", page.Find("[data-testid=no-incidents]").TextContent);
 
         await SeedAsync("InterDatacenterLinkDown", T0, null);
         _console.GetRequiredService<IncidentLog>().NotifyChanged();
-        page.WaitForAssertion(() => Assert.Equal("InterDatacenterLinkDown", page.Find("tr[data-incident]").GetAttribute("data-incident")));
+        await page.WaitForAssertionAsync(() => Assert.Equal("InterDatacenterLinkDown", page.Find("tr[data-incident]").GetAttribute("data-incident")));
     }
 
     [Fact]
@@ -110,12 +110,12 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
         });
 
         var page = Render<IncidentsPage>();
-        page.WaitForAssertion(() => Assert.Single(page.FindAll("tr[data-incident]")));
+        await page.WaitForAssertionAsync(() => Assert.Single(page.FindAll("tr[data-incident]")));
         page.Find("[data-testid=expand]").Click();
 
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=incident-changes] tbody tr").Count));
+        await page.WaitForAssertionAsync(() => Assert.Equal(2, page.FindAll("[data-testid=incident-changes] tbody tr").Count));
         Assert.All(page.FindAll("[data-testid=incident-changes] tbody tr"), r => Assert.Equal("dc2", r.GetAttribute("data-subject")));
-        page.WaitForAssertion(() => Assert.Equal(2, page.FindAll("[data-testid=repair-checklist] tr[data-node]").Count));
+        await page.WaitForAssertionAsync(() => Assert.Equal(2, page.FindAll("[data-testid=repair-checklist] tr[data-node]").Count));
         Assert.Equal(incident.Id.ToString(), page.Find("[data-testid=repair-checklist]").GetAttribute("data-incident-id"));
     }
 
@@ -124,14 +124,14 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
     {
         var incident = await SeedAsync("DatacenterDown:dc2", T0.AddHours(-5), T0.AddHours(-2), "dc2/cassandra-1,dc2/cassandra-2");
         var panel = Render<RepairChecklistPanel>(p => p.Add(x => x.IncidentId, incident.Id));
-        panel.WaitForAssertion(() => Assert.Equal(2, panel.FindAll("tr[data-node]").Count));
+        await panel.WaitForAssertionAsync(() => Assert.Equal(2, panel.FindAll("tr[data-node]").Count));
         Assert.Contains("more than 2 h", panel.Find("[data-testid=checklist-rule]").TextContent);
 
         panel.Find("tr[data-node='dc2/cassandra-1'] [data-testid=mark-done]").Click();
         panel.Find("[data-testid=mark-form] input").Change("alice");
         panel.Find("[data-testid=save-mark]").Click();
 
-        panel.WaitForAssertion(() => Assert.Equal("true", panel.Find("tr[data-node='dc2/cassandra-1']").GetAttribute("data-done")));
+        await panel.WaitForAssertionAsync(() => Assert.Equal("true", panel.Find("tr[data-node='dc2/cassandra-1']").GetAttribute("data-done")));
         Assert.Contains("alice", panel.Find("tr[data-node='dc2/cassandra-1'] [data-testid=done-by]").TextContent);
         Assert.Contains(T0.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss"), panel.Find("tr[data-node='dc2/cassandra-1'] [data-testid=done-by]").TextContent);
         Assert.Equal("false", panel.Find("tr[data-node='dc2/cassandra-2']").GetAttribute("data-done"));
@@ -144,12 +144,12 @@ public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
     {
         var incident = await SeedAsync("DatacenterDown:dc2", T0.AddHours(-5), T0.AddHours(-2), "dc2/cassandra-1");
         var panel = Render<RepairChecklistPanel>(p => p.Add(x => x.IncidentId, incident.Id));
-        panel.WaitForAssertion(() => Assert.Single(panel.FindAll("tr[data-node]")));
+        await panel.WaitForAssertionAsync(() => Assert.Single(panel.FindAll("tr[data-node]")));
 
         panel.Find("[data-testid=mark-done]").Click();
         panel.Find("[data-testid=save-mark]").Click();
 
-        panel.WaitForAssertion(() => Assert.Contains("'Done by' is required", panel.Find("[data-testid=checklist-error]").TextContent));
+        await panel.WaitForAssertionAsync(() => Assert.Contains("'Done by' is required", panel.Find("[data-testid=checklist-error]").TextContent));
         Assert.Equal("false", panel.Find("tr[data-node]").GetAttribute("data-done"));
         Assert.Equal(0, await _store.QueryAsync(db => db.RepairChecks.CountAsync()));
     }

@@ -42,9 +42,8 @@ public sealed class IncidentLiveTests(LabConsoleFactory console) : IClassFixture
         (await console.FaultAsync("dc2/instance-2", "down")).EnsureSuccessStatusCode();
         var open = await WaitForIncidentAsync("?state=open", i => i.GetProperty("key").GetString() == "GatewayInstanceDown:dc2/instance-2",
             "the open incident for dc2/instance-2");
-        Assert.True(open.GetProperty("open").GetBoolean());
-        Assert.Equal(JsonValueKind.Null, open.GetProperty("endedAt").ValueKind);
-        Assert.Equal("Warning", open.GetProperty("severity").GetString());
+        Assert.True(open.GetProperty("endedAt").ValueKind == JsonValueKind.Null && open.GetProperty("severity").GetString() == "Warning",
+            $"Expected an open Warning incident: {open}");
         var id = open.GetProperty("id").GetInt64();
 
         (await console.FaultAsync("dc2/instance-2", "up")).EnsureSuccessStatusCode();
@@ -52,8 +51,8 @@ public sealed class IncidentLiveTests(LabConsoleFactory console) : IClassFixture
             "the incident for dc2/instance-2 closed");
         var started = closed.GetProperty("startedAt").GetDateTimeOffset();
         var ended = closed.GetProperty("endedAt").GetDateTimeOffset();
-        Assert.True(ended > started);
-        Assert.Equal((ended - started).TotalSeconds, closed.GetProperty("durationSeconds").GetDouble(), precision: 2);
+        Assert.True(ended > started, $"Expected it to end after it started: {closed}");
+        Assert.True(Math.Abs((ended - started).TotalSeconds - closed.GetProperty("durationSeconds").GetDouble()) < 0.01, $"Duration: {closed}");
 
         using var client = console.CreateClient();
         var openNow = await client.GetFromJsonAsync<JsonElement>("/api/incidents?state=open");
