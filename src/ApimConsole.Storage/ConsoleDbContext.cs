@@ -14,6 +14,8 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<ComponentStateChange> ComponentStateChanges => Set<ComponentStateChange>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentTarget> DeploymentTargets => Set<DeploymentTarget>();
+    public DbSet<Incident> Incidents => Set<Incident>();
+    public DbSet<RepairCheck> RepairChecks => Set<RepairCheck>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -67,6 +69,32 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
             target.Property(e => e.InstanceId).HasMaxLength(200);
             target.Property(e => e.ArchiveId).HasMaxLength(200);
             target.Property(e => e.Message).HasMaxLength(2000);
+        });
+
+        modelBuilder.Entity<Incident>(incident =>
+        {
+            incident.Property(e => e.Key).HasMaxLength(300);
+            incident.Property(e => e.Kind).HasMaxLength(50);
+            incident.Property(e => e.DatacenterId).HasMaxLength(64);
+            incident.Property(e => e.ComponentKey).HasMaxLength(300);
+            incident.Property(e => e.Title).HasMaxLength(500);
+            incident.Property(e => e.Severity).HasMaxLength(20);
+            incident.Property(e => e.CassandraNodes).HasMaxLength(4000);
+            // At most one open incident per scenario key, whoever writes: a restarted console, or two consoles
+            // sharing a SQL Server store. The filter is plain SQL both SQLite and SQL Server accept.
+            incident.HasIndex(e => e.Key).IsUnique().HasFilter("EndedAt IS NULL").HasDatabaseName("IX_Incidents_Key_Open");
+            // The incidents page lists by start, newest first, within a day range.
+            incident.HasIndex(e => e.StartedAt);
+            incident.HasMany(e => e.RepairChecks).WithOne(c => c.Incident).HasForeignKey(c => c.IncidentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RepairCheck>(check =>
+        {
+            check.Property(e => e.NodeKey).HasMaxLength(300);
+            check.Property(e => e.Action).HasMaxLength(20);
+            check.Property(e => e.DoneBy).HasMaxLength(200);
+            check.Property(e => e.Note).HasMaxLength(2000);
+            check.HasIndex(e => new { e.IncidentId, e.NodeKey }).IsUnique();
         });
     }
 }

@@ -45,6 +45,16 @@ public sealed class MigrationTests
         Assert.Contains("[__EFMigrationsHistory]", script);
     }
 
+    [Theory]
+    [InlineData(StorageOptions.Sqlite, "CREATE UNIQUE INDEX \"IX_Incidents_Key_Open\" ON \"Incidents\" (\"Key\") WHERE EndedAt IS NULL;")]
+    [InlineData(StorageOptions.SqlServer, "CREATE UNIQUE INDEX [IX_Incidents_Key_Open] ON [Incidents] ([Key]) WHERE EndedAt IS NULL;")]
+    public void Script_AllowsOneOpenIncidentPerKey_OnBothProviders(string provider, string index)
+    {
+        using var db = CreateContext(provider);
+        var script = db.GetService<IMigrator>().GenerateScript();
+        Assert.Contains(index, script);
+    }
+
     [Fact]
     public void SqliteScript_StoresInstantsAsIntegers()
     {

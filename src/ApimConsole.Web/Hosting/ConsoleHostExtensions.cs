@@ -1,8 +1,10 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
+using ApimConsole.Web.Api;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Deployments;
+using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Lab;
 using ApimConsole.Web.Restarts;
 using MudBlazor.Services;
@@ -31,6 +33,8 @@ public static class ConsoleHostExtensions
 
         // Deployments: checked requests, pushed in the background by the executor, guardrail asked before each DC.
         builder.Services.AddDeployments(builder.Configuration);
+        // The incident timeline, repair checklists and recovery tracking (IRecoveryStatus).
+        builder.Services.AddIncidents();
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -48,6 +52,7 @@ public static class ConsoleHostExtensions
         app.MapEstateLive();
         app.MapRunbooks();
         app.MapDeploymentApi();
+        app.MapIncidentApi();
         app.MapEmbeddedLab();
         return app;
     }

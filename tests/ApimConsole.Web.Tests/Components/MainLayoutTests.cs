@@ -62,7 +62,7 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
 
         var links = layout.FindAll("nav a").Select(a => (a.TextContent.Trim(), a.GetAttribute("href"))).ToList();
         Assert.Equal(
-            [("Overview", ""), ("Datacenters", "datacenters"), ("Traffic", "traffic"), ("Logs", "logs"),
+            [("Overview", ""), ("Incidents", "incidents"), ("Datacenters", "datacenters"), ("Traffic", "traffic"), ("Logs", "logs"),
              ("Deployments", "deployments"), ("Runbooks", "runbooks"), ("Data storage", "data"), ("Audit", "audit"), ("Wall", "wall")],
             links);
     }

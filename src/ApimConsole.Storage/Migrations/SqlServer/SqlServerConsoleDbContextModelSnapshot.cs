@@ -239,6 +239,109 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                     b.ToTable("DeploymentTargets");
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("CassandraNodes")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.Property<string>("ComponentKey")
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
+                    b.Property<string>("DatacenterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<DateTimeOffset?>("EndedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("nvarchar(50)");
+
+                    b.Property<DateTimeOffset?>("RecoveredAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("nvarchar(20)");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Incidents_Key_Open")
+                        .HasFilter("EndedAt IS NULL");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("Incidents");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("nvarchar(20)");
+
+                    b.Property<DateTimeOffset>("DoneAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("DoneBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("NodeKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("nvarchar(300)");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "NodeKey")
+                        .IsUnique();
+
+                    b.ToTable("RepairChecks");
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.DeploymentTarget", b =>
                 {
                     b.HasOne("ApimConsole.Storage.Records.Deployment", null)
@@ -248,9 +351,25 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", "Incident")
+                        .WithMany("RepairChecks")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Incident");
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.Deployment", b =>
                 {
                     b.Navigation("Targets");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
+                {
+                    b.Navigation("RepairChecks");
                 });
 #pragma warning restore 612, 618
         }

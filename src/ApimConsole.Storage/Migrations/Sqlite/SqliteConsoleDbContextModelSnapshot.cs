@@ -225,6 +225,105 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                     b.ToTable("DeploymentTargets");
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CassandraNodes")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ComponentKey")
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DatacenterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("EndedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RecoveredAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Severity")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Title")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Key")
+                        .IsUnique()
+                        .HasDatabaseName("IX_Incidents_Key_Open")
+                        .HasFilter("EndedAt IS NULL");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("Incidents");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("DoneAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DoneBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("NodeKey")
+                        .IsRequired()
+                        .HasMaxLength(300)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Note")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "NodeKey")
+                        .IsUnique();
+
+                    b.ToTable("RepairChecks");
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.DeploymentTarget", b =>
                 {
                     b.HasOne("ApimConsole.Storage.Records.Deployment", null)
@@ -234,9 +333,25 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", "Incident")
+                        .WithMany("RepairChecks")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Incident");
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.Deployment", b =>
                 {
                     b.Navigation("Targets");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
+                {
+                    b.Navigation("RepairChecks");
                 });
 #pragma warning restore 612, 618
         }

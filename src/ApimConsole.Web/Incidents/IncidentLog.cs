@@ -1,0 +1,85 @@
+using ApimConsole.Storage;
+using ApimConsole.Storage.Records;
+using Microsoft.EntityFrameworkCore;
+
+namespace ApimConsole.Web.Incidents;
+
+/// <summary>One incident as the page and the API show it.</summary>
+public sealed record IncidentView(
+    long Id,
+    string Key,
+    string Kind,
+    string? DatacenterId,
+    string? ComponentKey,
+    string Title,
+    string Severity,
+    DateTimeOffset StartedAt,
+    DateTimeOffset? EndedAt,
+    IReadOnlyList<string> CassandraNodes,
+    DateTimeOffset? RecoveredAt)
+{
+    public bool IsOpen => EndedAt is null;
+
+    /// <summary>How long it lasted, or has lasted so far at <paramref name="now"/>.</summary>
+    public TimeSpan Duration(DateTimeOffset now)
+    {
+        var span = (EndedAt ?? now) - StartedAt;
+        return span < TimeSpan.Zero ? TimeSpan.Zero : span;
+    }
+
+    internal static IncidentView From(Incident i) => new(i.Id, i.Key, i.Kind, i.DatacenterId, i.ComponentKey, i.Title, i.Severity,
+        i.StartedAt, i.EndedAt, IncidentRules.SplitNodes(i.CassandraNodes), i.RecoveredAt);
+}
+
+/// <summary>
+/// The read side of the incident timeline, and the one place that says "the timeline changed": the recorder and the
+/// repair checklist call <see cref="NotifyChanged"/> after they write, pages subscribe to <see cref="Changed"/>.
+/// </summary>
+public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time)
+{
+    public const int MaxDays = 366;
+
+    /// <summary>Raised (on any thread) after an incident, a component change or a repair check was written.</summary>
+    public event Action? Changed;
+
+    public void NotifyChanged() => Changed?.Invoke();
+
+    /// <summary>
+    /// Open incidents first (newest first), then past ones that started or ended within the last
+    /// <paramref name="days"/> days, newest first. With <paramref name="openOnly"/>, only the open ones.
+    /// </summary>
+    public async Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(days, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(days, MaxDays);
+        var from = time.GetUtcNow() - TimeSpan.FromDays(days);
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var query = db.Incidents.AsNoTracking();
+        query = openOnly
+            ? query.Where(i => i.EndedAt == null)
+            : query.Where(i => i.EndedAt == null || i.StartedAt >= from || i.EndedAt >= from);
+        var incidents = await query.OrderByDescending(i => i.StartedAt).ThenByDescending(i => i.Id).Take(1000).ToListAsync(cancellationToken);
+        return incidents.OrderBy(i => i.EndedAt is null ? 0 : 1).Select(IncidentView.From).ToList();
+    }
+
+    public async Task<IncidentView?> FindAsync(long id, CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var incident = await db.Incidents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, cancellationToken);
+        return incident is null ? null : IncidentView.From(incident);
+    }
+
+    /// <summary>
+    /// The state changes recorded inside an incident's window (to now while it is open), oldest first: of its datacenter
+    /// and the link for a datacenter or component scenario, of everything for the link or an estate-wide one.
+    /// </summary>
+    public async Task<IReadOnlyList<ComponentStateChange>> ChangesDuringAsync(IncidentView incident, int max, CancellationToken cancellationToken)
+    {
+        var to = incident.EndedAt ?? time.GetUtcNow();
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var query = db.ComponentStateChanges.AsNoTracking().Where(c => c.At >= incident.StartedAt && c.At <= to);
+        if (incident.DatacenterId is { } dc && incident.Kind != nameof(Core.Scenarios.FailoverScenarioKind.DatacenterUnreachable))
+            query = query.Where(c => c.DatacenterId == dc || c.DatacenterId == IncidentRecorder.EstateSubject);
+        return await query.OrderBy(c => c.At).ThenBy(c => c.Id).Take(max).ToListAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,303 @@
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Scenarios;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Storage;
+using ApimConsole.Storage.Records;
+using Microsoft.EntityFrameworkCore;
+
+namespace ApimConsole.Web.Incidents;
+
+/// <summary>
+/// Writes the estate's history: every state change of every component, datacenter and the link as a
+/// <see cref="ComponentStateChange"/>, and every failover scenario from start to end as an <see cref="Incident"/>.
+/// </summary>
+/// <remarks>
+/// <para>It has its own subscription to the status engine and never makes it wait: when the store is slow or down,
+/// snapshots queue (bounded, oldest dropped) while writes are retried with backoff, and the next diff is against the
+/// newest snapshot, which is complete.</para>
+/// <para>A restart continues where the store left off: component changes are diffed against the last state stored
+/// per subject, open incidents are continued (same row), and nothing is closed while what it is about has not been
+/// judged yet (see <see cref="IncidentRules.IsJudged"/>), so the start-up snapshot, where everything is Unknown,
+/// neither closes nor reopens anything.</para>
+/// </remarks>
+public sealed class IncidentRecorder(
+    IEstateStatus status,
+    IDbContextFactory<ConsoleDbContext> contexts,
+    RecoveryTracker recovery,
+    IncidentLog log,
+    TimeProvider time,
+    ILogger<IncidentRecorder> logger) : BackgroundService
+{
+    /// <summary>The <see cref="ComponentStateChange.DatacenterId"/> of subjects that belong to no datacenter (the link).</summary>
+    public const string EstateSubject = "estate";
+    public const string LinkSubject = "link";
+    public const string DatacenterSubject = "datacenter";
+
+    internal static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
+    internal static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
+
+    // Last stored state per subject ("dc1/instance-2", "dc1/datacenter", "estate/link").
+    private readonly Dictionary<string, string> _lastStates = new(StringComparer.Ordinal);
+    // Subjects seen Up or Down since this console started: only their Unknown is news. Before that, Unknown is the
+    // console's own ignorance (nothing probed yet), not a change in the estate.
+    private readonly HashSet<string> _judged = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Incident> _open = new(StringComparer.Ordinal);
+    private long _snapshotsRecorded;
+    // After a failed write the in-memory picture may be stale (another console sharing the store may have opened the
+    // same incident): reload it before the next attempt.
+    private bool _reload;
+
+    /// <summary>The <see cref="EstateSnapshot.AsOf"/> of the last snapshot fully recorded; for tests and diagnostics.</summary>
+    public DateTimeOffset? LastRecorded { get; private set; }
+
+    /// <summary>How many snapshots have been fully recorded since start.</summary>
+    public long SnapshotsRecorded => Interlocked.Read(ref _snapshotsRecorded);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Own subscription, registered before anything else so no change falls between loading and listening.
+        using var subscription = status.Subscribe(capacity: 8);
+        await WithRetryAsync("load the incident timeline", LoadAsync, stoppingToken);
+
+        var snapshot = subscription.Snapshot;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                // Behind? Skip to the newest snapshot: it is complete, and diffing is against what was stored.
+                while (subscription.Updates.TryRead(out var newer))
+                    snapshot = newer;
+
+                var failures = 0;
+                var wrote = false;
+                while (true)
+                {
+                    try
+                    {
+                        wrote = await RecordAsync(snapshot, stoppingToken);
+                        break;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        failures++;
+                        _reload = true;
+                        var delay = Backoff(failures);
+                        logger.LogError(e, "Incidents: could not record the estate as of {AsOf} (attempt {Attempt}); retrying in {Delay}. "
+                            + "State changes and incidents are not being stored until this succeeds.", snapshot.AsOf, failures, delay);
+                        await Task.Delay(delay, time, stoppingToken);
+                        while (subscription.Updates.TryRead(out var newer))
+                            snapshot = newer;
+                    }
+                }
+                if (failures > 0)
+                    logger.LogWarning("Incidents: recording resumed after {Failures} failed attempts", failures);
+
+                recovery.Evaluate(snapshot);
+                await recovery.PersistCompletedAsync(stoppingToken);
+                LastRecorded = snapshot.AsOf;
+                Interlocked.Increment(ref _snapshotsRecorded);
+                if (wrote)
+                    log.NotifyChanged();
+
+                snapshot = await subscription.Updates.ReadAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (System.Threading.Channels.ChannelClosedException)
+        {
+        }
+    }
+
+    internal static TimeSpan Backoff(int failures)
+    {
+        var seconds = FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 10));
+        return TimeSpan.FromSeconds(Math.Min(seconds, LongestRetry.TotalSeconds));
+    }
+
+    private async Task WithRetryAsync(string what, Func<CancellationToken, Task> action, CancellationToken stoppingToken)
+    {
+        for (var failures = 1; ; failures++)
+        {
+            try
+            {
+                await action(stoppingToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                var delay = Backoff(failures);
+                logger.LogError(e, "Incidents: could not {What} (attempt {Attempt}); retrying in {Delay}", what, failures, delay);
+                await Task.Delay(delay, time, stoppingToken);
+            }
+        }
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        // The newest row per subject is its last stored state.
+        var newest = db.ComponentStateChanges.GroupBy(c => new { c.DatacenterId, c.ComponentId }).Select(g => g.Max(c => c.Id));
+        var last = await db.ComponentStateChanges.AsNoTracking().Where(c => newest.Contains(c.Id))
+            .Select(c => new { c.DatacenterId, c.ComponentId, c.ToState }).ToListAsync(cancellationToken);
+        var open = await db.Incidents.AsNoTracking().Where(i => i.EndedAt == null).ToListAsync(cancellationToken);
+        var unrecovered = await db.Incidents.AsNoTracking().Include(i => i.RepairChecks)
+            .Where(i => i.EndedAt != null && i.RecoveredAt == null).ToListAsync(cancellationToken);
+
+        _lastStates.Clear();
+        foreach (var row in last)
+            _lastStates[$"{row.DatacenterId}/{row.ComponentId}"] = row.ToState;
+        _open.Clear();
+        foreach (var incident in open)
+            _open[incident.Key] = incident;
+        foreach (var incident in unrecovered)
+            recovery.Track(incident);
+        logger.LogInformation("Incidents: continuing with {Open} open incidents and {Subjects} recorded subjects", _open.Count, _lastStates.Count);
+    }
+
+    /// <summary>Diffs <paramref name="snapshot"/> against what is stored and writes the difference in one transaction; false when there was none.</summary>
+    private async Task<bool> RecordAsync(EstateSnapshot snapshot, CancellationToken cancellationToken)
+    {
+        if (_reload)
+        {
+            await LoadAsync(cancellationToken);
+            _reload = false;
+        }
+        var changes = new List<ComponentStateChange>();
+        var states = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var subject in Subjects(snapshot))
+        {
+            var key = $"{subject.DatacenterId}/{subject.ComponentId}";
+            var judged = _judged.Contains(key) || subject.State != "Unknown";
+            _lastStates.TryGetValue(key, out var before);
+            if (!judged || before == subject.State)
+                continue;
+            states[key] = subject.State;
+            changes.Add(new ComponentStateChange
+            {
+                At = subject.Since == default ? snapshot.AsOf : subject.Since,
+                DatacenterId = subject.DatacenterId,
+                ComponentId = subject.ComponentId,
+                ComponentKind = subject.Kind,
+                FromState = before ?? "None",
+                ToState = subject.State,
+                Reason = Truncate(subject.Reason, 2000),
+            });
+        }
+
+        var scenarios = FailoverScenarioClassifier.Classify(snapshot, snapshot.AsOf);
+        var inForce = scenarios.ToDictionary(s => s.Key, StringComparer.Ordinal);
+        var opened = new List<Incident>();
+        var updated = new List<(Incident Row, string Severity, string Title, string Nodes)>();
+        foreach (var scenario in scenarios)
+        {
+            var nodes = IncidentRules.JoinNodes(IncidentRules.AffectedCassandraNodes(scenario, snapshot));
+            if (_open.TryGetValue(scenario.Key, out var open))
+            {
+                // Continued: keep its start; note a worse severity and nodes learnt since.
+                var severity = Worse(open.Severity, scenario.Severity.ToString());
+                var merged = IncidentRules.JoinNodes(IncidentRules.SplitNodes(open.CassandraNodes).Concat(IncidentRules.SplitNodes(nodes)));
+                if (severity != open.Severity || merged != open.CassandraNodes)
+                    updated.Add((open, severity, open.Title, merged));
+                continue;
+            }
+            if (!IncidentRules.IsSettled(scenario, snapshot))
+                continue;
+            opened.Add(new Incident
+            {
+                Key = Truncate(scenario.Key, 300)!,
+                Kind = scenario.Kind.ToString(),
+                DatacenterId = scenario.DatacenterId,
+                ComponentKey = scenario.ComponentKey,
+                Title = Truncate(scenario.Title, 500)!,
+                Severity = scenario.Severity.ToString(),
+                StartedAt = scenario.Since == default ? snapshot.AsOf : scenario.Since,
+                CassandraNodes = nodes,
+            });
+        }
+
+        var closing = _open.Values
+            .Where(i => !inForce.ContainsKey(i.Key) && IncidentRules.IsJudged(i.Kind, i.DatacenterId, i.ComponentKey, snapshot))
+            .ToList();
+
+        if (changes.Count == 0 && opened.Count == 0 && updated.Count == 0 && closing.Count == 0)
+        {
+            MarkJudged(snapshot);
+            return false;
+        }
+
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            db.ComponentStateChanges.AddRange(changes);
+            db.Incidents.AddRange(opened);
+            foreach (var incident in closing)
+            {
+                var row = new Incident { Id = incident.Id, Key = incident.Key, Kind = incident.Kind, Title = incident.Title, Severity = incident.Severity };
+                db.Incidents.Attach(row);
+                row.EndedAt = Later(snapshot.AsOf, incident.StartedAt);
+            }
+            foreach (var (incident, severity, _, nodes) in updated)
+            {
+                var row = new Incident { Id = incident.Id, Key = incident.Key, Kind = incident.Kind, Title = incident.Title, Severity = incident.Severity };
+                db.Incidents.Attach(row);
+                row.Severity = severity;
+                row.CassandraNodes = nodes;
+            }
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        // Only now, with everything stored, does the in-memory picture move on.
+        foreach (var (key, state) in states)
+            _lastStates[key] = state;
+        MarkJudged(snapshot);
+        foreach (var incident in opened)
+        {
+            _open[incident.Key] = incident;
+            logger.LogInformation("Incidents: opened {Key} ({Title}) at {StartedAt}", incident.Key, incident.Title, incident.StartedAt);
+        }
+        foreach (var (incident, severity, _, nodes) in updated)
+        {
+            incident.Severity = severity;
+            incident.CassandraNodes = nodes;
+        }
+        foreach (var incident in closing)
+        {
+            _open.Remove(incident.Key);
+            incident.EndedAt = Later(snapshot.AsOf, incident.StartedAt);
+            recovery.Track(incident);
+            logger.LogInformation("Incidents: closed {Key} after {Duration}", incident.Key, incident.EndedAt - incident.StartedAt);
+        }
+        return true;
+    }
+
+    private void MarkJudged(EstateSnapshot snapshot)
+    {
+        foreach (var subject in Subjects(snapshot))
+        {
+            if (subject.State != "Unknown")
+                _judged.Add($"{subject.DatacenterId}/{subject.ComponentId}");
+        }
+    }
+
+    private readonly record struct Subject(string DatacenterId, string ComponentId, string Kind, string State, DateTimeOffset Since, string? Reason);
+
+    /// <summary>Everything with a state: the link, each datacenter, each component.</summary>
+    private static IEnumerable<Subject> Subjects(EstateSnapshot snapshot)
+    {
+        yield return new Subject(EstateSubject, LinkSubject, "Link", snapshot.Link.State.ToString(), snapshot.Link.Since, snapshot.Link.Reason);
+        foreach (var dc in snapshot.Datacenters)
+        {
+            yield return new Subject(dc.Id, DatacenterSubject, "Datacenter", dc.State.ToString(), dc.Since, dc.Reason);
+            foreach (var component in dc.AllComponents())
+                yield return new Subject(dc.Id, component.Id, component.Kind.ToString(), component.State.ToString(), component.Since, component.Reason);
+        }
+    }
+
+    private static string Worse(string stored, string current) =>
+        stored == nameof(ScenarioSeverity.Critical) || current == nameof(ScenarioSeverity.Critical) ? nameof(ScenarioSeverity.Critical) : current;
+
+    private static DateTimeOffset Later(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    private static string? Truncate(string? text, int max) => text is null || text.Length <= max ? text : text[..max];
+}
