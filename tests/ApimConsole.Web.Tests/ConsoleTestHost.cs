@@ -15,6 +15,9 @@ public sealed class ConsoleTestHost : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
 
+    /// <summary>Every setting this host starts with, defaults plus overrides.</summary>
+    public IReadOnlyDictionary<string, string?> Settings => _settings;
+
     public ConsoleTestHost(IReadOnlyDictionary<string, string?>? overrides = null)
     {
         _settings = new Dictionary<string, string?>
