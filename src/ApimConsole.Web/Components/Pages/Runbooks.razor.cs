@@ -1,6 +1,7 @@
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Components.Controls;
+using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Restarts;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -13,6 +14,9 @@ public partial class Runbooks : EstateComponentBase
     private readonly HashSet<string> _busy = new(StringComparer.OrdinalIgnoreCase);
     private ITimer? _clock;
     private IRecoveryStatus? _recovery;
+    private IncidentLog? _incidents;
+    private IReadOnlyList<IncidentView> _recentIncidents = [];
+    private readonly CancellationTokenSource _closing = new();
     private bool _interactive;
 
     [Inject] public required IGatewayRestarter Restarter { get; init; }
@@ -36,7 +40,45 @@ public partial class Runbooks : EstateComponentBase
         _recovery = Services.GetService(typeof(IRecoveryStatus)) as IRecoveryStatus;
         if (_recovery is not null)
             _recovery.Changed += OnRecoveryChanged;
+        // The incident timeline gives each scenario's incident its repair checklist; without it, no checklist.
+        _incidents = Services.GetService(typeof(IncidentLog)) as IncidentLog;
+        if (_incidents is not null)
+            _incidents.Changed += OnIncidentsChanged;
     }
+
+    protected override Task OnInitializedAsync() => LoadIncidentsAsync();
+
+    private async Task LoadIncidentsAsync()
+    {
+        if (_incidents is null)
+            return;
+        try
+        {
+            // Repairs are asked for after outages of more than 2 h; recoveries are judged for weeks at most.
+            _recentIncidents = await _incidents.ListAsync(openOnly: false, days: 31, _closing.Token);
+        }
+        catch (OperationCanceledException) when (_closing.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void OnIncidentsChanged() => _ = InvokeAsync(async () =>
+    {
+        await LoadIncidentsAsync();
+        StateHasChanged();
+    });
+
+    /// <summary>The open incident of a scenario in force, when the timeline has recorded it.</summary>
+    private long? OpenIncidentOf(FailoverScenario scenario) =>
+        TouchesCassandra(scenario.Kind) ? _recentIncidents.FirstOrDefault(i => i.IsOpen && i.Key == scenario.Key)?.Id : null;
+
+    /// <summary>The ended incident an incomplete recovery is about: same key, ended when the recovery says.</summary>
+    private long? IncidentOf(IncompleteRecovery recovery) =>
+        (_recentIncidents.FirstOrDefault(i => i.Key == recovery.IncidentKey && i.EndedAt == recovery.Ended)
+            ?? _recentIncidents.Where(i => i.Key == recovery.IncidentKey && !i.IsOpen).MaxBy(i => i.EndedAt))?.Id;
+
+    private static bool TouchesCassandra(FailoverScenarioKind kind) => kind is not
+        (FailoverScenarioKind.GatewayInstanceDown or FailoverScenarioKind.AdminNodeManagerDown);
 
     protected override void OnAfterRender(bool firstRender)
     {
@@ -109,6 +151,10 @@ public partial class Runbooks : EstateComponentBase
         _clock?.Dispose();
         if (_recovery is not null)
             _recovery.Changed -= OnRecoveryChanged;
+        if (_incidents is not null)
+            _incidents.Changed -= OnIncidentsChanged;
+        _closing.Cancel();
+        _closing.Dispose();
         base.Dispose();
     }
 }
