@@ -12,6 +12,8 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
 {
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ComponentStateChange> ComponentStateChanges => Set<ComponentStateChange>();
+    public DbSet<TrafficMinute> TrafficMinutes => Set<TrafficMinute>();
+    public DbSet<TrafficCoverage> TrafficCoverage => Set<TrafficCoverage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -36,5 +38,7 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
             change.HasIndex(e => new { e.DatacenterId, e.ComponentId, e.At });
             change.HasIndex(e => e.At);
         });
+
+        TrafficModel.Configure(modelBuilder);
     }
 }

@@ -46,6 +46,7 @@ public static class ConsoleStorageExtensions
         services.TryAddSingleton<ConsoleStoreMigrator>();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AuditLog>();
+        services.TryAddSingleton<ApimConsole.Core.Traffic.ITrafficStore, EfTrafficStore>();
         return services;
     }
 

@@ -90,6 +90,14 @@ public sealed class TrafficRollup
         stats.Add(transaction);
     }
 
+    /// <summary>Adds already rolled-up figures to a cell (a write that failed, put back for the next attempt).</summary>
+    public void Merge(TrafficMinuteKey key, TrafficStats stats)
+    {
+        if (!_cells.TryGetValue(key, out var existing))
+            _cells[key] = existing = new TrafficStats();
+        existing.Merge(stats);
+    }
+
     /// <summary>Takes out every cell (for storing): the roll-up is empty afterwards.</summary>
     public IReadOnlyList<KeyValuePair<TrafficMinuteKey, TrafficStats>> Drain()
     {
@@ -118,6 +126,36 @@ public sealed class TrafficRollup
             path = path[..cut];
         if (path.Length == 0)
             return "/";
+        path = TemplateIds(path);
         return path.Length <= 400 ? path : path[..400];
     }
+
+    /// <summary>What an id-like path segment becomes, so <c>/orders/v1/items/4711</c> and <c>/orders/v1/items/4712</c> are one API path.</summary>
+    public const string IdSegment = "{id}";
+
+    /// <summary>
+    /// Replaces id-like segments (all digits, a GUID, or 16+ hex digits) with <see cref="IdSegment"/>: without it,
+    /// every resource id would be an "API path" of its own and the top-APIs view would list single requests.
+    /// </summary>
+    private static string TemplateIds(string path)
+    {
+        if (!path.AsSpan().ContainsAnyInRange('0', '9'))
+            return path;
+        var segments = path.Split('/');
+        var changed = false;
+        for (var i = 0; i < segments.Length; i++)
+        {
+            var segment = segments[i];
+            if (segment.Length == 0 || !IsId(segment))
+                continue;
+            segments[i] = IdSegment;
+            changed = true;
+        }
+        return changed ? string.Join('/', segments) : path;
+    }
+
+    private static bool IsId(string segment) =>
+        segment.All(char.IsAsciiDigit)
+        || Guid.TryParse(segment, out _)
+        || segment.Length >= 16 && segment.All(char.IsAsciiHexDigit);
 }

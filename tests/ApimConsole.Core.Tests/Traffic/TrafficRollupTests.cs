@@ -38,7 +38,7 @@ public sealed class TrafficRollupTests
     {
         var rollup = new TrafficRollup();
         for (var i = 0; i < TrafficRollup.MaxPathsPerInstanceMinute + 50; i++)
-            rollup.Add(Tx(T0, uri: $"/scan/{i}"));
+            rollup.Add(Tx(T0, uri: $"/scan-{i}/x"));
         var cells = rollup.Drain();
         Assert.Equal(TrafficRollup.MaxPathsPerInstanceMinute + 1, cells.Count);
         Assert.Equal(50, cells.Single(c => c.Key.ApiPath == TrafficRollup.OtherPaths).Value.Count);
@@ -52,6 +52,37 @@ public sealed class TrafficRollupTests
     [InlineData("", "/")]
     [InlineData("?only=query", "/")]
     public void Path_DropsQueryAndHost(string uri, string path) => Assert.Equal(path, TrafficRollup.PathOf(uri));
+
+    [Theory]
+    [InlineData("/orders/v1/items/4711?x=1", "/orders/v1/items/{id}")]
+    [InlineData("/orders/v1", "/orders/v1")]
+    [InlineData("/payments/v2/3f2504e0-4f89-11d3-9a0c-0305e82c3301/refund", "/payments/v2/{id}/refund")]
+    [InlineData("/tx/697f605fdb408a78c01cc73e", "/tx/{id}")]
+    [InlineData("/catalog/v1/abc123", "/catalog/v1/abc123")]
+    public void Path_TemplatesIdSegments_SoOneApiIsOnePath(string uri, string path) => Assert.Equal(path, TrafficRollup.PathOf(uri));
+
+    [Fact]
+    public void ResourceIds_DoNotMultiplyCells()
+    {
+        var rollup = new TrafficRollup();
+        for (var i = 0; i < 500; i++)
+            rollup.Add(Tx(T0, uri: $"/orders/v1/items/{i}"));
+        var cell = Assert.Single(rollup.Drain());
+        Assert.Equal("/orders/v1/items/{id}", cell.Key.ApiPath);
+        Assert.Equal(500, cell.Value.Count);
+    }
+
+    [Fact]
+    public void Merge_PutsBackDrainedCells()
+    {
+        var rollup = new TrafficRollup();
+        rollup.Add(Tx(T0));
+        var drained = rollup.Drain();
+        rollup.Add(Tx(T0.AddSeconds(1)));
+        foreach (var (key, stats) in drained)
+            rollup.Merge(key, stats);
+        Assert.Equal(2, Assert.Single(rollup.Drain()).Value.Count);
+    }
 
     [Fact]
     public void ExceptionsWithoutStatus_CountAsFailures()
