@@ -21,6 +21,7 @@ public static class ConsoleHostExtensions
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
+        builder.Services.AddTrafficMonitoring(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -36,6 +37,7 @@ public static class ConsoleHostExtensions
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapTrafficMonitoring();
         app.MapEmbeddedLab();
         return app;
     }
