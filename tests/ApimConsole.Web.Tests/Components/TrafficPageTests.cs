@@ -102,6 +102,33 @@ public sealed class TrafficPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void TransactionSearch_FindsByStatusClass_AndOpensTheTrace()
+    {
+        _recent.Add([Tx(1, 200), Tx(2, 503), Tx(3, 504)]);
+        var page = Render<TrafficPage>();
+        Input(page, "q-status").Change("5xx");
+        page.Find("[data-testid=search]").Click();
+        Assert.Equal(2, page.FindAll("[data-testid=results] tbody tr").Count);
+
+        page.Find($"[data-correlation='{Tx(3, 504).CorrelationId}']").Click();
+        page.WaitForAssertion(() => Assert.Contains("transaction complete", page.Find("[data-testid=trace]").TextContent));
+        Assert.Contains("/logs?correlationId=", page.Find("[data-testid=log-lines]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void BadSearch_SaysWhy_AndKeepsThePreviousResults()
+    {
+        _recent.Add([Tx(1, 200)]);
+        var page = Render<TrafficPage>();
+        page.Find("[data-testid=search]").Click();
+        Assert.Single(page.FindAll("[data-testid=results] tbody tr"));
+        Input(page, "q-duration").Change("fast");
+        page.Find("[data-testid=search]").Click();
+        Assert.Contains("minDurationMs", page.Find("[data-testid=search-errors]").TextContent);
+        Assert.Single(page.FindAll("[data-testid=results] tbody tr"));
+    }
+
+    [Fact]
     public void Dispose_StopsListening()
     {
         var page = Render<TrafficPage>();
