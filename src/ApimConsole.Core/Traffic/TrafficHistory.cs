@@ -39,11 +39,15 @@ public sealed class TrafficHistory
     private readonly Dictionary<(string Dc, DateTimeOffset Minute), TrafficStats> _minutes = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Hour), TrafficStats> _hours = [];
     private readonly Dictionary<BreakdownKey, Counts> _breakdownMinutes = [];
+    private readonly Dictionary<BreakdownKey, Counts> _breakdownTenMinutes = [];
     private readonly Dictionary<BreakdownKey, Counts> _breakdownHours = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerMinute = [];
+    private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerTenMinutes = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerHour = [];
     private readonly Dictionary<string, List<CoverageSpan>> _coverage = new(StringComparer.OrdinalIgnoreCase);
     private long _version;
+    private DateTimeOffset _latestMinute = DateTimeOffset.MinValue;
+    private DateTimeOffset _minutesTrimmedAt = DateTimeOffset.MinValue;
 
     private readonly record struct BreakdownKey(string Dc, string Instance, string Path, DateTimeOffset Slot);
 
@@ -59,6 +63,9 @@ public sealed class TrafficHistory
     /// <summary>Raised after every change, on the writer's thread. Handlers must be quick (a throttled refresh).</summary>
     public event Action? Changed;
 
+    /// <summary>How many handlers listen to <see cref="Changed"/> (a page that was closed must not).</summary>
+    public int Listeners => Changed?.GetInvocationList().Length ?? 0;
+
     public void Add(IEnumerable<KeyValuePair<TrafficMinuteKey, TrafficStats>> cells) =>
         Add(cells.Select(c => new TrafficCell(c.Key.DatacenterId, c.Key.InstanceId, c.Key.ApiPath, c.Key.Minute, c.Value)));
 
@@ -73,10 +80,28 @@ public sealed class TrafficHistory
                 any = true;
                 var minute = TrafficRollup.MinuteOf(cell.Minute);
                 var hour = HourOf(minute);
-                MergeInto(_minutes, (cell.DatacenterId, minute), cell.Stats);
+                if (minute > _latestMinute)
+                    _latestMinute = minute;
+                // Minute resolution only for what the 10-hour window can still show (a 5-day load at start is mostly older).
+                if (minute >= _latestMinute - MinuteRetention)
+                {
+                    MergeInto(_minutes, (cell.DatacenterId, minute), cell.Stats);
+                    Count(_breakdownMinutes, _pathsPerMinute, cell.DatacenterId, cell.InstanceId, cell.ApiPath, minute, cell.Stats);
+                    Count(_breakdownTenMinutes, _pathsPerTenMinutes, cell.DatacenterId, cell.InstanceId, cell.ApiPath, TenMinutesOf(minute), cell.Stats);
+                }
                 MergeInto(_hours, (cell.DatacenterId, hour), cell.Stats);
-                Count(_breakdownMinutes, _pathsPerMinute, cell.DatacenterId, cell.InstanceId, cell.ApiPath, minute, cell.Stats);
                 Count(_breakdownHours, _pathsPerHour, cell.DatacenterId, cell.InstanceId, cell.ApiPath, hour, cell.Stats);
+            }
+            // As time moves on, minute cells fall out of the 10-hour window: trim them every half hour of data.
+            if (_latestMinute - _minutesTrimmedAt >= TimeSpan.FromMinutes(30))
+            {
+                _minutesTrimmedAt = _latestMinute;
+                var cut = _latestMinute - MinuteRetention;
+                RemoveWhere(_minutes, k => k.Minute < cut);
+                RemoveWhere(_breakdownMinutes, k => k.Slot < cut);
+                RemoveWhere(_pathsPerMinute, k => k.Slot < cut);
+                RemoveWhere(_breakdownTenMinutes, k => k.Slot < cut);
+                RemoveWhere(_pathsPerTenMinutes, k => k.Slot < cut);
             }
         }
         if (any)
@@ -156,6 +181,8 @@ public sealed class TrafficHistory
             RemoveWhere(_breakdownMinutes, k => k.Slot < minuteCut);
             RemoveWhere(_breakdownHours, k => k.Slot < hourCut);
             RemoveWhere(_pathsPerMinute, k => k.Slot < minuteCut);
+            RemoveWhere(_breakdownTenMinutes, k => k.Slot < minuteCut);
+            RemoveWhere(_pathsPerTenMinutes, k => k.Slot < minuteCut);
             RemoveWhere(_pathsPerHour, k => k.Slot < hourCut);
             foreach (var spans in _coverage.Values)
                 spans.RemoveAll(s => s.To < hourCut);
@@ -178,7 +205,14 @@ public sealed class TrafficHistory
             cells = byHour
                 ? _hours.Where(p => p.Key.Hour >= start).Select(p => new TrafficCell(p.Key.Dc, "*", "*", p.Key.Hour, p.Value)).ToList()
                 : _minutes.Where(p => p.Key.Minute >= start).Select(p => new TrafficCell(p.Key.Dc, "*", "*", p.Key.Minute, p.Value)).ToList();
-            breakdown = (byHour ? _breakdownHours : _breakdownMinutes)
+            // The breakdown at the coarsest resolution that still fits the window's start: a window starts on its step.
+            var resolution = window switch
+            {
+                TrafficWindow.FiveDays => _breakdownHours,
+                TrafficWindow.TenHours => _breakdownTenMinutes,
+                _ => _breakdownMinutes,
+            };
+            breakdown = resolution
                 .Where(p => p.Key.Slot >= start && p.Key.Slot <= now)
                 .Select(p => (p.Key, p.Value.Count, p.Value.Failures)).ToList();
             coverage = datacenters.ToDictionary(dc => dc, dc => (IReadOnlyList<CoverageSpan>)(_coverage.TryGetValue(dc, out var s)
@@ -230,6 +264,13 @@ public sealed class TrafficHistory
         var start = TrafficSeriesBuilder.WindowStart(window, now);
         var gaps = coverage.Values.SelectMany(s => s).Where(s => !s.Collected && s.To > start).OrderBy(s => s.From).ToList();
         return new TrafficView(label, series, apis, instances, gaps);
+    }
+
+    public static DateTimeOffset TenMinutesOf(DateTimeOffset time)
+    {
+        var utc = time.ToUniversalTime();
+        var step = TimeSpan.FromMinutes(10).Ticks;
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % step, TimeSpan.Zero);
     }
 
     public static DateTimeOffset HourOf(DateTimeOffset time)

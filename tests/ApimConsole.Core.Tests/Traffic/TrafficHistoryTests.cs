@@ -78,6 +78,24 @@ public sealed class TrafficHistoryTests
     }
 
     [Fact]
+    public void DaysOfData_KeepMinuteDetailForTenHours_AndEveryWindowAgreesWithItsSeries()
+    {
+        var history = new TrafficHistory();
+        var now = T0;
+        history.RecordCoverage(new CoverageSpan("dc1", now.AddDays(-3), now, true, null));
+        for (var m = 2 * 24 * 60; m > 0; m--)
+            history.Add([Cell("dc1", "instance-1", "/a", now.AddMinutes(-m), 2)]);
+
+        // At 14:00:00 the minute in progress has not begun: 9 whole minutes, 59 ten-minute steps, 2 whole days.
+        foreach (var (window, expected) in new[] { (TrafficWindow.TenMinutes, 2 * 9), (TrafficWindow.TenHours, 2 * 590), (TrafficWindow.FiveDays, 2 * 2 * 24 * 60) })
+        {
+            var view = history.Views(window, now, ["dc1"]).Single();
+            Assert.Equal(expected, view.Series.Points.Sum(p => p.Count));
+            Assert.Equal(expected, view.TopApis.Single().Count);
+        }
+    }
+
+    [Fact]
     public void TopApis_AndInstanceShares_AddUpOverTheWindow()
     {
         var history = new TrafficHistory();

@@ -128,6 +128,21 @@ public sealed class TrafficCollectorTests : IDisposable
     }
 
     [Fact]
+    public async Task FullAnswer_CoversOnlyFromItsOldestTransaction()
+    {
+        using var collector = new TrafficCollector(
+            Options.Create(new EstateOptions { Datacenters = [new DatacenterOptions { Id = "dc1", AdminNodeManager = new() { Urls = ["http://anm.dc1.test"] } }] }),
+            Options.Create(new TrafficOptions { MaxTransactionsPerPoll = 2 }), new StaticEstate(Estate(T0)), _store, _history, _recent, _time,
+            NullLogger<TrafficCollector>.Instance, _anm);
+        _anm.Add("dc1", "instance-1", Tx(1, T0.AddSeconds(-1)));
+        _anm.Add("dc1", "instance-1", Tx(2, T0.AddSeconds(-3)));
+        await collector.PollAsync("dc1", default);
+        // Two rows is the maximum: what came before the older one may be missing, so it is not claimed.
+        Assert.Equal(T0.AddSeconds(-3), _history.Coverage("dc1").Single().From);
+        Assert.Equal(2, _recent.Count);
+    }
+
+    [Fact]
     public async Task FailedStoreWrite_IsRetried_AtTheNextFlush()
     {
         _anm.Add("dc1", "instance-1", Tx(1, T0.AddSeconds(-1)));
