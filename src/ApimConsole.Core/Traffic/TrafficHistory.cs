@@ -81,7 +81,10 @@ public sealed class TrafficHistory
                 var minute = TrafficRollup.MinuteOf(cell.Minute);
                 var hour = HourOf(minute);
                 if (minute > _latestMinute)
+                {
                     _latestMinute = minute;
+                    TrimMinutesLocked();
+                }
                 // Minute resolution only for what the 10-hour window can still show (a 5-day load at start is mostly older).
                 if (minute >= _latestMinute - MinuteRetention)
                 {
@@ -92,20 +95,26 @@ public sealed class TrafficHistory
                 MergeInto(_hours, (cell.DatacenterId, hour), cell.Stats);
                 Count(_breakdownHours, _pathsPerHour, cell.DatacenterId, cell.InstanceId, cell.ApiPath, hour, cell.Stats);
             }
-            // As time moves on, minute cells fall out of the 10-hour window: trim them every half hour of data.
-            if (_latestMinute - _minutesTrimmedAt >= TimeSpan.FromMinutes(30))
-            {
-                _minutesTrimmedAt = _latestMinute;
-                var cut = _latestMinute - MinuteRetention;
-                RemoveWhere(_minutes, k => k.Minute < cut);
-                RemoveWhere(_breakdownMinutes, k => k.Slot < cut);
-                RemoveWhere(_pathsPerMinute, k => k.Slot < cut);
-                RemoveWhere(_breakdownTenMinutes, k => k.Slot < cut);
-                RemoveWhere(_pathsPerTenMinutes, k => k.Slot < cut);
-            }
         }
         if (any)
             Touch();
+    }
+
+    /// <summary>
+    /// As data moves on, minute detail falls out of the 10-hour window: trim it every half hour of data, so even one
+    /// call with days of cells never holds more than the window needs.
+    /// </summary>
+    private void TrimMinutesLocked()
+    {
+        if (_latestMinute - _minutesTrimmedAt < TimeSpan.FromMinutes(30))
+            return;
+        _minutesTrimmedAt = _latestMinute;
+        var cut = _latestMinute - MinuteRetention;
+        RemoveWhere(_minutes, k => k.Minute < cut);
+        RemoveWhere(_breakdownMinutes, k => k.Slot < cut);
+        RemoveWhere(_pathsPerMinute, k => k.Slot < cut);
+        RemoveWhere(_breakdownTenMinutes, k => k.Slot < cut);
+        RemoveWhere(_pathsPerTenMinutes, k => k.Slot < cut);
     }
 
     /// <summary>
