@@ -16,6 +16,8 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
     public DbSet<DeploymentTarget> DeploymentTargets => Set<DeploymentTarget>();
     public DbSet<Incident> Incidents => Set<Incident>();
     public DbSet<RepairCheck> RepairChecks => Set<RepairCheck>();
+    public DbSet<TrafficMinute> TrafficMinutes => Set<TrafficMinute>();
+    public DbSet<TrafficCoverage> TrafficCoverage => Set<TrafficCoverage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -96,5 +98,6 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
             check.Property(e => e.Note).HasMaxLength(2000);
             check.HasIndex(e => new { e.IncidentId, e.NodeKey }).IsUnique();
         });
+        TrafficModel.Configure(modelBuilder);
     }
 }

@@ -47,6 +47,7 @@ public static class ConsoleStorageExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<DeploymentStore>();
+        services.TryAddSingleton<ApimConsole.Core.Traffic.ITrafficStore, EfTrafficStore>();
         return services;
     }
 

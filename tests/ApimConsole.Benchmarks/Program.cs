@@ -9,6 +9,7 @@ public static class BenchmarkRunner
         return name switch
         {
             "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "traffic" => await TrafficBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -17,6 +18,7 @@ public static class BenchmarkRunner
     {
         Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
+        Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         return 2;
     }
 }

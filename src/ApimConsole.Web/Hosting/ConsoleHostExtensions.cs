@@ -35,6 +35,7 @@ public static class ConsoleHostExtensions
         builder.Services.AddDeployments(builder.Configuration);
         // The incident timeline, repair checklists and recovery tracking (IRecoveryStatus).
         builder.Services.AddIncidents();
+        builder.Services.AddTrafficMonitoring(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -53,6 +54,7 @@ public static class ConsoleHostExtensions
         app.MapRunbooks();
         app.MapDeploymentApi();
         app.MapIncidentApi();
+        app.MapTrafficMonitoring();
         app.MapEmbeddedLab();
         return app;
     }

@@ -1,0 +1,329 @@
+namespace ApimConsole.Core.Traffic;
+
+/// <summary>Requests of one API path or one instance over a window.</summary>
+public sealed record TrafficShare(string DatacenterId, string Key, long Count, long Failures, double? RequestsPerSecond, double Share)
+{
+    public double? ErrorRate => Count == 0 ? null : (double)Failures / Count;
+}
+
+/// <summary>What the traffic page and API show for one datacenter (or the combination) over one window.</summary>
+public sealed record TrafficView(
+    string Label,
+    TrafficSeries Series,
+    IReadOnlyList<TrafficShare> TopApis,
+    IReadOnlyList<TrafficShare> Instances,
+    IReadOnlyList<CoverageSpan> Gaps);
+
+/// <summary>
+/// The roll-ups the views read, held in memory in the shapes the windows need: per datacenter and minute for the
+/// last 10 hours, per datacenter and hour for 5 days, and request counts per instance and API path at both
+/// resolutions. The store keeps the per-minute, per-instance, per-path cells; this index is rebuilt from them at
+/// start and fed by the collector, so drawing the 5-day view merges a few hundred cells, not a million.
+/// Thread-safe: the collector writes while circuits read.
+/// </summary>
+public sealed class TrafficHistory
+{
+    /// <summary>The vendor's longest window, plus a margin so its first bucket is whole.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(5) + TimeSpan.FromHours(6);
+
+    /// <summary>Minute resolution is kept as long as the 10-hour window needs it.</summary>
+    public static readonly TimeSpan MinuteRetention = TimeSpan.FromHours(10) + TimeSpan.FromMinutes(20);
+
+    /// <summary>Distinct API paths per datacenter and minute (or hour) in the breakdown; the rest is counted as one.</summary>
+    public const int MaxPathsPerSlot = 500;
+
+    /// <summary>Coverage spans kept per datacenter; flapping older than that is forgotten (its cells stay).</summary>
+    public const int MaxSpansPerDatacenter = 20_000;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<(string Dc, DateTimeOffset Minute), TrafficStats> _minutes = [];
+    private readonly Dictionary<(string Dc, DateTimeOffset Hour), TrafficStats> _hours = [];
+    private readonly Dictionary<BreakdownKey, Counts> _breakdownMinutes = [];
+    private readonly Dictionary<BreakdownKey, Counts> _breakdownTenMinutes = [];
+    private readonly Dictionary<BreakdownKey, Counts> _breakdownHours = [];
+    private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerMinute = [];
+    private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerTenMinutes = [];
+    private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerHour = [];
+    private readonly Dictionary<string, List<CoverageSpan>> _coverage = new(StringComparer.OrdinalIgnoreCase);
+    private long _version;
+    private DateTimeOffset _latestMinute = DateTimeOffset.MinValue;
+    private DateTimeOffset _minutesTrimmedAt = DateTimeOffset.MinValue;
+
+    private readonly record struct BreakdownKey(string Dc, string Instance, string Path, DateTimeOffset Slot);
+
+    private sealed class Counts
+    {
+        public long Count;
+        public long Failures;
+    }
+
+    /// <summary>Moves on every change; a view built at one version is current until it moves.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    /// <summary>Raised after every change, on the writer's thread. Handlers must be quick (a throttled refresh).</summary>
+    public event Action? Changed;
+
+    /// <summary>How many handlers listen to <see cref="Changed"/> (a page that was closed must not).</summary>
+    public int Listeners => Changed?.GetInvocationList().Length ?? 0;
+
+    public void Add(IEnumerable<KeyValuePair<TrafficMinuteKey, TrafficStats>> cells) =>
+        Add(cells.Select(c => new TrafficCell(c.Key.DatacenterId, c.Key.InstanceId, c.Key.ApiPath, c.Key.Minute, c.Value)));
+
+    public void Add(IEnumerable<TrafficCell> cells)
+    {
+        ArgumentNullException.ThrowIfNull(cells);
+        var any = false;
+        lock (_gate)
+        {
+            foreach (var cell in cells)
+            {
+                any = true;
+                var minute = TrafficRollup.MinuteOf(cell.Minute);
+                var hour = HourOf(minute);
+                if (minute > _latestMinute)
+                {
+                    _latestMinute = minute;
+                    TrimMinutesLocked();
+                }
+                // Minute resolution only for what the 10-hour window can still show (a 5-day load at start is mostly older).
+                if (minute >= _latestMinute - MinuteRetention)
+                {
+                    MergeInto(_minutes, (cell.DatacenterId, minute), cell.Stats);
+                    Count(_breakdownMinutes, _pathsPerMinute, cell.DatacenterId, cell.InstanceId, cell.ApiPath, minute, cell.Stats);
+                    Count(_breakdownTenMinutes, _pathsPerTenMinutes, cell.DatacenterId, cell.InstanceId, cell.ApiPath, TenMinutesOf(minute), cell.Stats);
+                }
+                MergeInto(_hours, (cell.DatacenterId, hour), cell.Stats);
+                Count(_breakdownHours, _pathsPerHour, cell.DatacenterId, cell.InstanceId, cell.ApiPath, hour, cell.Stats);
+            }
+        }
+        if (any)
+            Touch();
+    }
+
+    /// <summary>
+    /// As data moves on, minute detail falls out of the 10-hour window: trim it every half hour of data, so even one
+    /// call with days of cells never holds more than the window needs.
+    /// </summary>
+    private void TrimMinutesLocked()
+    {
+        if (_latestMinute - _minutesTrimmedAt < TimeSpan.FromMinutes(30))
+            return;
+        _minutesTrimmedAt = _latestMinute;
+        var cut = _latestMinute - MinuteRetention;
+        RemoveWhere(_minutes, k => k.Minute < cut);
+        RemoveWhere(_breakdownMinutes, k => k.Slot < cut);
+        RemoveWhere(_pathsPerMinute, k => k.Slot < cut);
+        RemoveWhere(_breakdownTenMinutes, k => k.Slot < cut);
+        RemoveWhere(_pathsPerTenMinutes, k => k.Slot < cut);
+    }
+
+    /// <summary>
+    /// Records what a poll of a datacenter found: a span that continues the last one in the same state (and starts
+    /// no later than it ends) extends it, so steady collection is one span, not one per poll.
+    /// </summary>
+    public CoverageSpan RecordCoverage(CoverageSpan span)
+    {
+        ArgumentNullException.ThrowIfNull(span);
+        if (span.To < span.From)
+            throw new ArgumentException("A coverage span ends after it starts.", nameof(span));
+        CoverageSpan result;
+        lock (_gate)
+        {
+            if (!_coverage.TryGetValue(span.DatacenterId, out var spans))
+                _coverage[span.DatacenterId] = spans = [];
+            var last = spans.Count > 0 ? spans[^1] : null;
+            if (last is not null && last.Collected == span.Collected && last.Reason == span.Reason
+                && span.From <= last.To && span.To >= last.To)
+            {
+                result = last with { To = span.To };
+                spans[^1] = result;
+            }
+            else
+            {
+                result = span;
+                spans.Add(span);
+                if (spans.Count > MaxSpansPerDatacenter)
+                    spans.RemoveRange(0, spans.Count - MaxSpansPerDatacenter);
+            }
+        }
+        Touch();
+        return result;
+    }
+
+    /// <summary>Spans read back from the store at start, oldest first.</summary>
+    public void LoadCoverage(IEnumerable<CoverageSpan> spans)
+    {
+        lock (_gate)
+        {
+            foreach (var span in spans.OrderBy(s => s.From))
+            {
+                if (!_coverage.TryGetValue(span.DatacenterId, out var list))
+                    _coverage[span.DatacenterId] = list = [];
+                list.Add(span);
+            }
+        }
+        Touch();
+    }
+
+    public IReadOnlyList<CoverageSpan> Coverage(string datacenterId)
+    {
+        lock (_gate)
+            return _coverage.TryGetValue(datacenterId, out var spans) ? [.. spans] : [];
+    }
+
+    /// <summary>The end of the last span in which the datacenter was read, if any.</summary>
+    public DateTimeOffset? CollectedUntil(string datacenterId)
+    {
+        lock (_gate)
+            return _coverage.TryGetValue(datacenterId, out var spans) ? spans.LastOrDefault(s => s.Collected)?.To : null;
+    }
+
+    /// <summary>Forgets what is older than the windows need.</summary>
+    public void Prune(DateTimeOffset now)
+    {
+        var minuteCut = now - MinuteRetention;
+        var hourCut = now - Retention;
+        lock (_gate)
+        {
+            RemoveWhere(_minutes, k => k.Minute < minuteCut);
+            RemoveWhere(_hours, k => k.Hour < hourCut);
+            RemoveWhere(_breakdownMinutes, k => k.Slot < minuteCut);
+            RemoveWhere(_breakdownHours, k => k.Slot < hourCut);
+            RemoveWhere(_pathsPerMinute, k => k.Slot < minuteCut);
+            RemoveWhere(_breakdownTenMinutes, k => k.Slot < minuteCut);
+            RemoveWhere(_pathsPerTenMinutes, k => k.Slot < minuteCut);
+            RemoveWhere(_pathsPerHour, k => k.Slot < hourCut);
+            foreach (var spans in _coverage.Values)
+                spans.RemoveAll(s => s.To < hourCut);
+        }
+    }
+
+    /// <summary>
+    /// One view per datacenter in <paramref name="datacenters"/> and, when there are several, a combined one last.
+    /// A datacenter's view uses only its own coverage, so another DC's outage never shows in it.
+    /// </summary>
+    public IReadOnlyList<TrafficView> Views(TrafficWindow window, DateTimeOffset now, IReadOnlyList<string> datacenters, string combinedLabel = "combined", int topApis = 10)
+    {
+        var start = TrafficSeriesBuilder.WindowStart(window, now);
+        var byHour = window == TrafficWindow.FiveDays;
+        List<TrafficCell> cells;
+        List<(BreakdownKey Key, long Count, long Failures)> breakdown;
+        Dictionary<string, IReadOnlyList<CoverageSpan>> coverage;
+        lock (_gate)
+        {
+            cells = byHour
+                ? _hours.Where(p => p.Key.Hour >= start).Select(p => new TrafficCell(p.Key.Dc, "*", "*", p.Key.Hour, p.Value)).ToList()
+                : _minutes.Where(p => p.Key.Minute >= start).Select(p => new TrafficCell(p.Key.Dc, "*", "*", p.Key.Minute, p.Value)).ToList();
+            // The breakdown at the coarsest resolution that still fits the window's start: a window starts on its step.
+            var resolution = window switch
+            {
+                TrafficWindow.FiveDays => _breakdownHours,
+                TrafficWindow.TenHours => _breakdownTenMinutes,
+                _ => _breakdownMinutes,
+            };
+            breakdown = resolution
+                .Where(p => p.Key.Slot >= start && p.Key.Slot <= now)
+                .Select(p => (p.Key, p.Value.Count, p.Value.Failures)).ToList();
+            coverage = datacenters.ToDictionary(dc => dc, dc => (IReadOnlyList<CoverageSpan>)(_coverage.TryGetValue(dc, out var s)
+                ? s.Where(x => x.To > start).ToList()
+                : []), StringComparer.OrdinalIgnoreCase);
+        }
+
+        // Stats are merged into fresh buckets by the builder; the cells' own stats are only read.
+        var views = new List<TrafficView>();
+        foreach (var dc in datacenters)
+        {
+            var own = new Dictionary<string, IReadOnlyList<CoverageSpan>> { [dc] = coverage[dc] };
+            var covered = TrafficSeriesBuilder.CoveredSeconds(coverage[dc], start, now);
+            views.Add(BuildView(dc, window, now, cells.Where(c => c.DatacenterId.Equals(dc, StringComparison.OrdinalIgnoreCase)), own,
+                breakdown.Where(b => b.Key.Dc.Equals(dc, StringComparison.OrdinalIgnoreCase)).ToList(), covered, topApis));
+        }
+        if (datacenters.Count > 1)
+        {
+            // Combined rates add up each DC's rate: the covered time is the longest any DC was covered.
+            var covered = datacenters.Max(dc => TrafficSeriesBuilder.CoveredSeconds(coverage[dc], start, now));
+            views.Add(BuildView(combinedLabel, window, now, cells.Where(c => coverage.ContainsKey(c.DatacenterId)), coverage,
+                breakdown.Where(b => coverage.ContainsKey(b.Key.Dc)).ToList(), covered, topApis));
+        }
+        return views;
+    }
+
+    private static TrafficView BuildView(string label, TrafficWindow window, DateTimeOffset now, IEnumerable<TrafficCell> cells,
+        IReadOnlyDictionary<string, IReadOnlyList<CoverageSpan>> coverage, List<(BreakdownKey Key, long Count, long Failures)> breakdown,
+        double coveredSeconds, int topApis)
+    {
+        var series = TrafficSeriesBuilder.Build(label, window, now, cells, coverage);
+        var total = breakdown.Sum(b => b.Count);
+        TrafficShare Share(string dc, string key, IEnumerable<(BreakdownKey Key, long Count, long Failures)> rows)
+        {
+            long count = 0, failures = 0;
+            foreach (var row in rows)
+            {
+                count += row.Count;
+                failures += row.Failures;
+            }
+            return new TrafficShare(dc, key, count, failures, coveredSeconds > 0 ? count / coveredSeconds : null, total == 0 ? 0 : (double)count / total);
+        }
+        var apis = breakdown.GroupBy(b => b.Key.Path, StringComparer.Ordinal)
+            .Select(g => Share(coverage.Count == 1 ? coverage.Keys.First() : "*", g.Key, g))
+            .OrderByDescending(s => s.Count).ThenBy(s => s.Key, StringComparer.Ordinal).Take(topApis).ToList();
+        var instances = breakdown.GroupBy(b => (b.Key.Dc, b.Key.Instance))
+            .Select(g => Share(g.Key.Dc, g.Key.Instance, g))
+            .OrderBy(s => s.DatacenterId, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.Key, StringComparer.OrdinalIgnoreCase).ToList();
+        var start = TrafficSeriesBuilder.WindowStart(window, now);
+        var gaps = coverage.Values.SelectMany(s => s).Where(s => !s.Collected && s.To > start).OrderBy(s => s.From).ToList();
+        return new TrafficView(label, series, apis, instances, gaps);
+    }
+
+    public static DateTimeOffset TenMinutesOf(DateTimeOffset time)
+    {
+        var utc = time.ToUniversalTime();
+        var step = TimeSpan.FromMinutes(10).Ticks;
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % step, TimeSpan.Zero);
+    }
+
+    public static DateTimeOffset HourOf(DateTimeOffset time)
+    {
+        var utc = time.ToUniversalTime();
+        return new DateTimeOffset(utc.Ticks - utc.Ticks % TimeSpan.TicksPerHour, TimeSpan.Zero);
+    }
+
+    private static void Count(Dictionary<BreakdownKey, Counts> breakdown, Dictionary<(string Dc, DateTimeOffset Slot), int> pathsPerSlot, string dc, string instance, string path, DateTimeOffset slot, TrafficStats stats)
+    {
+        var key = new BreakdownKey(dc, instance, path, slot);
+        if (!breakdown.TryGetValue(key, out var counts))
+        {
+            // A flood of distinct paths must not grow the index without bound.
+            var slotKey = (dc, slot);
+            var paths = pathsPerSlot.GetValueOrDefault(slotKey);
+            if (paths >= MaxPathsPerSlot)
+                key = key with { Path = TrafficRollup.OtherPaths };
+            if (!breakdown.TryGetValue(key, out counts))
+            {
+                breakdown[key] = counts = new Counts();
+                pathsPerSlot[slotKey] = paths + 1;
+            }
+        }
+        counts.Count += stats.Count;
+        counts.Failures += stats.Failures;
+    }
+
+    private static void MergeInto<TKey>(Dictionary<TKey, TrafficStats> cells, TKey key, TrafficStats stats) where TKey : notnull
+    {
+        if (!cells.TryGetValue(key, out var existing))
+            cells[key] = existing = new TrafficStats();
+        existing.Merge(stats);
+    }
+
+    private static void RemoveWhere<TKey, TValue>(Dictionary<TKey, TValue> dictionary, Func<TKey, bool> predicate) where TKey : notnull
+    {
+        foreach (var key in dictionary.Keys.Where(predicate).ToList())
+            dictionary.Remove(key);
+    }
+
+    private void Touch()
+    {
+        Interlocked.Increment(ref _version);
+        Changed?.Invoke();
+    }
+}

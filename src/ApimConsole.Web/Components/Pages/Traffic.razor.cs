@@ -1,0 +1,93 @@
+using System.Threading.Channels;
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Traffic;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Web.Traffic;
+using Microsoft.AspNetCore.Components;
+
+namespace ApimConsole.Web.Components.Pages;
+
+/// <summary>
+/// Each datacenter's traffic side by side, then combined, over 10 minutes, 10 hours or 5 days. It reads only what
+/// the collector gathered (never the estate), and refreshes when the history changes, at most once per
+/// <see cref="Throttle"/> however fast polls land.
+/// </summary>
+public partial class Traffic : ComponentBase, IDisposable
+{
+    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource _disposed = new();
+    // Capacity 1, newest wins: a burst of changes becomes one refresh.
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private ITimer? _clock;
+
+    [Inject] public required TrafficReports Reports { get; init; }
+    [Inject] public required IEstateStatus Estate { get; init; }
+    [Inject] public required TimeProvider Time { get; init; }
+
+    /// <summary>The window shown, from the address (<c>/traffic?window=10h</c>) so a view can be linked.</summary>
+    [SupplyParameterFromQuery(Name = "window")] public string? WindowKey { get; set; }
+
+    private TrafficWindow Window { get; set; } = TrafficWindow.TenMinutes;
+    private TrafficReport Report { get; set; } = null!;
+
+    protected override void OnInitialized()
+    {
+        Report = Reports.Build(Window);
+        Reports.History.Changed += OnHistoryChanged;
+        _ = PumpAsync(_disposed.Token);
+        // The window slides even when nothing arrives (a silent DC's gap must grow): redraw now and then.
+        _clock = Time.CreateTimer(_ => OnHistoryChanged(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+    }
+
+    protected override void OnParametersSet()
+    {
+        if (TrafficReports.TryParseWindow(WindowKey, out var window) && window != Window)
+        {
+            Window = window;
+            Report = Reports.Build(Window);
+        }
+    }
+
+    private void OnHistoryChanged() => _changes.Writer.TryWrite(true);
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in _changes.Reader.ReadAllAsync(cancellationToken))
+            {
+                Report = Reports.Build(Window);
+                await InvokeAsync(StateHasChanged);
+                await Task.Delay(Throttle, Time, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    }
+
+    private void Show(TrafficWindow window)
+    {
+        Window = window;
+        Report = Reports.Build(Window);
+    }
+
+    /// <summary>Each instance's state as the status engine sees it, so a stopped instance's zero share is explained.</summary>
+    private IReadOnlyDictionary<string, GatewayInstanceStatus> Instances =>
+        Estate.Current.Datacenters.SelectMany(d => d.GatewayInstances).ToDictionary(i => $"{i.DatacenterId}/{i.Id}", StringComparer.OrdinalIgnoreCase);
+
+    public void Dispose()
+    {
+        Reports.History.Changed -= OnHistoryChanged;
+        _clock?.Dispose();
+        _disposed.Cancel();
+        _changes.Writer.TryComplete();
+        _disposed.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

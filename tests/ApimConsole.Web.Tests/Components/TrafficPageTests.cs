@@ -1,0 +1,180 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text;
+using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Traffic;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Monitoring.Traffic;
+using ApimConsole.Web.Traffic;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MudBlazor.Services;
+using TrafficPage = ApimConsole.Web.Components.Pages.Traffic;
+
+namespace ApimConsole.Web.Tests.Components;
+
+public sealed class TrafficPageTests : BunitContext, IAsyncLifetime
+{
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
+    private readonly TrafficHistory _history = new();
+    private readonly RecentTransactions _recent = new(1000);
+    private readonly TrafficCollector _collector;
+
+    public TrafficPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        var estate = Options.Create(new EstateOptions
+        {
+            Name = "lab",
+            ConsoleDatacenter = "dc1",
+            Datacenters =
+            [
+                new DatacenterOptions { Id = "dc1", Name = "Frankfurt", AdminNodeManager = new() { Urls = ["http://anm.dc1.test"] } },
+                new DatacenterOptions { Id = "dc2", Name = "Amsterdam", AdminNodeManager = new() { Urls = ["http://anm.dc2.test"] } },
+            ],
+        });
+        var status = new FakeEstateStatus(Estate());
+        _collector = new TrafficCollector(estate, Options.Create(new TrafficOptions()), status, new NoStore(), _history, _recent,
+            TimeProvider.System, NullLogger<TrafficCollector>.Instance, new TraceAnm());
+        Services.AddSingleton<IEstateStatus>(status);
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton(_history);
+        Services.AddSingleton(_recent);
+        Services.AddSingleton(_collector);
+        Services.AddSingleton(new TrafficReports(_history, _collector, estate, TimeProvider.System));
+
+        _history.RecordCoverage(new CoverageSpan("dc1", _now.AddMinutes(-15), _now, true, null));
+        _history.RecordCoverage(new CoverageSpan("dc2", _now.AddMinutes(-15), _now.AddMinutes(-4), true, null));
+        _history.RecordCoverage(new CoverageSpan("dc2", _now.AddMinutes(-4), _now, false, "ANM did not answer (connection refused)"));
+    }
+
+    [Fact]
+    public void ShowsEachDatacenter_SideBySide_AndCombined_WithTheirCharts()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Equal(["dc1", "dc2", "combined"], page.FindAll(".traffic-panel").Select(p => p.GetAttribute("data-view")));
+        foreach (var panel in page.FindAll(".traffic-panel"))
+        {
+            Assert.NotNull(panel.QuerySelector("[data-testid=chart-rate]"));
+            Assert.NotNull(panel.QuerySelector("[data-testid=chart-latency]"));
+        }
+    }
+
+    [Fact]
+    public void UnreachableDatacenter_ShowsItsGapAndReason_AndTheOtherHasNone()
+    {
+        var page = Render<TrafficPage>();
+        var dc2Gap = page.Find("[data-view=dc2] [data-testid=gap]");
+        Assert.Contains("connection refused", dc2Gap.TextContent);
+        Assert.Empty(page.FindAll("[data-view=dc1] [data-testid=gap]"));
+        Assert.Contains("dc2: ANM did not answer", page.Find("[data-view=combined] [data-testid=gap]").TextContent);
+    }
+
+    [Fact]
+    public void UpdatesLive_WhenTrafficIsCollected()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Empty(page.FindAll("[data-view=dc1] [data-api]"));
+        var stats = new TrafficStats();
+        stats.Add(new TrafficTransaction("dc1", "instance-3", "ab", _now.AddMinutes(-1), 5, 200, "GET", "/orders/v1", null, "Pass"));
+        _history.Add([new KeyValuePair<TrafficMinuteKey, TrafficStats>(new("dc1", "instance-3", "/orders/v1", TrafficRollup.MinuteOf(_now.AddMinutes(-1))), stats)]);
+
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-view=dc1] [data-api='/orders/v1']")));
+        var share = page.Find("[data-view=combined] [data-instance='dc1/instance-3']");
+        Assert.Contains("100.0 %", share.TextContent);
+        Assert.Contains("Up", share.TextContent);
+    }
+
+    [Fact]
+    public void WindowButtons_SwitchTheWindow()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Equal("10m", page.Find("[data-window]").GetAttribute("data-window"));
+        page.Find("[data-testid=window-5d]").Click();
+        Assert.Equal("5d", page.Find("[data-window]").GetAttribute("data-window"));
+    }
+
+    [Fact]
+    public void TransactionSearch_FindsByStatusClass_AndOpensTheTrace()
+    {
+        _recent.Add([Tx(1, 200), Tx(2, 503), Tx(3, 504)]);
+        var page = Render<TrafficPage>();
+        Input(page, "q-status").Change("5xx");
+        page.Find("[data-testid=search]").Click();
+        Assert.Equal(2, page.FindAll("[data-testid=results] tbody tr").Count);
+
+        page.Find($"[data-correlation='{Tx(3, 504).CorrelationId}']").Click();
+        page.WaitForAssertion(() => Assert.Contains("transaction complete", page.Find("[data-testid=trace]").TextContent));
+        Assert.Contains("/logs?correlationId=", page.Find("[data-testid=log-lines]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public void BadSearch_SaysWhy_AndKeepsThePreviousResults()
+    {
+        _recent.Add([Tx(1, 200)]);
+        var page = Render<TrafficPage>();
+        page.Find("[data-testid=search]").Click();
+        Assert.Single(page.FindAll("[data-testid=results] tbody tr"));
+        Input(page, "q-duration").Change("fast");
+        page.Find("[data-testid=search]").Click();
+        Assert.Contains("minDurationMs", page.Find("[data-testid=search-errors]").TextContent);
+        Assert.Single(page.FindAll("[data-testid=results] tbody tr"));
+    }
+
+    [Fact]
+    public void Dispose_StopsListening()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Equal(1, _history.Listeners);
+        page.Instance.Dispose();
+        Assert.Equal(0, _history.Listeners);
+    }
+
+    /// <summary>MudTextField puts the attributes on its input (or around it, by version): find the input either way.</summary>
+    private static AngleSharp.Dom.IElement Input(IRenderedComponent<TrafficPage> page, string testId)
+    {
+        var element = page.Find($"[data-testid={testId}]");
+        return element.TagName == "INPUT" ? element : element.QuerySelector("input")!;
+    }
+
+    private TrafficTransaction Tx(int n, int status) =>
+        new("dc2", "instance-3", n.ToString("x24"), _now.AddSeconds(-n), 10 * n, status, "GET", "/payments/v2/x", "Payments API", status < 400 ? "Pass" : "Error");
+
+    private static EstateSnapshot Estate()
+    {
+        var at = DateTimeOffset.UtcNow;
+        DatacenterSnapshot Dc(string id) => new(id, id, DatacenterState.Up, at, null, [],
+            [new GatewayGroupStatus("group-3", "DMZ", GatewayZone.Dmz,
+                [new GatewayInstanceStatus(id, "instance-3", "DMZ 1", ComponentState.Up, at, null, "group-3", "h", "Running")])], []);
+        return new EstateSnapshot(at, "lab", "dc1", [Dc("dc1"), Dc("dc2")], new InterDatacenterLink(LinkState.Up, at, null), null);
+    }
+
+    private sealed class TraceAnm : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent("""[{"level":"INFO","text":"transaction complete: status 504","time":1763906400000,"depth":0}]""", Encoding.UTF8, "application/json"),
+            });
+    }
+
+    private sealed class NoStore : ITrafficStore
+    {
+        public Task AddCellsAsync(IReadOnlyList<KeyValuePair<TrafficMinuteKey, TrafficStats>> cells, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task SaveCoverageAsync(IReadOnlyList<CoverageSpan> spans, CancellationToken cancellationToken) => Task.CompletedTask;
+        public async IAsyncEnumerable<TrafficCell> ReadCellsAsync(DateTimeOffset from, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.CompletedTask;
+            yield break;
+        }
+        public Task<IReadOnlyList<CoverageSpan>> ReadCoverageAsync(DateTimeOffset from, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<CoverageSpan>>([]);
+        public Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken) => Task.FromResult(0);
+    }
+}

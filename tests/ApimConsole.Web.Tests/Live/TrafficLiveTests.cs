@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace ApimConsole.Web.Tests.Live;
+
+/// <summary>
+/// The console with its embedded lab, its traffic generator sending through the lab's real load balancer, and the
+/// traffic collector polling each DC's ANM every second. What the traffic API says when both DCs serve, when dc2
+/// is down and when the link is down. One console for the class; each test heals the lab first.
+/// </summary>
+public sealed class TrafficLiveTests(TrafficLabConsole console) : IClassFixture<TrafficLabConsole>, IAsyncLifetime
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+
+    public async Task InitializeAsync()
+    {
+        await console.HealAsync();
+        await console.WaitForEstateAsync(e => e.AllUp(), Settle, "every component of both DCs up");
+        await WaitForTrafficAsync(t => Collected(t, "dc1") && Collected(t, "dc2"), "both DCs collected");
+    }
+
+    public Task DisposeAsync() => console.HealAsync();
+
+    [Fact]
+    public async Task TrafficAppears_PerDatacenter_WithInstancesApisAndTransactions()
+    {
+        var traffic = await WaitForTrafficAsync(t => LatestRate(t, "dc1") > 0 && LatestRate(t, "dc2") > 0, "traffic in both DCs");
+        foreach (var dc in new[] { "dc1", "dc2" })
+        {
+            var view = Dc(traffic, dc).GetProperty("view");
+            // Ten one-minute points, the last one the minute in progress.
+            Assert.Equal(10, view.GetProperty("series").GetProperty("points").GetArrayLength());
+            // The load balancer fronts the DMZ instances: they carry the traffic.
+            Assert.True(view.GetProperty("instances").GetArrayLength() >= 1);
+            Assert.Contains(view.GetProperty("topApis").EnumerateArray(), a => a.GetProperty("key").GetString()!.StartsWith("/orders/v1", StringComparison.Ordinal));
+        }
+        var combinedLatest = LatestPoint(traffic.GetProperty("combined"));
+        Assert.True(combinedLatest.GetProperty("requestsPerSecond").GetDouble() > 0);
+
+        using var client = console.CreateClient();
+        var search = await client.GetFromJsonAsync<JsonElement>("/api/traffic/transactions?dc=dc2&limit=5");
+        var first = search.GetProperty("transactions")[0];
+        Assert.Equal("dc2", first.GetProperty("datacenterId").GetString());
+        var id = first.GetProperty("correlationId").GetString()!;
+        var byId = await client.GetFromJsonAsync<JsonElement>($"/api/traffic/transactions?correlationId=Id-{id}%200");
+        Assert.Equal(1, byId.GetProperty("count").GetInt32());
+
+        var trace = await client.GetFromJsonAsync<JsonElement>($"/api/traffic/transactions/dc2/{first.GetProperty("instanceId").GetString()}/{id}/trace");
+        Assert.Contains(trace.GetProperty("lines").EnumerateArray(), l => l.GetProperty("text").GetString()!.Contains("transaction complete"));
+    }
+
+    [Fact]
+    public async Task BadQueries_Get400_WithTheParameterNamed()
+    {
+        using var client = console.CreateClient();
+        var window = await client.GetAsync("/api/traffic?window=1y");
+        Assert.Equal(HttpStatusCode.BadRequest, window.StatusCode);
+        Assert.Contains("window", await window.Content.ReadAsStringAsync());
+        var search = await client.GetAsync("/api/traffic/transactions?status=abc&minDurationMs=-5");
+        Assert.Equal(HttpStatusCode.BadRequest, search.StatusCode);
+        var body = await search.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(2, body.GetProperty("errors").GetArrayLength());
+        var trace = await client.GetAsync("/api/traffic/transactions/dc9/instance-1/abc/trace");
+        Assert.Equal(HttpStatusCode.BadRequest, trace.StatusCode);
+    }
+
+    [Fact]
+    public async Task Dc2Down_MovesItsLoadToDc1_AndDc2ShowsAGapWithTheReason()
+    {
+        var before = await Dc1ShareOfRecentAsync(TimeSpan.FromSeconds(6));
+        (await console.FaultAsync("dc2", "down")).EnsureSuccessStatusCode();
+        var traffic = await WaitForTrafficAsync(t => !Collected(t, "dc2"), "dc2 not collected");
+        Assert.False(string.IsNullOrEmpty(Dc(traffic, "dc2").GetProperty("collection").GetProperty("reason").GetString()));
+
+        // The load balancer's health checks take the dc2 pool out; then every request goes to dc1.
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var after = await Dc1ShareOfRecentAsync(TimeSpan.FromSeconds(5));
+        Assert.True(after.Dc1PerSecond > before.Dc1PerSecond * 1.5,
+            $"dc1 carried {before.Dc1PerSecond:0.0}/s before and {after.Dc1PerSecond:0.0}/s after dc2 went down");
+        Assert.Equal(0, after.Dc2);
+
+        traffic = await WaitForTrafficAsync(t => !Collected(t, "dc2"), "dc2 still not collected");
+        AssertGapShown(traffic, "dc2");
+        Assert.True(Collected(traffic, "dc1"), Dc(traffic, "dc1").GetProperty("collection").ToString());
+        Assert.True(LatestRate(traffic, "dc1") > 0);
+    }
+
+    [Fact]
+    public async Task LinkDown_Dc2IsAGapFromHere_WhileDc1IsUnaffected()
+    {
+        (await console.FaultAsync("link", "down")).EnsureSuccessStatusCode();
+        var traffic = await WaitForTrafficAsync(t => !Collected(t, "dc2"), "dc2 not collected while the link is down");
+        var reason = Dc(traffic, "dc2").GetProperty("collection").GetProperty("reason").GetString()!;
+        Assert.False(string.IsNullOrEmpty(reason));
+        AssertGapShown(traffic, "dc2");
+        Assert.True(Collected(traffic, "dc1"), Dc(traffic, "dc1").GetProperty("collection").ToString());
+        Assert.True(LatestRate(traffic, "dc1") > 0);
+        // The combined view still shows dc1, and says dc2 is missing.
+        var combined = traffic.GetProperty("combined");
+        Assert.Contains(combined.GetProperty("gaps").EnumerateArray(), g => g.GetProperty("datacenterId").GetString() == "dc2");
+        Assert.True(LatestPoint(combined).GetProperty("requestsPerSecond").GetDouble() > 0);
+    }
+
+    /// <summary>
+    /// The DC's view lists the uncovered stretch with its reason, up to now. (Its 1-minute points turn null once a
+    /// whole minute is uncovered; a partly covered minute shows the rate over the covered part, never a zero.)
+    /// </summary>
+    private static void AssertGapShown(JsonElement traffic, string dc)
+    {
+        var gap = Dc(traffic, dc).GetProperty("view").GetProperty("gaps").EnumerateArray().Last();
+        Assert.False(gap.GetProperty("collected").GetBoolean());
+        Assert.False(string.IsNullOrEmpty(gap.GetProperty("reason").GetString()));
+        Assert.True(DateTimeOffset.UtcNow - gap.GetProperty("to").GetDateTimeOffset() < TimeSpan.FromSeconds(10));
+    }
+
+    private async Task<(double Dc1PerSecond, int Dc2)> Dc1ShareOfRecentAsync(TimeSpan span)
+    {
+        // Transactions are read a poll after they happen: look at a span that ended a few seconds ago.
+        var to = DateTimeOffset.UtcNow - TimeSpan.FromSeconds(3);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var from = to - span;
+        using var client = console.CreateClient();
+        async Task<int> Count(string dc) => (await client.GetFromJsonAsync<JsonElement>(
+            $"/api/traffic/transactions?dc={dc}&limit=1000&from={from.ToUnixTimeMilliseconds()}&to={to.ToUnixTimeMilliseconds()}")).GetProperty("count").GetInt32();
+        return (await Count("dc1") / span.TotalSeconds, await Count("dc2"));
+    }
+
+    private async Task<JsonElement> WaitForTrafficAsync(Func<JsonElement, bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Settle;
+        JsonElement last = default;
+        using var client = console.CreateClient();
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await client.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m");
+            if (condition(last))
+                return last;
+            await Task.Delay(200);
+        }
+        throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}\nLast: {last.ToString()[..Math.Min(4000, last.ToString().Length)]}");
+    }
+
+    private static JsonElement Dc(JsonElement traffic, string id) =>
+        traffic.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == id);
+
+    private static bool Collected(JsonElement traffic, string dc) =>
+        Dc(traffic, dc).GetProperty("collection").GetProperty("collected").GetBoolean();
+
+    private static JsonElement LatestPoint(JsonElement view) => view.GetProperty("series").GetProperty("points").EnumerateArray().Last();
+
+    private static double LatestRate(JsonElement traffic, string dc) =>
+        LatestPoint(Dc(traffic, dc).GetProperty("view")).GetProperty("requestsPerSecond") is { ValueKind: JsonValueKind.Number } rate ? rate.GetDouble() : 0;
+}
+
+/// <summary>The console with its embedded lab at 20 requests/s, collecting traffic every second.</summary>
+public sealed class TrafficLabConsole : WebApplicationFactory<Program>
+{
+    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("apimconsole-traffic-").FullName;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("Lab:Enabled", "true");
+        builder.UseSetting("Lab:TrafficRatePerSecond", "20");
+        builder.UseSetting("Traffic:PollInterval", "00:00:01");
+        builder.UseSetting("Traffic:FlushInterval", "00:00:02");
+        builder.UseSetting("Storage:Provider", "Sqlite");
+        builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
+    }
+
+    public async Task<JsonElement> WaitForEstateAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what)
+    {
+        using var client = CreateClient();
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement last = default;
+        while (DateTime.UtcNow < deadline)
+        {
+            last = await client.GetFromJsonAsync<JsonElement>("/api/estate");
+            if (condition(last))
+                return last;
+            await Task.Delay(100);
+        }
+        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}");
+    }
+
+    public async Task<HttpResponseMessage> FaultAsync(string target, string action)
+    {
+        using var client = CreateClient();
+        return await client.PostAsJsonAsync("/api/lab/faults", new { target, action });
+    }
+
+    public async Task HealAsync()
+    {
+        using var client = CreateClient();
+        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite may still hold the file for a moment.
+        }
+    }
+}
