@@ -28,6 +28,8 @@ public sealed class LabEstate : IAsyncDisposable
     private GatewayTrafficServer? _gateways;
     private GlobalLoadBalancer? _loadBalancer;
     private TrafficGenerator? _traffic;
+    private readonly List<TraceFileWriter> _traceFiles = [];
+    private bool _ownsTraceRoot;
     private int _cassandraPort;
     private int _disposed;
 
@@ -50,6 +52,22 @@ public sealed class LabEstate : IAsyncDisposable
     public LabEndpoints Endpoints { get; private set; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>The root of the trace files; each datacenter's tree is <see cref="TraceDirectory"/>.</summary>
+    public string TraceRoot { get; private set; } = "";
+
+    /// <summary>One datacenter's trace folders: <c>groups/&lt;group&gt;/&lt;instance&gt;/trace/&lt;server&gt;_&lt;yyyyMMddHHmmss&gt;.trc</c>.</summary>
+    public string TraceDirectory(string datacenterId) =>
+        _datacenters.Any(d => d.Id == datacenterId)
+            ? Path.Combine(TraceRoot, datacenterId)
+            : throw new KeyNotFoundException($"No datacenter '{datacenterId}' in the lab.");
+
+    /// <summary>Pushes every instance's buffered trace lines to its file now (they also go on a timer).</summary>
+    public void FlushTraceFiles()
+    {
+        foreach (var writer in _traceFiles)
+            writer.Flush();
+    }
 
     /// <summary>Requests the traffic generator completed (any status) and failed to complete.</summary>
     public (long Sent, long Failed) TrafficCounts => _traffic is null ? (0, 0) : (_traffic.Sent, _traffic.Failed);
@@ -126,6 +144,7 @@ public sealed class LabEstate : IAsyncDisposable
     private async Task StartServersAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var stopping = _stopping.Token;
+        StartTraceFiles(loggerFactory);
         var allInstances = _datacenters.SelectMany(d => d.Instances).ToList();
         _gateways = await GatewayTrafficServer.StartAsync(allInstances, _options.EffectiveApis, Faults, Time, loggerFactory, stopping, cancellationToken).ConfigureAwait(false);
 
@@ -155,6 +174,25 @@ public sealed class LabEstate : IAsyncDisposable
         }
         _logger.LogInformation("Lab estate started: ANMs {Anms}, gateway traffic port {Port}, load balancer {LoadBalancer}",
             string.Join(", ", Endpoints.Datacenters.Select(d => d.AnmUrl)), _gateways.Port, Endpoints.LoadBalancerUrl);
+    }
+
+    private void StartTraceFiles(ILoggerFactory loggerFactory)
+    {
+        _ownsTraceRoot = string.IsNullOrWhiteSpace(_options.TraceDirectory);
+        TraceRoot = _ownsTraceRoot
+            ? Directory.CreateTempSubdirectory("apim-lab-trace-").FullName
+            : Path.GetFullPath(_options.TraceDirectory!);
+        var logger = loggerFactory.CreateLogger("ApimConsole.Lab.Gateways");
+        foreach (var dc in _datacenters)
+        {
+            foreach (var instance in dc.Instances)
+            {
+                var folder = Path.Combine(TraceRoot, dc.Id, "groups", instance.Group.Id, instance.Id, "trace");
+                var writer = new TraceFileWriter(folder, instance.Name, _options.TraceRollBytes, _options.TraceFlushInterval, Time, logger);
+                _traceFiles.Add(writer);
+                instance.AttachTraceFile(writer);
+            }
+        }
     }
 
     private async Task StartCassandraAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -319,6 +357,19 @@ public sealed class LabEstate : IAsyncDisposable
         catch (Exception e)
         {
             _logger.LogWarning(e, "Stopping the lab estate");
+        }
+        foreach (var writer in _traceFiles)
+            writer.Dispose();
+        if (_ownsTraceRoot)
+        {
+            try
+            {
+                Directory.Delete(TraceRoot, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug(e, "Removing the lab's trace folder {Folder}", TraceRoot);
+            }
         }
         _stopping.Dispose();
     }
