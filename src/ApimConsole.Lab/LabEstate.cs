@@ -29,6 +29,7 @@ public sealed class LabEstate : IAsyncDisposable
     private GlobalLoadBalancer? _loadBalancer;
     private TrafficGenerator? _traffic;
     private readonly List<TraceFileWriter> _traceFiles = [];
+    private readonly List<TraceLogServer> _logServers = [];
     private bool _ownsTraceRoot;
     private int _cassandraPort;
     private int _disposed;
@@ -154,6 +155,13 @@ public sealed class LabEstate : IAsyncDisposable
                 loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping);
             _anms.Add(anm);
             await anm.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var dc in _datacenters)
+        {
+            var logs = new TraceLogServer(dc.Id, TraceDirectory(dc.Id), Faults, Time, stopping);
+            _logServers.Add(logs);
+            await logs.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
         }
 
         await StartCassandraAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -298,7 +306,8 @@ public sealed class LabEstate : IAsyncDisposable
                 dc.CassandraAddresses.Select(a => $"{a}:{_cassandraPort}").ToList(),
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraUsername,
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraPassword,
-                dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList()))
+                dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList(),
+                $"http://127.0.0.1:{_logServers[d].Port}/"))
                 .ToList(),
             lbUrl,
             lbUrl + GlobalLoadBalancer.PoolsPath);
@@ -323,6 +332,7 @@ public sealed class LabEstate : IAsyncDisposable
             config[prefix + "AdminNodeManager:Password"] = dc.AnmPassword;
             config[prefix + "Gateways:TrafficScheme"] = dc.GatewayTrafficScheme;
             config[prefix + "Gateways:TrafficPort"] = dc.GatewayTrafficPort.ToString(CultureInfo.InvariantCulture);
+            config[prefix + "Logs:Url"] = dc.LogsUrl;
             for (var j = 0; j < dc.CassandraContactPoints.Count; j++)
                 config[$"{prefix}Cassandra:ContactPoints:{j.ToString(CultureInfo.InvariantCulture)}"] = dc.CassandraContactPoints[j];
             if (dc.CassandraUsername is not null)
@@ -349,6 +359,7 @@ public sealed class LabEstate : IAsyncDisposable
         if (_gateways is not null)
             stops.Add(_gateways.DisposeAsync().AsTask());
         stops.AddRange(_anms.Select(a => a.DisposeAsync().AsTask()));
+        stops.AddRange(_logServers.Select(l => l.DisposeAsync().AsTask()));
         stops.AddRange(_cassandra.Select(c => c.Server.DisposeAsync().AsTask()));
         try
         {
