@@ -196,7 +196,7 @@ public sealed class LabEstate : IAsyncDisposable
             foreach (var instance in dc.Instances)
             {
                 var folder = Path.Combine(TraceRoot, dc.Id, "groups", instance.Group.Id, instance.Id, "trace");
-                var writer = new TraceFileWriter(folder, instance.Name, _options.TraceRollBytes, _options.TraceFlushInterval, Time, logger);
+                var writer = new TraceFileWriter(folder, instance.Name, _options.TraceRollBytes, _options.TraceFilesPerInstance, _options.TraceFlushInterval, Time, logger);
                 _traceFiles.Add(writer);
                 instance.AttachTraceFile(writer);
             }

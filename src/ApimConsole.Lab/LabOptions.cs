@@ -58,6 +58,9 @@ public sealed class LabOptions
     /// <summary>Size at which an instance starts a new trace file (the gateway's default is 16 MB).</summary>
     public long TraceRollBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>Trace files each instance keeps; rolling deletes the oldest beyond it.</summary>
+    public int TraceFilesPerInstance { get; set; } = 20;
+
     /// <summary>How often buffered trace lines reach the files.</summary>
     public TimeSpan TraceFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -124,6 +127,8 @@ public sealed class LabOptions
             errors.Add($"Lab:TransactionsPerInstance must be between 10 and 1000000 (found {TransactionsPerInstance}).");
         if (TraceRollBytes is < 1024 or > 1L << 30)
             errors.Add($"Lab:TraceRollBytes must be between 1024 and 1073741824 (found {TraceRollBytes}).");
+        if (TraceFilesPerInstance is < 1 or > 10_000)
+            errors.Add($"Lab:TraceFilesPerInstance must be between 1 and 10000 (found {TraceFilesPerInstance}).");
         if (TraceFlushInterval < TimeSpan.FromMilliseconds(10) || TraceFlushInterval > TimeSpan.FromMinutes(1))
             errors.Add($"Lab:TraceFlushInterval must be between 10 ms and 1 minute (found {TraceFlushInterval}).");
         var apis = EffectiveApis;

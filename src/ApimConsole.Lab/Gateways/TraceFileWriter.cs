@@ -21,6 +21,7 @@ public sealed class TraceFileWriter : IDisposable
     private readonly string _folder;
     private readonly string _server;
     private readonly long _rollBytes;
+    private readonly int _filesKept;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ITimer _flushTimer;
@@ -31,9 +32,12 @@ public sealed class TraceFileWriter : IDisposable
     private bool _failed;
     private bool _disposed;
 
-    public TraceFileWriter(string folder, string server, long rollBytes, TimeSpan flushInterval, TimeProvider time, ILogger logger)
+    /// <param name="filesKept">Files kept per instance: a roll deletes the oldest beyond it, as the gateway does.</param>
+    public TraceFileWriter(string folder, string server, long rollBytes, int filesKept, TimeSpan flushInterval, TimeProvider time, ILogger logger)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rollBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(filesKept, 1);
+        _filesKept = filesKept;
         _folder = folder;
         _server = FileNameOf(server);
         _rollBytes = rollBytes;
@@ -131,5 +135,19 @@ public sealed class TraceFileWriter : IDisposable
         _file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
         _writer = new StreamWriter(_file, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), BufferBytes);
         _bytes = 0;
+        var prefix = _server + "_";
+        var old = Directory.GetFiles(_folder, prefix + "*.trc").Order(StringComparer.Ordinal).ToList();
+        foreach (var file in old.Take(Math.Max(0, old.Count - _filesKept)))
+        {
+            try
+            {
+                File.Delete(file);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A file someone holds or removed already: keep writing; the next roll tries again.
+                _logger.LogDebug(e, "Removing old trace file {File}", file);
+            }
+        }
     }
 }

@@ -103,6 +103,25 @@ public sealed class TraceFileTests
     }
 
     [Fact]
+    public async Task Rolling_KeepsOnlyTheConfiguredNumberOfFiles()
+    {
+        await using var lab = await LabTestHost.StartAsync(o => { o.TraceRollBytes = 1024; o.TraceFilesPerInstance = 2; });
+        using var client = LabTestHost.Client();
+        var ids = new List<string>();
+        for (var i = 0; i < 25; i++)
+        {
+            using var response = await client.GetAsync(LabTestHost.TrafficUrl(lab, "dc1", "instance-2") + "/orders/v1/items/" + i);
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            ids.Add(body.RootElement.GetProperty("correlationId").GetString()!);
+        }
+        var folder = TraceFolder(lab, "dc1", "group-2", "instance-2");
+        var entries = await WhenWrittenAsync(lab, folder, ids.TakeLast(1));
+
+        Assert.Equal(2, Directory.GetFiles(folder, "*.trc").Length);
+        Assert.DoesNotContain(entries, e => e.CorrelationId == ids[0]); // rolled away with the oldest file
+    }
+
+    [Fact]
     public async Task TemporaryTraceRoot_IsRemovedWhenTheLabStops()
     {
         string root;
