@@ -242,15 +242,27 @@ public sealed class TraceLineParser
         problem = null;
 
         var s = line.AsSpan();
-        var space = s.IndexOf(' ');
-        if (space <= 0)
-            return false;
-        level = ParseLevel(s[..space]);
-        if (level == TraceLevel.Unknown)
-            return false;
-        var i = space;
-        while (i < s.Length && s[i] == ' ')
-            i++;
+        int i;
+        var afterField = s.Length > 9 && s[8] == ' ' ? 9 : 8;
+        if (s.Length > afterField && s[0] == ' ' && char.IsAsciiDigit(s[afterField]) && ParseLevel(s[..8].TrimStart(' ')) != TraceLevel.Unknown)
+        {
+            // The level right-aligned in its 8 columns ("    INFO"): read it too, but only in exactly that shape (a
+            // timestamp right after), so an indented continuation line starting with a level word stays a continuation.
+            level = ParseLevel(s[..8].TrimStart(' '));
+            i = afterField;
+        }
+        else
+        {
+            var space = s.IndexOf(' ');
+            if (space <= 0)
+                return false;
+            level = ParseLevel(s[..space]);
+            if (level == TraceLevel.Unknown)
+                return false;
+            i = space;
+            while (i < s.Length && s[i] == ' ')
+                i++;
+        }
 
         const int TimestampLength = 24; // dd/MMM/yyyy:HH:mm:ss.SSS
         if (s.Length - i < TimestampLength || !TryParseTimestamp(s.Slice(i, TimestampLength), out var parsedTime))

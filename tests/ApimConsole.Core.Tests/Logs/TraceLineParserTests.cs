@@ -37,6 +37,18 @@ public sealed class TraceLineParserTests
     }
 
     [Fact]
+    public void RightAlignedLevel_IsReadToo_ButAnIndentedContinuationStaysOne()
+    {
+        var entries = TraceLineParser.ParseAll(
+            "   ERROR 15/Sep/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e] right-aligned\n" +
+            "    INFO is only the word of a dumped header\n");
+
+        var entry = Assert.Single(entries);
+        Assert.Equal(TraceLevel.Error, entry.Level);
+        Assert.Equal("right-aligned\n    INFO is only the word of a dumped header", entry.Message);
+    }
+
+    [Fact]
     public void AllZeroCorrelation_IsNotInATransaction()
     {
         var entry = Assert.Single(TraceLineParser.ParseAll("INFO    23/Nov/2026:19:30:00.001 [0a1b:000000000000000000000000] Server started\n"));
