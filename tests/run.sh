@@ -7,9 +7,13 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # chromium: the browser the end-to-end tests drive (never a Playwright-downloaded one).
 # python3-cassandra: the DataStax driver, an independent client of the lab's CQL nodes.
+# nginx-light (or nginx): a real nginx the HTTP trace log source is proven against; the test starts its own.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s python3-cassandra >/dev/null 2>&1 || missing+=(python3-cassandra)
+if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+    if apt-cache show nginx-light >/dev/null 2>&1; then missing+=(nginx-light); else missing+=(nginx); fi
+fi
 
 if ((${#missing[@]} > 0)); then
     echo "Installing from Debian: ${missing[*]}"

@@ -27,6 +27,7 @@ internal sealed class LabDatacenter
         new HashSet<string>(
             Instances.Select(i => i.Id)
                 .Append(AdminNodeManager.AdminNodeManagerServer.ComponentId)
+                .Append(Gateways.TraceLogServer.ComponentId)
                 .Concat(CassandraAddresses.Select((_, i) => CassandraComponentId(i))),
             StringComparer.Ordinal);
 }

@@ -25,6 +25,8 @@ public sealed record LabDatacenterEndpoints(
     string? CassandraUsername,
     string? CassandraPassword,
     /// <summary>Each gateway instance's traffic address (the host name its topology entry gives, with the traffic port).</summary>
-    IReadOnlyList<LabGatewayEndpoint> Gateways);
+    IReadOnlyList<LabGatewayEndpoint> Gateways,
+    /// <summary>Base URL serving the datacenter's trace folders (<c>groups/...</c>) as an nginx-style JSON autoindex.</summary>
+    string LogsUrl = "");
 
 public sealed record LabGatewayEndpoint(string InstanceId, string GroupId, string Host, string TrafficUrl);

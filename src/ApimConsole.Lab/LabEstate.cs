@@ -28,6 +28,9 @@ public sealed class LabEstate : IAsyncDisposable
     private GatewayTrafficServer? _gateways;
     private GlobalLoadBalancer? _loadBalancer;
     private TrafficGenerator? _traffic;
+    private readonly List<TraceFileWriter> _traceFiles = [];
+    private readonly List<TraceLogServer> _logServers = [];
+    private bool _ownsTraceRoot;
     private int _cassandraPort;
     private int _disposed;
 
@@ -50,6 +53,22 @@ public sealed class LabEstate : IAsyncDisposable
     public LabEndpoints Endpoints { get; private set; }
 
     public TimeProvider Time { get; }
+
+    /// <summary>The root of the trace files; each datacenter's tree is <see cref="TraceDirectory"/>.</summary>
+    public string TraceRoot { get; private set; } = "";
+
+    /// <summary>One datacenter's trace folders: <c>groups/&lt;group&gt;/&lt;instance&gt;/trace/&lt;server&gt;_&lt;yyyyMMddHHmmss&gt;.trc</c>.</summary>
+    public string TraceDirectory(string datacenterId) =>
+        _datacenters.Any(d => d.Id == datacenterId)
+            ? Path.Combine(TraceRoot, datacenterId)
+            : throw new KeyNotFoundException($"No datacenter '{datacenterId}' in the lab.");
+
+    /// <summary>Pushes every instance's buffered trace lines to its file now (they also go on a timer).</summary>
+    public void FlushTraceFiles()
+    {
+        foreach (var writer in _traceFiles)
+            writer.Flush();
+    }
 
     /// <summary>Requests the traffic generator completed (any status) and failed to complete.</summary>
     public (long Sent, long Failed) TrafficCounts => _traffic is null ? (0, 0) : (_traffic.Sent, _traffic.Failed);
@@ -126,6 +145,7 @@ public sealed class LabEstate : IAsyncDisposable
     private async Task StartServersAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var stopping = _stopping.Token;
+        StartTraceFiles(loggerFactory);
         var allInstances = _datacenters.SelectMany(d => d.Instances).ToList();
         _gateways = await GatewayTrafficServer.StartAsync(allInstances, _options.EffectiveApis, Faults, Time, loggerFactory, stopping, cancellationToken).ConfigureAwait(false);
 
@@ -135,6 +155,13 @@ public sealed class LabEstate : IAsyncDisposable
                 loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping);
             _anms.Add(anm);
             await anm.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var dc in _datacenters)
+        {
+            var logs = new TraceLogServer(dc.Id, TraceDirectory(dc.Id), Faults, Time, stopping);
+            _logServers.Add(logs);
+            await logs.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
         }
 
         await StartCassandraAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -155,6 +182,25 @@ public sealed class LabEstate : IAsyncDisposable
         }
         _logger.LogInformation("Lab estate started: ANMs {Anms}, gateway traffic port {Port}, load balancer {LoadBalancer}",
             string.Join(", ", Endpoints.Datacenters.Select(d => d.AnmUrl)), _gateways.Port, Endpoints.LoadBalancerUrl);
+    }
+
+    private void StartTraceFiles(ILoggerFactory loggerFactory)
+    {
+        _ownsTraceRoot = string.IsNullOrWhiteSpace(_options.TraceDirectory);
+        TraceRoot = _ownsTraceRoot
+            ? Directory.CreateTempSubdirectory("apim-lab-trace-").FullName
+            : Path.GetFullPath(_options.TraceDirectory!);
+        var logger = loggerFactory.CreateLogger("ApimConsole.Lab.Gateways");
+        foreach (var dc in _datacenters)
+        {
+            foreach (var instance in dc.Instances)
+            {
+                var folder = Path.Combine(TraceRoot, dc.Id, "groups", instance.Group.Id, instance.Id, "trace");
+                var writer = new TraceFileWriter(folder, instance.Name, _options.TraceRollBytes, _options.TraceFilesPerInstance, _options.TraceFlushInterval, Time, logger);
+                _traceFiles.Add(writer);
+                instance.AttachTraceFile(writer);
+            }
+        }
     }
 
     private async Task StartCassandraAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
@@ -260,7 +306,8 @@ public sealed class LabEstate : IAsyncDisposable
                 dc.CassandraAddresses.Select(a => $"{a}:{_cassandraPort}").ToList(),
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraUsername,
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraPassword,
-                dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList()))
+                dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList(),
+                $"http://127.0.0.1:{_logServers[d].Port}/"))
                 .ToList(),
             lbUrl,
             lbUrl + GlobalLoadBalancer.PoolsPath);
@@ -285,6 +332,7 @@ public sealed class LabEstate : IAsyncDisposable
             config[prefix + "AdminNodeManager:Password"] = dc.AnmPassword;
             config[prefix + "Gateways:TrafficScheme"] = dc.GatewayTrafficScheme;
             config[prefix + "Gateways:TrafficPort"] = dc.GatewayTrafficPort.ToString(CultureInfo.InvariantCulture);
+            config[prefix + "Logs:Url"] = dc.LogsUrl;
             for (var j = 0; j < dc.CassandraContactPoints.Count; j++)
                 config[$"{prefix}Cassandra:ContactPoints:{j.ToString(CultureInfo.InvariantCulture)}"] = dc.CassandraContactPoints[j];
             if (dc.CassandraUsername is not null)
@@ -311,6 +359,7 @@ public sealed class LabEstate : IAsyncDisposable
         if (_gateways is not null)
             stops.Add(_gateways.DisposeAsync().AsTask());
         stops.AddRange(_anms.Select(a => a.DisposeAsync().AsTask()));
+        stops.AddRange(_logServers.Select(l => l.DisposeAsync().AsTask()));
         stops.AddRange(_cassandra.Select(c => c.Server.DisposeAsync().AsTask()));
         try
         {
@@ -319,6 +368,19 @@ public sealed class LabEstate : IAsyncDisposable
         catch (Exception e)
         {
             _logger.LogWarning(e, "Stopping the lab estate");
+        }
+        foreach (var writer in _traceFiles)
+            writer.Dispose();
+        if (_ownsTraceRoot)
+        {
+            try
+            {
+                Directory.Delete(TraceRoot, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug(e, "Removing the lab's trace folder {Folder}", TraceRoot);
+            }
         }
         _stopping.Dispose();
     }

@@ -49,8 +49,20 @@ public sealed class LabOptions
     /// <summary>Transactions each gateway instance keeps for ops/search and ops/trace.</summary>
     public int TransactionsPerInstance { get; set; } = 5000;
 
-    /// <summary>Where gateway instances will write their trace files (issue 7); unused for now.</summary>
+    /// <summary>
+    /// The root of the trace files: each instance writes to <c>&lt;root&gt;/&lt;dc&gt;/groups/&lt;group&gt;/&lt;instance&gt;/trace</c>.
+    /// Empty: a new temporary folder per lab run, removed when the lab stops.
+    /// </summary>
     public string? TraceDirectory { get; set; }
+
+    /// <summary>Size at which an instance starts a new trace file (the gateway's default is 16 MB).</summary>
+    public long TraceRollBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Trace files each instance keeps; rolling deletes the oldest beyond it.</summary>
+    public int TraceFilesPerInstance { get; set; } = 20;
+
+    /// <summary>How often buffered trace lines reach the files.</summary>
+    public TimeSpan TraceFlushInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>The APIs the gateways serve. Empty: <see cref="DefaultApis"/>.</summary>
     public List<LabApiOptions> Apis { get; set; } = [];
@@ -113,6 +125,12 @@ public sealed class LabOptions
             errors.Add($"Lab:LoadBalancerHealthCheckTimeout must be positive and at most 1 minute (found {LoadBalancerHealthCheckTimeout}).");
         if (TransactionsPerInstance is < 10 or > 1_000_000)
             errors.Add($"Lab:TransactionsPerInstance must be between 10 and 1000000 (found {TransactionsPerInstance}).");
+        if (TraceRollBytes is < 1024 or > 1L << 30)
+            errors.Add($"Lab:TraceRollBytes must be between 1024 and 1073741824 (found {TraceRollBytes}).");
+        if (TraceFilesPerInstance is < 1 or > 10_000)
+            errors.Add($"Lab:TraceFilesPerInstance must be between 1 and 10000 (found {TraceFilesPerInstance}).");
+        if (TraceFlushInterval < TimeSpan.FromMilliseconds(10) || TraceFlushInterval > TimeSpan.FromMinutes(1))
+            errors.Add($"Lab:TraceFlushInterval must be between 10 ms and 1 minute (found {TraceFlushInterval}).");
         var apis = EffectiveApis;
         for (var i = 0; i < Apis.Count; i++)
         {

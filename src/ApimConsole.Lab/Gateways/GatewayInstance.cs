@@ -24,6 +24,7 @@ public sealed class GatewayInstance
     private long _failures;
     private long _exceptions;
     private string _archiveId;
+    private TraceFileWriter? _traceFile;
 
     public GatewayInstance(string datacenterId, string id, string name, GatewayGroup group, IPAddress address, string hostId, string initialArchiveId, int capacity, DateTimeOffset startedAt)
     {
@@ -82,6 +83,13 @@ public sealed class GatewayInstance
         }
     }
 
+    /// <summary>From now on every trace line also goes to this instance's trace files.</summary>
+    public void AttachTraceFile(TraceFileWriter writer)
+    {
+        lock (_gate)
+            _traceFile = writer;
+    }
+
     public void WriteTrace(TraceLine line)
     {
         lock (_gate)
@@ -128,6 +136,7 @@ public sealed class GatewayInstance
     private void AppendTraceLocked(TraceLine line)
     {
         _trace.Enqueue(line);
+        _traceFile?.Write(line);
         while (_trace.Count > MaxTraceLines)
             _trace.Dequeue();
     }

@@ -1,0 +1,80 @@
+namespace ApimConsole.Core.Logs;
+
+/// <summary>One trace entry with where it came from and its place in the buffer.</summary>
+public sealed record TraceLogRecord(long Sequence, string DatacenterId, string GroupId, string InstanceId, string FileName, TraceEntry Entry);
+
+/// <summary>
+/// The most recent trace entries of the estate, bounded: one ring shared by every reader (the log view pages it; no
+/// circuit holds its own copy). Sequence numbers only grow, so a reader asks for what came after the last one it saw.
+/// </summary>
+public sealed class TraceLogBuffer
+{
+    private readonly Lock _gate = new();
+    private readonly TraceLogRecord?[] _ring;
+    private long _lastSequence;
+    private int _count;
+
+    public TraceLogBuffer(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _ring = new TraceLogRecord?[capacity];
+    }
+
+    public int Capacity => _ring.Length;
+
+    public int Count
+    {
+        get { lock (_gate) return _count; }
+    }
+
+    /// <summary>The sequence of the newest record; 0 when none was ever added.</summary>
+    public long LastSequence
+    {
+        get { lock (_gate) return _lastSequence; }
+    }
+
+    /// <summary>Raised after records were added (outside the lock); subscribers throttle their own refreshes.</summary>
+    public event Action? Appended;
+
+    public void Append(string datacenterId, string groupId, string instanceId, string fileName, IReadOnlyList<TraceEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+            return;
+        lock (_gate)
+        {
+            foreach (var entry in entries)
+            {
+                var sequence = ++_lastSequence;
+                _ring[(int)((sequence - 1) % _ring.Length)] = new TraceLogRecord(sequence, datacenterId, groupId, instanceId, fileName, entry);
+                _count = Math.Min(_count + 1, _ring.Length);
+            }
+        }
+        Appended?.Invoke();
+    }
+
+    /// <summary>
+    /// Records after <paramref name="afterSequence"/>, oldest first, at most <paramref name="max"/>. When the reader
+    /// fell further behind than the buffer holds, it gets the oldest still held.
+    /// </summary>
+    public IReadOnlyList<TraceLogRecord> ReadAfter(long afterSequence, int max)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(max, 0);
+        lock (_gate)
+        {
+            var oldest = _lastSequence - _count + 1;
+            var from = Math.Max(afterSequence + 1, oldest);
+            var result = new List<TraceLogRecord>((int)Math.Clamp(_lastSequence - from + 1, 0, max));
+            for (var s = from; s <= _lastSequence && result.Count < max; s++)
+                result.Add(_ring[(int)((s - 1) % _ring.Length)]!);
+            return result;
+        }
+    }
+
+    /// <summary>The newest <paramref name="max"/> records, oldest first.</summary>
+    public IReadOnlyList<TraceLogRecord> Latest(int max)
+    {
+        lock (_gate)
+            return ReadAfter(Math.Max(0, _lastSequence - max), max);
+    }
+}

@@ -1,0 +1,128 @@
+using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Logs;
+using Microsoft.Extensions.Logging;
+
+namespace ApimConsole.Monitoring.Logs;
+
+/// <summary>Whether a datacenter's log source answered, and the notes of the last polls (rolled, truncated, gone).</summary>
+public sealed record TraceTailStatus(string DatacenterId, string Location, bool Reachable, string? Error, DateTimeOffset? LastSuccess, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Tails every instance of one datacenter: each poll lists the source once, follows each instance's files a bounded
+/// step and appends what is new to the shared <see cref="TraceLogBuffer"/>. An unreachable source (the link is down)
+/// is a status, never an exception out of the loop.
+/// </summary>
+public sealed class DatacenterTraceTail
+{
+    private const int MaxNotes = 50;
+
+    private readonly ITraceLogSource _source;
+    private readonly TraceLogBuffer _buffer;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<(string Group, string Instance), InstanceTraceFollower> _followers = [];
+    private readonly Queue<string> _notes = new();
+    private readonly Lock _gate = new();
+    private TraceTailStatus _status;
+
+    public DatacenterTraceTail(string datacenterId, ITraceLogSource source, TraceLogBuffer buffer, TimeProvider time, ILogger logger)
+    {
+        DatacenterId = datacenterId;
+        _source = source;
+        _buffer = buffer;
+        _time = time;
+        _logger = logger;
+        _status = new TraceTailStatus(datacenterId, source.Location, Reachable: false, Error: null, LastSuccess: null, []);
+    }
+
+    public string DatacenterId { get; }
+
+    /// <summary>Bytes read per instance per poll at most (bounds a poll's time and memory).</summary>
+    public int MaxBytesPerPoll { get; init; } = 1024 * 1024;
+
+    /// <summary>How far before the end of each newest file the tail starts (history shown when the view opens).</summary>
+    public long BackfillBytes { get; init; } = 256 * 1024;
+
+    public TraceTailStatus Status
+    {
+        get { lock (_gate) return _status; }
+    }
+
+    /// <summary>One round: list, read each instance's new lines, append them. Returns whether the source answered.</summary>
+    public async Task<bool> PollOnceAsync(CancellationToken cancellationToken)
+    {
+        IReadOnlyList<TraceFileInfo> listing;
+        try
+        {
+            listing = await _source.ListFilesAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (TraceLogSourceException e)
+        {
+            SetStatus(false, e.Message, []);
+            return false;
+        }
+        var notes = new List<string>();
+        foreach (var instance in listing.Select(f => (f.GroupId, f.InstanceId)).Distinct())
+        {
+            if (!_followers.TryGetValue(instance, out var follower))
+                _followers[instance] = follower = new InstanceTraceFollower(instance.GroupId, instance.InstanceId);
+            try
+            {
+                var read = await follower.PollAsync(_source, listing, MaxBytesPerPoll, BackfillBytes, cancellationToken).ConfigureAwait(false);
+                _buffer.Append(DatacenterId, instance.GroupId, instance.InstanceId, follower.Cursor?.File.Name ?? "", read.Entries);
+                notes.AddRange(read.Notes.Select(n => $"{DatacenterId}: {n}"));
+            }
+            catch (TraceLogSourceException e)
+            {
+                // One instance's file failing (gone mid-read, a broken connection) leaves the others readable.
+                notes.Add($"{DatacenterId}: {instance.GroupId}/{instance.InstanceId}: {e.Message}");
+                _logger.LogDebug(e, "Reading trace of {Group}/{Instance} in {Datacenter}", instance.GroupId, instance.InstanceId, DatacenterId);
+            }
+        }
+        SetStatus(true, null, notes);
+        return true;
+    }
+
+    /// <summary>Polls every <paramref name="interval"/> until cancelled.</summary>
+    public async Task RunAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await PollOnceAsync(cancellationToken).ConfigureAwait(false);
+                await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private void SetStatus(bool reachable, string? error, List<string> notes)
+    {
+        lock (_gate)
+        {
+            foreach (var note in notes)
+            {
+                _notes.Enqueue(note);
+                while (_notes.Count > MaxNotes)
+                    _notes.Dequeue();
+            }
+            _status = new TraceTailStatus(DatacenterId, _source.Location, reachable, error,
+                reachable ? _time.GetUtcNow() : _status.LastSuccess, _notes.ToList());
+        }
+    }
+
+    /// <summary>The source a datacenter's <c>Logs</c> configuration names; null when it names none.</summary>
+    public static ITraceLogSource? SourceFor(TraceLogOptions options, HttpClient http, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (!string.IsNullOrWhiteSpace(options.Directory))
+            return new DirectoryTraceLogSource(options.Directory);
+        if (!string.IsNullOrWhiteSpace(options.Url))
+            return new HttpTraceLogSource(http, new Uri(options.Url), timeout);
+        return null;
+    }
+}
