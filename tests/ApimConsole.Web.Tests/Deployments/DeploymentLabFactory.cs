@@ -38,6 +38,10 @@ public sealed class ScriptedGate : IDeploymentGate
         return new GuardrailVerdict(kind, decision, reasons, DateTimeOffset.UtcNow);
     }
 
+    /// <summary>Asked the same way as <see cref="Evaluate"/> (and recorded in <see cref="Calls"/>); nothing to wait for, so the permit guards nothing.</summary>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
+        DeploymentPermit.Unguarded(Evaluate(kind, targetDatacenters));
+
     public void Reset()
     {
         Script = null;

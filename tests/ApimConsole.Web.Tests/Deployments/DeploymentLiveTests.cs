@@ -155,8 +155,9 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var pushes = factory.LabPushes().Skip(before).ToList();
         Assert.DoesNotContain(pushes, p => p.DatacenterId == "dc2");
         Assert.Equal(2, pushes.Count(p => p.DatacenterId == "dc1"));
-        // At the request for both; for each datacenter before reading its topology and again just before sending.
-        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
+        // At the request for both; for each datacenter before reading its topology, then a permit for the upload and
+        // one for each instance's push.
+        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc1"], ["dc1"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
 
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.True(dmz.GetProperty("drift").GetBoolean());
