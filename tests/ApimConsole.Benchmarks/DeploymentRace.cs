@@ -59,9 +59,24 @@ internal static class DeploymentRace
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<RaceResult> RunAsync(WebApplicationFactory<Program> console, TimeSpan duration, int submitters, int seed, Action<string>? log = null)
+    /// <summary>The lab's gateway instances, all made <c>slow</c> when asked, so that pushes are long in flight.</summary>
+    private static readonly string[] Instances =
+        ["dc1/instance-1", "dc1/instance-2", "dc1/instance-3", "dc1/instance-4", "dc2/instance-1", "dc2/instance-2", "dc2/instance-3", "dc2/instance-4"];
+
+    /// <param name="slowPushes">
+    /// Put every gateway instance in the lab's <c>slow</c> mode (each routed call, so each push, answers after the lab's
+    /// <c>Lab:SlowDelay</c>): a push is then in flight most of the time, so turns of the guardrail land on pushes in
+    /// flight instead of between them. Keep <c>Lab:SlowDelay</c> under the guardrail's turn bound (2 s).
+    /// </param>
+    public static async Task<RaceResult> RunAsync(WebApplicationFactory<Program> console, TimeSpan duration, int submitters, int seed, bool slowPushes, Action<string>? log = null)
     {
         var started = Stopwatch.GetTimestamp();
+        if (slowPushes)
+        {
+            using var client = console.CreateClient();
+            foreach (var instance in Instances)
+                (await client.PostAsJsonAsync("/api/lab/faults", new { target = instance, action = "slow" })).EnsureSuccessStatusCode();
+        }
         using var stop = new CancellationTokenSource(duration);
         var flaps = 0;
         var attempts = 0;
@@ -118,8 +133,10 @@ internal static class DeploymentRace
 
         await flapper;
         using (var client = console.CreateClient())
-            (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
+            await FaultAsync(client, "up");
         await Task.WhenAll(submitting);
+        using (var client = console.CreateClient())
+            (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
 
         using var reader = console.CreateClient();
         var deployments = new List<JsonElement>();

@@ -3,6 +3,7 @@ using System.Text.Json;
 using ApimConsole.Benchmarks;
 using ApimConsole.Lab;
 using ApimConsole.Web.Guardrails;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
@@ -12,8 +13,23 @@ namespace ApimConsole.Web.Tests.Live;
 /// The race of issue 5: deployments submitted while the lab flaps the inter-DC link, then the lab's own record of
 /// every push checked against the console's guardrail history. Zero pushes may land while the console said Block.
 /// </summary>
-public sealed class DeploymentRaceLiveTests(LabConsoleFactory console, ITestOutputHelper output) : IClassFixture<LabConsoleFactory>
+public sealed class DeploymentRaceLiveTests(DeploymentRaceLiveTests.SlowLabConsoleFactory console, ITestOutputHelper output)
+    : IClassFixture<DeploymentRaceLiveTests.SlowLabConsoleFactory>
 {
+    /// <summary>
+    /// The real console and lab, with the lab's <c>slow</c> delay at 300 ms (under the guardrail's 2 s turn bound) and
+    /// no generated traffic: the race makes every push take that long, so turns land on pushes in flight.
+    /// </summary>
+    public sealed class SlowLabConsoleFactory : LabConsoleFactory
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.UseSetting("Lab:SlowDelay", "00:00:00.300");
+            builder.UseSetting("Lab:TrafficRatePerSecond", "0");
+        }
+    }
+
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -38,7 +54,7 @@ public sealed class DeploymentRaceLiveTests(LabConsoleFactory console, ITestOutp
             }
         }
 
-        var result = await DeploymentRace.RunAsync(console, TimeSpan.FromSeconds(30), submitters: 4, seed: 5, log: output.WriteLine);
+        var result = await DeploymentRace.RunAsync(console, TimeSpan.FromSeconds(30), submitters: 4, seed: 5, slowPushes: true, log: output.WriteLine);
         output.WriteLine(result.Describe());
         foreach (var v in result.PushesWhileBlocked)
             output.WriteLine($"VIOLATION {v}");
