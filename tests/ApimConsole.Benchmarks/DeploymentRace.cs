@@ -35,6 +35,7 @@ internal sealed record RaceResult(
     int PushesWhileBannerBlocked,
     int UnmatchedPushes,
     long PermitsRevoked,
+    long TurnsWaited,
     DateTimeOffset HistoryStarts,
     DateTimeOffset FirstPush)
 {
@@ -43,7 +44,7 @@ internal sealed record RaceResult(
         duration {Duration.TotalSeconds:0} s, link flaps (down+up) {LinkFlaps}, block intervals (per kind and DC) {BlockIntervals}, time blocked (summed) {TimeBlocked.TotalSeconds:0.0} s
         attempts {Attempts}: accepted {Accepted}, refused at the request (423) {RefusedAtRequest}, rejected otherwise {RejectedOtherwise}
         accepted deployments: fully pushed {FullyPushed}, partially pushed {PartiallyPushed}, nothing pushed {StoppedOrFailedWithNothing}; stopped by the guardrail {StoppedByGuardrail}; states {string.Join(", ", States.OrderBy(s => s.Key).Select(s => $"{s.Key} {s.Value}"))}
-        pushes received by the lab {PushesReceived} (loaded {PushesLoaded}); permits revoked {PermitsRevoked}; pushes not matched to a deployment {UnmatchedPushes}
+        pushes received by the lab {PushesReceived} (loaded {PushesLoaded}); turns that waited for a push in flight {TurnsWaited}; permits revoked {PermitsRevoked}; pushes not matched to a deployment {UnmatchedPushes}
         pushes while the console's state for that kind and datacenter was Block: {PushesWhileBlocked.Count}
         pushes while the banner (that kind, to every datacenter) was Block: {PushesWhileBannerBlocked}
         """;
@@ -214,6 +215,7 @@ internal static class DeploymentRace
             bannerViolations,
             unmatched,
             history.GetProperty("permitsRevoked").GetInt64(),
+            history.GetProperty("turnsWaited").GetInt64(),
             transitions.Count == 0 ? DateTimeOffset.MaxValue : transitions.Min(t => t.At),
             pushes.Count == 0 ? DateTimeOffset.MaxValue : pushes.Min(p => p.Time));
     }

@@ -9,6 +9,7 @@ public static class BenchmarkRunner
         return name switch
         {
             "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -17,6 +18,7 @@ public static class BenchmarkRunner
     {
         Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
+        Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         return 2;
     }
 }

@@ -51,6 +51,7 @@ public static class GuardrailEndpoints
                 turnBoundSeconds = GuardrailService.TurnBound.TotalSeconds,
                 permitsInFlight = guardrail.PermitsInFlight,
                 permitsRevoked = guardrail.PermitsRevoked,
+                turnsWaited = guardrail.TurnsWaited,
                 transitions = guardrail.History,
             }, EstateJson.Options))
             .WithName("GetGuardrailHistory");

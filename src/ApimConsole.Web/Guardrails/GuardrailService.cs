@@ -47,6 +47,7 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     private readonly Queue<GuardrailTransition> _history = new();
     private bool _draining;
     private long _permitsRevoked;
+    private long _turnsWaited;
 
     public GuardrailService(IEstateStatus status, IRecoveryStatus recovery, TimeProvider time, IOptions<ProbeOptions> probes, ILogger<GuardrailService> logger)
     {
@@ -106,6 +107,12 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     public bool TurnInProgress
     {
         get { lock (_gate) return _draining; }
+    }
+
+    /// <summary>Turns that found permits in flight and waited for them before publishing.</summary>
+    public long TurnsWaited
+    {
+        get { lock (_gate) return _turnsWaited; }
     }
 
     /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn and were revoked.</summary>
@@ -232,6 +239,7 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         if (waitFor.Count > 0)
         {
             _draining = true;
+            _turnsWaited++;
             _closing.UnionWith(stricter);
             _ = TurnAsync(waitFor);
             return false;

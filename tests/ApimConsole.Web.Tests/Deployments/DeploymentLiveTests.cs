@@ -168,6 +168,37 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task StateTurnsBetweenTwoInstancesOfADatacenter_TheRestIsNotPushed_ReportedStopped()
+    {
+        var before = factory.LabPushes().Count;
+        var lab = factory.LabPushes;
+        // The state turns once dc2's first instance has loaded it (the lab's own log says so), before the second's push.
+        factory.Gate.Script = (_, dcs) =>
+            dcs.Count == 1 && dcs.Contains("dc2") && lab().Skip(before).Any(p => p.DatacenterId == "dc2" && p.Outcome == DeploymentLog.Loaded)
+                ? (GuardrailDecision.Block, ["The inter-DC link is down"])
+                : (GuardrailDecision.Allow, []);
+        var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore midway='{Guid.NewGuid()}'/>"));
+
+        var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("midway.fed", fed)), HttpStatusCode.Created);
+        var done = await factory.WaitForFinishAsync(Id(created));
+
+        Assert.Equal("Stopped", done.GetProperty("state").GetString());
+        Assert.Contains("during dc2's push", done.GetProperty("summary").GetString());
+        Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+        var dc2 = Dc(done, "dc2");
+        Assert.Equal("PartiallyApplied", dc2.GetProperty("outcome").GetString());
+        Assert.Contains("1 of 2 instances loaded it", dc2.GetProperty("message").GetString());
+        Assert.Equal([("instance-3", "Loaded"), ("instance-4", "NotPushed")], Instances(dc2));
+
+        // The truth: the lab received exactly one push in dc2.
+        var pushes = factory.LabPushes().Skip(before).ToList();
+        Assert.Equal([("dc1", "instance-3"), ("dc1", "instance-4"), ("dc2", "instance-3")], pushes.Select(p => (p.DatacenterId, p.InstanceId)));
+        Assert.True(Group(await VersionsAsync(), "group-3").GetProperty("drift").GetBoolean());
+        var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.StartsWith("During dc2:"));
+    }
+
+    [Fact]
     public async Task StateTurnsWhileTheSecondDatacentersTopologyIsRead_NothingIsSentToIt()
     {
         var before = factory.LabPushes().Count;

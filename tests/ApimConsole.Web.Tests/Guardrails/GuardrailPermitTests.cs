@@ -84,6 +84,7 @@ public sealed class GuardrailPermitTests : IDisposable
         await WaitUntilAsync(() => !_guardrail.TurnInProgress && _guardrail.Current.Worst == GuardrailDecision.Block, "the turn to be published");
         Assert.False(permit.Revoked.IsCancellationRequested);
         Assert.Equal(0, _guardrail.PermitsRevoked);
+        Assert.Equal(1, _guardrail.TurnsWaited);
         // Published at the moment the permit was released, not when the snapshot arrived.
         var turned = _guardrail.History.Last(t => t.Kind == Gateway && t.DatacenterId == "dc2");
         Assert.Equal((released, GuardrailDecision.Block), (turned.At, turned.Decision));
