@@ -18,8 +18,9 @@ public sealed record DeploymentWork(long DeploymentId, ChangeKind Kind, string G
 /// permit (<see cref="IDeploymentGate.Enter"/>) around the upload and around each instance's load: a Block (or a Warn
 /// nobody confirmed) stops the deployment there, even part-way through a datacenter, nothing more is pushed, and the
 /// record says which datacenters and instances got it. A permit revoked mid-call (the guardrail turned and the call
-/// outlasted the turn's bound) leaves that instance Failed with an unknown outcome and stops the deployment too. A datacenter where some instance did not load the archive also stops it: the next datacenter is not given
-/// an archive that already failed. Every step is written to the store as it happens.
+/// outlasted the turn's bound) leaves that instance Failed with an unknown outcome and stops the deployment too. A
+/// datacenter where some instance did not load the archive also stops it: the next datacenter is not given an archive
+/// that already failed. Every step is written to the store as it happens.
 /// </summary>
 public sealed class DeploymentExecutor(
     DeploymentStore store,
