@@ -199,6 +199,34 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
     }
 
     [Fact]
+    public async Task PermitRevokedWhileAPushHangs_InstanceIsReportedUnknown_AndTheDeploymentStops()
+    {
+        var before = factory.LabPushes().Count;
+        // dc2's instance-3 accepts the push and never answers; the guardrail "turns" and revokes the permit after 300 ms.
+        (await factory.FaultAsync("dc2/instance-3", "hang")).EnsureSuccessStatusCode();
+        try
+        {
+            factory.Gate.RevokeAfter = ("dc2", TimeSpan.FromMilliseconds(300));
+            var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore revoked='{Guid.NewGuid()}'/>"));
+            var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("revoked.fed", fed)), HttpStatusCode.Created);
+            var done = await factory.WaitForFinishAsync(Id(created));
+
+            Assert.Equal("Stopped", done.GetProperty("state").GetString());
+            Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+            var dc2 = Dc(done, "dc2");
+            Assert.Equal("Blocked", dc2.GetProperty("outcome").GetString());
+            Assert.Equal([("instance-3", "Failed"), ("instance-4", "NotPushed")], Instances(dc2));
+            var hung = dc2.GetProperty("instances").EnumerateArray().First().GetProperty("message").GetString();
+            Assert.StartsWith("Unknown: the guardrail turned while this call ran", hung);
+            Assert.DoesNotContain(factory.LabPushes().Skip(before), p => p.DatacenterId == "dc2" && p.InstanceId == "instance-4");
+        }
+        finally
+        {
+            await factory.HealAsync();
+        }
+    }
+
+    [Fact]
     public async Task StateTurnsWhileTheSecondDatacentersTopologyIsRead_NothingIsSentToIt()
     {
         var before = factory.LabPushes().Count;
