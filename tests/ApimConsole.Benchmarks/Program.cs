@@ -10,6 +10,7 @@ public static class BenchmarkRunner
         {
             "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
             "traffic" => await TrafficBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -19,6 +20,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
+        Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         return 2;
     }
 }

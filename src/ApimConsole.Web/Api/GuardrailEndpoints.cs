@@ -43,6 +43,18 @@ public static class GuardrailEndpoints
                 }, EstateJson.Options);
             })
             .WithName("GetGuardrails");
+
+        // GET /api/guardrails/history: every transition of the published decisions, oldest first (see GuardrailService.History).
+        endpoints.MapGet("/api/guardrails/history", (GuardrailService guardrail, TimeProvider time) => Results.Json(new
+            {
+                asOf = time.GetUtcNow(),
+                turnBoundSeconds = GuardrailService.TurnBound.TotalSeconds,
+                permitsInFlight = guardrail.PermitsInFlight,
+                permitsRevoked = guardrail.PermitsRevoked,
+                turnsWaited = guardrail.TurnsWaited,
+                transitions = guardrail.History,
+            }, EstateJson.Options))
+            .WithName("GetGuardrailHistory");
         return endpoints;
     }
 }

@@ -14,10 +14,13 @@ public sealed record DeploymentWork(long DeploymentId, ChangeKind Kind, string G
 /// <summary>
 /// Runs accepted deployments one at a time, in the background, over the ANMs' documented two-step API: per
 /// datacenter, upload the archive to the group, then <c>PUT .../api/configuration?archiveId=</c> on each instance.
-/// Before each datacenter it asks the guardrail again, for that datacenter, against the current state: a Block (or a
-/// Warn nobody confirmed) stops the deployment there, nothing more is pushed, and the record says which datacenters
-/// got it. A datacenter where some instance did not load the archive also stops it: the next datacenter is not given
-/// an archive that already failed. Every step is written to the store as it happens.
+/// Before each datacenter it asks the guardrail again, for that datacenter, against the current state, and it takes a
+/// permit (<see cref="IDeploymentGate.Enter"/>) around the upload and around each instance's load: a Block (or a Warn
+/// nobody confirmed) stops the deployment there, even part-way through a datacenter, nothing more is pushed, and the
+/// record says which datacenters and instances got it. A permit revoked mid-call (the guardrail turned and the call
+/// outlasted the turn's bound) leaves that instance Failed with an unknown outcome and stops the deployment too. A
+/// datacenter where some instance did not load the archive also stops it: the next datacenter is not given an archive
+/// that already failed. Every step is written to the store as it happens.
 /// </summary>
 public sealed class DeploymentExecutor(
     DeploymentStore store,
@@ -86,18 +89,19 @@ public sealed class DeploymentExecutor(
             }
 
             var result = await DeployToDatacenterAsync(work, dc, cancellationToken);
-            if (result.Refused is { } verdict)
-            {
-                gateStopped = true;
-                stopReason = $"the guardrail turned to {verdict.Decision} before {dc}'s push";
-                await audit.RecordAsync("system", "deployment.stopped", $"deployment {id}",
-                    $"Before {dc}: {DeploymentRequests.Describe(verdict)}. Datacenters that got it: {(reached.Count == 0 ? "none" : string.Join(", ", reached))}.", cancellationToken);
-                continue;
-            }
             loaded += result.Loaded;
             notLoaded += result.NotLoaded;
             if (result.Loaded > 0)
                 reached.Add(dc);
+            if (result.Refused is { } verdict)
+            {
+                gateStopped = true;
+                var when = result.Loaded > 0 ? "during" : "before";
+                stopReason = $"the guardrail turned to {verdict.Decision} {when} {dc}'s push";
+                await audit.RecordAsync("system", "deployment.stopped", $"deployment {id}",
+                    $"{(result.Loaded > 0 ? "During" : "Before")} {dc}: {DeploymentRequests.Describe(verdict)}. Datacenters that got it: {(reached.Count == 0 ? "none" : string.Join(", ", reached))}.", cancellationToken);
+                continue;
+            }
             if (result.NotLoaded > 0)
                 stopReason = $"{dc} did not load it on every instance";
         }
@@ -128,14 +132,14 @@ public sealed class DeploymentExecutor(
         // The decision is taken again here, for this datacenter, against the state as it is now.
         async Task<bool> RefusedAsync(GuardrailVerdict verdict)
         {
-            if (!(verdict.Decision == GuardrailDecision.Block && !work.Overridden
-                  || verdict.Decision == GuardrailDecision.Warn && !work.WarningsConfirmed && !work.Overridden))
+            if (!Refuses(work, verdict))
                 return false;
             await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Blocked, null,
                 $"Not pushed: the guardrail says {verdict.Decision}: {string.Join("; ", verdict.Reasons)}", cancellationToken);
             return true;
         }
 
+        // A first look before reading the topology (read-only, so no permit); the permits below decide for real.
         var verdict = gate.Evaluate(work.Kind, [dc]);
         if (await RefusedAsync(verdict))
             return new DatacenterResult(0, 0, verdict);
@@ -172,40 +176,55 @@ public sealed class DeploymentExecutor(
             return new DatacenterResult(0, 1);
         }
 
-        // Asked again just before anything is sent: reading the topology took time, and the state may have turned.
-        verdict = gate.Evaluate(work.Kind, [dc]);
-        if (await RefusedAsync(verdict))
-            return new DatacenterResult(0, 0, verdict);
-        var note = verdict.Decision == GuardrailDecision.Allow ? null : $"Pushed although the guardrail said {DeploymentRequests.Describe(verdict)}";
-
-        foreach (var instance in instances)
-            await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.Pending, null, null, cancellationToken);
-
+        // From here every call that changes the estate runs under its own permit: decided at that moment, against the
+        // current state, and the guardrail publishes no turn to Block for this datacenter while the permit is held.
         string archiveId;
+        string? note;
+        var uploadPermit = gate.Enter(work.Kind, [dc]);
         try
         {
-            using var deadline = Deadline(settings.UploadTimeout, cancellationToken);
+            if (await RefusedAsync(uploadPermit.Verdict))
+                return new DatacenterResult(0, 0, uploadPermit.Verdict);
+            note = uploadPermit.Verdict.Decision == GuardrailDecision.Allow ? null : $"Pushed although the guardrail said {DeploymentRequests.Describe(uploadPermit.Verdict)}";
+            using var deadline = Deadline(settings.UploadTimeout, cancellationToken, uploadPermit.Revoked);
             var files = work.Archive.Files.Select(f => new AnmArchiveFile(f.FileName, f.Content)).ToList();
             archiveId = await anm.UploadConfigurationAsync(work.GroupId, files, deadline.Token);
         }
         catch (Exception ex) when (IsPeerFailure(ex, cancellationToken))
         {
-            await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Failed, null, $"Upload to {dc}'s ANM failed: {Describe(ex, settings.UploadTimeout)}", cancellationToken);
+            uploadPermit.Dispose();
+            var revoked = uploadPermit.Revoked.IsCancellationRequested;
+            var why = revoked ? RevokedMessage : Describe(ex, settings.UploadTimeout);
+            await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Failed, null, $"Upload to {dc}'s ANM failed: {why}", cancellationToken);
             foreach (var instance in instances)
                 await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.NotPushed, null, "Not pushed: the upload failed.", cancellationToken);
-            return new DatacenterResult(0, instances.Count);
+            return revoked ? new DatacenterResult(0, 0, Turned(work.Kind)) : new DatacenterResult(0, instances.Count);
+        }
+        finally
+        {
+            uploadPermit.Dispose();
         }
         await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Uploaded, archiveId, note, cancellationToken);
+        foreach (var instance in instances)
+            await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.Pending, archiveId, null, cancellationToken);
 
-        int loaded = 0, notLoaded = 0;
+        int loaded = 0, notLoaded = 0, attempted = 0;
         var failures = new List<string>();
+        GuardrailVerdict? refused = null;
         foreach (var instance in instances)
         {
             DeploymentTargetOutcome outcome;
             string? message;
+            var permit = gate.Enter(work.Kind, [dc]);
             try
             {
-                using var deadline = Deadline(settings.PushTimeout, cancellationToken);
+                if (Refuses(work, permit.Verdict))
+                {
+                    refused = permit.Verdict;
+                    break;
+                }
+                attempted++;
+                using var deadline = Deadline(settings.PushTimeout, cancellationToken, permit.Revoked);
                 var push = await anm.PushConfigurationAsync(instance.Id, archiveId, deadline.Token);
                 (outcome, message) = push.Status == AnmLoadStatus.Loaded
                     ? (DeploymentTargetOutcome.Loaded, (string?)null)
@@ -213,7 +232,21 @@ public sealed class DeploymentExecutor(
             }
             catch (Exception ex) when (IsPeerFailure(ex, cancellationToken))
             {
-                (outcome, message) = (DeploymentTargetOutcome.Failed, Describe(ex, settings.PushTimeout));
+                if (permit.Revoked.IsCancellationRequested)
+                {
+                    // Its outcome is unknown: the instance may have loaded it just before the call was abandoned.
+                    refused = Turned(work.Kind);
+                    (outcome, message) = (DeploymentTargetOutcome.Failed, $"Unknown: {RevokedMessage}");
+                }
+                else
+                {
+                    (outcome, message) = (DeploymentTargetOutcome.Failed, Describe(ex, settings.PushTimeout));
+                }
+            }
+            finally
+            {
+                // Released as soon as the one call it covers has completed, before anything else is done.
+                permit.Dispose();
             }
             await store.SetTargetAsync(id, dc, instance.Id, outcome, archiveId, message, cancellationToken);
             if (outcome == DeploymentTargetOutcome.Loaded)
@@ -223,6 +256,20 @@ public sealed class DeploymentExecutor(
                 notLoaded++;
                 failures.Add($"{instance.Id} {outcome}");
             }
+            if (refused is not null)
+                break;
+        }
+
+        if (refused is not null)
+        {
+            // The decision turned part-way through this datacenter: the instances not reached get nothing.
+            var why = $"Not pushed: the guardrail turned to {refused.Decision}: {string.Join("; ", refused.Reasons)}";
+            foreach (var instance in instances.Skip(attempted))
+                await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.NotPushed, null, why, cancellationToken);
+            var partial = loaded == 0 ? DeploymentTargetOutcome.Blocked : DeploymentTargetOutcome.PartiallyApplied;
+            await store.SetTargetAsync(id, dc, null, partial, archiveId,
+                $"Stopped part-way: {loaded} of {instances.Count} instances loaded it{(failures.Count == 0 ? "" : $" ({string.Join(", ", failures)})")}. {why}", cancellationToken);
+            return new DatacenterResult(loaded, notLoaded, refused);
         }
 
         var dcOutcome = notLoaded == 0 ? DeploymentTargetOutcome.Succeeded : loaded == 0 ? DeploymentTargetOutcome.Failed : DeploymentTargetOutcome.PartiallyApplied;
@@ -231,9 +278,22 @@ public sealed class DeploymentExecutor(
         return new DatacenterResult(loaded, notLoaded);
     }
 
-    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
+    private static string RevokedMessage =>
+        $"the guardrail turned while this call ran and it outlasted the turn's bound ({GuardrailBound.TotalSeconds:0.#} s); it was abandoned";
+
+    private static readonly TimeSpan GuardrailBound = ApimConsole.Web.Guardrails.GuardrailService.TurnBound;
+
+    /// <summary>The verdict recorded when a permit was revoked mid-call: the guardrail turned, to Block or stricter than it was.</summary>
+    private static GuardrailVerdict Turned(ChangeKind kind) => new(kind, GuardrailDecision.Block, [RevokedMessage], DateTimeOffset.UtcNow);
+
+    /// <summary>Whether this deployment may not go ahead under <paramref name="verdict"/>.</summary>
+    private static bool Refuses(DeploymentWork work, GuardrailVerdict verdict) =>
+        verdict.Decision == GuardrailDecision.Block && !work.Overridden
+        || verdict.Decision == GuardrailDecision.Warn && !work.WarningsConfirmed && !work.Overridden;
+
+    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken, CancellationToken revoked = default)
     {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revoked);
         cts.CancelAfter(timeout);
         return cts;
     }

@@ -13,4 +13,9 @@ public sealed class DeploymentGateAccess(IServiceProvider services, TimeProvider
     public GuardrailVerdict Evaluate(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
         services.GetService<IDeploymentGate>()?.Evaluate(kind, targetDatacenters)
         ?? new GuardrailVerdict(kind, GuardrailDecision.Block, [NoGuardrail], time.GetUtcNow());
+
+    /// <summary>A permit for one estate-changing call (see <see cref="IDeploymentGate.Enter"/>); without a guardrail, a Block.</summary>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
+        services.GetService<IDeploymentGate>()?.Enter(kind, targetDatacenters)
+        ?? DeploymentPermit.Unguarded(new GuardrailVerdict(kind, GuardrailDecision.Block, [NoGuardrail], time.GetUtcNow()));
 }

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Estate;
 using ApimConsole.Core.Guardrails;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Monitoring.Engine;
@@ -16,6 +17,15 @@ namespace ApimConsole.Web.Guardrails;
 /// It re-evaluates on every new snapshot, on every change of the recoveries, and on a timer of one probe interval.
 /// The timer is what turns a silent status engine into a block: the engine hands subscribers only snapshots that
 /// say something new, and a stopped engine hands them nothing, so only the clock can tell the picture got old.
+/// <para>
+/// Permits make "no push while the console says Block" hold by construction. Besides <see cref="Current"/> (to every
+/// datacenter) the service publishes a verdict per kind and target datacenter, the one a deployment acts on. A permit
+/// (<see cref="Enter"/>) is handed out under the lock, decided from the state at that moment and never more permissive
+/// than the published one. A turn of a kind and datacenter to a stricter decision first stops new permits for it, then
+/// waits for the permits in flight to be disposed (at most <see cref="TurnBound"/> on the TimeProvider; past it they are
+/// revoked), and only then publishes the new decision and records it in <see cref="History"/>. So every push covered
+/// by a permit has completed before the time the history gives for the turn.
+/// </para>
 /// </remarks>
 public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposable
 {
@@ -30,6 +40,15 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     private GuardrailState _current;
     private int _disposed;
 
+    // All of these under _gate.
+    private readonly Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> _published = [];
+    private readonly List<PermitEntry> _inFlight = [];
+    private readonly HashSet<(ChangeKind Kind, string Datacenter)> _closing = [];
+    private readonly Queue<GuardrailTransition> _history = new();
+    private bool _draining;
+    private long _permitsRevoked;
+    private long _turnsWaited;
+
     public GuardrailService(IEstateStatus status, IRecoveryStatus recovery, TimeProvider time, IOptions<ProbeOptions> probes, ILogger<GuardrailService> logger)
     {
         _status = status;
@@ -42,6 +61,12 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         // Subscribe before the first evaluation, so a snapshot published in between is evaluated again.
         _subscription = status.Subscribe(capacity: 1);
         _current = Decide([]);
+        lock (_gate)
+        {
+            foreach (var verdict in _current.Changes)
+                Record(new GuardrailTransition(_current.AsOf, verdict.Kind, null, verdict.Decision));
+            Publish(PerDatacenter(_status.Current, _current.AsOf), _current.AsOf);
+        }
         _recovery.Changed += Reevaluate;
         _timer = time.CreateTimer(_ => Reevaluate(), null, interval, interval);
         _ = PumpAsync(_stop.Token);
@@ -56,12 +81,93 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     /// <summary>Raised (on any thread) after a decision or a reason in <see cref="Current"/> changed.</summary>
     public event Action? Changed;
 
+    /// <summary>How long a turn to a stricter decision waits for the permits in flight before it revokes them.</summary>
+    public static readonly TimeSpan TurnBound = TimeSpan.FromSeconds(2);
+
+    /// <summary>How many transitions <see cref="History"/> keeps (the oldest go first).</summary>
+    public const int HistoryCapacity = 10_000;
+
+    /// <summary>
+    /// Every transition of the published decisions, oldest first: per kind, to every datacenter (<c>DatacenterId</c>
+    /// null) and per target datacenter, starting with the state at start-up. Between two entries for the same kind and
+    /// datacenter, the console's state was the first one's decision.
+    /// </summary>
+    public IReadOnlyList<GuardrailTransition> History
+    {
+        get { lock (_gate) return _history.ToArray(); }
+    }
+
+    /// <summary>Permits handed out and not yet disposed (or revoked).</summary>
+    public int PermitsInFlight
+    {
+        get { lock (_gate) return _inFlight.Count; }
+    }
+
+    /// <summary>Whether a turn is waiting for permits in flight (no permit is handed out for the kinds and datacenters it turns).</summary>
+    public bool TurnInProgress
+    {
+        get { lock (_gate) return _draining; }
+    }
+
+    /// <summary>Turns that found permits in flight and waited for them before publishing.</summary>
+    public long TurnsWaited
+    {
+        get { lock (_gate) return _turnsWaited; }
+    }
+
+    /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn and were revoked.</summary>
+    public long PermitsRevoked
+    {
+        get { lock (_gate) return _permitsRevoked; }
+    }
+
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A target datacenter is not part of the estate.</exception>
     public GuardrailVerdict Evaluate(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
     {
         ArgumentNullException.ThrowIfNull(targetDatacenters);
         return GuardrailPolicy.Decide(kind, _status.Current, _time.GetUtcNow(), _recovery.Incomplete, targetDatacenters, StaleAfter);
+    }
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">A target datacenter is not part of the estate.</exception>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
+    {
+        ArgumentNullException.ThrowIfNull(targetDatacenters);
+        lock (_gate)
+        {
+            var snapshot = _status.Current;
+            var now = _time.GetUtcNow();
+            var verdict = GuardrailPolicy.Decide(kind, snapshot, now, _recovery.Incomplete, targetDatacenters, StaleAfter);
+            var keys = (targetDatacenters.Count == 0 ? snapshot.Datacenters.Select(d => d.Id) : targetDatacenters.Select(id => snapshot.Find(id)!.Id))
+                .Select(dc => (kind, dc)).Distinct().ToList();
+            foreach (var key in keys)
+            {
+                if (_closing.Contains(key))
+                {
+                    verdict = new GuardrailVerdict(kind, GuardrailDecision.Block,
+                        [$"The guardrail is turning {key.dc} to a stricter decision; no push may start until it has."], now);
+                }
+                else if (_published.TryGetValue(key, out var published) && published.Decision > verdict.Decision)
+                {
+                    // The state just got better but the console has not published it yet: it still says this.
+                    verdict = published with { AsOf = now };
+                }
+            }
+            if (verdict.Decision == GuardrailDecision.Block || Volatile.Read(ref _disposed) != 0)
+                return DeploymentPermit.Unguarded(verdict);
+
+            var entry = new PermitEntry(keys);
+            _inFlight.Add(entry);
+            return new DeploymentPermit(verdict, entry.Revoke.Token, () => Release(entry));
+        }
+    }
+
+    private void Release(PermitEntry entry)
+    {
+        lock (_gate)
+            _inFlight.Remove(entry);
+        entry.Done.TrySetResult();
     }
 
     /// <summary>Every kind for <paramref name="targetDatacenters"/> (empty: all), decided now.</summary>
@@ -99,15 +205,12 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         GuardrailState previous, next;
         try
         {
-            // Decided inside the lock, so evaluations from the pump, the timer and the recoveries never
-            // publish an older picture over a newer one.
+            // Decided inside the lock, so evaluations from the pump, the timer, the recoveries and the end of a turn
+            // never publish an older picture over a newer one.
             lock (_gate)
             {
-                previous = _current;
-                next = Decide([]);
-                if (previous.SameVerdicts(next))
+                if (!ReevaluateLocked(out previous, out next))
                     return;
-                Volatile.Write(ref _current, next);
             }
         }
         catch (Exception ex)
@@ -115,7 +218,135 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
             _logger.LogError(ex, "Evaluating the deployment guardrail failed");
             return;
         }
+        Announce(previous, next);
+    }
 
+    /// <summary>
+    /// Decides every kind, to every datacenter and per datacenter. A kind and datacenter that turns stricter while a
+    /// permit for it is in flight is not published yet: a turn starts, and it re-evaluates when the turn ends.
+    /// Returns whether <see cref="Current"/> changed.
+    /// </summary>
+    private bool ReevaluateLocked(out GuardrailState previous, out GuardrailState next)
+    {
+        previous = next = _current;
+        if (_draining)
+            return false;
+        var snapshot = _status.Current;
+        var now = _time.GetUtcNow();
+        var perDatacenter = PerDatacenter(snapshot, now);
+        var stricter = perDatacenter.Where(p => p.Value.Decision > PublishedDecision(p.Key)).Select(p => p.Key).ToHashSet();
+        var waitFor = _inFlight.Where(e => e.Keys.Any(stricter.Contains)).ToList();
+        if (waitFor.Count > 0)
+        {
+            _draining = true;
+            _turnsWaited++;
+            _closing.UnionWith(stricter);
+            _ = TurnAsync(waitFor);
+            return false;
+        }
+
+        Publish(perDatacenter, now);
+        var all = new GuardrailState(now, snapshot.AsOf, GuardrailPolicy.Decide(snapshot, now, _recovery.Incomplete, [], StaleAfter));
+        foreach (var verdict in all.Changes)
+        {
+            if (previous.For(verdict.Kind).Decision != verdict.Decision)
+                Record(new GuardrailTransition(now, verdict.Kind, null, verdict.Decision));
+        }
+        if (previous.SameVerdicts(all))
+            return false;
+        Volatile.Write(ref _current, all);
+        next = all;
+        return true;
+    }
+
+    /// <summary>Waits for the permits in flight (bounded), revokes those still running, then publishes what is true by then.</summary>
+    private async Task TurnAsync(IReadOnlyList<PermitEntry> waitFor)
+    {
+        try
+        {
+            await Task.WhenAny(Task.WhenAll(waitFor.Select(e => e.Done.Task)), Task.Delay(TurnBound, _time, _stop.Token)).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException)
+        {
+            return;
+        }
+        List<PermitEntry> revoked;
+        lock (_gate)
+        {
+            revoked = waitFor.Where(e => !e.Done.Task.IsCompleted).ToList();
+            foreach (var entry in revoked)
+                _inFlight.Remove(entry);
+            _permitsRevoked += revoked.Count;
+        }
+        foreach (var entry in revoked)
+        {
+            _logger.LogWarning("A deployment call for {Keys} outlasted the guardrail's turn ({Bound} s): revoked, its outcome is unknown",
+                string.Join(", ", entry.Keys.Select(k => $"{k.Kind}/{k.Datacenter}")), TurnBound.TotalSeconds);
+            try
+            {
+                entry.Revoke.Cancel();
+            }
+            catch (Exception ex)
+            {
+                _logger.LogWarning(ex, "Revoking a deployment permit failed");
+            }
+        }
+        if (Volatile.Read(ref _disposed) != 0)
+            return;
+
+        GuardrailState previous, next;
+        bool changed;
+        try
+        {
+            lock (_gate)
+            {
+                _draining = false;
+                _closing.Clear();
+                changed = ReevaluateLocked(out previous, out next);
+            }
+        }
+        catch (Exception ex)
+        {
+            lock (_gate)
+            {
+                _draining = false;
+                _closing.Clear();
+            }
+            _logger.LogError(ex, "Evaluating the deployment guardrail failed");
+            return;
+        }
+        if (changed)
+            Announce(previous, next);
+    }
+
+    private Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> PerDatacenter(EstateSnapshot snapshot, DateTimeOffset now) =>
+        snapshot.Datacenters
+            .SelectMany(dc => GuardrailPolicy.Decide(snapshot, now, _recovery.Incomplete, [dc.Id], StaleAfter).Select(v => (Key: (v.Kind, dc.Id), Verdict: v)))
+            .ToDictionary(p => p.Key, p => p.Verdict);
+
+    /// <summary>A datacenter never published yet counts as allowed: turning it stricter waits for its permits like any other.</summary>
+    private GuardrailDecision PublishedDecision((ChangeKind, string) key) =>
+        _published.TryGetValue(key, out var verdict) ? verdict.Decision : GuardrailDecision.Allow;
+
+    private void Publish(Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> perDatacenter, DateTimeOffset now)
+    {
+        foreach (var (key, verdict) in perDatacenter)
+        {
+            if (!_published.TryGetValue(key, out var before) || before.Decision != verdict.Decision)
+                Record(new GuardrailTransition(now, key.Kind, key.Datacenter, verdict.Decision));
+            _published[key] = verdict;
+        }
+    }
+
+    private void Record(GuardrailTransition transition)
+    {
+        if (_history.Count == HistoryCapacity)
+            _history.Dequeue();
+        _history.Enqueue(transition);
+    }
+
+    private void Announce(GuardrailState previous, GuardrailState next)
+    {
         foreach (var verdict in next.Changes)
         {
             var before = previous.For(verdict.Kind);
@@ -126,6 +357,14 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
             }
         }
         RaiseChanged();
+    }
+
+    /// <summary>One permit in flight: the kinds and datacenters it holds, how it is revoked, and when it was disposed.</summary>
+    private sealed class PermitEntry(IReadOnlyList<(ChangeKind Kind, string Datacenter)> keys)
+    {
+        public IReadOnlyList<(ChangeKind Kind, string Datacenter)> Keys { get; } = keys;
+        public CancellationTokenSource Revoke { get; } = new();
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private void RaiseChanged()

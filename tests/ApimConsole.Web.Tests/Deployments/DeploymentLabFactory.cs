@@ -38,9 +38,25 @@ public sealed class ScriptedGate : IDeploymentGate
         return new GuardrailVerdict(kind, decision, reasons, DateTimeOffset.UtcNow);
     }
 
+    /// <summary>When set, every permit for these datacenters is revoked this long after it was handed out (a turn that outlasted its bound).</summary>
+    public (string Datacenter, TimeSpan After)? RevokeAfter { get; set; }
+
+    /// <summary>Asked the same way as <see cref="Evaluate"/> (and recorded in <see cref="Calls"/>); no turn waits for it.</summary>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
+    {
+        var verdict = Evaluate(kind, targetDatacenters);
+        if (RevokeAfter is { } revoke && targetDatacenters.Contains(revoke.Datacenter))
+        {
+            var revoked = new CancellationTokenSource(revoke.After);
+            return new DeploymentPermit(verdict, revoked.Token, revoked.Dispose);
+        }
+        return DeploymentPermit.Unguarded(verdict);
+    }
+
     public void Reset()
     {
         Script = null;
+        RevokeAfter = null;
         lock (_gate)
             _calls.Clear();
     }

@@ -155,8 +155,9 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var pushes = factory.LabPushes().Skip(before).ToList();
         Assert.DoesNotContain(pushes, p => p.DatacenterId == "dc2");
         Assert.Equal(2, pushes.Count(p => p.DatacenterId == "dc1"));
-        // At the request for both; for each datacenter before reading its topology and again just before sending.
-        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
+        // At the request for both; for each datacenter before reading its topology, then a permit for the upload and
+        // one for each instance's push.
+        Assert.Equal([["dc1", "dc2"], ["dc1"], ["dc1"], ["dc1"], ["dc1"], ["dc2"]], factory.Gate.Calls.Select(c => c.ToArray()));
 
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.True(dmz.GetProperty("drift").GetBoolean());
@@ -164,6 +165,65 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
 
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.Contains("Datacenters that got it: dc1"));
+    }
+
+    [Fact]
+    public async Task StateTurnsBetweenTwoInstancesOfADatacenter_TheRestIsNotPushed_ReportedStopped()
+    {
+        var before = factory.LabPushes().Count;
+        var lab = factory.LabPushes;
+        // The state turns once dc2's first instance has loaded it (the lab's own log says so), before the second's push.
+        factory.Gate.Script = (_, dcs) =>
+            dcs.Count == 1 && dcs.Contains("dc2") && lab().Skip(before).Any(p => p.DatacenterId == "dc2" && p.Outcome == DeploymentLog.Loaded)
+                ? (GuardrailDecision.Block, ["The inter-DC link is down"])
+                : (GuardrailDecision.Allow, []);
+        var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore midway='{Guid.NewGuid()}'/>"));
+
+        var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("midway.fed", fed)), HttpStatusCode.Created);
+        var done = await factory.WaitForFinishAsync(Id(created));
+
+        Assert.Equal("Stopped", done.GetProperty("state").GetString());
+        Assert.Contains("during dc2's push", done.GetProperty("summary").GetString());
+        Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+        var dc2 = Dc(done, "dc2");
+        Assert.Equal("PartiallyApplied", dc2.GetProperty("outcome").GetString());
+        Assert.Contains("1 of 2 instances loaded it", dc2.GetProperty("message").GetString());
+        Assert.Equal([("instance-3", "Loaded"), ("instance-4", "NotPushed")], Instances(dc2));
+
+        // The truth: the lab received exactly one push in dc2.
+        var pushes = factory.LabPushes().Skip(before).ToList();
+        Assert.Equal([("dc1", "instance-3"), ("dc1", "instance-4"), ("dc2", "instance-3")], pushes.Select(p => (p.DatacenterId, p.InstanceId)));
+        Assert.True(Group(await VersionsAsync(), "group-3").GetProperty("drift").GetBoolean());
+        var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
+        Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.StartsWith("During dc2:"));
+    }
+
+    [Fact]
+    public async Task PermitRevokedWhileAPushHangs_InstanceIsReportedUnknown_AndTheDeploymentStops()
+    {
+        var before = factory.LabPushes().Count;
+        // dc2's instance-3 accepts the push and never answers; the guardrail "turns" and revokes the permit after 300 ms.
+        (await factory.FaultAsync("dc2/instance-3", "hang")).EnsureSuccessStatusCode();
+        try
+        {
+            factory.Gate.RevokeAfter = ("dc2", TimeSpan.FromMilliseconds(300));
+            var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore revoked='{Guid.NewGuid()}'/>"));
+            var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("revoked.fed", fed)), HttpStatusCode.Created);
+            var done = await factory.WaitForFinishAsync(Id(created));
+
+            Assert.Equal("Stopped", done.GetProperty("state").GetString());
+            Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+            var dc2 = Dc(done, "dc2");
+            Assert.Equal("Blocked", dc2.GetProperty("outcome").GetString());
+            Assert.Equal([("instance-3", "Failed"), ("instance-4", "NotPushed")], Instances(dc2));
+            var hung = dc2.GetProperty("instances").EnumerateArray().First().GetProperty("message").GetString();
+            Assert.StartsWith("Unknown: the guardrail turned while this call ran", hung);
+            Assert.DoesNotContain(factory.LabPushes().Skip(before), p => p.DatacenterId == "dc2" && p.InstanceId == "instance-4");
+        }
+        finally
+        {
+            await factory.HealAsync();
+        }
     }
 
     [Fact]

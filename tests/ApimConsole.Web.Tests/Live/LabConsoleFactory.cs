@@ -9,7 +9,7 @@ namespace ApimConsole.Web.Tests.Live;
 /// The real console with its embedded lab (the shipped default), on its own temporary store. The lab binds real
 /// loopback ports and the console probes it over HTTP and CQL, exactly as it would a real estate.
 /// </summary>
-public sealed class LabConsoleFactory : WebApplicationFactory<Program>
+public class LabConsoleFactory : WebApplicationFactory<Program>
 {
     private readonly string _dataDirectory = Directory.CreateTempSubdirectory("apimconsole-live-").FullName;
 
