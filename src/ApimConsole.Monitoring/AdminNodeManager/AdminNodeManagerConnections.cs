@@ -47,8 +47,11 @@ public sealed class AdminNodeManagerConnections : IDisposable
     /// <summary>The id the estate snapshot gives the <paramref name="index"/>-th of <paramref name="count"/> ANMs of a datacenter.</summary>
     public static string ComponentId(int count, int index) => count == 1 ? "anm" : $"anm-{index + 1}";
 
-    /// <summary>An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies.</summary>
-    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate)
+    /// <summary>
+    /// An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies;
+    /// <paramref name="decompress"/> asks for compressed answers (for large reads such as traffic searches).
+    /// </summary>
+    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate, bool decompress = false)
     {
         var handler = new SocketsHttpHandler
         {
@@ -57,6 +60,7 @@ public sealed class AdminNodeManagerConnections : IDisposable
             PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
             AllowAutoRedirect = false,
             UseCookies = false,
+            AutomaticDecompression = decompress ? System.Net.DecompressionMethods.All : System.Net.DecompressionMethods.None,
         };
         if (acceptAnyCertificate)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };

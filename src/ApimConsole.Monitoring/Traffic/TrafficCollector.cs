@@ -1,4 +1,3 @@
-using System.Net.Security;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Traffic;
@@ -429,21 +428,9 @@ public sealed class TrafficCollector : BackgroundService
         }
     }
 
-    private HttpClient NewClient(bool acceptAnyCertificate)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = _options.RequestTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            AutomaticDecompression = System.Net.DecompressionMethods.All,
-        };
-        if (acceptAnyCertificate)
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-    }
+    // The same connection settings as every other ANM caller; compressed answers accepted, as searches can be large.
+    private HttpClient NewClient(bool acceptAnyCertificate) =>
+        AdminNodeManagerConnections.CreateHttpClient(_options.RequestTimeout, acceptAnyCertificate, decompress: true);
 
     public override void Dispose()
     {
