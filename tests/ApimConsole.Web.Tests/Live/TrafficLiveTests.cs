@@ -156,57 +156,13 @@ public sealed class TrafficLiveTests(TrafficLabConsole console) : IClassFixture<
 }
 
 /// <summary>The console with its embedded lab at 20 requests/s, collecting traffic every second.</summary>
-public sealed class TrafficLabConsole : WebApplicationFactory<Program>
+public sealed class TrafficLabConsole : LabConsoleFactory
 {
-    private readonly string _dataDirectory = Directory.CreateTempSubdirectory("apimconsole-traffic-").FullName;
-
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("Lab:Enabled", "true");
+        base.ConfigureWebHost(builder);
         builder.UseSetting("Lab:TrafficRatePerSecond", "20");
         builder.UseSetting("Traffic:PollInterval", "00:00:01");
         builder.UseSetting("Traffic:FlushInterval", "00:00:02");
-        builder.UseSetting("Storage:Provider", "Sqlite");
-        builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
-    }
-
-    public async Task<JsonElement> WaitForEstateAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what)
-    {
-        using var client = CreateClient();
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>("/api/estate");
-            if (condition(last))
-                return last;
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}");
-    }
-
-    public async Task<HttpResponseMessage> FaultAsync(string target, string action)
-    {
-        using var client = CreateClient();
-        return await client.PostAsJsonAsync("/api/lab/faults", new { target, action });
-    }
-
-    public async Task HealAsync()
-    {
-        using var client = CreateClient();
-        (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
-    }
-
-    public override async ValueTask DisposeAsync()
-    {
-        await base.DisposeAsync();
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite may still hold the file for a moment.
-        }
     }
 }
