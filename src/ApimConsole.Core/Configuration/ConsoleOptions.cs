@@ -58,6 +58,11 @@ public sealed class TraceLogOptions
     public string? Directory { get; set; }
     /// <summary>Or an HTTP base URL serving those folders like nginx autoindex (JSON format).</summary>
     public string? Url { get; set; }
+    /// <summary>
+    /// The time zone the gateways of this DC write trace times in (they carry no zone): an IANA or Windows id.
+    /// Empty means UTC.
+    /// </summary>
+    public string? TimeZone { get; set; }
 }
 
 public sealed class LoadBalancerOptions

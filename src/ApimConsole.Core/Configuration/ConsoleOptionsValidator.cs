@@ -46,6 +46,8 @@ public static class ConsoleOptionsValidator
 
             if (!string.IsNullOrWhiteSpace(dc.Logs.Url))
                 CheckHttpUrl(errors, $"{key}:Logs:Url", dc.Logs.Url);
+            if (!string.IsNullOrWhiteSpace(dc.Logs.TimeZone) && !TimeZoneInfo.TryFindSystemTimeZoneById(dc.Logs.TimeZone, out _))
+                errors.Add($"{key}:Logs:TimeZone: '{dc.Logs.TimeZone}' is not a time zone this machine knows (use an IANA id such as Europe/Berlin).");
             if (!string.IsNullOrWhiteSpace(dc.Logs.Url) && !string.IsNullOrWhiteSpace(dc.Logs.Directory))
                 errors.Add($"{key}:Logs: set either Directory or Url, not both.");
         }

@@ -7,6 +7,7 @@ using ApimConsole.Web.Deployments;
 using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Lab;
 using ApimConsole.Web.Restarts;
+using ApimConsole.Web.Security;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Hosting;
@@ -23,6 +24,9 @@ public static class ConsoleHostExtensions
         var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
         builder.Services.AddConsoleStorage(storage, builder.Environment.ContentRootPath);
         builder.Services.AddHostedService<StorageMigrationService>();
+
+        // Who may do what: every page, endpoint and hub method names one of ConsolePolicies.
+        builder.Services.AddConsoleSecurity(builder.Configuration);
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();
@@ -47,6 +51,7 @@ public static class ConsoleHostExtensions
     public static WebApplication UseApimConsole(this WebApplication app)
     {
         app.UseStaticFiles();
+        app.UseConsoleSecurity();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
