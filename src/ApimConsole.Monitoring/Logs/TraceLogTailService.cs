@@ -16,20 +16,15 @@ namespace ApimConsole.Monitoring.Logs;
 public sealed class TraceLogTailService : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
-    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(3);
-
-    private readonly HttpClient _http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = RequestTimeout });
     private readonly IReadOnlyList<DatacenterTraceTail> _tails;
     private readonly TimeProvider _time;
 
-    public TraceLogTailService(IOptions<EstateOptions> estate, TraceLogBuffer buffer, TimeProvider time, ILoggerFactory loggerFactory)
+    public TraceLogTailService(ITraceLogSources sources, TraceLogBuffer buffer, TimeProvider time, ILoggerFactory loggerFactory)
     {
         _time = time;
         var logger = loggerFactory.CreateLogger<TraceLogTailService>();
-        _tails = estate.Value.Datacenters
-            .Select(dc => (dc.Id, Source: DatacenterTraceTail.SourceFor(dc.Logs, _http, RequestTimeout)))
-            .Where(d => d.Source is not null)
-            .Select(d => new DatacenterTraceTail(d.Id, d.Source!, buffer, time, logger))
+        _tails = sources.DatacenterIds
+            .Select(id => new DatacenterTraceTail(id, sources.For(id)!, buffer, time, logger))
             .ToList();
         Buffer = buffer;
     }
@@ -41,12 +36,6 @@ public sealed class TraceLogTailService : BackgroundService
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(_tails.Select(t => Task.Run(() => t.RunAsync(PollInterval, stoppingToken), CancellationToken.None)));
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        _http.Dispose();
-    }
 }
 
 public static class TraceLogServiceCollectionExtensions
@@ -56,6 +45,7 @@ public static class TraceLogServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new TraceLogBuffer(capacity));
+        services.TryAddSingleton<ITraceLogSources, TraceLogSources>();
         services.TryAddSingleton<TraceLogTailService>();
         services.AddHostedService(sp => sp.GetRequiredService<TraceLogTailService>());
         return services;
