@@ -225,50 +225,53 @@ public sealed class TraceLogSearch : ITraceLogSearch
         private async Task SearchFileAsync(TraceFileInfo file, CancellationToken token)
         {
             var reader = new FileSearch(this, file);
+            await using var chunks = TraceChunkReader.For(source, file, chunkBytes);
             long offset = 0;
             long counted = 0;
-            var pending = ReadAsync(file, 0, token);
-            while (pending is not null)
+            Task<TraceFileChunk>? pending = chunks.ReadAsync(0, token);
+            try
             {
-                TraceFileChunk chunk;
-                try
+                while (pending is not null)
                 {
-                    chunk = await pending.ConfigureAwait(false);
+                    TraceFileChunk chunk;
+                    try
+                    {
+                        chunk = await pending.ConfigureAwait(false);
+                    }
+                    catch (TraceLogSourceException e)
+                    {
+                        await FileFailedAsync(file, e, token).ConfigureAwait(false);
+                        await reader.FinishAsync(token).ConfigureAwait(false);
+                        break;
+                    }
+                    pending = null;
+                    if (chunk.FileSize < offset)
+                    {
+                        Note($"{file.RelativePath} shrank to {chunk.FileSize} bytes while it was searched (truncated or replaced): searched up to {offset}");
+                        await reader.FinishAsync(token).ConfigureAwait(false);
+                        break;
+                    }
+                    offset = chunk.EndOffset;
+                    var last = chunk.Bytes.IsEmpty || chunk.AtEnd || offset >= file.Size;
+                    if (last && chunk.FileSize < file.Size)
+                        Note($"{file.RelativePath} shrank from {file.Size} to {chunk.FileSize} bytes while it was searched (truncated or replaced): searched what there was");
+                    if (!last)
+                        pending = chunks.ReadAsync(offset, token); // the next chunk comes in while this one is searched
+                    await reader.FeedAsync(chunk, last, token).ConfigureAwait(false);
+                    var add = Math.Min(chunk.Bytes.Length, Math.Max(0, file.Size - counted));
+                    counted += add;
+                    lock (_gate)
+                        _bytesSearched += add;
+                    if (!last)
+                        Report(done: false);
                 }
-                catch (TraceLogSourceException e)
-                {
-                    await FileFailedAsync(file, e, token).ConfigureAwait(false);
-                    await reader.FinishAsync(token).ConfigureAwait(false);
-                    break;
-                }
-                pending = null;
-                if (chunk.FileSize < offset)
-                {
-                    Note($"{file.RelativePath} shrank to {chunk.FileSize} bytes while it was searched (truncated or replaced): searched up to {offset}");
-                    await reader.FinishAsync(token).ConfigureAwait(false);
-                    break;
-                }
-                offset = chunk.EndOffset;
-                var last = chunk.Bytes.IsEmpty || chunk.AtEnd || offset >= file.Size;
-                if (last && chunk.FileSize < file.Size)
-                    Note($"{file.RelativePath} shrank from {file.Size} to {chunk.FileSize} bytes while it was searched (truncated or replaced): searched what there was");
-                if (!last)
-                    pending = ReadAsync(file, offset, token); // the next chunk comes in while this one is searched
-                await reader.FeedAsync(chunk, last, token).ConfigureAwait(false);
-                var add = Math.Min(chunk.Bytes.Length, Math.Max(0, file.Size - counted));
-                counted += add;
-                lock (_gate)
-                    _bytesSearched += add;
-                if (!last)
-                    Report(done: false);
             }
-        }
-
-        /// <summary>A read as a task whatever the source does (a source may also throw before its first await).</summary>
-        private async Task<TraceFileChunk> ReadAsync(TraceFileInfo file, long offset, CancellationToken token)
-        {
-            var want = (int)Math.Clamp(file.Size - offset, 1, chunkBytes);
-            return await source.ReadAsync(file, offset, want, token).ConfigureAwait(false);
+            finally
+            {
+                // A read still under way writes into the reader's buffers: let it end before they go back.
+                if (pending is not null)
+                    await pending.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+            }
         }
 
         /// <summary>A file that cannot be read: gone (rolled away) is a note; the source gone too ends the search.</summary>

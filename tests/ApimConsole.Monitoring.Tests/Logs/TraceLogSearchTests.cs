@@ -68,16 +68,21 @@ public sealed class TraceLogSearchTests : IDisposable
         hits.Select(h => (h.FileName, h.Entry.Offset, h.Entry.Message)).OrderBy(e => e.FileName).ThenBy(e => e.Offset).ToList();
 
     [Theory]
-    [InlineData(37)]
-    [InlineData(100)]
-    [InlineData(999)]
-    [InlineData(1 << 20)]
-    public async Task CorrelationHits_AreWholeEntries_WhateverTheChunkSize(int chunk)
+    [InlineData(37, false)]
+    [InlineData(100, false)]
+    [InlineData(999, false)]
+    [InlineData(1 << 20, false)]
+    [InlineData(37, true)]
+    [InlineData(999, true)]
+    [InlineData(1 << 20, true)]
+    public async Task CorrelationHits_AreWholeEntries_WhateverTheChunkSize(int chunk, bool throughReadAsync)
     {
         var a = Write("group-2", "instance-1", "A_20261123193000.trc", Transactions(300, T0, i => i % 13 == 3 ? Target : Id(i + 1)));
         var b = Write("group-2", "instance-2", "B_20261123193000.trc", Transactions(200, T0, i => i % 17 == 5 ? Target.ToUpperInvariant() : Id(i + 1000)));
 
-        var (hits, last) = await RunAsync(Search(chunk: chunk), new TraceSearchQuery("dc1", CorrelationId: Target));
+        // A folder source's files are read by the search itself into pooled buffers; any other source through ReadAsync.
+        ITraceLogSource source = throughReadAsync ? new Wrapping(new DirectoryTraceLogSource(_root)) : new DirectoryTraceLogSource(_root);
+        var (hits, last) = await RunAsync(Search(source, chunk: chunk), new TraceSearchQuery("dc1", CorrelationId: Target));
 
         var expected = Expected([a, b], e => e.CorrelationId == Target);
         Assert.True(expected.Count > 40);
@@ -298,6 +303,54 @@ public sealed class TraceLogSearchTests : IDisposable
     }
 
     [Fact]
+    public async Task FolderFile_DeletedMidSearch_IsReadToTheEnd_ThroughItsOpenHandle()
+    {
+        var path = Write("group-2", "instance-1", "A_20261123190000.trc", Transactions(200, T0, _ => Target));
+        var expected = Expected([path], e => e.CorrelationId == Target);
+        var search = Search(chunk: 1000, parallel: 1);
+        var progress = new Recorder(p =>
+        {
+            if (p.BytesSearched > 0 && File.Exists(path))
+                File.Delete(path); // the gateway rolled it away
+        });
+
+        var hits = new List<TraceLogRecord>();
+        await foreach (var hit in search.SearchAsync(new TraceSearchQuery("dc1", CorrelationId: Target), progress, default))
+            hits.Add(hit);
+
+        Assert.False(File.Exists(path));
+        Assert.Equal(expected, Found(hits));
+        Assert.Null(progress.Reports[^1].Error);
+    }
+
+    [Fact]
+    public async Task FolderFile_TruncatedMidSearch_IsANote()
+    {
+        var path = Write("group-2", "instance-1", "A_20261123190000.trc", Transactions(200, T0, _ => Target));
+        var expected = Expected([path], e => e.CorrelationId == Target).Count;
+        var truncated = false;
+        var progress = new Recorder(p =>
+        {
+            if (p.BytesSearched > 0 && !truncated)
+            {
+                truncated = true;
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete);
+                stream.SetLength(stream.Length / 3);
+            }
+        });
+
+        var hits = new List<TraceLogRecord>();
+        await foreach (var hit in Search(chunk: 1000, parallel: 1).SearchAsync(new TraceSearchQuery("dc1", CorrelationId: Target), progress, default))
+            hits.Add(hit);
+
+        var last = progress.Reports[^1];
+        Assert.True(last.Done);
+        Assert.Null(last.Error);
+        Assert.Contains(last.Notes!, n => n.Contains("shrank", StringComparison.Ordinal));
+        Assert.InRange(hits.Count, 1, expected - 1);
+    }
+
+    [Fact]
     public async Task Garbage_BinaryAndPartialLines_NeverBreakTheSearch()
     {
         var random = new Random(7);
@@ -346,7 +399,7 @@ public sealed class TraceLogSearchTests : IDisposable
         Assert.Null(last.Error);
     }
 
-    private sealed class Recorder : IProgress<TraceSearchProgress>
+    private sealed class Recorder(Action<TraceSearchProgress>? onReport = null) : IProgress<TraceSearchProgress>
     {
         private readonly Lock _gate = new();
         private readonly List<TraceSearchProgress> _reports = [];
@@ -360,6 +413,7 @@ public sealed class TraceLogSearchTests : IDisposable
         {
             lock (_gate)
                 _reports.Add(value);
+            onReport?.Invoke(value);
         }
     }
 
@@ -370,6 +424,7 @@ public sealed class TraceLogSearchTests : IDisposable
         public TimeZoneInfo TimeZoneOf(string datacenterId) => TimeZoneInfo.Utc;
     }
 
+    /// <summary>Any source but a folder one: the search reads it through <see cref="ITraceLogSource.ReadAsync"/>.</summary>
     private class Wrapping(ITraceLogSource inner) : ITraceLogSource
     {
         public string Location => inner.Location;
