@@ -185,18 +185,18 @@ internal static class LogsBenchmark
         Console.WriteLine($"tail: {instances} instances appending, DatacenterTraceTail polling every {pollInterval.TotalMilliseconds:0} ms "
             + $"(MaxBytesPerPoll {new DatacenterTraceTail("x", new DirectoryTraceLogSource("/"), new TraceLogBuffer(1), TimeProvider.System, NullLogger.Instance).MaxBytesPerPoll / 1024} KiB per instance), "
             + $"a TraceLogBuffer of 100,000, a reader calling ReadAfter every 100 ms; {step.TotalSeconds:0} s per rate");
-        Console.WriteLine("  lines/s written | lines/s read | lag p50 | lag p99 | lag max | lost | keeps up");
-        foreach (var rate in new[] { 1_000, 5_000, 10_000, 20_000, 40_000, 80_000, 160_000 })
+        Console.WriteLine("  rate asked | lines/s written | lines/s read | lag p50 | lag p99 | lag max | lost | keeps up");
+        foreach (var rate in new[] { 1_000, 5_000, 10_000, 20_000, 30_000, 40_000, 80_000, 160_000 })
         {
             var result = await TailStepAsync(instances, rate, step, pollInterval);
             var keepsUp = result.Lost == 0 && result.Undelivered == 0 && result.LagMax < pollInterval.TotalSeconds + 1;
-            Console.WriteLine($"  {rate,15:N0} | {result.ReadRate,12:N0} | {result.LagP50,5:0.00} s | {result.LagP99,5:0.00} s | {result.LagMax,5:0.00} s | {result.Lost + result.Undelivered,4:N0} | {(keepsUp ? "yes" : "no")}");
+            Console.WriteLine($"  {rate,10:N0} | {result.WriteRate,15:N0} | {result.ReadRate,12:N0} | {result.LagP50,5:0.00} s | {result.LagP99,5:0.00} s | {result.LagMax,5:0.00} s | {result.Lost + result.Undelivered,4:N0} | {(keepsUp ? "yes" : "no")}");
             if (!keepsUp && result.LagMax > 10)
                 break;
         }
     }
 
-    private sealed record TailStep(double ReadRate, double LagP50, double LagP99, double LagMax, long Lost, long Undelivered);
+    private sealed record TailStep(double WriteRate, double ReadRate, double LagP50, double LagP99, double LagMax, long Lost, long Undelivered);
 
     private static async Task<TailStep> TailStepAsync(int instances, int rate, TimeSpan step, TimeSpan pollInterval)
     {
@@ -266,7 +266,7 @@ internal static class LogsBenchmark
                 w.Dispose();
             lags.Sort();
             double At(double q) => lags.Count == 0 ? double.NaN : lags[Math.Min(lags.Count - 1, (int)(q * lags.Count))];
-            return new TailStep(read / step.TotalSeconds, At(0.5), At(0.99), lags.Count == 0 ? double.NaN : lags[^1], lost,
+            return new TailStep(written / step.TotalSeconds, read / step.TotalSeconds, At(0.5), At(0.99), lags.Count == 0 ? double.NaN : lags[^1], lost,
                 Math.Max(0, written - instances - read - lost));
         }
         finally
