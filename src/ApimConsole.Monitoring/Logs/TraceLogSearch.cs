@@ -62,7 +62,7 @@ public sealed class TraceLogSearch : ITraceLogSearch
         finally
         {
             // The caller stopped early (break, cancel): stop reading too.
-            await callerGone.CancelAsync().ConfigureAwait(false);
+            callerGone.Cancel();
             await producer.ConfigureAwait(false);
         }
         cancellationToken.ThrowIfCancellationRequested();
@@ -207,7 +207,7 @@ public sealed class TraceLogSearch : ITraceLogSearch
                         Report(done: false);
                     }).ConfigureAwait(false);
             }
-            catch (Exception) when (stop.IsCancellationRequested)
+            catch (Exception) when (stop.IsCancellationRequested || callerGone.IsCancellationRequested)
             {
                 // Cut (MaxResults), failed, or the caller stopped: the final report says which.
             }

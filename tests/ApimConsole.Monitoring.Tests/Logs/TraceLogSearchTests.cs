@@ -1,6 +1,11 @@
 using System.Text;
+using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Logs;
 using ApimConsole.Monitoring.Logs;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Monitoring.Tests.Logs;
 
@@ -230,6 +235,63 @@ public sealed class TraceLogSearchTests : IDisposable
 
         Assert.Contains(message, e.Message);
         Assert.Equal(0, source.Calls);
+    }
+
+    [Fact]
+    public async Task StoppingTheEnumeration_EndsTheSearch_Cleanly()
+    {
+        Write("group-2", "instance-1", "A_20261123190000.trc", Transactions(500, T0, _ => Target));
+        Write("group-2", "instance-2", "B_20261123190000.trc", Transactions(500, T0, _ => Target));
+        var progress = new Recorder();
+        var taken = 0;
+
+        await foreach (var _ in Search(chunk: 2000).SearchAsync(new TraceSearchQuery("dc1", CorrelationId: Target), progress, default))
+        {
+            if (++taken == 3)
+                break;
+        }
+
+        // The reading stopped with the enumeration: the last report is the final one, long before the files' end.
+        var last = progress.Reports[^1];
+        Assert.True(last.Done);
+        Assert.Null(last.Error);
+        Assert.True(last.BytesSearched < last.BytesTotal);
+    }
+
+    [Fact]
+    public async Task Registered_WithTheTails_SearchingEachConfiguredDatacentersSource()
+    {
+        Write("group-2", "instance-1", "A_20261123190000.trc", Line(T0, Target, "found through the registration"));
+        var estate = new EstateOptions
+        {
+            Datacenters =
+            [
+                new DatacenterOptions { Id = "dc1", Logs = new TraceLogOptions { Directory = _root } },
+                new DatacenterOptions { Id = "dc2", Logs = new TraceLogOptions { Url = "http://127.0.0.1:1/" } },
+                new DatacenterOptions { Id = "dc3" },
+            ],
+        };
+        await using var provider = new ServiceCollection()
+            .AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance)
+            .AddSingleton(Options.Create(estate))
+            .AddTraceLogTails(capacity: 10)
+            .BuildServiceProvider();
+        var search = provider.GetRequiredService<ITraceLogSearch>();
+
+        var found = new List<TraceLogRecord>();
+        await foreach (var hit in search.SearchAsync(new TraceSearchQuery("dc1", CorrelationId: Target), null, default))
+            found.Add(hit);
+        var progress = new Recorder();
+        await foreach (var _ in search.SearchAsync(new TraceSearchQuery("dc2", CorrelationId: Target), progress, default))
+        {
+        }
+
+        Assert.Equal("found through the registration", Assert.Single(found).Entry.Message);
+        Assert.Equal("dc1", found[0].DatacenterId);
+        // A dead log server is an error in the result, not an exception.
+        Assert.True(progress.Reports[^1].Done);
+        Assert.Contains("unreachable", progress.Reports[^1].Error);
+        Assert.Throws<ArgumentException>(() => search.SearchAsync(new TraceSearchQuery("dc3"), null, default));
     }
 
     [Fact]
