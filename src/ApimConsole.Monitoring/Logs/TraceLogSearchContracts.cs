@@ -47,7 +47,12 @@ public sealed record TraceSearchProgress(
 /// </summary>
 public interface ITraceLogSearch
 {
-    /// <summary>Throws <see cref="ArgumentException"/> for a bad query (unknown DC, malformed correlation id, From after To).</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> for a bad query (unknown DC, correlation id not 24 hex digits or all
+    /// zeros, From after To, MaxResults below 1) when called, before anything is read. A source failing mid-search is
+    /// not an exception: the enumeration ends and the last progress says Done with the Error. Cancelling throws
+    /// <see cref="OperationCanceledException"/> out of the enumeration; stopping the enumeration stops the reading.
+    /// </summary>
     IAsyncEnumerable<TraceLogRecord> SearchAsync(TraceSearchQuery query, IProgress<TraceSearchProgress>? progress, CancellationToken cancellationToken);
 }
 
