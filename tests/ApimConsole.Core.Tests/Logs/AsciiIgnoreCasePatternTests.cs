@@ -1,0 +1,100 @@
+using System.Text;
+using ApimConsole.Core.Logs;
+
+namespace ApimConsole.Core.Tests.Logs;
+
+public sealed class AsciiIgnoreCasePatternTests
+{
+    /// <summary>The plain loop the vectorized search must agree with.</summary>
+    private static int Reference(byte[] haystack, byte[] pattern)
+    {
+        for (var i = 0; i + pattern.Length <= haystack.Length; i++)
+        {
+            if (Ascii.EqualsIgnoreCase(haystack.AsSpan(i, pattern.Length), pattern))
+                return i;
+        }
+        return -1;
+    }
+
+    [Theory]
+    [InlineData("697f605fdb408a78c01cc73e")]
+    [InlineData("Transaction Complete")]
+    [InlineData("a")]
+    [InlineData("42")]
+    [InlineData("x-correlationid: id-")]
+    public void AgreesWithAPlainLoop_OnRandomText_AtEveryLengthAndPlace(string text)
+    {
+        var random = new Random(text.Length);
+        var pattern = Encoding.ASCII.GetBytes(text);
+        const string Alphabet = "0123456789abcdefABCDEF -:/[]xXtTrRaAnNsScCiIoOmMpPlLeE\n";
+        for (var round = 0; round < 400; round++)
+        {
+            var haystack = new byte[random.Next(0, 200)];
+            for (var i = 0; i < haystack.Length; i++)
+                haystack[i] = (byte)Alphabet[random.Next(Alphabet.Length)];
+            if (haystack.Length >= pattern.Length && random.Next(2) == 0)
+            {
+                // Plant it, in a random mix of cases, anywhere (the vector loop's tail included).
+                var at = random.Next(haystack.Length - pattern.Length + 1);
+                for (var i = 0; i < pattern.Length; i++)
+                    haystack[at + i] = (byte)(random.Next(2) == 0 ? char.ToUpperInvariant((char)pattern[i]) : char.ToLowerInvariant((char)pattern[i]));
+            }
+
+            Assert.Equal(Reference(haystack, pattern), new AsciiIgnoreCasePattern(text).IndexOf(haystack));
+        }
+    }
+
+    [Fact]
+    public void OnlyAsciiLettersFold()
+    {
+        var pattern = new AsciiIgnoreCasePattern("[a]");
+
+        Assert.Equal(3, pattern.IndexOf("{A}[A]"u8));
+        // '{' is '[' with the 0x20 bit set: not a case.
+        Assert.Equal(-1, pattern.IndexOf("{a}"u8));
+        Assert.Throws<ArgumentException>(() => new AsciiIgnoreCasePattern(""));
+    }
+}
+
+public sealed class TraceEntryBoundaryTests
+{
+    [Theory]
+    [InlineData("INFO    23/Nov/2026:19:30:00.000 [4f2a:697f605fdb408a78c01cc73e] started", true)]
+    [InlineData("    INFO 23/Nov/2026:19:30:00.000 [4f2a:697f605fdb408a78c01cc73e] right-aligned", true)]
+    [InlineData("ERROR   not a timestamp", true)] // malformed header: an entry of its own, as the parser makes it
+    [InlineData("    at Vordel.Circuit.Run()", false)]
+    [InlineData("    INFO is a word in this continuation", false)]
+    [InlineData("", false)]
+    [InlineData("Host: api.example", false)]
+    public void StartsEntry_AsTheParserSplits(string line, bool starts)
+    {
+        Assert.Equal(starts, TraceEntryBoundary.StartsEntry(Encoding.UTF8.GetBytes(line)));
+    }
+
+    [Fact]
+    public void BinaryLines_StartEntries()
+    {
+        Assert.True(TraceEntryBoundary.StartsEntry([0x41, 0x00, 0x42]));
+        Assert.True(TraceEntryBoundary.StartsEntry([0xC3, 0x28]));
+    }
+
+    [Fact]
+    public void EntryAroundAPosition_IsTheHeaderAndItsContinuations()
+    {
+        var text = "INFO    23/Nov/2026:19:30:00.000 [4f2a:697f605fdb408a78c01cc73e] one\n" +
+                   "DEBUG   23/Nov/2026:19:30:00.000 [4f2a:697f605fdb408a78c01cc73e] two\n" +
+                   "    Host: api.example\n" +
+                   "    X-Target: here\n" +
+                   "INFO    23/Nov/2026:19:30:01.000 [4f2a:697f605fdb408a78c01cc73e] three\n";
+        var bytes = Encoding.UTF8.GetBytes(text);
+        var hit = text.IndexOf("here", StringComparison.Ordinal);
+
+        var start = TraceEntryBoundary.EntryStart(bytes, hit, 0);
+        var end = TraceEntryBoundary.EntryEnd(bytes, hit);
+
+        Assert.Equal(text.IndexOf("DEBUG", StringComparison.Ordinal), start);
+        Assert.Equal(text.IndexOf("INFO    23/Nov/2026:19:30:01", StringComparison.Ordinal), end);
+        Assert.Equal(end, TraceEntryBoundary.LastEntryStart(bytes, 0));
+        Assert.Equal(start, TraceEntryBoundary.FirstEntryStart(bytes, text.IndexOf('\n') + 1));
+    }
+}
