@@ -27,9 +27,11 @@ internal sealed class HostileEngine : IAsyncDisposable
         Rise = 1,
     };
 
-    public static async Task<HostileEngine> StartAsync(params DatacenterOptions[] datacenters)
+    public static Task<HostileEngine> StartAsync(params DatacenterOptions[] datacenters) => StartAsync(new LoadBalancerOptions(), datacenters);
+
+    public static async Task<HostileEngine> StartAsync(LoadBalancerOptions loadBalancer, params DatacenterOptions[] datacenters)
     {
-        var estate = new EstateOptions { Name = "hostile", ConsoleDatacenter = datacenters[0].Id, Datacenters = [.. datacenters] };
+        var estate = new EstateOptions { Name = "hostile", ConsoleDatacenter = datacenters[0].Id, Datacenters = [.. datacenters], LoadBalancer = loadBalancer };
         var engine = new StatusEngine(Options.Create(estate), Options.Create(Probes), TimeProvider.System, NullLogger<StatusEngine>.Instance);
         await engine.StartAsync(CancellationToken.None);
         return new HostileEngine(engine);

@@ -82,4 +82,42 @@ public sealed class HttpPeersHostileTests
         Assert.True(clock.Elapsed < HostileEngine.ProbeTimeout + Margin, $"peer {peerDoes}: Down only after {clock.Elapsed}");
         Assert.Equal(ComponentState.Up, engine.Engine.Current.AllComponents().Single(c => c.Key == "dc1/anm").State);
     }
+
+    [Fact]
+    public async Task ManagementStatusThatIsNotJson_LeavesTheHealthcheckReason_AndNoManagementState()
+    {
+        await using var anm = HostilePeer.HttpAnswering(path => path.Contains("/management/status/")
+            ? HostilePeer.HttpResponse(200, "<html>not the ANM</html>", "text/html")
+            : HostilePeer.HttpResponse(200, Topology));
+        await using var gateway = Answering(HostilePeer.HttpResponse(503, "<status>down</status>", "text/xml"));
+        await using var engine = await HostileEngine.StartAsync(HostileEngine.Datacenter("dc1", anm.Url, gateway.Port));
+
+        Assert.Equal("healthcheck answered 503", await engine.DownReasonAsync("dc1/instance-1"));
+        var instance = engine.Engine.Current.Find("dc1")!.GatewayInstances.Single();
+        Assert.Null(instance.ManagementStatus);
+    }
+
+    public static TheoryData<string, Func<HostilePeer>, string> LoadBalancerPeers => new()
+    {
+        { "never answers", HostilePeer.NeverAnswering, "no answer within 500 ms" },
+        { "broken JSON", () => Answering(HostilePeer.HttpResponse(200, "{\"pools\":[{")), "load balancer status is not JSON" },
+        { "JSON of the wrong shape", () => Answering(HostilePeer.HttpResponse(200, """{"pools":[{"datacenter":1,"serving":"yes"}]}""")), "a load balancer pool lacks 'datacenter' or 'serving'" },
+        { "a 2 GB body", () => HostilePeer.HttpHuge(2L << 30), "response larger than 1048576 bytes" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LoadBalancerPeers))]
+    public async Task LoadBalancer_EndsDown_WithAReasonNamingTheProblem(string peerDoes, Func<HostilePeer> start, string reason)
+    {
+        await using var peer = start();
+        var dc = HostileEngine.Datacenter("dc1", anm: null);
+        var clock = Stopwatch.StartNew();
+        await using var engine = await HostileEngine.StartAsync(new Core.Configuration.LoadBalancerOptions { StatusUrl = peer.Url + "pools" }, dc);
+
+        var snapshot = await engine.WaitForAsync(s => s.LoadBalancer?.State == ComponentState.Down, "the load balancer Down");
+
+        Assert.True(snapshot.LoadBalancer!.Reason!.Contains(reason, StringComparison.Ordinal), $"peer {peerDoes}: reason '{snapshot.LoadBalancer.Reason}' does not name '{reason}'");
+        Assert.True(clock.Elapsed < HostileEngine.ProbeTimeout + Margin, $"peer {peerDoes}: Down only after {clock.Elapsed}");
+        Assert.Empty(snapshot.LoadBalancer.Pools);
+    }
 }
