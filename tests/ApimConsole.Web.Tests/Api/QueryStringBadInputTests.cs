@@ -19,7 +19,7 @@ public sealed class QueryStringBadInputTests : IAsyncLifetime
     [InlineData("/api/deployments?count=501", HttpStatusCode.BadRequest, "count must be between 1 and 500")]
     [InlineData("/api/deployments?count=-2147483648", HttpStatusCode.BadRequest, "count must be between 1 and 500")]
     [InlineData("/api/deployments/999999", HttpStatusCode.NotFound, "No deployment 999999.")]
-    [InlineData("/api/traffic/transactions/dc1/instance-1/not-hex/trace", HttpStatusCode.BadRequest, "'not-hex' is not a correlation id.")]
+    [InlineData("/api/traffic/transactions/dc1/instance-1/not-hex/trace", HttpStatusCode.BadRequest, "not-hex\\u0027 is not a correlation id.")]
     [InlineData("/api/traffic/transactions/dc1/instance-1/" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0/trace", HttpStatusCode.BadRequest, "is not a correlation id.")]
     [InlineData("/api/traffic/transactions/dc%2F..%2Fx/instance-1/ab/trace", HttpStatusCode.BadRequest, "is not a datacenter of this estate.")]
     [InlineData("/api/traffic/transactions?limit=abc", HttpStatusCode.BadRequest, "limit")]

@@ -54,8 +54,13 @@ public sealed class HostilePeersLiveTests : IAsyncLifetime
             await Task.Delay(20);
         }
 
+        // One untimed round first: the first render of each page compiles its code (JIT), which no peer causes.
+        foreach (var path in Paths)
+            (await client.GetAsync(path)).Dispose();
+
         var slowest = TimeSpan.Zero;
         var slowestPath = "";
+        var timings = new List<string>();
         for (var round = 0; round < 3; round++)
         {
             foreach (var path in Paths)
@@ -69,13 +74,14 @@ public sealed class HostilePeersLiveTests : IAsyncLifetime
                 Assert.False(string.IsNullOrWhiteSpace(body), $"{path} answered nothing");
                 if (!path.StartsWith("/api/", StringComparison.Ordinal))
                     Assert.Contains("Test estate", body);
+                timings.Add($"{path} {request.Elapsed.TotalMilliseconds:0} ms");
                 if (request.Elapsed > slowest)
                     (slowest, slowestPath) = (request.Elapsed, path);
             }
         }
 
         // The issue's own claim, checked as a generous wall-clock bound: each request under a second.
-        Assert.True(slowest < TimeSpan.FromSeconds(1), $"{slowestPath} took {slowest.TotalMilliseconds:0} ms while the peers hang");
+        Assert.True(slowest < TimeSpan.FromSeconds(1), $"{slowestPath} took {slowest.TotalMilliseconds:0} ms while the peers hang: {string.Join(", ", timings)}");
         Assert.True(_peer.Accepted > 0);
     }
 }
