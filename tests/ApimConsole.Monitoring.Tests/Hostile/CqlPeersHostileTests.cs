@@ -18,7 +18,7 @@ public sealed class CqlPeersHostileTests
     private const byte Supported = (byte)CqlOpcode.Supported;
 
     // The engine's deadline and the probe's own are the same length: whichever fires first names the timeout.
-    private const string TimedOut = "(timed out after 500 ms|no answer within 500 ms)";
+    private const string TimedOut = "(timed out after 1000 ms|no answer within 1000 ms)";
 
     public static TheoryData<string, Func<HostilePeer>, string> Peers => new()
     {

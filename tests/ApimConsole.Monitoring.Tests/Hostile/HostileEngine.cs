@@ -12,7 +12,7 @@ namespace ApimConsole.Monitoring.Tests.Hostile;
 /// </summary>
 internal sealed class HostileEngine : IAsyncDisposable
 {
-    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
     private HostileEngine(StatusEngine engine) => Engine = engine;
 

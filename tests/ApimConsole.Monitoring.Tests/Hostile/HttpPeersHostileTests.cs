@@ -22,8 +22,8 @@ public sealed class HttpPeersHostileTests
 
     public static TheoryData<string, Func<HostilePeer>, string> AnmPeers => new()
     {
-        { "never answers", HostilePeer.NeverAnswering, "no answer within 500 ms" },
-        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, Topology), TimeSpan.FromMilliseconds(100)), "no answer within 500 ms" },
+        { "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
+        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, Topology), TimeSpan.FromMilliseconds(100)), "no answer within 1000 ms" },
         { "closes mid-headers", () => HostilePeer.HttpHalfAnswering(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: applic"), reset: false), "connection closed before a response" },
         { "closes mid-body", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, Topology + new string(' ', 4000)), reset: false), "ended prematurely" },
         { "resets mid-body", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, Topology + new string(' ', 4000)), reset: true), "connection reset" },
@@ -54,14 +54,14 @@ public sealed class HttpPeersHostileTests
 
     public static TheoryData<string, Func<HostilePeer>, string> GatewayPeers => new()
     {
-        { "never answers", HostilePeer.NeverAnswering, "no answer within 500 ms" },
-        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, "<status>ok</status>", "text/xml"), TimeSpan.FromMilliseconds(100)), "no answer within 500 ms" },
+        { "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
+        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, "<status>ok</status>", "text/xml"), TimeSpan.FromMilliseconds(100)), "no answer within 1000 ms" },
         { "resets mid-response", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, "<status>ok</status>", "text/xml"), reset: true), "connection reset" },
         { "a 2 GB body", () => HostilePeer.HttpHuge(2L << 30), "healthcheck did not say <status>ok</status>" },
         { "HTTP 503", () => Answering(HostilePeer.HttpResponse(503, "<status>down</status>", "text/xml")), "healthcheck answered 503" },
         { "not HTTP at all", () => Answering(Encoding.ASCII.GetBytes("SSH-2.0-OpenSSH_9.6\r\n")), "request failed (InvalidResponse)" },
         // A status line that never ends (a CQL frame on the traffic port): the deadline, not the parser, ends it.
-        { "half a status line", () => Answering([0x84, 0, 0, 1, 0x06, 0, 0, 0, 0]), "no answer within 500 ms" },
+        { "half a status line", () => Answering([0x84, 0, 0, 1, 0x06, 0, 0, 0, 0]), "no answer within 1000 ms" },
     };
 
     [Theory]
@@ -99,7 +99,7 @@ public sealed class HttpPeersHostileTests
 
     public static TheoryData<string, Func<HostilePeer>, string> LoadBalancerPeers => new()
     {
-        { "never answers", HostilePeer.NeverAnswering, "no answer within 500 ms" },
+        { "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
         { "broken JSON", () => Answering(HostilePeer.HttpResponse(200, "{\"pools\":[{")), "load balancer status is not JSON" },
         { "JSON of the wrong shape", () => Answering(HostilePeer.HttpResponse(200, """{"pools":[{"datacenter":1,"serving":"yes"}]}""")), "a load balancer pool lacks 'datacenter' or 'serving'" },
         { "a 2 GB body", () => HostilePeer.HttpHuge(2L << 30), "response larger than 1048576 bytes" },

@@ -19,7 +19,9 @@ namespace ApimConsole.Monitoring.Tests.Hostile;
 /// </summary>
 public sealed class TrafficAndLogPeersHostileTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromMilliseconds(500);
+    // Long enough to read a bounded answer (8 MB of search, 4 MB of listing) on a loaded machine before it is refused.
+    private static readonly TimeSpan TrafficTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan Margin = TimeSpan.FromSeconds(3);
 
     private static readonly string Transaction =
@@ -27,8 +29,8 @@ public sealed class TrafficAndLogPeersHostileTests
 
     public static TheoryData<string, Func<HostilePeer>, string> AnmPeers => new()
     {
-        { "never answers", HostilePeer.NeverAnswering, "ANM did not answer (no answer within 500 ms)" },
-        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, """{"data":[]}"""), TimeSpan.FromMilliseconds(100)), "ANM did not answer (no answer within 500 ms)" },
+        { "never answers", HostilePeer.NeverAnswering, "ANM did not answer (no answer within 2000 ms)" },
+        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, """{"data":[]}"""), TimeSpan.FromMilliseconds(100)), "ANM did not answer (no answer within 2000 ms)" },
         { "resets mid-response", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, """{"data":[]}""" + new string(' ', 2000)), reset: true), "ANM did not answer (connection reset)" },
         { "closes mid-headers", () => HostilePeer.HttpHalfAnswering(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Le"), reset: false), "ANM did not answer (connection closed before a response)" },
         { "broken JSON", () => Answering("""{"data":[{"correlationId":"""), "is not a traffic monitor answer: ops/search answer is not JSON" },
@@ -53,14 +55,14 @@ public sealed class TrafficAndLogPeersHostileTests
         var recent = new RecentTransactions();
         var history = new TrafficHistory();
         var store = new MemoryTrafficStore();
-        using var collector = new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions { RequestTimeout = Timeout }),
+        using var collector = new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions { RequestTimeout = TrafficTimeout }),
             new OneInstanceEstate(), store, history, recent, TimeProvider.System, NullLogger<TrafficCollector>.Instance);
         var clock = Stopwatch.StartNew();
 
         await collector.PollAsync("dc1", CancellationToken.None);
         await collector.FlushAsync(CancellationToken.None);
 
-        Assert.True(clock.Elapsed < Timeout + Margin, $"peer {peerDoes}: the poll took {clock.Elapsed}");
+        Assert.True(clock.Elapsed < TrafficTimeout + Margin, $"peer {peerDoes}: the poll took {clock.Elapsed}");
         var status = Assert.Single(collector.Status());
         Assert.False(status.Collected);
         Assert.True(status.Reason?.Contains(reason, StringComparison.Ordinal), $"peer {peerDoes}: reason '{status.Reason}' does not name '{reason}'");
@@ -71,8 +73,8 @@ public sealed class TrafficAndLogPeersHostileTests
 
     public static TheoryData<string, Func<HostilePeer>, string> LogPeers => new()
     {
-        { "never answers", HostilePeer.NeverAnswering, "did not answer within 0.5 s" },
-        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, "[]"), TimeSpan.FromMilliseconds(100)), "did not answer within 0.5 s" },
+        { "never answers", HostilePeer.NeverAnswering, "did not answer within 1 s" },
+        { "one byte per 100 ms", () => HostilePeer.HttpDripping(HostilePeer.HttpResponse(200, "[]"), TimeSpan.FromMilliseconds(100)), "did not answer within 1 s" },
         { "resets mid-response", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, "[" + new string(' ', 2000) + "]"), reset: true), "the connection broke (" },
         { "closes mid-body", () => HostilePeer.HttpHalfAnswering(HostilePeer.HttpResponse(200, "[" + new string(' ', 2000) + "]"), reset: false), "the connection broke" },
         { "broken JSON", () => Answering("""[{"name":"g1","type":"directory" """), "the directory listing is not JSON" },
@@ -109,7 +111,7 @@ public sealed class TrafficAndLogPeersHostileTests
         var error = await Assert.ThrowsAsync<TraceLogSourceException>(() => source.ReadAsync(file, 0, 4096, CancellationToken.None));
 
         Assert.True(clock.Elapsed < Timeout + Margin, $"the read took {clock.Elapsed}");
-        Assert.EndsWith("did not answer within 0.5 s", error.Message);
+        Assert.EndsWith("did not answer within 1 s", error.Message);
     }
 
     /// <summary>The status engine's view for the collector: dc1 up, one gateway instance.</summary>
