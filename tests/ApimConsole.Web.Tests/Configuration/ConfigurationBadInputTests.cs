@@ -1,0 +1,57 @@
+using ApimConsole.Web.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+
+namespace ApimConsole.Web.Tests.Configuration;
+
+/// <summary>
+/// Configuration keys the other start-up tests do not try: a wrong value stops the console at start with a message
+/// that names the key, before anything listens or is stored.
+/// </summary>
+public sealed class ConfigurationBadInputTests
+{
+    private static async Task<Exception> StartFailsWith(string key, string value)
+    {
+        await using var settings = new ConsoleTestHost(new Dictionary<string, string?> { [key] = value });
+        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
+        builder.Configuration.AddInMemoryCollection(settings.Settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.AddApimConsole();
+        await using var app = builder.Build();
+        app.UseApimConsole();
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => app.StartAsync());
+        Assert.False(File.Exists(settings.DatabaseFile), $"{key}={value}: the store was created although start failed");
+        return error;
+    }
+
+    [Theory]
+    [InlineData("Estate:Datacenters:0:Gateways:TrafficPort", "70000", "Estate:Datacenters:0:Gateways:TrafficPort must be between 1 and 65535")]
+    [InlineData("Estate:Datacenters:0:Gateways:TrafficScheme", "ftp", "Estate:Datacenters:0:Gateways:TrafficScheme must be 'http' or 'https'")]
+    [InlineData("Estate:Datacenters:0:Cassandra:ContactPoints:0", "cassandra-1:99999", "Estate:Datacenters:0:Cassandra:ContactPoints:0 'cassandra-1:99999' is not host or host:port")]
+    [InlineData("Estate:Datacenters:0:Logs:TimeZone", "Mars/Olympus_Mons", "Estate:Datacenters:0:Logs:TimeZone: 'Mars/Olympus_Mons' is not a time zone")]
+    [InlineData("Estate:Datacenters:0:Id", "dc 1; drop", "Estate:Datacenters:0:Id 'dc 1; drop' may contain only letters, digits")]
+    [InlineData("Estate:Datacenters:0:Logs:Url", "ftp://logs.dc1.test/", "Estate:Datacenters:0:Logs:Url 'ftp://logs.dc1.test/' is not an absolute http(s) URL")]
+    [InlineData("Estate:LoadBalancer:StatusUrl", "lb.test/pools", "Estate:LoadBalancer:StatusUrl 'lb.test/pools' is not an absolute http(s) URL")]
+    [InlineData("Estate:Name", " ", "Estate:Name is required")]
+    [InlineData("Probes:Fall", "0", "Probes:Fall must be between 1 and 100")]
+    [InlineData("Traffic:PollInterval", "00:00:00.001", "Traffic:PollInterval must be between 100 ms and 5 minutes")]
+    [InlineData("Traffic:MaxTransactionsPerPoll", "5000", "Traffic:MaxTransactionsPerPoll must be between 1 and 1000")]
+    [InlineData("Traffic:RequestTimeout", "02:00:00", "Traffic:RequestTimeout must be between 50 ms and 1 minute")]
+    public async Task WrongValue_StopsStart_NamingTheKey(string key, string value, string message)
+    {
+        var error = await StartFailsWith(key, value);
+
+        Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("Probes:Timeout", "soon")]
+    [InlineData("Traffic:PollInterval", "5 seconds")]
+    public async Task ValueOfTheWrongType_StopsStart_NamingTheKey(string key, string value)
+    {
+        var error = await StartFailsWith(key, value);
+
+        Assert.Contains(key, error.ToString());
+    }
+}
