@@ -8,7 +8,8 @@ namespace ApimConsole.Storage;
 /// <param name="FailingSince">Null while writes succeed.</param>
 /// <param name="Problem">What the last failed write said, while failing.</param>
 /// <param name="LastFailure">When a write last failed (kept after recovery, for diagnostics).</param>
-public sealed record ConsoleStoreStatus(DateTimeOffset? FailingSince, string? Problem, DateTimeOffset? LastFailure)
+/// <param name="FailedAttempts">Write attempts refused since it started failing (0 while it takes writes).</param>
+public sealed record ConsoleStoreStatus(DateTimeOffset? FailingSince, string? Problem, DateTimeOffset? LastFailure, int FailedAttempts = 0)
 {
     public bool Failing => FailingSince is not null;
 }
@@ -41,7 +42,7 @@ public sealed class ConsoleStoreHealth(TimeProvider time)
         {
             if (_current.FailingSince is null)
                 return;
-            now = _current = _current with { FailingSince = null, Problem = null };
+            now = _current = _current with { FailingSince = null, Problem = null, FailedAttempts = 0 };
         }
         Changed?.Invoke(now);
     }
@@ -54,7 +55,7 @@ public sealed class ConsoleStoreHealth(TimeProvider time)
         {
             var at = time.GetUtcNow();
             turned = _current.FailingSince is null;
-            now = _current = new ConsoleStoreStatus(_current.FailingSince ?? at, problem, at);
+            now = _current = new ConsoleStoreStatus(_current.FailingSince ?? at, problem, at, _current.FailedAttempts + 1);
         }
         if (turned)
             Changed?.Invoke(now);

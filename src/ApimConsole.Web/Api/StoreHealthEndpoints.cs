@@ -6,13 +6,13 @@ namespace ApimConsole.Web.Api;
 /// <summary>The console's own store: whether it takes writes, and what happens to a request when it does not.</summary>
 public static class StoreHealthEndpoints
 {
-    /// <summary><c>GET /api/store</c>: <c>failing</c>, <c>failingSince</c>, <c>problem</c>, <c>lastFailure</c>.</summary>
+    /// <summary><c>GET /api/store</c>: <c>failing</c>, <c>failingSince</c>, <c>problem</c>, <c>lastFailure</c>, <c>failedAttempts</c>.</summary>
     public static IEndpointRouteBuilder MapStoreHealthApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/store", (ConsoleStoreHealth health) =>
             {
                 var status = health.Current;
-                return Results.Json(new { failing = status.Failing, failingSince = status.FailingSince, problem = status.Problem, lastFailure = status.LastFailure });
+                return Results.Json(new { failing = status.Failing, failingSince = status.FailingSince, problem = status.Problem, lastFailure = status.LastFailure, failedAttempts = status.FailedAttempts });
             })
             .WithName("GetStoreHealth")
             .RequireAuthorization(ConsolePolicies.Viewer);
