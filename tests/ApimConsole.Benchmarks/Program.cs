@@ -22,7 +22,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
-        Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N]");
+        Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R]");
         return 2;
     }
 }

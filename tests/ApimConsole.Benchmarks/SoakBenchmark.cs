@@ -39,9 +39,13 @@ internal static class SoakBenchmark
         var minutes = Arg(args, "--minutes", 10.0);
         var seed = (int)Arg(args, "--seed", 11.0);
         var maxConcurrent = (int)Arg(args, "--max-faults", 2.0);
+        var trafficRate = Arg(args, "--traffic-rate", 20.0);
         var duration = TimeSpan.FromMinutes(minutes);
 
-        await using var console = new BenchmarkConsole(new Dictionary<string, string> { ["Lab:TrafficRatePerSecond"] = "20" });
+        await using var console = new BenchmarkConsole(new Dictionary<string, string>
+        {
+            ["Lab:TrafficRatePerSecond"] = trafficRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         using var client = console.CreateClient();
         var consoleDc = "dc1";
 
@@ -52,7 +56,7 @@ internal static class SoakBenchmark
             Console.Error.WriteLine($"soak: scenarios before any fault: {string.Join(", ", baselineKeys)}");
             return 2;
         }
-        Console.WriteLine($"soak: {minutes} min, seed {seed}, at most {maxConcurrent} faults at once; detection window {DetectionWindow.TotalSeconds} s, recovery tolerance {RecoveryTolerance.TotalSeconds} s");
+        Console.WriteLine($"soak: {minutes} min, seed {seed}, at most {maxConcurrent} faults at once, lab traffic {trafficRate}/s; detection window {DetectionWindow.TotalSeconds} s, recovery tolerance {RecoveryTolerance.TotalSeconds} s");
 
         var labLog = new SortedDictionary<long, (DateTimeOffset Time, string Target, string Action)>();
         async Task ReadLabLogAsync()
