@@ -5,7 +5,10 @@ using System.Text.Json;
 using ApimConsole.Lab;
 using ApimConsole.Storage;
 using ApimConsole.Web.Tests.Deployments;
+using ApimConsole.Web.Hubs;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Connections;
+using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -151,9 +154,33 @@ public sealed class StoreFailureLiveTests(StoreFailureFactory factory) : IClassF
         Assert.Contains("database or disk is full", store.GetProperty("problem").GetString());
         Assert.True(store.GetProperty("failingSince").GetDateTimeOffset() >= outageStart);
 
-        // Live status keeps flowing: a fault still shows, and goes, while the store refuses every write.
+        // Live status keeps flowing: a fault still shows, and goes, while the store refuses every write; on the
+        // API and at a hub client.
+        var server = factory.Server;
+        var hubSnapshots = System.Threading.Channels.Channel.CreateUnbounded<JsonElement>();
+        await using var hub = new HubConnectionBuilder()
+            .WithUrl(new Uri(server.BaseAddress, EstateHub.Path), o =>
+            {
+                o.Transports = HttpTransportType.LongPolling;
+                o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+            })
+            .Build();
+        hub.On<JsonElement>(EstateHub.SnapshotMethod, s => hubSnapshots.Writer.TryWrite(s));
+        await hub.StartAsync();
         var estateAsOf = (await GetAsync("/api/estate")).GetProperty("asOf").GetDateTimeOffset();
         (await factory.FaultAsync("dc2/instance-2", "down")).EnsureSuccessStatusCode();
+        using (var hubDeadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (true)
+            {
+                var snapshot = await hubSnapshots.Reader.ReadAsync(hubDeadline.Token);
+                var instance = snapshot.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == "dc2")
+                    .GetProperty("groups").EnumerateArray().SelectMany(g => g.GetProperty("instances").EnumerateArray())
+                    .Single(i => i.GetProperty("id").GetString() == "instance-2");
+                if (instance.GetProperty("state").GetString() == "Down")
+                    break;
+            }
+        }
         await WaitAsync("/api/scenarios", s => HasScenario(s, "GatewayInstanceDown:dc2/instance-2"), "the instance-down scenario while the store fails");
         (await factory.FaultAsync("dc2/instance-2", "up")).EnsureSuccessStatusCode();
         await WaitAsync("/api/scenarios", s => !HasScenario(s, "GatewayInstanceDown:dc2/instance-2"), "the scenario to end while the store fails");
