@@ -147,7 +147,8 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 
     /// <summary>
     /// Deployments left Pending or Running by a console that stopped: their archive was in memory only, so they cannot
-    /// go on. They become Stopped, and their targets show how far they got. Returns their ids.
+    /// go on. They become Stopped, and their targets show how far they got. Returns their ids. The console itself now
+    /// reconciles them from the ANMs instead (<see cref="UnfinishedAsync"/>, <see cref="RecordReconciliationAsync"/>).
     /// </summary>
     public async Task<IReadOnlyList<long>> StopUnfinishedAsync(string reason, CancellationToken cancellationToken)
     {

@@ -320,7 +320,7 @@ public sealed class DeploymentExecutor(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Could not record the end of deployment {Id}; the next start marks it Stopped", id);
+            logger.LogError(ex, "Could not record the end of deployment {Id}; the next start reconciles it from the ANMs", id);
         }
     }
 }
