@@ -152,7 +152,10 @@ public sealed class LabEstate : IAsyncDisposable
         foreach (var dc in _datacenters)
         {
             var anm = new AdminNodeManagerServer(dc, _options.AnmUsername, _options.AnmPassword, Faults, Deployments, Time,
-                loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping);
+                loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping)
+            {
+                PushDelay = _options.PushDelay,
+            };
             _anms.Add(anm);
             await anm.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
         }
@@ -312,6 +315,9 @@ public sealed class LabEstate : IAsyncDisposable
             lbUrl,
             lbUrl + GlobalLoadBalancer.PoolsPath);
     }
+
+    /// <summary>Configuration pushes the ANMs have received and not yet carried out.</summary>
+    public int PushesInFlight => _anms.Sum(a => a.PushesInFlight);
 
     /// <summary>Configuration keys for the console's <c>Estate</c> section that point it at this lab.</summary>
     public IReadOnlyDictionary<string, string?> ToConsoleConfiguration()

@@ -40,6 +40,12 @@ public sealed class LabOptions
     /// <summary>How long an endpoint under the <c>slow</c> fault waits before it answers.</summary>
     public TimeSpan SlowDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long each ANM holds a configuration push (<c>PUT .../api/configuration</c>) before the instance loads it;
+    /// zero (the default) for none. For tests that need a deployment in flight (a console killed mid-push).
+    /// </summary>
+    public TimeSpan PushDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>Interval of the load balancer's active health checks.</summary>
     public TimeSpan LoadBalancerHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -117,6 +123,8 @@ public sealed class LabOptions
             errors.Add($"Lab:TrafficRatePerSecond must be between 0 and 5000 (found {TrafficRatePerSecond}).");
         if (TrafficConcurrency is < 1 or > 1024)
             errors.Add($"Lab:TrafficConcurrency must be between 1 and 1024 (found {TrafficConcurrency}).");
+        if (PushDelay < TimeSpan.Zero || PushDelay > TimeSpan.FromMinutes(5))
+            errors.Add($"Lab:PushDelay must be between 0 and 5 minutes (found {PushDelay}).");
         if (SlowDelay < TimeSpan.Zero || SlowDelay > TimeSpan.FromMinutes(5))
             errors.Add($"Lab:SlowDelay must be between 0 and 5 minutes (found {SlowDelay}).");
         if (LoadBalancerHealthCheckInterval < TimeSpan.FromMilliseconds(100) || LoadBalancerHealthCheckInterval > TimeSpan.FromMinutes(1))

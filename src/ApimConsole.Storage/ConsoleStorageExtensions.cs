@@ -3,6 +3,7 @@ using ApimConsole.Storage.Providers;
 using Microsoft.Data.SqlClient;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -13,7 +14,8 @@ public static class ConsoleStorageExtensions
     /// <summary>
     /// Registers <see cref="IDbContextFactory{ConsoleDbContext}"/> for the configured provider and the
     /// <see cref="ConsoleStoreMigrator"/>. A factory rather than a scoped context because a Blazor circuit lives for
-    /// hours: each unit of work creates and disposes its own context.
+    /// hours: each unit of work creates and disposes its own context. Every <see cref="IInterceptor"/> registered in
+    /// the container is added to each context (tests use one to make the store fail on demand).
     /// </summary>
     /// <param name="storage">The bound <c>Storage</c> section.</param>
     /// <param name="contentRoot">The folder a relative <see cref="StorageOptions.SqlitePath"/> is resolved against.</param>
@@ -24,7 +26,7 @@ public static class ConsoleStorageExtensions
             var connection = new SqlConnectionStringBuilder(storage.ConnectionString);
             services.TryAddSingleton(new ConsoleStoreLocation(
                 StorageOptions.SqlServer, $"{connection.DataSource}/{connection.InitialCatalog}", SqliteDirectory: null));
-            services.AddDbContextFactory<SqlServerConsoleDbContext>(o => o.UseSqlServer(storage.ConnectionString));
+            services.AddDbContextFactory<SqlServerConsoleDbContext>((sp, o) => o.UseSqlServer(storage.ConnectionString).AddInterceptors(sp.GetServices<IInterceptor>()));
             services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>, ConsoleDbContextFactory<SqlServerConsoleDbContext>>();
         }
         else if (string.Equals(storage.Provider, StorageOptions.Sqlite, StringComparison.OrdinalIgnoreCase))
@@ -32,7 +34,7 @@ public static class ConsoleStorageExtensions
             var file = Path.GetFullPath(Path.Combine(contentRoot, storage.SqlitePath));
             var connection = new SqliteConnectionStringBuilder { DataSource = file }.ToString();
             services.TryAddSingleton(new ConsoleStoreLocation(StorageOptions.Sqlite, file, Path.GetDirectoryName(file)));
-            services.AddDbContextFactory<SqliteConsoleDbContext>(o => o.UseSqlite(connection));
+            services.AddDbContextFactory<SqliteConsoleDbContext>((sp, o) => o.UseSqlite(connection).AddInterceptors(sp.GetServices<IInterceptor>()));
             services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>, ConsoleDbContextFactory<SqliteConsoleDbContext>>();
         }
         else
@@ -45,6 +47,8 @@ public static class ConsoleStorageExtensions
 
         services.TryAddSingleton<ConsoleStoreMigrator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ConsoleStoreHealth>();
+        services.TryAddSingleton<StoreWriter>();
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<DeploymentStore>();
         services.TryAddSingleton<ApimConsole.Core.Traffic.ITrafficStore, EfTrafficStore>();

@@ -8,7 +8,8 @@ namespace ApimConsole.Storage;
 /// Deployments and their per-datacenter, per-instance results. Every step is its own short unit of work, written as
 /// it happens, so that after a restart the record shows exactly what was reached.
 /// </summary>
-public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time)
+/// <remarks>Writes go through <see cref="StoreWriter"/>: retried a few times, then <see cref="ConsoleStoreUnavailableException"/>.</remarks>
+public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts, StoreWriter writer, TimeProvider time)
 {
     public const int MaxMessageLength = 2000;
 
@@ -17,9 +18,16 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 
     public async Task<Deployment> AddAsync(Deployment deployment, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        db.Deployments.Add(deployment);
-        await db.SaveChangesAsync(cancellationToken);
+        await writer.WriteAsync("store the deployment request", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            // A failed attempt may have left generated ids behind: start each attempt from new rows.
+            deployment.Id = 0;
+            foreach (var target in deployment.Targets)
+                (target.Id, target.DeploymentId) = (0, 0);
+            db.Deployments.Add(deployment);
+            await db.SaveChangesAsync(ct);
+        }, cancellationToken);
         Changed?.Invoke(deployment.Id);
         return deployment;
     }
@@ -45,6 +53,12 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 
     public async Task SetStateAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
     {
+        await writer.WriteAsync($"record deployment {id} as {state}", ct => SetStateOnceAsync(id, state, summary, ct), cancellationToken);
+        Changed?.Invoke(id);
+    }
+
+    private async Task SetStateOnceAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
+    {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var deployment = await db.Deployments.FirstAsync(d => d.Id == id, cancellationToken);
         var now = time.GetUtcNow();
@@ -56,11 +70,18 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         if (state.IsFinished())
             deployment.FinishedAt = now;
         await db.SaveChangesAsync(cancellationToken);
-        Changed?.Invoke(id);
     }
 
     /// <summary>Records the outcome for a datacenter (<paramref name="instanceId"/> null) or an instance, adding the row the first time.</summary>
     public async Task SetTargetAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
+        string? archiveId, string? message, CancellationToken cancellationToken)
+    {
+        await writer.WriteAsync($"record deployment {deploymentId}'s {datacenterId}{(instanceId is null ? "" : "/" + instanceId)} as {outcome}",
+            ct => SetTargetOnceAsync(deploymentId, datacenterId, instanceId, outcome, archiveId, message, ct), cancellationToken);
+        Changed?.Invoke(deploymentId);
+    }
+
+    private async Task SetTargetOnceAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
         string? archiveId, string? message, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
@@ -76,12 +97,58 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         target.Message = message is null ? target.Message : Clip(message);
         target.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        Changed?.Invoke(deploymentId);
+    }
+
+    /// <summary>Deployments left Pending or Running (by a console that stopped or was killed), oldest first, with their targets.</summary>
+    public async Task<IReadOnlyList<Deployment>> UnfinishedAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var list = await db.Deployments.AsNoTracking().Include(d => d.Targets)
+            .Where(d => d.State == DeploymentState.Pending || d.State == DeploymentState.Running)
+            .OrderBy(d => d.Id).ToListAsync(cancellationToken);
+        foreach (var d in list)
+            d.Targets.Sort((a, b) => a.Id.CompareTo(b.Id));
+        return list;
+    }
+
+    /// <summary>
+    /// Writes, in one transaction, what an unfinished deployment was found to have reached: each given target
+    /// (added when it has no row yet), and the deployment's final <paramref name="state"/>. Targets not given are
+    /// left as they were recorded.
+    /// </summary>
+    public async Task RecordReconciliationAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
+        CancellationToken cancellationToken)
+    {
+        await writer.WriteAsync($"record deployment {id}'s reconciliation", async ct =>
+        {
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var deployment = await db.Deployments.Include(d => d.Targets).FirstAsync(d => d.Id == id, ct);
+            var now = time.GetUtcNow();
+            foreach (var resolution in targets)
+            {
+                var target = deployment.Targets.FirstOrDefault(t => t.DatacenterId == resolution.DatacenterId && t.InstanceId == resolution.InstanceId);
+                if (target is null)
+                {
+                    target = new DeploymentTarget { DeploymentId = id, DatacenterId = resolution.DatacenterId, InstanceId = resolution.InstanceId };
+                    deployment.Targets.Add(target);
+                }
+                target.Outcome = resolution.Outcome;
+                target.ArchiveId = resolution.ArchiveId ?? target.ArchiveId;
+                target.Message = Clip(resolution.Message);
+                target.UpdatedAt = now;
+            }
+            deployment.State = state;
+            deployment.Summary = Clip(summary);
+            deployment.FinishedAt = now;
+            await db.SaveChangesAsync(ct);
+        }, cancellationToken);
+        Changed?.Invoke(id);
     }
 
     /// <summary>
     /// Deployments left Pending or Running by a console that stopped: their archive was in memory only, so they cannot
-    /// go on. They become Stopped, and their targets show how far they got. Returns their ids.
+    /// go on. They become Stopped, and their targets show how far they got. Returns their ids. The console itself now
+    /// reconciles them from the ANMs instead (<see cref="UnfinishedAsync"/>, <see cref="RecordReconciliationAsync"/>).
     /// </summary>
     public async Task<IReadOnlyList<long>> StopUnfinishedAsync(string reason, CancellationToken cancellationToken)
     {
@@ -108,3 +175,6 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 
     private static string Clip(string text) => text.Length <= MaxMessageLength ? text : text[..(MaxMessageLength - 1)] + "…";
 }
+
+/// <summary>What one target of an unfinished deployment was found to have reached (see <see cref="DeploymentStore.RecordReconciliationAsync"/>).</summary>
+public sealed record TargetResolution(string DatacenterId, string? InstanceId, DeploymentTargetOutcome Outcome, string? ArchiveId, string Message);

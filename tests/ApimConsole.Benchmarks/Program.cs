@@ -12,6 +12,7 @@ public static class BenchmarkRunner
             "traffic" => await TrafficBenchmark.RunAsync(args.Skip(1).ToArray()),
             "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
             "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "soak" => await SoakBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -23,6 +24,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
+        Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R]");
         return 2;
     }
 }

@@ -14,6 +14,11 @@ public enum DeploymentState
     Stopped,
     /// <summary>No instance loaded it.</summary>
     Failed,
+    /// <summary>
+    /// The console stopped (or was killed) while it ran; after the restart each datacenter's ANM was asked what its
+    /// instances run, and the targets say what it really reached. It is never pushed again.
+    /// </summary>
+    Interrupted,
 }
 
 /// <summary>What came of a deployment for one datacenter (instance id empty) or one instance.</summary>
@@ -36,6 +41,8 @@ public enum DeploymentTargetOutcome
     Succeeded,
     /// <summary>Some instances of the datacenter loaded it, others did not.</summary>
     PartiallyApplied,
+    /// <summary>Found after a restart not to run the archive (the ANM says it runs another): it may have been pushed and not loaded.</summary>
+    NotApplied,
 }
 
 public static class DeploymentStateRules

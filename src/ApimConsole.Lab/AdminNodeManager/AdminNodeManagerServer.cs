@@ -50,6 +50,14 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>How long a configuration push is held before the instance loads it (<see cref="LabOptions.PushDelay"/>).</summary>
+    public TimeSpan PushDelay { get; init; }
+
+    private int _pushesInFlight;
+
+    /// <summary>Configuration pushes received and not yet carried out (held by <see cref="PushDelay"/> or loading).</summary>
+    public int PushesInFlight => Volatile.Read(ref _pushesInFlight);
+
     public async Task StartAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var builder = LabHosting.CreateBuilder(loggerFactory);
@@ -417,6 +425,22 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "archiveId is required").ConfigureAwait(false);
             return;
         }
+        Interlocked.Increment(ref _pushesInFlight);
+        try
+        {
+            await PushHeldAsync(context, instance, archiveId).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pushesInFlight);
+        }
+    }
+
+    private async Task PushHeldAsync(HttpContext context, GatewayInstance instance, string archiveId)
+    {
+        // Held without the request's token: like a real ANM, the load goes on when the caller goes away.
+        if (PushDelay > TimeSpan.Zero)
+            await Task.Delay(PushDelay, _time, _stopping).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (_faults.IsStopped(_dc.Id, instance.Id))
         {

@@ -25,6 +25,7 @@ public sealed record DeploymentWork(long DeploymentId, ChangeKind Kind, string G
 public sealed class DeploymentExecutor(
     DeploymentStore store,
     AuditLog audit,
+    DeploymentReconciler reconciler,
     DeploymentGateAccess gate,
     AdminNodeManagerConnections anms,
     IOptions<DeploymentOptions> options,
@@ -38,20 +39,24 @@ public sealed class DeploymentExecutor(
             throw new InvalidOperationException("The deployment executor has stopped.");
     }
 
-    public override async Task StartAsync(CancellationToken cancellationToken)
-    {
-        // A deployment the previous run left unfinished cannot go on (its archive was in memory): say where it got to.
-        foreach (var id in await store.StopUnfinishedAsync(
-                     "Stopped: the console stopped while this deployment ran. The targets show what each datacenter and instance reached.", cancellationToken))
-        {
-            logger.LogWarning("Deployment {Id} was left unfinished by the previous run; marked Stopped", id);
-            await audit.RecordAsync("system", "deployment.stopped", $"deployment {id}", "The console stopped while it ran.", cancellationToken);
-        }
-        await base.StartAsync(cancellationToken);
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A deployment the previous run left unfinished cannot go on (its archive was in memory) and is never pushed
+        // again: the ANMs say where it got to. Done before the first new deployment runs, not while the host starts,
+        // so a slow ANM delays nothing else.
+        try
+        {
+            await reconciler.ReconcileAllAsync(stoppingToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            logger.LogError(ex, "Could not reconcile the deployments the previous run left unfinished; they stay as recorded until the next start");
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
         await foreach (var work in _queue.Reader.ReadAllAsync(stoppingToken))
         {
             try
@@ -315,7 +320,7 @@ public sealed class DeploymentExecutor(
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Could not record the end of deployment {Id}; the next start marks it Stopped", id);
+            logger.LogError(ex, "Could not record the end of deployment {Id}; the next start reconciles it from the ANMs", id);
         }
     }
 }

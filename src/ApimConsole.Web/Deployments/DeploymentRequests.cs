@@ -135,9 +135,25 @@ public sealed class DeploymentRequests(
                 $"{kind} {archive.FileNames} (sha256 {archive.Sha256}) deployed against the guardrail. Reason: {reason}. " +
                 $"Guardrail at that moment: {Describe(verdict)}. Estate at that moment: {DescribeEstate(snapshot)}", cancellationToken);
         await store.AddAsync(deployment, cancellationToken);
-        await audit.RecordAsync(actor, "deployment.requested", target,
-            $"Deployment {deployment.Id}: {kind} {archive.FileNames} (sha256 {archive.Sha256}); guardrail {Describe(verdict)}" +
-            (deployment.WarningsConfirmed ? "; warnings confirmed" : ""), cancellationToken);
+        try
+        {
+            await audit.RecordAsync(actor, "deployment.requested", target,
+                $"Deployment {deployment.Id}: {kind} {archive.FileNames} (sha256 {archive.Sha256}); guardrail {Describe(verdict)}" +
+                (deployment.WarningsConfirmed ? "; warnings confirmed" : ""), cancellationToken);
+        }
+        catch (ConsoleStoreUnavailableException e)
+        {
+            // Stored but not audited: it is not queued. Say so on its row if the store takes that; if not, the next
+            // start finds it Pending with nothing uploaded and records it as never pushed.
+            try
+            {
+                await store.SetStateAsync(deployment.Id, DeploymentState.Failed, $"Refused: the request could not be audited ({e.Message}). Nothing was pushed.", CancellationToken.None);
+            }
+            catch (ConsoleStoreUnavailableException)
+            {
+            }
+            throw;
+        }
         executor.Enqueue(new DeploymentWork(deployment.Id, kind, group.Id, archive, overriding, deployment.WarningsConfirmed));
         return new SubmissionResult.Accepted(deployment);
     }

@@ -20,6 +20,7 @@ public static class DeploymentServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
         services.TryAddSingleton<DeploymentGateAccess>();
         services.TryAddSingleton<IDeploymentOverrideAuthorization, UntilSignInExists>();
+        services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());
         services.TryAddSingleton<DeploymentRequests>();

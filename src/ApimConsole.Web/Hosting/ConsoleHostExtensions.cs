@@ -51,11 +51,14 @@ public static class ConsoleHostExtensions
     public static WebApplication UseApimConsole(this WebApplication app)
     {
         app.UseStaticFiles();
+        // Before everything that records: an action its store cannot record answers 503 and is not performed.
+        app.UseStoreRefusals();
         app.UseConsoleSecurity();
         app.UseAntiforgery();
         app.MapStaticAssets();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
         app.MapEstateLive();
+        app.MapStoreHealthApi();
         app.MapRunbooks();
         app.MapDeploymentApi();
         app.MapIncidentApi();

@@ -13,8 +13,9 @@ namespace ApimConsole.Web.Incidents;
 /// </summary>
 /// <remarks>
 /// <para>It has its own subscription to the status engine and never makes it wait: when the store is slow or down,
-/// snapshots queue (bounded, oldest dropped) while writes are retried with backoff, and the next diff is against the
-/// newest snapshot, which is complete.</para>
+/// snapshots queue in order (bounded at <see cref="MaxPending"/>; an overflow drops the oldest and is logged at
+/// Error) while writes are retried with backoff, and each is recorded once the store takes writes again, so a flap
+/// during the outage is not lost. Failures and the recovery are reported to <see cref="ConsoleStoreHealth"/>.</para>
 /// <para>A restart continues where the store left off: component changes are diffed against the last state stored
 /// per subject, open incidents are continued (same row), and nothing is closed while what it is about has not been
 /// judged yet (see <see cref="IncidentRules.IsJudged"/>), so the start-up snapshot, where everything is Unknown,
@@ -26,7 +27,8 @@ public sealed class IncidentRecorder(
     RecoveryTracker recovery,
     IncidentLog log,
     TimeProvider time,
-    ILogger<IncidentRecorder> logger) : BackgroundService
+    ILogger<IncidentRecorder> logger,
+    ConsoleStoreHealth? storeHealth = null) : BackgroundService
 {
     /// <summary>The <see cref="ComponentStateChange.DatacenterId"/> of subjects that belong to no datacenter (the link).</summary>
     public const string EstateSubject = "estate";
@@ -56,41 +58,52 @@ public sealed class IncidentRecorder(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // Own subscription, registered before anything else so no change falls between loading and listening.
-        using var subscription = status.Subscribe(capacity: 8);
+        using var subscription = status.Subscribe(capacity: SubscriptionCapacity);
         await WithRetryAsync("load the incident timeline", LoadAsync, stoppingToken);
 
-        var snapshot = subscription.Snapshot;
+        // Every snapshot that says something new is recorded in order, so a flap while the store is down is not
+        // lost; while writes fail they wait here (bounded: past MaxPending the oldest go, said at Error).
+        var pending = new Queue<EstateSnapshot>();
+        pending.Enqueue(subscription.Snapshot);
+        var failures = 0;
+        var overflowed = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                // Behind? Skip to the newest snapshot: it is complete, and diffing is against what was stored.
-                while (subscription.Updates.TryRead(out var newer))
-                    snapshot = newer;
-
-                var failures = 0;
-                var wrote = false;
-                while (true)
+                if (pending.Count == 0)
+                    pending.Enqueue(await subscription.Updates.ReadAsync(stoppingToken));
+                overflowed += Drain(subscription, pending);
+                var snapshot = pending.Peek();
+                bool wrote;
+                try
                 {
-                    try
-                    {
-                        wrote = await RecordAsync(snapshot, stoppingToken);
-                        break;
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
-                    {
-                        failures++;
-                        _reload = true;
-                        var delay = Backoff(failures);
-                        logger.LogError(e, "Incidents: could not record the estate as of {AsOf} (attempt {Attempt}); retrying in {Delay}. "
-                            + "State changes and incidents are not being stored until this succeeds.", snapshot.AsOf, failures, delay);
-                        await Task.Delay(delay, time, stoppingToken);
-                        while (subscription.Updates.TryRead(out var newer))
-                            snapshot = newer;
-                    }
+                    wrote = await RecordAsync(snapshot, stoppingToken);
                 }
+                catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                {
+                    failures++;
+                    _reload = true;
+                    storeHealth?.Failed(StoreWriter.Describe(e));
+                    var delay = Backoff(failures);
+                    logger.LogError(e, "Incidents: could not record the estate as of {AsOf} (attempt {Attempt}); retrying in {Delay}. "
+                        + "{Pending} snapshots are queued; state changes and incidents are stored when this succeeds.", snapshot.AsOf, failures, delay, pending.Count);
+                    overflowed += await WaitDrainingAsync(subscription, pending, delay, stoppingToken);
+                    continue;
+                }
+                pending.Dequeue();
                 if (failures > 0)
-                    logger.LogWarning("Incidents: recording resumed after {Failures} failed attempts", failures);
+                {
+                    storeHealth?.Succeeded();
+                    logger.LogWarning("Incidents: recording resumed after {Failures} failed attempts; {Pending} queued snapshots to go", failures, pending.Count);
+                    failures = 0;
+                }
+                if (overflowed > 0 && pending.Count == 0)
+                {
+                    logger.LogError("Incidents: {Dropped} estate snapshots were dropped while the store was failing (queue of {Max} full): " +
+                        "state changes in them are missing from the history; the newest state is recorded", overflowed, MaxPending);
+                    overflowed = 0;
+                }
 
                 recovery.Evaluate(snapshot);
                 await recovery.PersistCompletedAsync(stoppingToken);
@@ -98,8 +111,6 @@ public sealed class IncidentRecorder(
                 Interlocked.Increment(ref _snapshotsRecorded);
                 if (wrote)
                     log.NotifyChanged();
-
-                snapshot = await subscription.Updates.ReadAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -108,6 +119,56 @@ public sealed class IncidentRecorder(
         catch (System.Threading.Channels.ChannelClosedException)
         {
         }
+    }
+
+    /// <summary>Snapshots waiting to be recorded while the store fails, at most.</summary>
+    internal const int MaxPending = 5000;
+
+    private const int SubscriptionCapacity = 256;
+
+    /// <summary>Moves every snapshot the subscription holds into <paramref name="pending"/>; returns how many old ones the bound dropped.</summary>
+    private static int Drain(EstateSubscription subscription, Queue<EstateSnapshot> pending)
+    {
+        var dropped = 0;
+        while (subscription.Updates.TryRead(out var newer))
+        {
+            pending.Enqueue(newer);
+            // The head is the one being retried: drop the one after it, keeping the order of the rest.
+            if (pending.Count > MaxPending)
+            {
+                var head = pending.Dequeue();
+                pending.Dequeue();
+                var rest = pending.ToArray();
+                pending.Clear();
+                pending.Enqueue(head);
+                foreach (var s in rest)
+                    pending.Enqueue(s);
+                dropped++;
+            }
+        }
+        return dropped;
+    }
+
+    /// <summary>Waits <paramref name="delay"/> while still taking the subscription's snapshots, so its small buffer drops none.</summary>
+    private async Task<int> WaitDrainingAsync(EstateSubscription subscription, Queue<EstateSnapshot> pending, TimeSpan delay, CancellationToken stoppingToken)
+    {
+        var dropped = 0;
+        var until = Task.Delay(delay, time, stoppingToken);
+        Task<bool>? readable = null;
+        while (!until.IsCompleted)
+        {
+            readable ??= subscription.Updates.WaitToReadAsync(stoppingToken).AsTask();
+            await Task.WhenAny(until, readable);
+            if (readable.IsCompleted)
+            {
+                if (!await readable)
+                    break;
+                readable = null;
+                dropped += Drain(subscription, pending);
+            }
+        }
+        await until;
+        return dropped;
     }
 
     internal static TimeSpan Backoff(int failures)

@@ -1,20 +1,38 @@
 using ApimConsole.Core.Guardrails;
+using ApimConsole.Storage;
 using ApimConsole.Web.Guardrails;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace ApimConsole.Web.Components.Layout;
 
-/// <summary>The deployment guardrail's state on every page, kept live by <see cref="GuardrailService.Changed"/>.</summary>
+/// <summary>
+/// The deployment guardrail's state on every page, kept live by <see cref="GuardrailService.Changed"/>; under it, while
+/// the console's own store refuses writes, a line saying so since when (<see cref="ConsoleStoreHealth"/>).
+/// </summary>
 public partial class StatusBanner : ComponentBase, IDisposable
 {
     [Inject] public required GuardrailService Guardrail { get; init; }
+    // Looked up rather than injected: hosts without a store (component tests) show no store line.
+    [Inject] public required IServiceProvider Services { get; init; }
+
+    private ConsoleStoreHealth? _store;
+
+    private ConsoleStoreStatus? StoreStatus => _store?.Current;
 
     private bool _expanded;
 
     private GuardrailState State => Guardrail.Current;
 
-    protected override void OnInitialized() => Guardrail.Changed += OnGuardrailChanged;
+    protected override void OnInitialized()
+    {
+        Guardrail.Changed += OnGuardrailChanged;
+        _store = Services.GetService<ConsoleStoreHealth>();
+        if (_store is not null)
+            _store.Changed += OnStoreChanged;
+    }
+
+    private void OnStoreChanged(ConsoleStoreStatus status) => _ = RefreshAsync();
 
     // Raised on the guardrail's thread; the render goes back to this circuit. Changes are rare (a decision or a
     // reason), so there is nothing to throttle.
@@ -82,6 +100,8 @@ public partial class StatusBanner : ComponentBase, IDisposable
     public void Dispose()
     {
         Guardrail.Changed -= OnGuardrailChanged;
+        if (_store is not null)
+            _store.Changed -= OnStoreChanged;
         GC.SuppressFinalize(this);
     }
 }

@@ -201,7 +201,7 @@ public partial class Deployments : EstateComponentBase
     {
         DeploymentState.Succeeded => Color.Success,
         DeploymentState.Failed => Color.Error,
-        DeploymentState.Stopped or DeploymentState.PartiallyApplied => Color.Warning,
+        DeploymentState.Stopped or DeploymentState.PartiallyApplied or DeploymentState.Interrupted => Color.Warning,
         _ => Color.Info,
     };
 
@@ -210,6 +210,7 @@ public partial class Deployments : EstateComponentBase
         DeploymentTargetOutcome.RolledBack => "Rolled back (failed to load)",
         DeploymentTargetOutcome.NotPushed => "Not pushed",
         DeploymentTargetOutcome.PartiallyApplied => "Partially applied",
+        DeploymentTargetOutcome.NotApplied => "Not applied",
         _ => outcome.ToString(),
     };
 

@@ -1,0 +1,130 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace ApimConsole.Storage;
+
+/// <summary>Whether the console's own store takes writes: failing since when, and the last problem.</summary>
+/// <param name="FailingSince">Null while writes succeed.</param>
+/// <param name="Problem">What the last failed write said, while failing.</param>
+/// <param name="LastFailure">When a write last failed (kept after recovery, for diagnostics).</param>
+/// <param name="FailedAttempts">Write attempts refused since it started failing (0 while it takes writes).</param>
+public sealed record ConsoleStoreStatus(DateTimeOffset? FailingSince, string? Problem, DateTimeOffset? LastFailure, int FailedAttempts = 0)
+{
+    public bool Failing => FailingSince is not null;
+}
+
+/// <summary>
+/// The console's view of its own store, fed by every write that goes through <see cref="StoreWriter"/> (and by the
+/// incident recorder's own retries): the first failure starts "failing since", the next success ends it.
+/// </summary>
+public sealed class ConsoleStoreHealth(TimeProvider time)
+{
+    private readonly Lock _gate = new();
+    private ConsoleStoreStatus _current = new(null, null, null);
+
+    public ConsoleStoreStatus Current
+    {
+        get
+        {
+            lock (_gate)
+                return _current;
+        }
+    }
+
+    /// <summary>Raised after the store turns failing or recovers (not on every failed write).</summary>
+    public event Action<ConsoleStoreStatus>? Changed;
+
+    public void Succeeded()
+    {
+        ConsoleStoreStatus now;
+        lock (_gate)
+        {
+            if (_current.FailingSince is null)
+                return;
+            now = _current = _current with { FailingSince = null, Problem = null, FailedAttempts = 0 };
+        }
+        Changed?.Invoke(now);
+    }
+
+    public void Failed(string problem)
+    {
+        ConsoleStoreStatus now;
+        bool turned;
+        lock (_gate)
+        {
+            var at = time.GetUtcNow();
+            turned = _current.FailingSince is null;
+            now = _current = new ConsoleStoreStatus(_current.FailingSince ?? at, problem, at, _current.FailedAttempts + 1);
+        }
+        if (turned)
+            Changed?.Invoke(now);
+    }
+}
+
+/// <summary>A write the store could not take after its retries: the action it was to record must not go ahead.</summary>
+public sealed class ConsoleStoreUnavailableException(string what, Exception inner)
+    : Exception($"The console's store cannot record this action ({what}): {StoreWriter.Describe(inner)}", inner)
+{
+    public string What { get; } = what;
+}
+
+/// <summary>
+/// The one place writes that matter are retried: a few attempts with growing pauses (<see cref="Delays"/>), then
+/// <see cref="ConsoleStoreUnavailableException"/>, logged at Error. Every outcome is reported to
+/// <see cref="ConsoleStoreHealth"/>. Used by <see cref="AuditLog"/> and <see cref="DeploymentStore"/>: an action
+/// that cannot be audited or recorded is refused loudly, never done silently unrecorded.
+/// </summary>
+public sealed class StoreWriter(ConsoleStoreHealth health, TimeProvider time, ILoggerFactory? loggers = null)
+{
+    /// <summary>The pauses between attempts: four attempts in all, about 1.5 s before giving up.</summary>
+    public static readonly IReadOnlyList<TimeSpan> Delays = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1)];
+
+    private readonly ILogger _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<StoreWriter>();
+
+    public ConsoleStoreHealth Health => health;
+
+    public async Task<T> WriteAsync<T>(string what, Func<CancellationToken, Task<T>> write, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                var result = await write(cancellationToken);
+                health.Succeeded();
+                return result;
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                health.Failed(Describe(e));
+                if (attempt >= Delays.Count)
+                {
+                    _logger.LogError(e, "The console's store refused {What} {Attempts} times; the action is refused", what, attempt + 1);
+                    throw new ConsoleStoreUnavailableException(what, e);
+                }
+                _logger.LogWarning("The console's store refused {What} (attempt {Attempt}): {Problem}; retrying in {Delay}", what, attempt + 1, Describe(e), Delays[attempt]);
+                await Task.Delay(Delays[attempt], time, cancellationToken);
+            }
+        }
+    }
+
+    public Task WriteAsync(string what, Func<CancellationToken, Task> write, CancellationToken cancellationToken) =>
+        WriteAsync(what, async ct =>
+        {
+            await write(ct);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>The innermost database error, in one line (<c>SQLite Error 13: 'database or disk is full'</c>).</summary>
+    public static string Describe(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is SqliteException sqlite)
+                return sqlite.Message;
+            if (inner is System.Data.Common.DbException db)
+                return db.Message;
+        }
+        return e.Message;
+    }
+}
