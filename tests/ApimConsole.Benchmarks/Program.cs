@@ -11,6 +11,8 @@ public static class BenchmarkRunner
             "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
             "traffic" => await TrafficBenchmark.RunAsync(args.Skip(1).ToArray()),
             "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "wall" => await WallBenchmark.RunAsync(args.Skip(1).ToArray()),
+            WallBenchmark.SubscribersCommand => await WallBenchmark.RunSubscribersAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -21,6 +23,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
+        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--skip-hub] [--skip-circuits]");
         return 2;
     }
 }
