@@ -23,7 +23,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
-        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--skip-hub] [--skip-circuits]");
+        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits]");
         return 2;
     }
 }

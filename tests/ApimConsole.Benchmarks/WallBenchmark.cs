@@ -42,6 +42,7 @@ internal static class WallBenchmark
         var seconds = IntArg(args, "--seconds", 20);
         var circuitCounts = ListArg(args, "--circuits", [10, 25, 50]);
         var soakMinutes = DoubleArg(args, "--soak-minutes", 3);
+        var flap = TimeSpan.FromMilliseconds(IntArg(args, "--flap-ms", 2000));
 
         await using var console = new WallConsole(Token);
         var address = console.Start();
@@ -51,7 +52,7 @@ internal static class WallBenchmark
         Console.WriteLine($"console at {address}, estate up; {Environment.ProcessorCount} cores, server GC: {GCSettings.IsServerGC}");
 
         using var stop = new CancellationTokenSource();
-        var flapper = FlapAsync(http, stop.Token);
+        var flapper = FlapAsync(http, flap, stop.Token);
         try
         {
             // Idle cost of the console with the flapping lab and no one watching: the baseline for CPU.
@@ -239,7 +240,7 @@ internal static class WallBenchmark
         {
             var open = Stopwatch.StartNew();
             while (pages.Count < m)
-                pages.Add(await OpenWallAsync(context, wallUrl));
+                pages.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(5, m - pages.Count)).Select(_ => OpenWallAsync(context, wallUrl))));
             var cpu = await MeasureCpuAsync(TimeSpan.FromSeconds(10));
             var managed = ManagedMb();
             var ws = WorkingSetMb();
@@ -266,16 +267,34 @@ internal static class WallBenchmark
             Console.WriteLine($"soak: managed {samples[0].Managed:0.0} -> {samples[^1].Managed:0.0} MB (max {samples.Max(s => s.Managed):0.0}), " +
                               $"working set {samples[0].WorkingSet:0} -> {samples[^1].WorkingSet:0} MB; live at the end {live}/{pages.Count}");
         }
+
+        // The same measure for the Overview ("/"), the console's ordinary live page, on top of the walls: a
+        // reference for what a circuit costs here, taken in the same run.
+        var reference = Math.Min(10, counts.Max());
+        var beforeOverview = ManagedMb();
+        var overviewUrl = new Uri(address, "/?token=" + Uri.EscapeDataString(Token)).ToString();
+        for (var i = 0; i < reference; i++)
+        {
+            var page = await context.NewPageAsync();
+            await page.GotoAsync(overviewUrl, new() { Timeout = 120_000 });
+            await page.Locator("[data-datacenter=dc1]").First.WaitForAsync(new() { Timeout = 120_000 });
+            await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("Switch to (dark|light) theme") })
+                .And(page.Locator(":enabled")).WaitForAsync(new() { Timeout = 120_000 });
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var afterOverview = ManagedMb();
+        Console.WriteLine($"reference: {reference} Overview pages on top: managed +{afterOverview - beforeOverview:0.0} MB ({(afterOverview - beforeOverview) * 1024 / reference:0} KB per Overview circuit)");
         await context.CloseAsync();
     }
 
     private static async Task<IPage> OpenWallAsync(IBrowserContext context, string url)
     {
         var page = await context.NewPageAsync();
-        await page.GotoAsync(url);
+        // Generous: on a shared 2-core machine a page load can take tens of seconds.
+        await page.GotoAsync(url, new() { Timeout = 120_000 });
         // Interactive once the clock has moved past the prerendered value.
-        var first = await page.GetByTestId("wall").GetAttributeAsync("data-asof", new() { Timeout = 30_000 });
-        await page.WaitForFunctionAsync("a => document.querySelector('[data-testid=wall]')?.getAttribute('data-asof') !== a", first, new() { Timeout = 30_000 });
+        var first = await page.GetByTestId("wall").GetAttributeAsync("data-asof", new() { Timeout = 120_000 });
+        await page.WaitForFunctionAsync("a => document.querySelector('[data-testid=wall]')?.getAttribute('data-asof') !== a", first, new() { Timeout = 120_000 });
         return page;
     }
 
@@ -290,11 +309,15 @@ internal static class WallBenchmark
 
     // ---- the console, the change stream, measurements --------------------------------------------------------
 
-    /// <summary>Toggles a lab gateway instance down and up once a second: with fall = rise = 1, a visible change a second.</summary>
-    private static async Task FlapAsync(HttpClient http, CancellationToken cancellationToken)
+    /// <summary>
+    /// Toggles a lab gateway instance down or up every <paramref name="period"/>. With fall = rise = 1 each toggle is
+    /// seen at the next probe; the engine then publishes twice (the instance, then its datacenter's state a probe
+    /// later), so a toggle every 2 s makes about one hub message a second.
+    /// </summary>
+    private static async Task FlapAsync(HttpClient http, TimeSpan period, CancellationToken cancellationToken)
     {
         var down = false;
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+        using var timer = new PeriodicTimer(period);
         try
         {
             while (await timer.WaitForNextTickAsync(cancellationToken))

@@ -25,6 +25,9 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     private readonly FakeEstateStatus _status = new(At(T0));
     private readonly TrafficHistory _history = new();
 
+    // Renders come from the page's timer on the thread pool: on a loaded machine they take more than bUnit's 1 s default.
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+
     public WallPageTests()
     {
         Services.AddGuardrailFakes(_status, new FakeRecoveryStatus(), _clock);
@@ -90,7 +93,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         Tick(downInDc2: "instance-2");
         _clock.Advance(WallPage.Refresh);
 
-        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")));
+        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
         Assert.Empty(wall.FindAll("button, a, input, select, textarea, [onclick], [tabindex]"));
     }
 
@@ -102,7 +105,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         GuardrailSees(ApimConsole.Core.Guardrails.GuardrailDecision.Warn);
         _clock.Advance(WallPage.Refresh);
 
-        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")));
+        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
         var dc2 = wall.Find("[data-datacenter=dc2]");
         Assert.Equal("DEGRADED", dc2.QuerySelector("[data-testid=dc-state]")!.TextContent.Trim());
         Assert.Contains("1/2 up", dc2.QuerySelector("[data-testid=count-instances]")!.TextContent.Replace(" ", "").Replace("/2up", "/2 up"));
@@ -122,7 +125,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         GuardrailSees(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
         _clock.Advance(WallPage.Refresh);
 
-        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")));
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
         Assert.Contains("LINK DOWN", wall.Find("[data-testid=link]").TextContent);
         Assert.Equal("Critical", wall.Find("[data-testid=scenario]").GetAttribute("data-severity"));
         Assert.Equal("Block", wall.Find("[data-testid=guardrail]").GetAttribute("data-decision"));
@@ -147,7 +150,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
 
         // The tick: one render, showing the newest snapshot only.
         _clock.Advance(TimeSpan.FromMilliseconds(250));
-        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")));
+        wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
         Assert.Equal(renders + 1, wall.RenderCount);
         Assert.Equal("1", wall.Find("[data-datacenter=dc2] [data-testid=count-instances]").GetAttribute("data-up"));
         Assert.Equal("3", wall.Find("[data-datacenter=dc2] [data-testid=count-nodes]").GetAttribute("data-up"));
@@ -162,12 +165,12 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         for (var i = 0; i < 16; i++)
             _clock.Advance(WallPage.Refresh);
 
-        wall.WaitForAssertion(() => Assert.Equal("true", wall.Find("[data-testid=wall]").GetAttribute("data-stale")));
+        wall.WaitForAssertion(() => Assert.Equal("true", wall.Find("[data-testid=wall]").GetAttribute("data-stale")), Wait);
         Assert.Contains("STALE", wall.Find("[data-testid=updated]").TextContent);
 
         Tick();
         _clock.Advance(WallPage.Refresh);
-        wall.WaitForAssertion(() => Assert.Equal("false", wall.Find("[data-testid=wall]").GetAttribute("data-stale")));
+        wall.WaitForAssertion(() => Assert.Equal("false", wall.Find("[data-testid=wall]").GetAttribute("data-stale")), Wait);
     }
 
     [Fact]
@@ -186,7 +189,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         _history.Add([new KeyValuePair<TrafficMinuteKey, TrafficStats>(new("dc1", "instance-1", "/orders/v1", TrafficRollup.MinuteOf(T0.AddMinutes(-1))), stats)]);
         _clock.Advance(WallPage.Refresh);
 
-        wall.WaitForAssertion(() => Assert.Equal("10", wall.Find("[data-datacenter=dc1] [data-testid=rate]").FirstChild!.TextContent.Trim()));
+        wall.WaitForAssertion(() => Assert.Equal("10", wall.Find("[data-datacenter=dc1] [data-testid=rate]").FirstChild!.TextContent.Trim()), Wait);
         Assert.NotEmpty(wall.FindAll("[data-datacenter=dc1] [data-testid=sparkline-run]"));
     }
 
@@ -198,7 +201,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         var subscribers = _status.Subscribers;
         var wall = Render<WallPage>();
         _clock.Advance(WallPage.Refresh);
-        wall.WaitForAssertion(() => Assert.True(wall.RenderCount >= 2));
+        wall.WaitForAssertion(() => Assert.True(wall.RenderCount >= 2), Wait);
         Assert.Equal(subscribers, _status.Subscribers);
         Assert.Equal(0, _history.Listeners);
 

@@ -28,7 +28,8 @@ public partial class Wall : ComponentBase, IDisposable
 
     private ITimer? _timer;
     private int _ticking;
-    private TrafficReport? _traffic;
+    // Only the rate series are kept, never the whole report (top APIs, instances): a circuit holds what it shows.
+    private IReadOnlyDictionary<string, double?[]>? _rates;
     private long _trafficVersion = -1;
     private DateTimeOffset _trafficBuilt;
 
@@ -46,13 +47,13 @@ public partial class Wall : ComponentBase, IDisposable
     {
         var now = Now;
         var version = Traffic.History.Version;
-        if (_traffic is null || version != _trafficVersion || now - _trafficBuilt >= TrafficRefresh)
+        if (_rates is null || version != _trafficVersion || now - _trafficBuilt >= TrafficRefresh)
         {
-            _traffic = Traffic.Build(TrafficWindow.TenMinutes);
+            _rates = WallScreen.Rates(Traffic.Build(TrafficWindow.TenMinutes));
             _trafficVersion = version;
             _trafficBuilt = now;
         }
-        Screen = WallScreen.Build(Status.Current, Guardrail.Current, _traffic, now);
+        Screen = WallScreen.Build(Status.Current, Guardrail.Current, _rates, now);
     }
 
     private async Task TickAsync()

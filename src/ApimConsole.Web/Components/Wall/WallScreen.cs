@@ -25,20 +25,23 @@ public sealed record WallScreen(
     /// <summary>An estate state older than this is shown as stale: the console stopped hearing from its status engine.</summary>
     public static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(15);
 
-    public static WallScreen Build(EstateSnapshot snapshot, GuardrailState guardrail, TrafficReport? traffic, DateTimeOffset now)
+    /// <summary>Each datacenter's requests per second per minute of the last 10 minutes, by datacenter id: all a screen keeps of a traffic report.</summary>
+    public static IReadOnlyDictionary<string, double?[]> Rates(TrafficReport traffic) =>
+        traffic.Datacenters.ToDictionary(d => d.Id, d => d.View.Series.Points.Select(p => p.RequestsPerSecond).ToArray(), StringComparer.OrdinalIgnoreCase);
+
+    public static WallScreen Build(EstateSnapshot snapshot, GuardrailState guardrail, IReadOnlyDictionary<string, double?[]>? rates, DateTimeOffset now)
     {
         var scenarios = FailoverScenarioClassifier.Classify(snapshot, now);
         var datacenters = snapshot.Datacenters.Select(dc =>
         {
-            var rates = traffic?.Datacenters.FirstOrDefault(t => string.Equals(t.Id, dc.Id, StringComparison.OrdinalIgnoreCase))
-                ?.View.Series.Points.Select(p => p.RequestsPerSecond).ToArray() ?? [];
+            IReadOnlyList<double?> rate = rates?.GetValueOrDefault(dc.Id) ?? [];
             var instances = dc.GatewayInstances.ToList();
             return new WallDatacenter(
                 dc.Id, dc.Name, dc.State, string.Equals(dc.Id, snapshot.ConsoleDatacenter, StringComparison.OrdinalIgnoreCase), dc.Reason,
                 instances.Count(i => i.State == ComponentState.Up), instances.Count,
                 dc.CassandraNodes.Count(n => n.State == ComponentState.Up), dc.CassandraNodes.Count,
                 dc.AdminNodeManagers.Count(a => a.State == ComponentState.Up), dc.AdminNodeManagers.Count,
-                rates);
+                rate);
         }).ToList();
         var worst = scenarios.FirstOrDefault();
         var max = datacenters.SelectMany(d => d.RequestsPerSecond).Where(r => r is not null).Select(r => r!.Value).DefaultIfEmpty(0).Max();
