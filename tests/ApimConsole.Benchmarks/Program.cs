@@ -13,6 +13,8 @@ public static class BenchmarkRunner
             "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
             "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
             "soak" => await SoakBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "wall" => await WallBenchmark.RunAsync(args.Skip(1).ToArray()),
+            WallBenchmark.SubscribersCommand => await WallBenchmark.RunSubscribersAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -25,6 +27,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R]");
+        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits]");
         return 2;
     }
 }

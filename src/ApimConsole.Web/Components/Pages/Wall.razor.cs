@@ -1,0 +1,91 @@
+using ApimConsole.Core.Traffic;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Web.Components.Wall;
+using ApimConsole.Web.Guardrails;
+using ApimConsole.Web.Traffic;
+using Microsoft.AspNetCore.Components;
+
+namespace ApimConsole.Web.Components.Pages;
+
+/// <summary>
+/// The wall screen: the whole estate at a glance for a TV across the room, read-only. It reads the status engine,
+/// the guardrail and the traffic history once per <see cref="Refresh"/> (so a burst of changes becomes one render,
+/// and a screen costs the server the same whether the estate is calm or flapping), keeps one <see cref="WallScreen"/>
+/// and no history of its own, and holds only a timer, which it disposes.
+/// </summary>
+public partial class Wall : ComponentBase, IDisposable
+{
+    /// <summary>How often the screen is rebuilt and re-rendered: at most 1 Hz.</summary>
+    public static readonly TimeSpan Refresh = TimeSpan.FromSeconds(1);
+
+    /// <summary>The 10-minute sparklines are rebuilt when the traffic history changes, and at least this often as the window slides.</summary>
+    public static readonly TimeSpan TrafficRefresh = TimeSpan.FromSeconds(10);
+
+    [Inject] public required IEstateStatus Status { get; init; }
+    [Inject] public required GuardrailService Guardrail { get; init; }
+    [Inject] public required TrafficReports Traffic { get; init; }
+    [Inject] public required TimeProvider Time { get; init; }
+
+    private ITimer? _timer;
+    private int _ticking;
+    // Only the rate series are kept, never the whole report (top APIs, instances): a circuit holds what it shows.
+    private IReadOnlyDictionary<string, double?[]>? _rates;
+    private long _trafficVersion = -1;
+    private DateTimeOffset _trafficBuilt;
+
+    private WallScreen Screen { get; set; } = null!;
+
+    private DateTimeOffset Now => Time.GetUtcNow();
+
+    protected override void OnInitialized()
+    {
+        Rebuild();
+        _timer = Time.CreateTimer(_ => _ = TickAsync(), null, Refresh, Refresh);
+    }
+
+    private void Rebuild()
+    {
+        var now = Now;
+        var version = Traffic.History.Version;
+        if (_rates is null || version != _trafficVersion || now - _trafficBuilt >= TrafficRefresh)
+        {
+            _rates = WallScreen.Rates(Traffic.Build(TrafficWindow.TenMinutes));
+            _trafficVersion = version;
+            _trafficBuilt = now;
+        }
+        Screen = WallScreen.Build(Status.Current, Guardrail.Current, _rates, now);
+    }
+
+    private async Task TickAsync()
+    {
+        // A tick that finds the previous one still rendering is skipped, never queued: no backlog on a slow circuit.
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+            return;
+        try
+        {
+            await InvokeAsync(() =>
+            {
+                Rebuild();
+                StateHasChanged();
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            // The circuit went away between the tick and the render.
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
+    }
+
+    public void Dispose()
+    {
+        _timer?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
