@@ -50,6 +50,9 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
+    /// <summary>Where topology reads are noted, if anywhere.</summary>
+    public LabProbeLog? ProbeLog { get; init; }
+
     public async Task StartAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var builder = LabHosting.CreateBuilder(loggerFactory);
@@ -81,7 +84,11 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     private void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/topology", (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, new { result = Topology() })));
+        app.MapGet("/api/topology", (RequestDelegate)(context =>
+        {
+            ProbeLog?.Record($"{_dc.Id}/{ComponentId}");
+            return LabHosting.WriteJsonAsync(context, new { result = Topology() });
+        }));
         app.MapGet("/api/management/status/{groupId}/{serviceId}", (RequestDelegate)Status);
         app.MapPost("/api/management/start/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: true)));
         app.MapPost("/api/management/stop/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: false)));
