@@ -44,7 +44,8 @@ public sealed class CassandraProbe
     /// <summary>
     /// Never throws, except <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public async Task<CassandraProbeResult> ProbeAsync(CassandraProbeRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="includePeers">False: only <c>system.local</c> is read and <see cref="CassandraProbeResult.Peers"/> is empty.</param>
+    public async Task<CassandraProbeResult> ProbeAsync(CassandraProbeRequest request, TimeSpan timeout, CancellationToken cancellationToken, bool includePeers = true)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,6 +89,8 @@ public sealed class CassandraProbe
             var local = ReadLocal(CqlRows.Parse(localFrame.Body.Span));
             if (local is null)
                 return CassandraProbeResult.Failed("system.local returned no row");
+            if (!includePeers)
+                return new CassandraProbeResult(true, null, local, []);
 
             step = "querying system.peers_v2";
             var peersFrame = await session.RequestAsync(CqlFrameWriter.Query(session.NextStream(), PeersV2Query)).ConfigureAwait(false);

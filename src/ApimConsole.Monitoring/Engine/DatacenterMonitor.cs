@@ -21,6 +21,8 @@ internal sealed class DatacenterMonitor
     private readonly Dictionary<string, ComponentMonitor> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private AnmTopology? _topology;
+    // Service id -> the host its instance answers on, from _topology: one lookup per probe, not a scan.
+    private Dictionary<string, string?> _hostOf = new(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _lastNudge;
 
     public DatacenterMonitor(StatusEngine engine, DatacenterOptions options, HttpClient anmHttp, GatewayHealthProbe health, DateTimeOffset now)
@@ -95,6 +97,9 @@ internal sealed class DatacenterMonitor
         var changed = false;
         lock (_gate)
         {
+            // The ANM client hands back the same object when the topology did not change: nothing to do.
+            if (ReferenceEquals(topology, _topology))
+                return;
             var wanted = topology.Groups.SelectMany(g => g.Gateways.Select(s => (Group: g, Service: s))).ToList();
             foreach (var (group, service) in wanted)
             {
@@ -118,6 +123,10 @@ internal sealed class DatacenterMonitor
             }
             changed |= _topology is null || !SameShape(_topology, topology);
             _topology = topology;
+            var hosts = topology.Hosts.GroupBy(h => h.Id, StringComparer.Ordinal).ToDictionary(h => h.Key, h => h.First().Name, StringComparer.Ordinal);
+            _hostOf = wanted
+                .GroupBy(w => w.Service.Id, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(w => w.Key, w => w.First().Service.HostId is { } hostId ? hosts.GetValueOrDefault(hostId) : null, StringComparer.OrdinalIgnoreCase);
         }
         if (changed)
             _engine.Changed();
@@ -131,11 +140,9 @@ internal sealed class DatacenterMonitor
 
     private async Task<(ProbeOutcome, object?)> ProbeInstanceAsync(string groupId, string serviceId, CancellationToken cancellationToken)
     {
-        AnmTopology? topology;
+        string? host;
         lock (_gate)
-            topology = _topology;
-        var service = topology?.Groups.FirstOrDefault(g => g.Id == groupId)?.Services.FirstOrDefault(s => s.Id == serviceId);
-        var host = topology?.Host(service?.HostId)?.Name;
+            host = _hostOf.GetValueOrDefault(serviceId);
         if (string.IsNullOrWhiteSpace(host))
             return (ProbeOutcome.Failed("its host is not in the ANM topology"), new InstanceDetails(groupId, "", null));
 
@@ -167,7 +174,8 @@ internal sealed class DatacenterMonitor
 
     private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CancellationToken cancellationToken)
     {
-        var result = await _engine.CassandraProbe.ProbeAsync(request, _engine.Probes.Timeout, cancellationToken);
+        // The engine needs the node's own row only: its peers (the whole ring) would make every probe grow with the ring.
+        var result = await _engine.CassandraProbe.ProbeAsync(request, _engine.Probes.Timeout, cancellationToken, includePeers: false);
         return result.Success
             ? (ProbeOutcome.Ok, result.Local)
             : (ProbeOutcome.Failed(result.Failure ?? "CQL probe failed"), null);
@@ -184,10 +192,12 @@ internal sealed class DatacenterMonitor
 
         AnmTopology? topology;
         Dictionary<string, ComponentMonitor> instances;
+        Dictionary<string, string?> hostOf;
         lock (_gate)
         {
             topology = _topology;
             instances = new Dictionary<string, ComponentMonitor>(_instances, StringComparer.OrdinalIgnoreCase);
+            hostOf = _hostOf;
         }
         var groups = new List<GatewayGroupStatus>();
         foreach (var group in topology?.Groups ?? [])
@@ -200,7 +210,7 @@ internal sealed class DatacenterMonitor
                 var (state, since, reason, details, failing) = monitor.Read();
                 var instance = details as InstanceDetails;
                 members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, state, since, reason, group.Id,
-                    instance?.Host ?? topology!.Host(service.HostId)?.Name ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
+                    instance?.Host ?? hostOf.GetValueOrDefault(service.Id) ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
                 { Failing = failing });
             }
             if (members.Count > 0)
