@@ -17,7 +17,7 @@ internal sealed class DatacenterMonitor
     private readonly DatacenterOptions _options;
     private readonly GatewayHealthProbe _health;
     private readonly List<(ComponentMonitor Monitor, AdminNodeManagerClient Client)> _anms = [];
-    private readonly List<(ComponentMonitor Monitor, CassandraProbeRequest Request)> _cassandra = [];
+    private readonly List<(ComponentMonitor Monitor, CassandraProbeRequest Request, CassandraConnection Connection)> _cassandra = [];
     private readonly Dictionary<string, ComponentMonitor> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private AnmTopology? _topology;
@@ -42,7 +42,7 @@ internal sealed class DatacenterMonitor
         {
             HostPort.TryParse(options.Cassandra.ContactPoints[i], 9042, out var endpoint);
             var monitor = new ComponentMonitor(options.Id, $"cassandra-{i + 1}", $"cassandra-{i + 1}", engine.Probes, now);
-            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password)));
+            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password), new CassandraConnection()));
         }
     }
 
@@ -50,8 +50,8 @@ internal sealed class DatacenterMonitor
     {
         foreach (var (monitor, client) in _anms)
             _engine.StartLoop(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
-        foreach (var (monitor, request) in _cassandra)
-            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, ct), NudgeOthers);
+        foreach (var (monitor, request, connection) in _cassandra)
+            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, connection, ct), NudgeOthers);
     }
 
     /// <summary>
@@ -82,6 +82,8 @@ internal sealed class DatacenterMonitor
             foreach (var monitor in _instances.Values.Concat(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor)))
                 monitor.Stop.Cancel();
         }
+        foreach (var (_, _, connection) in _cassandra)
+            connection.Dispose();
     }
 
     private async Task<(ProbeOutcome, object?)> ProbeAnmAsync(AdminNodeManagerClient client, CancellationToken cancellationToken)
@@ -172,10 +174,11 @@ internal sealed class DatacenterMonitor
     private AdminNodeManagerClient? FirstAnswering() =>
         _anms.FirstOrDefault(a => a.Monitor.Read().State == ComponentState.Up).Client;
 
-    private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CancellationToken cancellationToken)
+    private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CassandraConnection connection, CancellationToken cancellationToken)
     {
-        // The engine needs the node's own row only: its peers (the whole ring) would make every probe grow with the ring.
-        var result = await _engine.CassandraProbe.ProbeAsync(request, _engine.Probes.Timeout, cancellationToken, includePeers: false);
+        // The engine needs the node's own row only (its peers, the whole ring, would make every probe grow with the
+        // ring), on a connection kept from the last probe (one round trip instead of a connect and a handshake).
+        var result = await _engine.CassandraProbe.ProbeLocalAsync(request, connection, _engine.Probes.Timeout, cancellationToken);
         return result.Success
             ? (ProbeOutcome.Ok, result.Local)
             : (ProbeOutcome.Failed(result.Failure ?? "CQL probe failed"), null);

@@ -49,4 +49,43 @@ public sealed class CassandraProbeScaleTests
             s => Assert.Contains("FROM system.local", s),
             s => Assert.Contains("FROM system.peers_v2", s));
     }
+
+    [Fact]
+    public async Task KeptConnection_OneStatementPerProbe_ReconnectsAfterADrop_ClosesOnFailure()
+    {
+        var statements = new ConcurrentQueue<string>();
+        var faults = new TestFaults();
+        var address = IPAddress.Parse("127.0.5.101");
+        CqlNodeIdentity? self = null;
+        await using var node = new CqlNodeServer(() => self!, () => [], faults, NullLogger.Instance, "cassandra", "cassandra")
+        {
+            StatementObserved = statements.Enqueue,
+        };
+        await node.StartAsync(new IPEndPoint(address, 0), CancellationToken.None);
+        self = new CqlNodeIdentity("dc1", "cassandra-1", address, node.LocalEndPoint!.Port, "DC1", "RAC1", "4.0.13", Guid.NewGuid(), Guid.Empty, "apim-lab");
+        var request = new CassandraProbeRequest(new HostPort(address.ToString(), node.LocalEndPoint.Port), "cassandra", "cassandra");
+        var probe = new CassandraProbe();
+        using var connection = new CassandraConnection();
+
+        for (var i = 0; i < 3; i++)
+        {
+            var result = await probe.ProbeLocalAsync(request, connection, TimeSpan.FromSeconds(5), CancellationToken.None);
+            Assert.True(result.Success, result.Failure);
+            Assert.True(connection.IsOpen);
+            Assert.Equal(1, node.OpenConnections);
+        }
+        Assert.Equal(3, statements.Count);
+
+        // The node drops its connections (it restarted): the next probe notices and succeeds on a new one.
+        node.DropConnections();
+        var afterDrop = await probe.ProbeLocalAsync(request, connection, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.True(afterDrop.Success, afterDrop.Failure);
+        Assert.True(connection.IsOpen);
+
+        // The node goes down: the probe fails and keeps nothing.
+        faults.Set("cassandra-1", Lab.Faults.FaultMode.Down);
+        var down = await probe.ProbeLocalAsync(request, connection, TimeSpan.FromSeconds(5), CancellationToken.None);
+        Assert.False(down.Success);
+        Assert.False(connection.IsOpen);
+    }
 }
