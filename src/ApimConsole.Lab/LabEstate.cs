@@ -47,6 +47,9 @@ public sealed class LabEstate : IAsyncDisposable
     /// <summary>The lab's fault registry: what is in force and the log of every change.</summary>
     public LabFaults Faults { get; }
 
+    /// <summary>When each component was probed; null unless <see cref="LabOptions.RecordProbes"/> is set.</summary>
+    public LabProbeLog? ProbeLog { get; private set; }
+
     /// <summary>Every configuration push the lab's ANMs received, append-only.</summary>
     public DeploymentLog Deployments { get; } = new();
 
@@ -145,9 +148,10 @@ public sealed class LabEstate : IAsyncDisposable
     private async Task StartServersAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
         var stopping = _stopping.Token;
+        ProbeLog = _options.RecordProbes ? new LabProbeLog(Time) : null;
         StartTraceFiles(loggerFactory);
         var allInstances = _datacenters.SelectMany(d => d.Instances).ToList();
-        _gateways = await GatewayTrafficServer.StartAsync(allInstances, _options.EffectiveApis, Faults, Time, loggerFactory, stopping, cancellationToken).ConfigureAwait(false);
+        _gateways = await GatewayTrafficServer.StartAsync(allInstances, _options.EffectiveApis, Faults, Time, loggerFactory, stopping, cancellationToken, ProbeLog).ConfigureAwait(false);
 
         foreach (var dc in _datacenters)
         {
@@ -155,6 +159,7 @@ public sealed class LabEstate : IAsyncDisposable
                 loggerFactory.CreateLogger("ApimConsole.Lab.AdminNodeManager"), stopping)
             {
                 PushDelay = _options.PushDelay,
+                ProbeLog = ProbeLog,
             };
             _anms.Add(anm);
             await anm.StartAsync(loggerFactory, cancellationToken).ConfigureAwait(false);
@@ -193,6 +198,13 @@ public sealed class LabEstate : IAsyncDisposable
         TraceRoot = _ownsTraceRoot
             ? Directory.CreateTempSubdirectory("apim-lab-trace-").FullName
             : Path.GetFullPath(_options.TraceDirectory!);
+        if (!_options.WriteTraceFiles)
+        {
+            // The log servers still serve each datacenter's (empty) tree.
+            foreach (var dc in _datacenters)
+                Directory.CreateDirectory(Path.Combine(TraceRoot, dc.Id, "groups"));
+            return;
+        }
         var logger = loggerFactory.CreateLogger("ApimConsole.Lab.Gateways");
         foreach (var dc in _datacenters)
         {
@@ -229,13 +241,25 @@ public sealed class LabEstate : IAsyncDisposable
                 foreach (var identity in identities)
                 {
                     var self = identity;
+                    var peers = identities.Where(i => i != self).ToList();
+                    var probeKey = $"{identity.DatacenterId}/{identity.ComponentId}";
+                    var probeLog = ProbeLog;
                     var server = new CqlNodeServer(
                         () => self,
-                        () => identities.Where(i => i != self).ToList(),
+                        () => peers,
                         Faults,
                         loggerFactory.CreateLogger("ApimConsole.Lab.Cassandra"),
                         _options.CassandraUsername,
-                        _options.CassandraPassword);
+                        _options.CassandraPassword)
+                    {
+                        StatementObserved = probeLog is null
+                            ? null
+                            : statement =>
+                            {
+                                if (statement.Contains("system.local", StringComparison.OrdinalIgnoreCase))
+                                    probeLog.Record(probeKey);
+                            },
+                    };
                     _cassandra.Add((identity.DatacenterId, identity.ComponentId, server));
                     await server.StartAsync(new IPEndPoint(identity.Address, identity.NativePort), cancellationToken).ConfigureAwait(false);
                 }

@@ -17,9 +17,20 @@ public sealed class LabOptions
     /// <remarks>Empty by default because configuration binding appends to a list instead of replacing it.</remarks>
     public List<LabDatacenterOptions> Datacenters { get; set; } = [];
 
+    /// <summary>Gateway instances in each of a datacenter's two groups (internal and DMZ), 1 to 60.</summary>
     public int InstancesPerGroup { get; set; } = 2;
 
+    /// <summary>Cassandra nodes per datacenter, 1 to 60.</summary>
     public int CassandraNodesPerDatacenter { get; set; } = 3;
+
+    /// <summary>
+    /// Whether gateway instances write trace files. Off, the lab keeps no trace writers (and no flush timers); the
+    /// log servers then serve empty folders. For large labs whose own cost would get in the way of a measurement.
+    /// </summary>
+    public bool WriteTraceFiles { get; set; } = true;
+
+    /// <summary>Whether the lab notes when each component is probed (<see cref="LabEstate.ProbeLog"/>); for benchmarks.</summary>
+    public bool RecordProbes { get; set; }
 
     /// <summary>Whether the Cassandra nodes listen. Tests that do not need CQL switch it off.</summary>
     public bool StartCassandra { get; set; } = true;
@@ -109,10 +120,12 @@ public sealed class LabOptions
         }
         if (!dcs.Any(d => string.Equals(d.Id, ConsoleDatacenter, StringComparison.OrdinalIgnoreCase)))
             errors.Add($"Lab:ConsoleDatacenter '{ConsoleDatacenter}' is not one of the datacenters ({string.Join(", ", dcs.Select(d => d.Id))}).");
-        if (InstancesPerGroup is < 1 or > 16)
-            errors.Add($"Lab:InstancesPerGroup must be between 1 and 16 (found {InstancesPerGroup}).");
-        if (CassandraNodesPerDatacenter is < 1 or > 9)
-            errors.Add($"Lab:CassandraNodesPerDatacenter must be between 1 and 9 (found {CassandraNodesPerDatacenter}).");
+        // Each instance and node has its own loopback address: 127.0.2.x for the instances of both datacenters
+        // (2 groups x 2 DCs x 60 = 240), 127.0.1.x for the nodes (2 x 60 = 120).
+        if (InstancesPerGroup is < 1 or > 60)
+            errors.Add($"Lab:InstancesPerGroup must be between 1 and 60 (found {InstancesPerGroup}).");
+        if (CassandraNodesPerDatacenter is < 1 or > 60)
+            errors.Add($"Lab:CassandraNodesPerDatacenter must be between 1 and 60 (found {CassandraNodesPerDatacenter}).");
         if (string.IsNullOrEmpty(AnmUsername) || AnmUsername.Contains(':'))
             errors.Add("Lab:AnmUsername must be set and must not contain ':'.");
         if (string.IsNullOrEmpty(AnmPassword))

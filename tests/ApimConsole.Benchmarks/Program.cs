@@ -15,6 +15,7 @@ public static class BenchmarkRunner
             "soak" => await SoakBenchmark.RunAsync(args.Skip(1).ToArray()),
             "wall" => await WallBenchmark.RunAsync(args.Skip(1).ToArray()),
             WallBenchmark.SubscribersCommand => await WallBenchmark.RunSubscribersAsync(args.Skip(1).ToArray()),
+            "scale" => await ScaleBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -28,6 +29,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R]");
         Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits]");
+        Console.Error.WriteLine("  scale [--seconds S] [--warmup W] [--sizes 2:3,12:10,50:30]");
         return 2;
     }
 }

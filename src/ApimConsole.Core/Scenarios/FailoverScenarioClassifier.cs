@@ -36,8 +36,12 @@ public static class FailoverScenarioClassifier
             }
 
             foreach (var group in dc.Groups)
+            {
+                // Once per group, not once per down instance: a large group with many down stays linear.
+                var up = group.Instances.Where(i => i.State == ComponentState.Up).ToList();
                 foreach (var instance in group.Instances.Where(i => i.State == ComponentState.Down))
-                    scenarios.Add(InstanceDown(dc, group, instance, now));
+                    scenarios.Add(InstanceDown(dc, group, instance, up, now));
+            }
 
             foreach (var anm in dc.AdminNodeManagers.Where(a => a.State == ComponentState.Down))
                 scenarios.Add(AdminNodeManagerDown(dc, anm, now));
@@ -72,14 +76,19 @@ public static class FailoverScenarioClassifier
 
     private const string BlockDeployments = "Configuration and KPS table-structure deployments are blocked until it is over.";
 
-    private static FailoverScenario InstanceDown(DatacenterSnapshot dc, GatewayGroupStatus group, GatewayInstanceStatus instance, DateTimeOffset now)
+    /// <summary>Instances that are up are named in a scenario up to this many; beyond, they are counted.</summary>
+    private const int NamedInstances = 3;
+
+    /// <param name="up">The group's instances that are up (so never <paramref name="instance"/>, which is down).</param>
+    private static FailoverScenario InstanceDown(DatacenterSnapshot dc, GatewayGroupStatus group, GatewayInstanceStatus instance, IReadOnlyList<GatewayInstanceStatus> up, DateTimeOffset now)
     {
-        var others = group.Instances.Where(i => i.Key != instance.Key).ToList();
-        var whatHappens = others.Count == 0
+        var whatHappens = group.Instances.Count == 1
             ? $"{instance.Name} is the only instance of {group.Name} in {dc.Name}: that group serves nothing in {dc.Name}; the load balancer sends its traffic to the other datacenter."
-            : others.Any(i => i.State == ComponentState.Up)
-                ? $"The other instance in {dc.Name} ({string.Join(", ", others.Where(i => i.State == ComponentState.Up).Select(i => i.Name))}) serves its requests."
-                : $"No other instance of {group.Name} is up in {dc.Name} to serve its requests.";
+            : up.Count == 0
+                ? $"No other instance of {group.Name} is up in {dc.Name} to serve its requests."
+                : up.Count <= NamedInstances
+                    ? $"The other instance in {dc.Name} ({string.Join(", ", up.Select(i => i.Name))}) serves its requests."
+                    : $"The {up.Count} other instances of {group.Name} that are up in {dc.Name} serve its requests.";
         return Make(FailoverScenarioKind.GatewayInstanceDown, instance.Key, dc.Id, instance.Key, ScenarioSeverity.Warning, instance.Since, now,
             $"Gateway instance {instance.Name} down in {dc.Name}",
             whatHappens + Reason(instance.Reason),

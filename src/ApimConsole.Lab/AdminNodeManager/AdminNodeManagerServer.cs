@@ -57,6 +57,8 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     /// <summary>Configuration pushes received and not yet carried out (held by <see cref="PushDelay"/> or loading).</summary>
     public int PushesInFlight => Volatile.Read(ref _pushesInFlight);
+    /// <summary>Where topology reads are noted, if anywhere.</summary>
+    public LabProbeLog? ProbeLog { get; init; }
 
     public async Task StartAsync(ILoggerFactory loggerFactory, CancellationToken cancellationToken)
     {
@@ -89,7 +91,11 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     private void Map(IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/topology", (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, new { result = Topology() })));
+        app.MapGet("/api/topology", (RequestDelegate)(context =>
+        {
+            ProbeLog?.Record($"{_dc.Id}/{ComponentId}");
+            return LabHosting.WriteJsonAsync(context, new { result = Topology() });
+        }));
         app.MapGet("/api/management/status/{groupId}/{serviceId}", (RequestDelegate)Status);
         app.MapPost("/api/management/start/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: true)));
         app.MapPost("/api/management/stop/{groupId}/{serviceId}", (RequestDelegate)(context => StartStop(context, start: false)));

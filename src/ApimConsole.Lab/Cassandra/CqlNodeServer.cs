@@ -72,6 +72,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
 
+    /// <summary>Hears every statement the node runs (QUERY, PREPARE, EXECUTE), before it runs.</summary>
+    public Action<string>? StatementObserved { get; init; }
+
     /// <summary>Connections currently open (for tests and the lab panel).</summary>
     public int OpenConnections => _connections.Count;
 
@@ -468,6 +471,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
             EnsureReady(CqlOpcode.Prepare);
             var statement = reader.LongString();
             // Run it once: a statement that cannot run cannot be prepared.
+            _server.StatementObserved?.Invoke(statement);
             var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
             var id = MD5.HashData(Encoding.UTF8.GetBytes((_keyspace ?? "") + "\n" + statement));
             _server._prepared[Convert.ToHexString(id)] = statement;
@@ -512,6 +516,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
         private CqlBodyWriter Run(string statement, bool skipMetadata)
         {
+            _server.StatementObserved?.Invoke(statement);
             var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
             switch (result)
             {

@@ -25,6 +25,7 @@ internal sealed class GatewayTrafficServer : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly CancellationToken _stopping;
     private WebApplication? _app;
+    private LabProbeLog? _probeLog;
 
     private GatewayTrafficServer(IReadOnlyList<GatewayInstance> instances, IReadOnlyList<LabApiOptions> apis, LabFaults faults, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
@@ -38,9 +39,9 @@ internal sealed class GatewayTrafficServer : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public static async Task<GatewayTrafficServer> StartAsync(IReadOnlyList<GatewayInstance> instances, IReadOnlyList<LabApiOptions> apis, LabFaults faults, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken stopping, CancellationToken cancellationToken)
+    public static async Task<GatewayTrafficServer> StartAsync(IReadOnlyList<GatewayInstance> instances, IReadOnlyList<LabApiOptions> apis, LabFaults faults, TimeProvider time, ILoggerFactory loggerFactory, CancellationToken stopping, CancellationToken cancellationToken, LabProbeLog? probeLog = null)
     {
-        var server = new GatewayTrafficServer(instances, apis, faults, time, loggerFactory.CreateLogger("ApimConsole.Lab.Gateways"), stopping);
+        var server = new GatewayTrafficServer(instances, apis, faults, time, loggerFactory.CreateLogger("ApimConsole.Lab.Gateways"), stopping) { _probeLog = probeLog };
         // One port must be free on every instance address: try candidates until one is.
         for (var attempt = 1; ; attempt++)
         {
@@ -92,6 +93,9 @@ internal sealed class GatewayTrafficServer : IAsyncDisposable
         var path = context.Request.Path.Value ?? "/";
         if (path.Equals("/healthcheck", StringComparison.OrdinalIgnoreCase))
         {
+            if (_probeLog is not null && context.Connection.RemoteIpAddress is { } remote
+                && !(remote.IsIPv4MappedToIPv6 ? remote.MapToIPv4() : remote).Equals(LabAddresses.LoadBalancerSource))
+                _probeLog.Record($"{instance.DatacenterId}/{instance.Id}");
             await WriteHealthAsync(context, ok: true).ConfigureAwait(false);
             return;
         }

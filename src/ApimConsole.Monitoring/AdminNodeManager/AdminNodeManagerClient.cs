@@ -32,8 +32,24 @@ public sealed class AdminNodeManagerClient
 
     public string BaseUrl { get; }
 
-    public async Task<AnmTopology> GetTopologyAsync(CancellationToken cancellationToken) =>
-        AnmTopology.Parse(await GetStringAsync("topology", cancellationToken));
+    /// <summary>
+    /// <c>GET /api/topology</c>. An answer identical to the previous one returns the previous (immutable) topology
+    /// without parsing it again, so a caller can tell "unchanged" by reference.
+    /// </summary>
+    public async Task<AnmTopology> GetTopologyAsync(CancellationToken cancellationToken)
+    {
+        var json = await GetStringAsync("topology", cancellationToken);
+        var last = Volatile.Read(ref _lastTopology);
+        if (last is not null && string.Equals(last.Json, json, StringComparison.Ordinal))
+            return last.Topology;
+        var topology = AnmTopology.Parse(json);
+        Volatile.Write(ref _lastTopology, new ParsedTopology(json, topology));
+        return topology;
+    }
+
+    private ParsedTopology? _lastTopology;
+
+    private sealed record ParsedTopology(string Json, AnmTopology Topology);
 
     public async Task<(ManagementStatus Status, string? Detail)> GetStatusAsync(string groupId, string serviceId, CancellationToken cancellationToken)
     {

@@ -12,11 +12,46 @@ public sealed record CassandraPeerInfo(string? Address, string? DataCenter, stri
 
 public sealed record CassandraProbeResult(bool Success, string? Failure, CassandraLocalInfo? Local, IReadOnlyList<CassandraPeerInfo> Peers)
 {
+    /// <summary>The probe failed because its deadline passed (not because the node refused or broke off).</summary>
+    public bool TimedOut { get; init; }
+
     public static CassandraProbeResult Failed(string reason) => new(false, reason, null, []);
 }
 
 /// <summary>
-/// One look at a Cassandra node over CQL native protocol v4, on a fresh connection: OPTIONS, STARTUP (PLAIN
+/// One node's CQL connection kept open between probes by <see cref="CassandraProbe.ProbeLocalAsync"/>. Used by one
+/// probe at a time; closed on any failure and on <see cref="Dispose"/>.
+/// </summary>
+public sealed class CassandraConnection : IDisposable
+{
+    private Socket? _socket;
+    private Stream? _stream;
+
+    internal CassandraProbe.Session? Session { get; private set; }
+
+    /// <summary>Whether a connection is open from an earlier probe.</summary>
+    public bool IsOpen => Session is not null;
+
+    internal void Keep(Socket socket, Stream stream, CassandraProbe.Session session)
+    {
+        Close();
+        (_socket, _stream, Session) = (socket, stream, session);
+    }
+
+    /// <summary>Closes the connection, if one is open; the next probe opens another.</summary>
+    public void Close()
+    {
+        Session = null;
+        _stream?.Dispose();
+        _socket?.Dispose();
+        (_socket, _stream) = (null, null);
+    }
+
+    public void Dispose() => Close();
+}
+
+/// <summary>
+/// One look at a Cassandra node over CQL native protocol v4, on a fresh connection (or one kept from the last probe, see <see cref="ProbeLocalAsync"/>): OPTIONS, STARTUP (PLAIN
 /// authentication when asked), then <c>system.local</c> and <c>system.peers_v2</c> (<c>system.peers</c> before 4.0).
 /// Whatever the node does wrong becomes a failed result with a short reason; the whole probe is bounded by one deadline
 /// and every frame by <c>maxFrameBytes</c>.
@@ -44,42 +79,77 @@ public sealed class CassandraProbe
     /// <summary>
     /// Never throws, except <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
-    public async Task<CassandraProbeResult> ProbeAsync(CassandraProbeRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="includePeers">False: only <c>system.local</c> is read and <see cref="CassandraProbeResult.Peers"/> is empty.</param>
+    public Task<CassandraProbeResult> ProbeAsync(CassandraProbeRequest request, TimeSpan timeout, CancellationToken cancellationToken, bool includePeers = true) =>
+        RunAsync(request, null, timeout, cancellationToken, includePeers);
+
+    /// <summary>
+    /// Reads the node's <c>system.local</c> on <paramref name="connection"/>, kept open from the last successful
+    /// probe: one request and one answer instead of a connect and a handshake each time. A kept connection that
+    /// fails (the node restarted, or dropped it) is closed and the probe tries once more on a fresh one; a timeout
+    /// is not retried. Any failure leaves <paramref name="connection"/> closed. Never throws, except
+    /// <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    public async Task<CassandraProbeResult> ProbeLocalAsync(CassandraProbeRequest request, CassandraConnection connection, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        var reused = connection.IsOpen;
+        var result = await RunAsync(request, connection, timeout, cancellationToken, includePeers: false).ConfigureAwait(false);
+        if (!result.Success && reused && !result.TimedOut)
+            result = await RunAsync(request, connection, timeout, cancellationToken, includePeers: false).ConfigureAwait(false);
+        return result;
+    }
+
+    private async Task<CassandraProbeResult> RunAsync(CassandraProbeRequest request, CassandraConnection? kept, TimeSpan timeout, CancellationToken cancellationToken, bool includePeers)
     {
         ArgumentNullException.ThrowIfNull(request);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var step = "connecting";
+        Socket? socket = null;
+        Stream? stream = null;
+        Session? session = null;
+        var reused = false;
+        var succeeded = false;
         try
         {
-            using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            await socket.ConnectAsync(request.Endpoint.Host, request.Endpoint.Port, deadline.Token).ConfigureAwait(false);
-            await using var stream = new NetworkStream(socket, ownsSocket: false);
-            var session = new Session(stream, _maxFrameBytes, deadline.Token);
-
-            step = "waiting for SUPPORTED";
-            var supported = await session.RequestAsync(CqlFrameWriter.Options(session.NextStream())).ConfigureAwait(false);
-            Expect(supported, CqlOpcode.Supported, "OPTIONS");
-            _ = new CqlBodyReader(supported.Body.Span).StringMultimap();
-
-            step = "waiting for READY";
-            var started = await session.RequestAsync(CqlFrameWriter.Startup(session.NextStream())).ConfigureAwait(false);
-            if (started.Header.Opcode == CqlOpcode.Authenticate)
+            if (kept?.Session is { } open)
             {
-                var authenticator = new CqlBodyReader(started.Body.Span).String();
-                if (request.Username is null || request.Password is null)
-                    return CassandraProbeResult.Failed($"authentication failed: the node requires credentials ({authenticator}) and none are configured");
-                step = "waiting for AUTH_SUCCESS";
-                var auth = await session.RequestAsync(CqlFrameWriter.PlainAuthResponse(session.NextStream(), request.Username, request.Password)).ConfigureAwait(false);
-                if (auth.Header.Opcode == CqlOpcode.Error)
-                    return CassandraProbeResult.Failed($"authentication failed: {ErrorOf(auth)}");
-                if (auth.Header.Opcode == CqlOpcode.AuthChallenge)
-                    return CassandraProbeResult.Failed($"authentication failed: {authenticator} sent a challenge PLAIN cannot answer");
-                Expect(auth, CqlOpcode.AuthSuccess, "AUTH_RESPONSE");
+                session = open;
+                session.Token = deadline.Token;
+                reused = true;
             }
             else
             {
-                Expect(started, CqlOpcode.Ready, "STARTUP");
+                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                await socket.ConnectAsync(request.Endpoint.Host, request.Endpoint.Port, deadline.Token).ConfigureAwait(false);
+                stream = new NetworkStream(socket, ownsSocket: false);
+                session = new Session(stream, _maxFrameBytes) { Token = deadline.Token };
+
+                step = "waiting for SUPPORTED";
+                var supported = await session.RequestAsync(CqlFrameWriter.Options(session.NextStream())).ConfigureAwait(false);
+                Expect(supported, CqlOpcode.Supported, "OPTIONS");
+                _ = new CqlBodyReader(supported.Body.Span).StringMultimap();
+
+                step = "waiting for READY";
+                var started = await session.RequestAsync(CqlFrameWriter.Startup(session.NextStream())).ConfigureAwait(false);
+                if (started.Header.Opcode == CqlOpcode.Authenticate)
+                {
+                    var authenticator = new CqlBodyReader(started.Body.Span).String();
+                    if (request.Username is null || request.Password is null)
+                        return CassandraProbeResult.Failed($"authentication failed: the node requires credentials ({authenticator}) and none are configured");
+                    step = "waiting for AUTH_SUCCESS";
+                    var auth = await session.RequestAsync(CqlFrameWriter.PlainAuthResponse(session.NextStream(), request.Username, request.Password)).ConfigureAwait(false);
+                    if (auth.Header.Opcode == CqlOpcode.Error)
+                        return CassandraProbeResult.Failed($"authentication failed: {ErrorOf(auth)}");
+                    if (auth.Header.Opcode == CqlOpcode.AuthChallenge)
+                        return CassandraProbeResult.Failed($"authentication failed: {authenticator} sent a challenge PLAIN cannot answer");
+                    Expect(auth, CqlOpcode.AuthSuccess, "AUTH_RESPONSE");
+                }
+                else
+                {
+                    Expect(started, CqlOpcode.Ready, "STARTUP");
+                }
             }
 
             step = "querying system.local";
@@ -88,6 +158,11 @@ public sealed class CassandraProbe
             var local = ReadLocal(CqlRows.Parse(localFrame.Body.Span));
             if (local is null)
                 return CassandraProbeResult.Failed("system.local returned no row");
+            if (!includePeers)
+            {
+                succeeded = true;
+                return new CassandraProbeResult(true, null, local, []);
+            }
 
             step = "querying system.peers_v2";
             var peersFrame = await session.RequestAsync(CqlFrameWriter.Query(session.NextStream(), PeersV2Query)).ConfigureAwait(false);
@@ -101,6 +176,7 @@ public sealed class CassandraProbe
             }
             Expect(peersFrame, CqlOpcode.Result, peersV2 ? "system.peers_v2 query" : "system.peers query");
             var peers = ReadPeers(CqlRows.Parse(peersFrame.Body.Span), peersV2);
+            succeeded = true;
             return new CassandraProbeResult(true, null, local, peers);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -109,7 +185,7 @@ public sealed class CassandraProbe
         }
         catch (OperationCanceledException)
         {
-            return CassandraProbeResult.Failed($"timed out after {(long)timeout.TotalMilliseconds} ms ({step})");
+            return CassandraProbeResult.Failed($"timed out after {(long)timeout.TotalMilliseconds} ms ({step})") with { TimedOut = true };
         }
         catch (CqlProtocolException e)
         {
@@ -131,6 +207,23 @@ public sealed class CassandraProbe
         {
             // A probe must not take the status engine down with it, whatever the peer sent.
             return CassandraProbeResult.Failed($"probe failed ({step}): {e.GetType().Name}: {e.Message}");
+        }
+        finally
+        {
+            if (kept is not null && succeeded)
+            {
+                if (!reused)
+                    kept.Keep(socket!, stream!, session!);
+            }
+            else
+            {
+                // A kept connection that failed may hold half a frame: never use it again.
+                if (reused)
+                    kept!.Close();
+                if (stream is not null)
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                socket?.Dispose();
+            }
         }
     }
 
@@ -191,15 +284,20 @@ public sealed class CassandraProbe
     }
 
     /// <summary>One connection used synchronously: a request, then frames until the one on its stream.</summary>
-    private sealed class Session(Stream stream, int maxFrameBytes, CancellationToken cancellationToken)
+    internal sealed class Session(Stream stream, int maxFrameBytes)
     {
         private readonly CqlFrameReader _reader = new(stream, maxFrameBytes);
         private short _stream;
 
-        public short NextStream() => ++_stream;
+        /// <summary>The deadline of the probe using the session now.</summary>
+        public CancellationToken Token { get; set; }
+
+        /// <summary>Stream ids 1 to 32767, round and round: a kept connection outlives any number of probes.</summary>
+        public short NextStream() => _stream = _stream == short.MaxValue ? (short)1 : (short)(_stream + 1);
 
         public async Task<CqlFrame> RequestAsync(byte[] request)
         {
+            var cancellationToken = Token;
             var streamId = System.Buffers.Binary.BinaryPrimitives.ReadInt16BigEndian(request.AsSpan(2));
             await stream.WriteAsync(request, cancellationToken).ConfigureAwait(false);
             for (var skipped = 0; ; skipped++)

@@ -17,10 +17,12 @@ internal sealed class DatacenterMonitor
     private readonly DatacenterOptions _options;
     private readonly GatewayHealthProbe _health;
     private readonly List<(ComponentMonitor Monitor, AdminNodeManagerClient Client)> _anms = [];
-    private readonly List<(ComponentMonitor Monitor, CassandraProbeRequest Request)> _cassandra = [];
+    private readonly List<(ComponentMonitor Monitor, CassandraProbeRequest Request, CassandraConnection Connection)> _cassandra = [];
     private readonly Dictionary<string, ComponentMonitor> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private AnmTopology? _topology;
+    // Service id -> the host its instance answers on, from _topology: one lookup per probe, not a scan.
+    private Dictionary<string, string?> _hostOf = new(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _lastNudge;
 
     public DatacenterMonitor(StatusEngine engine, DatacenterOptions options, HttpClient anmHttp, GatewayHealthProbe health, DateTimeOffset now)
@@ -40,7 +42,7 @@ internal sealed class DatacenterMonitor
         {
             HostPort.TryParse(options.Cassandra.ContactPoints[i], 9042, out var endpoint);
             var monitor = new ComponentMonitor(options.Id, $"cassandra-{i + 1}", $"cassandra-{i + 1}", engine.Probes, now);
-            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password)));
+            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password), new CassandraConnection()));
         }
     }
 
@@ -48,8 +50,8 @@ internal sealed class DatacenterMonitor
     {
         foreach (var (monitor, client) in _anms)
             _engine.StartLoop(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
-        foreach (var (monitor, request) in _cassandra)
-            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, ct), NudgeOthers);
+        foreach (var (monitor, request, connection) in _cassandra)
+            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, connection, ct), NudgeOthers);
     }
 
     /// <summary>
@@ -80,6 +82,8 @@ internal sealed class DatacenterMonitor
             foreach (var monitor in _instances.Values.Concat(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor)))
                 monitor.Stop.Cancel();
         }
+        foreach (var (_, _, connection) in _cassandra)
+            connection.Dispose();
     }
 
     private async Task<(ProbeOutcome, object?)> ProbeAnmAsync(AdminNodeManagerClient client, CancellationToken cancellationToken)
@@ -95,6 +99,9 @@ internal sealed class DatacenterMonitor
         var changed = false;
         lock (_gate)
         {
+            // The ANM client hands back the same object when the topology did not change: nothing to do.
+            if (ReferenceEquals(topology, _topology))
+                return;
             var wanted = topology.Groups.SelectMany(g => g.Gateways.Select(s => (Group: g, Service: s))).ToList();
             foreach (var (group, service) in wanted)
             {
@@ -118,6 +125,10 @@ internal sealed class DatacenterMonitor
             }
             changed |= _topology is null || !SameShape(_topology, topology);
             _topology = topology;
+            var hosts = topology.Hosts.GroupBy(h => h.Id, StringComparer.Ordinal).ToDictionary(h => h.Key, h => h.First().Name, StringComparer.Ordinal);
+            _hostOf = wanted
+                .GroupBy(w => w.Service.Id, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(w => w.Key, w => w.First().Service.HostId is { } hostId ? hosts.GetValueOrDefault(hostId) : null, StringComparer.OrdinalIgnoreCase);
         }
         if (changed)
             _engine.Changed();
@@ -131,11 +142,9 @@ internal sealed class DatacenterMonitor
 
     private async Task<(ProbeOutcome, object?)> ProbeInstanceAsync(string groupId, string serviceId, CancellationToken cancellationToken)
     {
-        AnmTopology? topology;
+        string? host;
         lock (_gate)
-            topology = _topology;
-        var service = topology?.Groups.FirstOrDefault(g => g.Id == groupId)?.Services.FirstOrDefault(s => s.Id == serviceId);
-        var host = topology?.Host(service?.HostId)?.Name;
+            host = _hostOf.GetValueOrDefault(serviceId);
         if (string.IsNullOrWhiteSpace(host))
             return (ProbeOutcome.Failed("its host is not in the ANM topology"), new InstanceDetails(groupId, "", null));
 
@@ -165,9 +174,11 @@ internal sealed class DatacenterMonitor
     private AdminNodeManagerClient? FirstAnswering() =>
         _anms.FirstOrDefault(a => a.Monitor.Read().State == ComponentState.Up).Client;
 
-    private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CancellationToken cancellationToken)
+    private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CassandraConnection connection, CancellationToken cancellationToken)
     {
-        var result = await _engine.CassandraProbe.ProbeAsync(request, _engine.Probes.Timeout, cancellationToken);
+        // The engine needs the node's own row only (its peers, the whole ring, would make every probe grow with the
+        // ring), on a connection kept from the last probe (one round trip instead of a connect and a handshake).
+        var result = await _engine.CassandraProbe.ProbeLocalAsync(request, connection, _engine.Probes.Timeout, cancellationToken);
         return result.Success
             ? (ProbeOutcome.Ok, result.Local)
             : (ProbeOutcome.Failed(result.Failure ?? "CQL probe failed"), null);
@@ -184,10 +195,12 @@ internal sealed class DatacenterMonitor
 
         AnmTopology? topology;
         Dictionary<string, ComponentMonitor> instances;
+        Dictionary<string, string?> hostOf;
         lock (_gate)
         {
             topology = _topology;
             instances = new Dictionary<string, ComponentMonitor>(_instances, StringComparer.OrdinalIgnoreCase);
+            hostOf = _hostOf;
         }
         var groups = new List<GatewayGroupStatus>();
         foreach (var group in topology?.Groups ?? [])
@@ -200,7 +213,7 @@ internal sealed class DatacenterMonitor
                 var (state, since, reason, details, failing) = monitor.Read();
                 var instance = details as InstanceDetails;
                 members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, state, since, reason, group.Id,
-                    instance?.Host ?? topology!.Host(service.HostId)?.Name ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
+                    instance?.Host ?? hostOf.GetValueOrDefault(service.Id) ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
                 { Failing = failing });
             }
             if (members.Count > 0)

@@ -178,6 +178,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             var token = linked.Token;
             while (!token.IsCancellationRequested)
             {
+                var started = _time.GetTimestamp();
                 var (outcome, details) = await RunProbeAsync(probe, token);
                 if (token.IsCancellationRequested)
                     break;
@@ -185,6 +186,11 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
                     Changed();
                 if (failing)
                     startedFailing?.Invoke(monitor);
+                // The interval runs from the start of one probe to the start of the next: the time a probe takes
+                // (more of it on a large estate, where probes queue for the concurrency bound) does not stretch it.
+                delay -= _time.GetElapsedTime(started);
+                if (delay < TimeSpan.Zero)
+                    delay = TimeSpan.Zero;
                 using var wait = monitor.BeginWait(token);
                 try
                 {

@@ -1,12 +1,15 @@
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Components.Controls;
+using ApimConsole.Web.Components.Estate;
 
 namespace ApimConsole.Web.Components.Pages;
 
 public partial class Overview : EstateComponentBase
 {
     private ITimer? _clock;
+    private string? _filterText;
+    private bool _showAll;
 
     /// <summary>"Since" durations are measured from here; a slow tick keeps them moving between changes.</summary>
     private DateTimeOffset Now => Time.GetUtcNow();
@@ -19,6 +22,15 @@ public partial class Overview : EstateComponentBase
 
     /// <summary>Classified from the snapshot being shown, so the list and the panels never disagree.</summary>
     private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
+
+    /// <summary>A large estate is grouped, counted and filterable; a small one shows every component as it always has.</summary>
+    private bool Large => OverviewFilter.IsLarge(Snapshot);
+
+    private OverviewFilter Filter => new(_filterText, _showAll);
+
+    private void FilterChanged(string? text) => _filterText = text;
+
+    private void ShowAllChanged(bool showAll) => _showAll = showAll;
 
     private LoadBalancerPool? PoolOf(string datacenterId) =>
         Snapshot.LoadBalancer is { State: ComponentState.Up } lb
