@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using ApimConsole.Core.Logs;
 
 namespace ApimConsole.Web.Logs;
@@ -19,6 +20,7 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
 {
     private const int ReadChunk = 10_000;
     private readonly List<TraceLogRecord> _lines = [];
+    private ReadOnlyCollection<TraceLogRecord>? _readOnly;
 
     public string DatacenterId { get; private set; } = datacenterId;
 
@@ -28,7 +30,8 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
     public long Cursor { get; private set; }
 
     /// <summary>The matching records, oldest first: a list of references to the shared buffer's records.</summary>
-    public IReadOnlyList<TraceLogRecord> Lines => _lines;
+    /// <remarks>A read-only wrapper of the view's own list (an <see cref="IList{T}"/>, so Virtualize pages it by index).</remarks>
+    public ReadOnlyCollection<TraceLogRecord> Lines => _readOnly ??= _lines.AsReadOnly();
 
     /// <summary>Entries the buffer dropped before this view read them (it was paused or behind for too long).</summary>
     public long Missed { get; private set; }

@@ -19,6 +19,7 @@ public static class LogEndpoints
     public const int DefaultMax = 1000;
     public const int MaxMax = 10_000;
     public const int MaxSearchResults = 100_000;
+    public const int DefaultSearchResults = 10_000;
 
     public static IEndpointRouteBuilder MapLogApi(this IEndpointRouteBuilder endpoints)
     {
@@ -89,7 +90,7 @@ public static class LogEndpoints
                 var source = http.Request.Query["source"].ToString();
                 if (source.Length > 0 && source is not ("buffer" or "search"))
                     errors.Add($"source '{(source.Length > 40 ? source[..40] + "…" : source)}' is not buffer or search.");
-                var max = (int)Number(http.Request, "max", 1, MaxSearchResults, 10_000, errors);
+                var max = (int)Number(http.Request, "max", 1, MaxSearchResults, DefaultSearchResults, errors);
                 if (errors.Count > 0)
                 {
                     await Problem(errors).ExecuteAsync(http);

@@ -35,7 +35,7 @@ public sealed class LogSearchRun : IDisposable
     }
 
     /// <summary>The hits so far, by time (a snapshot: the list the page renders does not change under it).</summary>
-    public IReadOnlyList<TraceLogRecord> Hits()
+    public List<TraceLogRecord> Hits()
     {
         lock (_gate)
             return _hits.ToList();
