@@ -114,7 +114,7 @@ public sealed record LogFilter
                 group = null;
             if (string.IsNullOrEmpty(instance))
                 instance = null;
-            if ((group ?? "").Concat(instance ?? "").Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_' or '.')) || (group is null && instance is null))
+            if ((group ?? "").Concat(instance ?? "").Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('-' or '_')) || (group is null && instance is null))
             {
                 problems.Add($"instance '{Shorten(instanceText)}' is not an instance id, group/instance or group/.");
                 group = instance = null;
