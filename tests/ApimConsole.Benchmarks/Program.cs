@@ -11,6 +11,7 @@ public static class BenchmarkRunner
             "fault-detection" => await FaultDetectionBenchmark.RunAsync(args.Skip(1).ToArray()),
             "traffic" => await TrafficBenchmark.RunAsync(args.Skip(1).ToArray()),
             "deployment-race" => await DeploymentRaceBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "logs" => await LogsBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -21,6 +22,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only]");
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
+        Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
         return 2;
     }
 }

@@ -26,6 +26,8 @@ public sealed record TraceSearchQuery(
 /// <summary>How far a search got. Reported as it runs and once more at the end (<see cref="Done"/>).</summary>
 /// <param name="Error">Why the search stopped early (source unreachable mid-search); null when it did not.</param>
 /// <param name="Truncated">It stopped at <see cref="TraceSearchQuery.MaxResults"/>.</param>
+/// <param name="Notes">What was skipped or odd on the way (a file rolled away or truncated mid-search, bytes that are not
+/// text); null when nothing was.</param>
 public sealed record TraceSearchProgress(
     int FilesTotal,
     int FilesSearched,
@@ -34,7 +36,8 @@ public sealed record TraceSearchProgress(
     int Hits,
     bool Done,
     bool Truncated,
-    string? Error);
+    string? Error,
+    IReadOnlyList<string>? Notes = null);
 
 /// <summary>
 /// Searches a datacenter's trace files as they are on its log source. Hits stream out as they are found (per file in

@@ -96,6 +96,7 @@ public static class TraceLogServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(new TraceLogBuffer(capacity));
         services.TryAddSingleton<ITraceLogSources, TraceLogSources>();
+        services.TryAddSingleton<ITraceLogSearch, TraceLogSearch>();
         services.TryAddSingleton<TraceLogTailService>();
         services.AddHostedService(sp => sp.GetRequiredService<TraceLogTailService>());
         return services;
