@@ -5,7 +5,18 @@ using Microsoft.Extensions.Logging;
 namespace ApimConsole.Monitoring.Logs;
 
 /// <summary>Whether a datacenter's log source answered, and the notes of the last polls (rolled, truncated, gone).</summary>
-public sealed record TraceTailStatus(string DatacenterId, string Location, bool Reachable, string? Error, DateTimeOffset? LastSuccess, IReadOnlyList<string> Notes);
+/// <param name="LastSuccess">When a poll last answered (the console's clock); null before the first one.</param>
+/// <param name="UnreachableSince">The first failed poll after the last success (or since start when none succeeded); null while reachable.</param>
+/// <param name="Version">Grows by one whenever reachability, the error or the notes change (not on every quiet poll).</param>
+public sealed record TraceTailStatus(
+    string DatacenterId,
+    string Location,
+    bool Reachable,
+    string? Error,
+    DateTimeOffset? LastSuccess,
+    IReadOnlyList<string> Notes,
+    DateTimeOffset? UnreachableSince = null,
+    long Version = 0);
 
 /// <summary>
 /// Tails every instance of one datacenter: each poll lists the source once, follows each instance's files a bounded
@@ -47,6 +58,9 @@ public sealed class DatacenterTraceTail
     {
         get { lock (_gate) return _status; }
     }
+
+    /// <summary>Raised (outside the lock, on the polling thread) when <see cref="Status"/> changes its <see cref="TraceTailStatus.Version"/>.</summary>
+    public event Action<TraceTailStatus>? StatusChanged;
 
     /// <summary>One round: list, read each instance's new lines, append them. Returns whether the source answered.</summary>
     public async Task<bool> PollOnceAsync(CancellationToken cancellationToken)
@@ -102,6 +116,8 @@ public sealed class DatacenterTraceTail
 
     private void SetStatus(bool reachable, string? error, List<string> notes)
     {
+        TraceTailStatus status;
+        bool changed;
         lock (_gate)
         {
             foreach (var note in notes)
@@ -110,9 +126,19 @@ public sealed class DatacenterTraceTail
                 while (_notes.Count > MaxNotes)
                     _notes.Dequeue();
             }
-            _status = new TraceTailStatus(DatacenterId, _source.Location, reachable, error,
-                reachable ? _time.GetUtcNow() : _status.LastSuccess, _notes.ToList());
+            var previous = _status;
+            var now = _time.GetUtcNow();
+            // The first failure after a success starts the outage; later failures keep its start.
+            var unreachableSince = reachable ? (DateTimeOffset?)null : previous.UnreachableSince ?? now;
+            changed = notes.Count > 0 || previous.Reachable != reachable || previous.Error != error
+                || previous.UnreachableSince != unreachableSince || previous.LastSuccess is null && reachable;
+            status = new TraceTailStatus(DatacenterId, _source.Location, reachable, error,
+                reachable ? now : previous.LastSuccess, changed ? _notes.ToList() : previous.Notes, unreachableSince,
+                changed ? previous.Version + 1 : previous.Version);
+            _status = status;
         }
+        if (changed)
+            StatusChanged?.Invoke(status);
     }
 
     /// <summary>The source a datacenter's <c>Logs</c> configuration names; null when it names none.</summary>

@@ -8,31 +8,78 @@ using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Monitoring.Logs;
 
+/// <summary>How the trace tails work, bound from <c>Logs</c> (each datacenter's source is under <c>Estate:Datacenters:N:Logs</c>).</summary>
+public sealed class TraceLogTailOptions
+{
+    public const string SectionName = "Logs";
+
+    /// <summary>Time between polls of each datacenter's log source; also the retry interval while it is unreachable.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Trace entries the shared buffer holds (all datacenters together); the oldest go first.</summary>
+    public int BufferCapacity { get; set; } = 100_000;
+
+    /// <summary>How far before the end of each instance's newest file the tail starts: the history shown when the console starts.</summary>
+    public long BackfillBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Bytes read per instance per poll at most (bounds a poll's time and memory when a file grew a lot).</summary>
+    public int MaxBytesPerPoll { get; set; } = 1024 * 1024;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (PollInterval < TimeSpan.FromMilliseconds(100) || PollInterval > TimeSpan.FromMinutes(5))
+            errors.Add($"Logs:PollInterval must be between 100 ms and 5 minutes (found {PollInterval}).");
+        if (BufferCapacity is < 1_000 or > 5_000_000)
+            errors.Add($"Logs:BufferCapacity must be between 1000 and 5000000 (found {BufferCapacity}).");
+        if (BackfillBytes is < 0 or > 64L * 1024 * 1024)
+            errors.Add($"Logs:BackfillBytes must be between 0 and 67108864 (found {BackfillBytes}).");
+        if (MaxBytesPerPoll is < 4 * 1024 or > 64 * 1024 * 1024)
+            errors.Add($"Logs:MaxBytesPerPoll must be between 4096 and 67108864 (found {MaxBytesPerPoll}).");
+        return errors;
+    }
+}
+
 /// <summary>
 /// Tails every datacenter whose <c>Logs</c> is configured, each in its own loop (a dead log server delays no other
-/// datacenter), into one shared <see cref="TraceLogBuffer"/>. A sketch for the Logs page: intervals and sizes are
-/// constants until that page settles them.
+/// datacenter), into one shared <see cref="TraceLogBuffer"/>.
 /// </summary>
 public sealed class TraceLogTailService : BackgroundService
 {
-    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private readonly IReadOnlyList<DatacenterTraceTail> _tails;
-    private readonly TimeProvider _time;
 
-    public TraceLogTailService(ITraceLogSources sources, TraceLogBuffer buffer, TimeProvider time, ILoggerFactory loggerFactory)
+    public TraceLogTailService(ITraceLogSources sources, TraceLogBuffer buffer, TimeProvider time, ILoggerFactory loggerFactory,
+        IOptions<TraceLogTailOptions>? options = null)
     {
-        _time = time;
+        var settings = options?.Value ?? new TraceLogTailOptions();
+        PollInterval = settings.PollInterval;
         var logger = loggerFactory.CreateLogger<TraceLogTailService>();
         _tails = sources.DatacenterIds
-            .Select(id => new DatacenterTraceTail(id, sources.For(id)!, buffer, time, logger))
+            .Select(id => new DatacenterTraceTail(id, sources.For(id)!, buffer, time, logger)
+            {
+                BackfillBytes = settings.BackfillBytes,
+                MaxBytesPerPoll = settings.MaxBytesPerPoll,
+            })
             .ToList();
+        foreach (var tail in _tails)
+            tail.StatusChanged += status => StatusChanged?.Invoke(status);
         Buffer = buffer;
     }
 
     public TraceLogBuffer Buffer { get; }
 
-    /// <summary>Each tailed datacenter's source status (reachable, error, notes).</summary>
+    /// <summary>Time between polls, and between retries of an unreachable source.</summary>
+    public TimeSpan PollInterval { get; }
+
+    /// <summary>Each tailed datacenter's source status (reachable, error, since when, notes).</summary>
     public IReadOnlyList<TraceTailStatus> Statuses => _tails.Select(t => t.Status).ToList();
+
+    /// <summary>The status of <paramref name="datacenterId"/>'s tail; null when that datacenter is not tailed.</summary>
+    public TraceTailStatus? StatusOf(string datacenterId) =>
+        _tails.FirstOrDefault(t => string.Equals(t.DatacenterId, datacenterId, StringComparison.Ordinal))?.Status;
+
+    /// <summary>Raised on a tail's polling thread when its status changes (reachability, error, notes); handlers must not block.</summary>
+    public event Action<TraceTailStatus>? StatusChanged;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(_tails.Select(t => Task.Run(() => t.RunAsync(PollInterval, stoppingToken), CancellationToken.None)));
@@ -40,7 +87,10 @@ public sealed class TraceLogTailService : BackgroundService
 
 public static class TraceLogServiceCollectionExtensions
 {
-    /// <summary>The shared trace buffer (<paramref name="capacity"/> entries) and the tails that fill it.</summary>
+    /// <summary>
+    /// The shared trace buffer (<paramref name="capacity"/> entries, unless a buffer is registered already) and the
+    /// tails that fill it; <see cref="TraceLogTailOptions"/> come from the options pipeline when configured.
+    /// </summary>
     public static IServiceCollection AddTraceLogTails(this IServiceCollection services, int capacity = 100_000)
     {
         services.TryAddSingleton(TimeProvider.System);

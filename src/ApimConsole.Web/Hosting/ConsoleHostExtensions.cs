@@ -40,6 +40,7 @@ public static class ConsoleHostExtensions
         // The incident timeline, repair checklists and recovery tracking (IRecoveryStatus).
         builder.Services.AddIncidents();
         builder.Services.AddTrafficMonitoring(builder.Configuration);
+        builder.Services.AddLogViews(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -63,6 +64,7 @@ public static class ConsoleHostExtensions
         app.MapDeploymentApi();
         app.MapIncidentApi();
         app.MapTrafficMonitoring();
+        app.MapLogViews();
         app.MapEmbeddedLab();
         return app;
     }

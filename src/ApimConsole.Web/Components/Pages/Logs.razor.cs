@@ -1,0 +1,332 @@
+using System.Security.Claims;
+using System.Threading.Channels;
+using ApimConsole.Core.Logs;
+using ApimConsole.Monitoring.Logs;
+using ApimConsole.Web.Logs;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.JSInterop;
+
+namespace ApimConsole.Web.Components.Pages;
+
+/// <summary>
+/// One datacenter's trace logs: the live tail of its instances from the shared <see cref="TraceLogBuffer"/> (this
+/// circuit keeps a cursor, a filter and references to the shared records, see <see cref="LiveLogView"/>), or a
+/// historical search of its files streamed in as hits are found. New lines and tail status changes are rendered at most
+/// once per <see cref="Throttle"/>. <c>/logs?dc=dc2&amp;correlationId=…</c> opens dc2 and searches that transaction.
+/// </summary>
+public partial class Logs : ComponentBase, IAsyncDisposable
+{
+    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
+    private const float LineHeight = 20;
+    private static readonly TraceLevel[] FilterLevels = [TraceLevel.Fatal, TraceLevel.Error, TraceLevel.Info, TraceLevel.Debug, TraceLevel.Data, TraceLevel.Unknown];
+
+    private enum ViewMode { Live, Search }
+
+    private readonly CancellationTokenSource _disposed = new();
+    // Capacity 1, newest wins: a burst of appends becomes one refresh.
+    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private IReadOnlyList<LogDatacenter> _datacenters = [];
+    private LiveLogView _view = null!;
+    private ICollection<TraceLogRecord> _searchHits = [];
+    private LogSearchRun? _search;
+    private ViewMode _mode = ViewMode.Live;
+    private TraceTailStatus? _status;
+    private bool _paused;
+    private bool _stick = true;
+    private bool _scrollPending = true;
+    private bool _notesOpen;
+    private TraceLogRecord? _selected;
+    private string? _instanceText, _text, _correlationText, _fromText, _toText;
+    private readonly HashSet<TraceLevel> _levels = [];
+    private IReadOnlyList<string> _filterErrors = [];
+    private ElementReference _linesElement;
+    private IJSObjectReference? _module;
+    private IJSObjectReference? _follower;
+    private DotNetObjectReference<Logs>? _self;
+    private ITimer? _clock;
+
+    [Inject] public required TraceLogBuffer Buffer { get; init; }
+    [Inject] public required TraceLogTailService Tails { get; init; }
+    [Inject] public required LogDatacenters Datacenters { get; init; }
+    [Inject] public required TimeProvider Time { get; init; }
+    [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required IJSRuntime JS { get; init; }
+
+    [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
+
+    /// <summary>The datacenter to open (<c>/logs?dc=dc2</c>); the first one the user may read when absent or not allowed.</summary>
+    [SupplyParameterFromQuery(Name = "dc")] public string? DatacenterQuery { get; set; }
+
+    /// <summary>A transaction to find (<c>/logs?correlationId=…</c>, as the Traffic page links): filters by it and searches the files.</summary>
+    [SupplyParameterFromQuery(Name = "correlationId")] public string? CorrelationQuery { get; set; }
+
+    private LogDatacenter Datacenter { get; set; } = null!;
+
+    private LogFilter Filter => _view.Filter;
+
+    private ICollection<TraceLogRecord> Shown => _mode == ViewMode.Live ? _view.Lines : _searchHits;
+
+    private string DownloadHref
+    {
+        get
+        {
+            var query = Filter.ToQueryString();
+            if (_mode == ViewMode.Search && _search is not null)
+                query = (_search.Query.DatacenterId == Datacenter.Id ? SearchFilter.ToQueryString() : query) + (query.Length > 0 || SearchFilter.ToQueryString().Length > 0 ? "&" : "") + "source=search";
+            return $"api/logs/{Uri.EscapeDataString(Datacenter.Id)}/download{(query.Length > 0 ? "?" + query : "")}";
+        }
+    }
+
+    private LogFilter SearchFilter { get; set; } = LogFilter.None;
+
+    protected override async Task OnInitializedAsync()
+    {
+        var user = AuthenticationState is null ? new ClaimsPrincipal(new ClaimsIdentity()) : (await AuthenticationState).User;
+        _datacenters = Datacenters.For(user);
+        if (_datacenters.Count == 0)
+            return;
+        Datacenter = _datacenters.FirstOrDefault(d => d.Id == DatacenterQuery) ?? _datacenters[0];
+
+        var filter = LogFilter.None;
+        if (!string.IsNullOrWhiteSpace(CorrelationQuery))
+        {
+            _correlationText = CorrelationQuery;
+            filter = LogFilter.Parse(name => name == "correlationId" ? CorrelationQuery : null, Datacenter.Zone, out var errors) ?? LogFilter.None;
+            _filterErrors = errors;
+        }
+        // Subscribe first, then read: an append between the two only causes one more (empty) refresh.
+        Buffer.Appended += OnChanged;
+        Tails.StatusChanged += OnStatusChanged;
+        _view = new LiveLogView(Buffer, Datacenter.Id, filter);
+        _view.Refresh();
+        
+        _status = Tails.StatusOf(Datacenter.Id);
+        _ = PumpAsync(_disposed.Token);
+        // The banner's "since … (3 min)" grows while nothing else changes.
+        _clock = Time.CreateTimer(_ => { if (_status is { Reachable: false }) OnChanged(); }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+
+        if (filter.CorrelationId is not null)
+            StartSearch(filter);
+    }
+
+    protected override async Task OnAfterRenderAsync(bool firstRender)
+    {
+        if (_datacenters.Count == 0)
+            return;
+        try
+        {
+            if (firstRender)
+            {
+                _self = DotNetObjectReference.Create(this);
+                _module = await JS.InvokeAsync<IJSObjectReference>("import", "./js/logs.js");
+                _follower = await _module.InvokeAsync<IJSObjectReference>("follow", _linesElement, _self);
+            }
+            if (_scrollPending && _stick && _follower is not null)
+            {
+                _scrollPending = false;
+                await _follower.InvokeVoidAsync("scrollToBottom");
+            }
+        }
+        catch (JSDisconnectedException)
+        {
+        }
+    }
+
+    /// <summary>Called by js/logs.js when the user scrolls away from the bottom (stop following) or back to it (follow again).</summary>
+    [JSInvokable]
+    public Task OnScrolledToBottom(bool atBottom)
+    {
+        if (atBottom == _stick)
+            return Task.CompletedTask;
+        _stick = atBottom;
+        StateHasChanged();
+        return Task.CompletedTask;
+    }
+
+    private void OnChanged() => _changes.Writer.TryWrite(true);
+
+    private void OnStatusChanged(TraceTailStatus status)
+    {
+        if (status.DatacenterId == Datacenter.Id)
+            OnChanged();
+    }
+
+    private async Task PumpAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var _ in _changes.Reader.ReadAllAsync(cancellationToken))
+            {
+                await InvokeAsync(() =>
+                {
+                    Update();
+                    StateHasChanged();
+                });
+                await Task.Delay(Throttle, Time, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            await DispatchExceptionAsync(ex);
+        }
+    }
+
+    /// <summary>Takes in what changed since the last render (on the circuit's context).</summary>
+    private void Update()
+    {
+        _status = Tails.StatusOf(Datacenter.Id);
+        if (!_paused && _view.Refresh() > 0 && _stick && _mode == ViewMode.Live)
+            _scrollPending = true;
+        if (_search is not null && _mode == ViewMode.Search)
+            _searchHits = _search.Hits();
+    }
+
+    private void ShowDatacenter(LogDatacenter dc)
+    {
+        if (dc == Datacenter)
+            return;
+        Datacenter = dc;
+        _selected = null;
+        CancelSearch();
+        _mode = ViewMode.Live;
+        _view.Reset(dc.Id, _view.Filter);
+        _view.Refresh();
+        _status = Tails.StatusOf(dc.Id);
+        _scrollPending = true;
+    }
+
+    private void TogglePause()
+    {
+        _paused = !_paused;
+        if (!_paused)
+        {
+            _view.Refresh();
+            _scrollPending = _stick;
+        }
+    }
+
+    private void SetStick(bool stick)
+    {
+        _stick = stick;
+        _scrollPending = stick;
+    }
+
+    private void SetLevel(TraceLevel level, bool on)
+    {
+        if (on)
+            _levels.Add(level);
+        else
+            _levels.Remove(level);
+    }
+
+    private LogFilter? ReadInputs()
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["instance"] = _instanceText,
+            ["text"] = _text,
+            ["correlationId"] = _correlationText,
+            ["from"] = _fromText,
+            ["to"] = _toText,
+            ["level"] = string.Join(',', _levels),
+        };
+        var filter = LogFilter.Parse(name => values.GetValueOrDefault(name), Datacenter.Zone, out var errors);
+        _filterErrors = errors;
+        return filter;
+    }
+
+    private void ApplyFilter()
+    {
+        if (ReadInputs() is not { } filter)
+            return;
+        CancelSearch();
+        _mode = ViewMode.Live;
+        _selected = null;
+        _view.Reset(Datacenter.Id, filter);
+        _view.Refresh();
+        _scrollPending = true;
+    }
+
+    private void ClearFilter()
+    {
+        _instanceText = _text = _correlationText = _fromText = _toText = null;
+        _levels.Clear();
+        ApplyFilter();
+    }
+
+    private void StartSearchFromInputs()
+    {
+        if (ReadInputs() is { } filter)
+            StartSearch(filter);
+    }
+
+    private void FollowTransaction(string correlationId)
+    {
+        _correlationText = correlationId;
+        StartSearchFromInputs();
+    }
+
+    private void StartSearch(LogFilter filter)
+    {
+        CancelSearch();
+        _view.Reset(Datacenter.Id, filter);
+        _view.Refresh();
+        _selected = null;
+        _searchHits = [];
+        if (Services.GetService(typeof(ITraceLogSearch)) is not ITraceLogSearch search)
+        {
+            _filterErrors = ["Historical search is not available in this console; the live tail below is filtered instead."];
+            _mode = ViewMode.Live;
+            return;
+        }
+        _mode = ViewMode.Search;
+        SearchFilter = filter;
+        var run = new LogSearchRun(filter.ToSearchQuery(Datacenter.Id, LogEndpoints.DefaultSearchResults));
+        run.Changed += OnChanged;
+        _search = run;
+        _ = run.RunAsync(search, _disposed.Token);
+    }
+
+    private void CancelSearch() => _search?.Cancel();
+
+    private void BackToLive()
+    {
+        CancelSearch();
+        _mode = ViewMode.Live;
+        _selected = null;
+        _scrollPending = true;
+    }
+
+    private void Select(TraceLogRecord record) => _selected = _selected == record ? null : record;
+
+    
+    public async ValueTask DisposeAsync()
+    {
+        Buffer.Appended -= OnChanged;
+        Tails.StatusChanged -= OnStatusChanged;
+        _clock?.Dispose();
+        _search?.Dispose();
+        await _disposed.CancelAsync();
+        _changes.Writer.TryComplete();
+        _disposed.Dispose();
+        try
+        {
+            if (_follower is not null)
+            {
+                await _follower.InvokeVoidAsync("dispose");
+                await _follower.DisposeAsync();
+            }
+            if (_module is not null)
+                await _module.DisposeAsync();
+        }
+        catch (JSDisconnectedException)
+        {
+        }
+        _self?.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}

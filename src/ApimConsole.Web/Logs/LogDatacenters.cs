@@ -1,0 +1,38 @@
+using System.Globalization;
+using System.Security.Claims;
+using ApimConsole.Core.Configuration;
+using ApimConsole.Monitoring.Logs;
+using ApimConsole.Web.Security;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Logs;
+
+/// <summary>A datacenter whose logs the console reads: its name and the zone its gateways write times in.</summary>
+public sealed record LogDatacenter(string Id, string Name, TimeZoneInfo Zone)
+{
+    /// <summary>The zone as people read it: <c>Europe/Amsterdam (UTC+01:00)</c>, or <c>UTC</c>.</summary>
+    public string ZoneLabel(DateTimeOffset at)
+    {
+        if (Zone == TimeZoneInfo.Utc)
+            return "UTC";
+        var offset = Zone.GetUtcOffset(at);
+        var sign = offset < TimeSpan.Zero ? "-" : "+";
+        return $"{Zone.Id} (UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)})";
+    }
+
+    /// <summary>A moment on the console's clock as this datacenter's local time.</summary>
+    public DateTime LocalTime(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone).DateTime;
+}
+
+/// <summary>The datacenters with a configured log source, in configuration order, and who may read which.</summary>
+public sealed class LogDatacenters(IOptions<EstateOptions> estate, ITraceLogSources sources)
+{
+    public IReadOnlyList<LogDatacenter> All { get; } = sources.DatacenterIds
+        .Select(id => new LogDatacenter(id, estate.Value.Datacenters.FirstOrDefault(d => d.Id == id)?.Name is { Length: > 0 } name ? name : id, sources.TimeZoneOf(id)))
+        .ToList();
+
+    public LogDatacenter? Find(string? id) => All.FirstOrDefault(d => string.Equals(d.Id, id, StringComparison.Ordinal));
+
+    /// <summary>The datacenters <paramref name="user"/> may read (<see cref="DatacenterAccess"/>).</summary>
+    public IReadOnlyList<LogDatacenter> For(ClaimsPrincipal? user) => All.Where(d => DatacenterAccess.Allows(user, d.Id)).ToList();
+}
