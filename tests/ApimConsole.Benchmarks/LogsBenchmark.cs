@@ -28,7 +28,7 @@ internal static class LogsBenchmark
         if (!args.Contains("--tail-only"))
             await SearchAsync(gb, instances);
         if (!args.Contains("--search-only"))
-            await TailAsync(instances, TimeSpan.FromSeconds(DoubleArg(args, "--step-seconds", 5)), TimeSpan.FromMilliseconds(DoubleArg(args, "--poll-ms", TraceLogTailService.PollInterval.TotalMilliseconds)));
+            await TailAsync(instances, TimeSpan.FromSeconds(DoubleArg(args, "--step-seconds", 5)), TimeSpan.FromMilliseconds(DoubleArg(args, "--poll-ms", new TraceLogTailOptions().PollInterval.TotalMilliseconds)));
         return 0;
     }
 
