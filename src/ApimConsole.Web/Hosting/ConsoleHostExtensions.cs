@@ -53,8 +53,10 @@ public static class ConsoleHostExtensions
         app.UseStaticFiles();
         app.UseConsoleSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        // Scripts, styles and icons are needed by the sign-in page itself.
+        app.MapStaticAssets().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        app.MapConsoleAccount();
         app.MapEstateLive();
         app.MapRunbooks();
         app.MapDeploymentApi();
