@@ -13,7 +13,7 @@ public sealed class OverviewLiveTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var baseAddress = Server.Start();
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        var page = await NewSignedInPageAsync(baseAddress, 1600, 1000);
         await page.GotoAsync(baseAddress.ToString());
 
         var instance = page.Locator("[data-component='dc2/instance-2']").First;

@@ -18,7 +18,7 @@ public sealed class RunbooksLiveTests : BrowserTest
         await WaitForAsync(http, estate => estate.GetProperty("datacenters").EnumerateArray()
             .All(d => d.GetProperty("state").GetString() == "Up"), "both datacenters Up");
 
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var page = await NewSignedInPageAsync(baseAddress, 1400, 1000);
         await page.GotoAsync(new Uri(baseAddress, "/runbooks").ToString());
         await Expect(page.GetByTestId("no-scenario")).ToBeVisibleAsync();
 

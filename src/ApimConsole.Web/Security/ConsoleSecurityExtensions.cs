@@ -108,6 +108,7 @@ public static class ConsoleSecurityExtensions
         services.AddCascadingAuthenticationState();
 
         services.TryAddSingleton<ApiTokenService>();
+        services.TryAddSingleton<ConsoleUsers>();
         services.TryAddSingleton<TokenConnections>();
         services.AddHostedService(sp => sp.GetRequiredService<TokenConnections>());
         services.AddHostedService<FirstStartService>();
