@@ -55,7 +55,8 @@ public static class ConsoleHostExtensions
         app.UseAntiforgery();
         // Scripts, styles and icons are needed by the sign-in page itself.
         app.MapStaticAssets().AllowAnonymous();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // The console's own Content-Security-Policy (SecurityHeadersMiddleware) already says frame-ancestors 'none'.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         app.MapConsoleAccount();
         app.MapEstateLive();
         app.MapRunbooks();

@@ -106,6 +106,8 @@ public static class ConsoleSecurityExtensions
             // except what says [AllowAnonymous] (sign-in, static assets).
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddCascadingAuthenticationState();
+        // SecurityHeadersMiddleware sends X-Frame-Options: DENY; antiforgery would add a second, SAMEORIGIN.
+        services.Configure<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>(o => o.SuppressXFrameOptionsHeader = true);
 
         services.TryAddSingleton<ApiTokenService>();
         services.TryAddSingleton<ConsoleUsers>();
@@ -193,7 +195,8 @@ public static class ConsoleSecurityExtensions
                 return Results.Redirect(SignInPath);
             })
             .AllowAnonymous();
-        if (app.Services.GetRequiredService<IOptions<AuthOptions>>().Value.Oidc.Enabled)
+        // From configuration, not IOptions: a bad Auth section must fail at start with its validation message, not here.
+        if ((app.Configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions()).Oidc.Enabled)
         {
             app.MapGet("/account/oidc", (string? returnUrl) =>
                     Results.Challenge(new AuthenticationProperties { RedirectUri = LocalUrl(returnUrl) }, [OidcScheme]))
