@@ -33,6 +33,14 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
 
+    /// <summary>An HTTP client of the console's API as the bootstrap Administrator token.</summary>
+    public static HttpClient ApiClient(Uri baseAddress)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BootstrapToken);
+        return client;
+    }
+
     /// <summary>Starts the server and returns where it listens, e.g. http://127.0.0.1:40123.</summary>
     public Uri Start()
     {

@@ -22,7 +22,7 @@ public sealed class OverviewLiveTests : BrowserTest
         await Expect(page.GetByTestId("link")).ToHaveAttributeAsync("data-state", "Up");
 
         // A fault through the lab's HTTP API: the row turns Down without a reload, with its reason.
-        using var http = new HttpClient { BaseAddress = baseAddress };
+        using var http = ConsoleServer.ApiClient(baseAddress);
         (await http.PostAsJsonAsync("/api/lab/faults", new { target = "dc2/instance-2", action = "down" })).EnsureSuccessStatusCode();
         await Expect(instance).ToHaveAttributeAsync("data-state", "Down");
         await Expect(instance).ToContainTextAsync("Down");

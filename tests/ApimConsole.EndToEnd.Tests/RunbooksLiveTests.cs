@@ -14,7 +14,7 @@ public sealed class RunbooksLiveTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var baseAddress = Server.Start();
-        using var http = new HttpClient { BaseAddress = baseAddress };
+        using var http = ConsoleServer.ApiClient(baseAddress);
         await WaitForAsync(http, estate => estate.GetProperty("datacenters").EnumerateArray()
             .All(d => d.GetProperty("state").GetString() == "Up"), "both datacenters Up");
 

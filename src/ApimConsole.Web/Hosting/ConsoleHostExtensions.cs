@@ -51,6 +51,9 @@ public static class ConsoleHostExtensions
     public static WebApplication UseApimConsole(this WebApplication app)
     {
         app.UseStaticFiles();
+        // Routing after the console's own files: they are served before any endpoint (and its authorization) is chosen,
+        // so the sign-in page gets its styles and scripts.
+        app.UseRouting();
         app.UseConsoleSecurity();
         app.UseAntiforgery();
         // Scripts, styles and icons are needed by the sign-in page itself.

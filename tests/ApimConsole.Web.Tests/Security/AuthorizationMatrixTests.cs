@@ -160,6 +160,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         var endpoints = Endpoints().Where(e => !e.StaticAsset && Expected.TryGetValue(e.Key, out var p) && p != "SignOut").ToList();
         // A few static assets: anonymous for everyone (the sign-in page needs its styles).
         endpoints.AddRange(Endpoints().Where(e => e.StaticAsset && e.Method == "GET" && !e.Path.Contains('{')).Take(3));
+        // And the console's own top-level wwwroot, which the sign-in page uses.
+        endpoints.Add(("GET /css/console.css", "GET", "/css/console.css", true));
+        endpoints.Add(("GET /js/reconnect.js", "GET", "/js/reconnect.js", true));
         var failures = new StringBuilder();
         var checks = 0;
         foreach (var (key, method, path, staticAsset) in endpoints)
