@@ -1,4 +1,6 @@
 using ApimConsole.Storage.Records;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace ApimConsole.Storage;
@@ -6,10 +8,12 @@ namespace ApimConsole.Storage;
 /// <summary>
 /// The console's own records. Each provider has a derived context (<see cref="Providers.SqliteConsoleDbContext"/>,
 /// <see cref="Providers.SqlServerConsoleDbContext"/>) that owns its migrations, because the two providers need
-/// different column types and so different migration code; the model itself is defined once, here.
+/// different column types and so different migration code; the model itself is defined once, here. It is also the
+/// ASP.NET Core Identity store (users, roles, their claims) of the console's local accounts.
 /// </summary>
-public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(options)
+public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbContext<IdentityUser>(options)
 {
+    public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ComponentStateChange> ComponentStateChanges => Set<ComponentStateChange>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
@@ -21,6 +25,21 @@ public abstract class ConsoleDbContext(DbContextOptions options) : DbContext(opt
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        base.OnModelCreating(modelBuilder);
+
+        modelBuilder.Entity<ApiToken>(token =>
+        {
+            token.Property(e => e.Name).HasMaxLength(200);
+            token.Property(e => e.Role).HasMaxLength(50);
+            token.Property(e => e.Kind).HasConversion<string>().HasMaxLength(20);
+            token.Property(e => e.SecretHash).HasMaxLength(64);
+            token.Property(e => e.Prefix).HasMaxLength(16);
+            token.Property(e => e.CreatedBy).HasMaxLength(200);
+            token.Property(e => e.RevokedBy).HasMaxLength(200);
+            // A presented secret is looked up by its hash.
+            token.HasIndex(e => e.SecretHash).IsUnique();
+        });
+
         modelBuilder.Entity<AuditEntry>(audit =>
         {
             audit.Property(e => e.Actor).HasMaxLength(200);

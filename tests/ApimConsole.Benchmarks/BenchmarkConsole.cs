@@ -16,8 +16,18 @@ internal sealed class BenchmarkConsole(IReadOnlyDictionary<string, string> setti
         builder.UseSetting("Lab:Enabled", "true");
         builder.UseSetting("Storage:SqlitePath", Path.Combine(_data, "console.db"));
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        builder.UseSetting("Auth:BootstrapAdminToken", BootstrapToken);
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
+    }
+
+    /// <summary>The Administrator API token every client of this console sends.</summary>
+    public const string BootstrapToken = "benchmark-bootstrap-admin-token-0123456789";
+
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BootstrapToken);
     }
 
     public async Task<JsonElement> EstateAsync()

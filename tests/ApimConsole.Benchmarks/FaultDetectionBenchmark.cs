@@ -30,6 +30,7 @@ internal static class FaultDetectionBenchmark
         await using var hub = new HubConnectionBuilder()
             .WithUrl(new Uri(server.BaseAddress, "/hubs/estate"), o =>
             {
+                o.AccessTokenProvider = () => Task.FromResult<string?>(BenchmarkConsole.BootstrapToken);
                 o.Transports = HttpTransportType.WebSockets;
                 o.SkipNegotiation = true;
                 o.WebSocketFactory = async (context, ct) => await server.CreateWebSocketClient().ConnectAsync(context.Uri, ct);

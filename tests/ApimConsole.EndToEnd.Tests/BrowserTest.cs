@@ -18,6 +18,29 @@ public abstract class BrowserTest : IAsyncLifetime
         (Playwright, Chromium) = await Browser.LaunchAsync();
     }
 
+    /// <summary>
+    /// A page in a new browser context in which "admin" signed in through the sign-in form (once per context, as a
+    /// person would); the page is left on <paramref name="baseAddress"/>'s overview.
+    /// </summary>
+    protected async Task<IPage> NewSignedInPageAsync(Uri baseAddress, int width = 1400, int height = 1000,
+        string user = "admin", string password = ConsoleServer.AdminPassword)
+    {
+        var context = await Chromium!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        var page = await context.NewPageAsync();
+        await SignInAsync(page, baseAddress, user, password);
+        return page;
+    }
+
+    /// <summary>Signs in through /account/signin and waits for the console's shell.</summary>
+    protected static async Task SignInAsync(IPage page, Uri baseAddress, string user, string password)
+    {
+        await page.GotoAsync(new Uri(baseAddress, "/account/signin").ToString());
+        await page.FillAsync("#username", user);
+        await page.FillAsync("#password", password);
+        await page.ClickAsync("button[type=submit]");
+        await Expect(page.GetByTestId("signed-in-user")).ToContainTextAsync(user);
+    }
+
     public async Task DisposeAsync()
     {
         if (Chromium is not null)

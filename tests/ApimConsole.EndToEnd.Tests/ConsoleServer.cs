@@ -16,6 +16,12 @@ namespace ApimConsole.EndToEnd.Tests;
 /// </summary>
 public sealed class ConsoleServer : WebApplicationFactory<Program>
 {
+    /// <summary>The first administrator's password (user "admin") of every test console.</summary>
+    public const string AdminPassword = "E2e-Admin-Password-1";
+
+    /// <summary>An Administrator API token every test console starts with.</summary>
+    public const string BootstrapToken = "e2e-bootstrap-admin-token-0123456789abcdef";
+
     private readonly string _dataFolder;
     private readonly bool _lab;
 
@@ -25,6 +31,14 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
         _dataFolder = dataFolder;
         _lab = lab;
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+    }
+
+    /// <summary>An HTTP client of the console's API as the bootstrap Administrator token.</summary>
+    public static HttpClient ApiClient(Uri baseAddress)
+    {
+        var client = new HttpClient { BaseAddress = baseAddress };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", BootstrapToken);
+        return client;
     }
 
     /// <summary>Starts the server and returns where it listens, e.g. http://127.0.0.1:40123.</summary>
@@ -60,6 +74,8 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
                 ["Storage:SqlitePath"] = Path.Combine(_dataFolder, "console.db"),
             };
         }
+        settings["Auth:InitialAdminPassword"] = AdminPassword;
+        settings["Auth:BootstrapAdminToken"] = BootstrapToken;
         // UseSetting reaches the configuration Program.cs reads while building services.
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);

@@ -10,7 +10,7 @@ public sealed class ConsoleShellTests : BrowserTest
 
     private async Task<IPage> OpenAsync(Uri baseAddress)
     {
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 860 } });
+        var page = await NewSignedInPageAsync(baseAddress, 1400, 860);
         await page.GotoAsync(baseAddress.ToString());
         return page;
     }

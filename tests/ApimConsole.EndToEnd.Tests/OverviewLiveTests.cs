@@ -13,7 +13,7 @@ public sealed class OverviewLiveTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var baseAddress = Server.Start();
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1600, Height = 1000 } });
+        var page = await NewSignedInPageAsync(baseAddress, 1600, 1000);
         await page.GotoAsync(baseAddress.ToString());
 
         var instance = page.Locator("[data-component='dc2/instance-2']").First;
@@ -22,7 +22,7 @@ public sealed class OverviewLiveTests : BrowserTest
         await Expect(page.GetByTestId("link")).ToHaveAttributeAsync("data-state", "Up");
 
         // A fault through the lab's HTTP API: the row turns Down without a reload, with its reason.
-        using var http = new HttpClient { BaseAddress = baseAddress };
+        using var http = ConsoleServer.ApiClient(baseAddress);
         (await http.PostAsJsonAsync("/api/lab/faults", new { target = "dc2/instance-2", action = "down" })).EnsureSuccessStatusCode();
         await Expect(instance).ToHaveAttributeAsync("data-state", "Down");
         await Expect(instance).ToContainTextAsync("Down");

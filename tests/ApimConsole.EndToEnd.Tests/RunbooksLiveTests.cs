@@ -14,11 +14,11 @@ public sealed class RunbooksLiveTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var baseAddress = Server.Start();
-        using var http = new HttpClient { BaseAddress = baseAddress };
+        using var http = ConsoleServer.ApiClient(baseAddress);
         await WaitForAsync(http, estate => estate.GetProperty("datacenters").EnumerateArray()
             .All(d => d.GetProperty("state").GetString() == "Up"), "both datacenters Up");
 
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 1000 } });
+        var page = await NewSignedInPageAsync(baseAddress, 1400, 1000);
         await page.GotoAsync(new Uri(baseAddress, "/runbooks").ToString());
         await Expect(page.GetByTestId("no-scenario")).ToBeVisibleAsync();
 

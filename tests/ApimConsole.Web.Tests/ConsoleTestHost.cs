@@ -42,8 +42,17 @@ public sealed class ConsoleTestHost : WebApplicationFactory<Program>
     {
         // UseSetting rather than ConfigureAppConfiguration: it reaches the configuration Program.cs reads while
         // building services (the storage provider is chosen there).
+        // The test token first, so a test can override the Auth keys.
+        TestAuth.Configure(builder);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
+    }
+
+    /// <summary>Every client of this console is the bootstrap Administrator token (see <see cref="TestAuth"/>).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        TestAuth.Authorize(client);
     }
 
     public override async ValueTask DisposeAsync()

@@ -11,7 +11,7 @@ public sealed class Deployment
 {
     public long Id { get; set; }
     public DateTimeOffset RequestedAt { get; set; }
-    /// <summary>The signed-in user once sign-in exists; <c>anonymous</c> until then.</summary>
+    /// <summary>The signed-in user's name, or <c>token:&lt;name&gt;</c> for an API token.</summary>
     public required string RequestedBy { get; set; }
     public ChangeKind Kind { get; set; }
     public required string GroupId { get; set; }

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
 
@@ -9,14 +10,16 @@ public static class EstateEndpoints
     public static IEndpointRouteBuilder MapEstateApi(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/api/estate", (IEstateStatus status) => Results.Json(status.Current, EstateJson.Options))
-            .WithName("GetEstate");
+            .WithName("GetEstate")
+            .RequireAuthorization(ConsolePolicies.Viewer);
         // GET /api/scenarios: the failover scenarios in force, worst first, with their runbooks.
         endpoints.MapGet("/api/scenarios", (IEstateStatus status, TimeProvider time) =>
             {
                 var snapshot = status.Current;
                 return Results.Json(new { asOf = snapshot.AsOf, scenarios = FailoverScenarioClassifier.Classify(snapshot, time.GetUtcNow()) }, EstateJson.Options);
             })
-            .WithName("GetScenarios");
+            .WithName("GetScenarios")
+            .RequireAuthorization(ConsolePolicies.Viewer);
         return endpoints;
     }
 }

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Core.Guardrails;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Web.Guardrails;
@@ -42,7 +43,8 @@ public static class GuardrailEndpoints
                     changes = state.Changes,
                 }, EstateJson.Options);
             })
-            .WithName("GetGuardrails");
+            .WithName("GetGuardrails")
+            .RequireAuthorization(ConsolePolicies.Viewer);
 
         // GET /api/guardrails/history: every transition of the published decisions, oldest first (see GuardrailService.History).
         endpoints.MapGet("/api/guardrails/history", (GuardrailService guardrail, TimeProvider time) => Results.Json(new
@@ -54,7 +56,8 @@ public static class GuardrailEndpoints
                 turnsWaited = guardrail.TurnsWaited,
                 transitions = guardrail.History,
             }, EstateJson.Options))
-            .WithName("GetGuardrailHistory");
+            .WithName("GetGuardrailHistory")
+            .RequireAuthorization(ConsolePolicies.Viewer);
         return endpoints;
     }
 }

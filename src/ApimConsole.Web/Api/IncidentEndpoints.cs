@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using System.Globalization;
 using ApimConsole.Web.Incidents;
 
@@ -42,7 +43,8 @@ public static class IncidentEndpoints
                     incidents = incidents.Select(i => Json(i, now)),
                 }, EstateJson.Options);
             })
-            .WithName("GetIncidents");
+            .WithName("GetIncidents")
+            .RequireAuthorization(ConsolePolicies.Support);
 
         endpoints.MapGet("/api/incidents/{id:long}/repairs", async (long id, RepairChecklist checklist, CancellationToken cancellationToken) =>
             {
@@ -55,7 +57,8 @@ public static class IncidentEndpoints
                     return e.NotFound ? NotFound(e.Message) : Problem(e.Message);
                 }
             })
-            .WithName("GetIncidentRepairs");
+            .WithName("GetIncidentRepairs")
+            .RequireAuthorization(ConsolePolicies.Support);
 
         endpoints.MapPost("/api/incidents/{id:long}/repairs", async (long id, HttpRequest request, RepairChecklist checklist, CancellationToken cancellationToken) =>
             {
@@ -80,7 +83,8 @@ public static class IncidentEndpoints
                     return e.NotFound ? NotFound(e.Message) : Problem(e.Message);
                 }
             })
-            .WithName("MarkIncidentRepairDone");
+            .WithName("MarkIncidentRepairDone")
+            .RequireAuthorization(ConsolePolicies.Administrator);
         return endpoints;
     }
 

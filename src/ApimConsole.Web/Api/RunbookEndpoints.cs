@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using System.Text.Json;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
@@ -25,7 +26,8 @@ public static class RunbookEndpoints
                 var snapshot = status.Current;
                 return Results.Json(new { asOf = snapshot.AsOf, instances = RestartPolicy.Evaluate(snapshot) }, EstateJson.Options);
             })
-            .WithName("GetRestartDecisions");
+            .WithName("GetRestartDecisions")
+            .RequireAuthorization(ConsolePolicies.Support);
         endpoints.MapPost("/api/runbooks/restart", async (HttpContext context, IGatewayRestarter restarter) =>
             {
                 var (request, error) = await ReadAsync(context);
@@ -33,9 +35,7 @@ public static class RunbookEndpoints
                     return Results.Problem(title: "Bad restart request", detail: error, statusCode: StatusCodes.Status400BadRequest);
 
                 var action = request!.Action!.Equals("restart", StringComparison.OrdinalIgnoreCase) ? RestartAction.Restart : RestartAction.Start;
-                var actor = context.User.Identity?.IsAuthenticated == true && !string.IsNullOrWhiteSpace(context.User.Identity.Name)
-                    ? context.User.Identity.Name
-                    : "anonymous";
+                var actor = ConsoleActor.Of(context.User);
                 var result = await restarter.RestartAsync(request.DatacenterId!.Trim(), request.InstanceId!.Trim(), action, actor, context.RequestAborted);
                 var statusCode = result.Outcome switch
                 {
@@ -46,7 +46,8 @@ public static class RunbookEndpoints
                 };
                 return Results.Json(result, EstateJson.Options, statusCode: statusCode);
             })
-            .WithName("RestartGatewayInstance");
+            .WithName("RestartGatewayInstance")
+            .RequireAuthorization(ConsolePolicies.Administrator);
         return endpoints;
     }
 

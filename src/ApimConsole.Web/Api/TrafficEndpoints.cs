@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Traffic;
 using ApimConsole.Web.Traffic;
@@ -22,7 +23,8 @@ public static class TrafficEndpoints
                     return Problem($"window '{Shorten(text)}' is not one of 10m, 10h, 5d.");
                 return Results.Json(reports.Build(window), EstateJson.Options);
             })
-            .WithName("GetTraffic");
+            .WithName("GetTraffic")
+            .RequireAuthorization(ConsolePolicies.Support);
 
         endpoints.MapGet("/api/traffic/transactions", (HttpRequest request, RecentTransactions recent) =>
             {
@@ -32,7 +34,8 @@ public static class TrafficEndpoints
                 var found = recent.Search(query);
                 return Results.Json(new { count = found.Count, transactions = found }, EstateJson.Options);
             })
-            .WithName("SearchTransactions");
+            .WithName("SearchTransactions")
+            .RequireAuthorization(ConsolePolicies.Support);
 
         endpoints.MapGet("/api/traffic/transactions/{dc}/{instance}/{correlationId}/trace",
                 async (string dc, string instance, string correlationId, TrafficCollector collector, CancellationToken cancellationToken) =>
@@ -55,7 +58,8 @@ public static class TrafficEndpoints
                     return Results.Json(new { errors = new[] { $"The trace could not be read from {dc}: {ApimConsole.Monitoring.ProbeOutcome.Describe(ex)}" } }, EstateJson.Options, statusCode: 502);
                 }
             })
-            .WithName("GetTransactionTrace");
+            .WithName("GetTransactionTrace")
+            .RequireAuthorization(ConsolePolicies.Support);
         return endpoints;
     }
 

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Storage;
 using ApimConsole.Web.Api;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,7 +25,8 @@ public static class DeploymentEndpoints
             .DisableAntiforgery()
             // Room for the multipart framing around the largest upload allowed; beyond it the server stops reading.
             .WithMetadata(new RequestSizeLimitAttribute(limits.MaxUploadBytes + (1 << 20)))
-            .WithName("PostDeployment");
+            .WithName("PostDeployment")
+            .RequireAuthorization(ConsolePolicies.Administrator);
         endpoints.MapGet("/api/deployments", async (DeploymentStore store, int? count, CancellationToken ct) =>
             {
                 if (count is < 1 or > 500)
@@ -32,15 +34,18 @@ public static class DeploymentEndpoints
                 var list = await store.RecentAsync(count ?? 50, ct);
                 return Results.Json(new { deployments = list.Select(DeploymentJson.Of) }, EstateJson.Options);
             })
-            .WithName("GetDeployments");
+            .WithName("GetDeployments")
+            .RequireAuthorization(ConsolePolicies.Support);
         endpoints.MapGet("/api/deployments/{id:long}", async (long id, DeploymentStore store, CancellationToken ct) =>
                 await store.GetAsync(id, ct) is { } deployment
                     ? Results.Json(DeploymentJson.Of(deployment), EstateJson.Options)
                     : Results.Json(new { error = $"No deployment {id}." }, EstateJson.Options, statusCode: 404))
-            .WithName("GetDeployment");
+            .WithName("GetDeployment")
+            .RequireAuthorization(ConsolePolicies.Support);
         endpoints.MapGet("/api/deployments/versions", async (DeployedVersionsReader reader, CancellationToken ct) =>
                 Results.Json(await reader.ReadAsync(ct), EstateJson.Options))
-            .WithName("GetDeployedVersions");
+            .WithName("GetDeployedVersions")
+            .RequireAuthorization(ConsolePolicies.Support);
         return endpoints;
     }
 
@@ -95,6 +100,7 @@ public static class DeploymentEndpoints
                     overrideAllowed = b.OverrideAllowed,
                 }, EstateJson.Options, statusCode: 423),
                 SubmissionResult.OverrideRefused r => Results.Json(new { error = r.Problem }, EstateJson.Options, statusCode: 403),
+                SubmissionResult.NotAllowed r => Results.Json(new { error = r.Problem }, EstateJson.Options, statusCode: 403),
                 _ => throw new InvalidOperationException("Unknown submission result."),
             };
         }

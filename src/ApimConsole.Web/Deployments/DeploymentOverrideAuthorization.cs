@@ -1,19 +1,16 @@
 using System.Security.Claims;
+using ApimConsole.Web.Security;
 
 namespace ApimConsole.Web.Deployments;
 
-/// <summary>
-/// The one place that decides who may deploy against a Block (break-glass). The issue says "Administrator only";
-/// sign-in and roles come with a later issue, which replaces <see cref="UntilSignInExists"/> with a role check
-/// (e.g. <c>user.IsInRole("Administrator")</c>). Nothing else in the console decides this.
-/// </summary>
+/// <summary>The one place that decides who may deploy against a Block (break-glass). Nothing else in the console decides this.</summary>
 public interface IDeploymentOverrideAuthorization
 {
     bool MayOverride(ClaimsPrincipal user);
 }
 
-/// <summary>Until sign-in exists there are no roles to check: everyone counts as an administrator.</summary>
-public sealed class UntilSignInExists : IDeploymentOverrideAuthorization
+/// <summary>Break-glass is for Administrators only (a signed-in user or an API token with that role).</summary>
+public sealed class AdministratorsOnly : IDeploymentOverrideAuthorization
 {
-    public bool MayOverride(ClaimsPrincipal user) => true;
+    public bool MayOverride(ClaimsPrincipal user) => user.IsInRole(ConsoleRoles.Administrator);
 }

@@ -35,6 +35,8 @@ public abstract record SubmissionResult
     public sealed record NeedsConfirmation(GuardrailVerdict Verdict) : SubmissionResult;
     /// <summary>An override was asked for by someone who may not override.</summary>
     public sealed record OverrideRefused(string Problem) : SubmissionResult;
+    /// <summary>The requester is not an Administrator: nothing stored, nothing pushed.</summary>
+    public sealed record NotAllowed(string Problem) : SubmissionResult;
 }
 
 /// <summary>
@@ -57,6 +59,9 @@ public sealed class DeploymentRequests(
 
     public async Task<SubmissionResult> SubmitAsync(DeploymentSubmission submission, CancellationToken cancellationToken)
     {
+        // Enforced here as well as on the API and the page: whoever calls, only an Administrator deploys.
+        if (!submission.User.IsInRole(ApimConsole.Web.Security.ConsoleRoles.Administrator))
+            return new SubmissionResult.NotAllowed($"Only an Administrator may deploy; {Actor(submission.User)} is not one.");
         if (!TryParseKind(submission.Kind, out var kind))
             return new SubmissionResult.Invalid(string.IsNullOrWhiteSpace(submission.Kind)
                 ? "The kind is missing: GatewayConfiguration or KpsTableStructure."
@@ -186,7 +191,7 @@ public sealed class DeploymentRequests(
     }
 
     public static string Actor(ClaimsPrincipal user) =>
-        user.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : "anonymous";
+        ApimConsole.Web.Security.ConsoleActor.Of(user);
 
     public static string Describe(GuardrailVerdict verdict) =>
         $"{verdict.Decision} as of {verdict.AsOf:u}" + (verdict.Reasons.Count > 0 ? ": " + string.Join("; ", verdict.Reasons) : "");

@@ -19,7 +19,7 @@ public static class DeploymentServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
         services.TryAddSingleton<DeploymentGateAccess>();
-        services.TryAddSingleton<IDeploymentOverrideAuthorization, UntilSignInExists>();
+        services.TryAddSingleton<IDeploymentOverrideAuthorization, AdministratorsOnly>();
         services.TryAddSingleton<DeploymentReconciler>();
         services.TryAddSingleton<DeploymentExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());

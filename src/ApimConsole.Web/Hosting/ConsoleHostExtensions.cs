@@ -52,12 +52,18 @@ public static class ConsoleHostExtensions
     public static WebApplication UseApimConsole(this WebApplication app)
     {
         app.UseStaticFiles();
+        // Routing after the console's own files: they are served before any endpoint (and its authorization) is chosen,
+        // so the sign-in page gets its styles and scripts.
+        app.UseRouting();
         // Before everything that records: an action its store cannot record answers 503 and is not performed.
         app.UseStoreRefusals();
         app.UseConsoleSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
-        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+        // Scripts, styles and icons are needed by the sign-in page itself.
+        app.MapStaticAssets().AllowAnonymous();
+        // The console's own Content-Security-Policy (SecurityHeadersMiddleware) already says frame-ancestors 'none'.
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
+        app.MapConsoleAccount();
         app.MapEstateLive();
         app.MapStoreHealthApi();
         app.MapRunbooks();

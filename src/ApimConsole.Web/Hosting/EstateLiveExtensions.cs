@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Monitoring;
 using ApimConsole.Web.Api;
 using ApimConsole.Web.Hubs;
@@ -19,7 +20,7 @@ public static class EstateLiveExtensions
     {
         endpoints.MapEstateApi();
         endpoints.MapGuardrailApi();
-        endpoints.MapHub<EstateHub>(EstateHub.Path);
+        endpoints.MapHub<EstateHub>(EstateHub.Path).RequireAuthorization(ConsolePolicies.Viewer);
         return endpoints;
     }
 }

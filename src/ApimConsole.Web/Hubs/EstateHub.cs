@@ -1,4 +1,6 @@
 using ApimConsole.Monitoring.Engine;
+using ApimConsole.Web.Security;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace ApimConsole.Web.Hubs;
@@ -7,15 +9,24 @@ namespace ApimConsole.Web.Hubs;
 /// <c>/hubs/estate</c>: sends <c>snapshot</c> with the whole estate on connect and after every change.
 /// Each message is complete and carries <c>asOf</c>; a client keeps the newest.
 /// </summary>
-public sealed class EstateHub(IEstateStatus status) : Hub
+/// A connection made with a token is watched: once the token is revoked the connection is closed within seconds.
+[Authorize(Policy = ConsolePolicies.Viewer)]
+public sealed class EstateHub(IEstateStatus status, TokenConnections tokenConnections) : Hub
 {
     public const string Path = "/hubs/estate";
     public const string SnapshotMethod = "snapshot";
 
     public override async Task OnConnectedAsync()
     {
+        tokenConnections.Add(Context);
         await Clients.Caller.SendAsync(SnapshotMethod, status.Current, Context.ConnectionAborted);
         await base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        tokenConnections.Remove(Context);
+        return base.OnDisconnectedAsync(exception);
     }
 }
 

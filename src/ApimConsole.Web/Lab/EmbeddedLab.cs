@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Lab;
 using ApimConsole.Lab.Api;
 using Microsoft.Extensions.Options;
@@ -42,7 +43,8 @@ public static class EmbeddedLab
     {
         var lab = app.Services.GetService<LabEstate>();
         if (lab is not null)
-            app.MapLabApi(lab);
+            // Lab faults change what the console sees: Administrator only, reads included.
+            app.MapLabApi(lab).RequireAuthorization(ConsolePolicies.Administrator);
         return app;
     }
 

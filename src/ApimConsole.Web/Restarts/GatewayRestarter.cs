@@ -25,7 +25,7 @@ public sealed record RestartResult(RestartOutcome Outcome, string DatacenterId, 
 /// <summary>Starts or restarts gateway instances through their datacenter's Admin Node Manager, in the runbooks' order.</summary>
 public interface IGatewayRestarter
 {
-    /// <param name="actor">Who asked: the signed-in user's name, or "anonymous".</param>
+    /// <param name="actor">Who asked: the signed-in user's name, or "token:&lt;name&gt;".</param>
     Task<RestartResult> RestartAsync(string datacenterId, string instanceId, RestartAction action, string actor, CancellationToken cancellationToken);
 }
 

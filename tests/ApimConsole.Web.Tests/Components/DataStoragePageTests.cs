@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.DataStorage;
 using ApimConsole.Core.Estate;
 using ApimConsole.Monitoring.Engine;
@@ -9,7 +10,7 @@ using static ApimConsole.Web.Tests.Components.RunbookEstate;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public class DataStoragePageTests : BunitContext, IAsyncLifetime
+public class DataStoragePageTests : ConsoleBunitContext, IAsyncLifetime
 {
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Deployments;
 using ApimConsole.Core.Estate;
@@ -21,7 +22,7 @@ using MudBlazor.Services;
 namespace ApimConsole.Web.Tests.Components;
 
 /// <summary>The Deployments page over the real request service and store (SQLite in a temp folder) and a scripted guardrail.</summary>
-public sealed class DeploymentsPageTests : BunitContext, IAsyncLifetime
+public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 23, 14, 0, 0, TimeSpan.Zero);
     private readonly string _root = Directory.CreateTempSubdirectory("apimconsole-page-").FullName;

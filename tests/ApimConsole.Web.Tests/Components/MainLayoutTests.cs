@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Web.Components.Layout;
 using ApimConsole.Web.Tests.Guardrails;
@@ -10,7 +11,7 @@ using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
+public sealed class MainLayoutTests : ConsoleBunitContext, IAsyncLifetime
 {
     private readonly BunitJSModuleInterop _themeModule;
 
@@ -63,8 +64,20 @@ public sealed class MainLayoutTests : BunitContext, IAsyncLifetime
         var links = layout.FindAll("nav a").Select(a => (a.TextContent.Trim(), a.GetAttribute("href"))).ToList();
         Assert.Equal(
             [("Overview", ""), ("Incidents", "incidents"), ("Datacenters", "datacenters"), ("Traffic", "traffic"), ("Logs", "logs"),
-             ("Deployments", "deployments"), ("Runbooks", "runbooks"), ("Data storage", "data"), ("Audit", "audit"), ("Wall", "wall")],
+             ("Deployments", "deployments"), ("Runbooks", "runbooks"), ("Data storage", "data"), ("Audit", "audit"), ("Wall", "wall"),
+             ("Users", "admin/users"), ("Tokens", "admin/tokens")],
             links);
+    }
+
+    [Fact]
+    public void Navigation_ForAViewer_ShowsOnlyOverviewAndWall()
+    {
+        SignInAs("wall-person", ApimConsole.Web.Security.ConsoleRoles.Viewer);
+        var layout = RenderLayout();
+
+        var links = layout.FindAll("nav a").Select(a => (a.TextContent.Trim(), a.GetAttribute("href"))).ToList();
+        Assert.Equal([("Overview", ""), ("Wall", "wall")], links);
+        Assert.Contains("wall-person", layout.Find("[data-testid=signed-in-user]").TextContent);
     }
 
     [Fact]

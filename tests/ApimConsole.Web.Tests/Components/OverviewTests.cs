@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Estate;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Web.Components.Pages;
@@ -7,7 +8,7 @@ using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public class OverviewTests : BunitContext, IAsyncLifetime
+public class OverviewTests : ConsoleBunitContext, IAsyncLifetime
 {
     // MudBlazor's services are async-disposable only: dispose the container asynchronously.
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
@@ -12,7 +13,7 @@ using static ApimConsole.Web.Tests.Components.RunbookEstate;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public class RunbooksPageTests : BunitContext, IAsyncLifetime
+public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
 {
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
@@ -72,7 +73,7 @@ public class RunbooksPageTests : BunitContext, IAsyncLifetime
         page.Find(Button("dc2/instance-1")).Click();
 
         var call = Assert.Single(_restarter.Calls);
-        Assert.Equal(("dc2", "instance-1", RestartAction.Start, "anonymous"), call);
+        Assert.Equal(("dc2", "instance-1", RestartAction.Start, "test-admin"), call);
         snackbars.WaitForAssertion(() => Assert.Contains("started by the fake", snackbars.Markup));
     }
 
@@ -93,7 +94,7 @@ public class RunbooksPageTests : BunitContext, IAsyncLifetime
 
         page.Find(Button("dc2/instance-2")).Click();
         dialogs.WaitForAssertion(() => dialogs.FindAll("button").Single(b => b.TextContent.Trim() == "Restart").Click());
-        page.WaitForAssertion(() => Assert.Equal(("dc2", "instance-2", RestartAction.Restart, "anonymous"), Assert.Single(_restarter.Calls)));
+        page.WaitForAssertion(() => Assert.Equal(("dc2", "instance-2", RestartAction.Restart, "test-admin"), Assert.Single(_restarter.Calls)));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Web.Components.Layout;
 using ApimConsole.Web.Guardrails;
@@ -10,7 +11,7 @@ using static ApimConsole.Web.Tests.Guardrails.GuardrailEstate;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public sealed class StatusBannerTests : BunitContext, IAsyncLifetime
+public sealed class StatusBannerTests : ConsoleBunitContext, IAsyncLifetime
 {
     private readonly FakeTimeProvider _clock = new(T0);
     private readonly FakeEstateStatus _status = new(At(T0));

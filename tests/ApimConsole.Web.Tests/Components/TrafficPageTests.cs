@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Components;
 using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -16,7 +17,7 @@ using TrafficPage = ApimConsole.Web.Components.Pages.Traffic;
 
 namespace ApimConsole.Web.Tests.Components;
 
-public sealed class TrafficPageTests : BunitContext, IAsyncLifetime
+public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
 {
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
     Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();

@@ -79,4 +79,23 @@ public sealed class StartupValidationTests
         Assert.Contains("Test estate", page);
         Assert.True(File.Exists(host.DatabaseFile), "the SQLite store was not created where Storage:SqlitePath says");
     }
+
+    [Fact]
+    public async Task TooShortBootstrapToken_StopsStart_NamingTheKey()
+    {
+        var error = await StartFailsWith(new() { ["Auth:BootstrapAdminToken"] = "short-secret" });
+        Assert.Contains("Auth:BootstrapAdminToken is too short", error.Message);
+    }
+
+    [Fact]
+    public async Task OidcRoleMapToAnUnknownRole_StopsStart_NamingTheKey()
+    {
+        var error = await StartFailsWith(new()
+        {
+            ["Auth:Oidc:Authority"] = "https://idp.example",
+            ["Auth:Oidc:ClientId"] = "console",
+            ["Auth:Oidc:RoleMap:apim-admins"] = "Superuser",
+        });
+        Assert.Contains("Auth:Oidc:RoleMap:apim-admins 'Superuser' is not a role", error.Message);
+    }
 }

@@ -82,6 +82,14 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
         builder.UseSetting("Deployments:Limits:MaxUploadBytes", "200000");
         builder.ConfigureTestServices(services => services.AddSingleton<IDeploymentGate>(Gate));
         Configure(builder);
+        TestAuth.Configure(builder);
+    }
+
+    /// <summary>Every client of this console is the bootstrap Administrator token (see <see cref="TestAuth"/>).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        TestAuth.Authorize(client);
     }
 
     /// <summary>The lab's record of every push its ANMs received: the truth about what reached the estate.</summary>

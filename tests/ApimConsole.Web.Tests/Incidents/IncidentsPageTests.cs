@@ -11,7 +11,7 @@ using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Incidents;
 
-public sealed class IncidentsPageTests : BunitContext, IAsyncLifetime
+public sealed class IncidentsPageTests : ConsoleBunitContext, IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = TestEstate.T0;
     private readonly IncidentStore _store = new();

@@ -116,6 +116,7 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
             {
                 o.Transports = HttpTransportType.LongPolling;
                 o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(TestAuth.BootstrapToken);
             })
             .Build();
         hub.On<JsonElement>(EstateHub.SnapshotMethod, s => snapshots.Writer.TryWrite(s));
@@ -172,6 +173,7 @@ public sealed class EstateLiveTests(LabConsoleFactory console) : IClassFixture<L
             {
                 o.Transports = HttpTransportType.LongPolling;
                 o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(TestAuth.BootstrapToken);
             })
             .Build();
         hub.On<JsonElement>(EstateHub.SnapshotMethod, s => snapshots.Writer.TryWrite(s));

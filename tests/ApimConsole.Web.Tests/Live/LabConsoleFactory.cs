@@ -20,6 +20,14 @@ public class LabConsoleFactory : WebApplicationFactory<Program>
         builder.UseSetting("Lab:TrafficRatePerSecond", "10");
         builder.UseSetting("Storage:Provider", "Sqlite");
         builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
+        TestAuth.Configure(builder);
+    }
+
+    /// <summary>Every client of this console is the bootstrap Administrator token (see <see cref="TestAuth"/>).</summary>
+    protected override void ConfigureClient(HttpClient client)
+    {
+        base.ConfigureClient(client);
+        TestAuth.Authorize(client);
     }
 
     public async Task<JsonElement> EstateAsync()

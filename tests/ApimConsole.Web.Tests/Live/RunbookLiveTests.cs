@@ -116,7 +116,7 @@ public sealed class RunbookLiveTests(LabConsoleFactory console) : IClassFixture<
         var audit = (await console.Services.GetRequiredService<AuditLog>().RecentAsync(100, CancellationToken.None))
             .Where(e => e.Action == GatewayRestarter.AuditAction && e.Target == "dc2/instance-1").ToList();
         Assert.Equal(2, audit.Count); // the request, then its outcome
-        Assert.All(audit, e => Assert.Equal("anonymous", e.Actor));
+        Assert.All(audit, e => Assert.Equal("token:bootstrap", e.Actor));
         Assert.All(audit, e => Assert.Equal("dc2/instance-1", e.Target));
         Assert.StartsWith("Done", audit[0].Details);
     }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Components.Authorization;
 using System.Security.Claims;
 using ApimConsole.Core.Deployments;
 using ApimConsole.Core.Estate;
@@ -22,6 +23,9 @@ public partial class Deployments : EstateComponentBase
     public const int HistoryLength = 20;
 
     [Inject] public required DeploymentRequests Requests { get; init; }
+
+    /// <summary>The signed-in user: deploying is for Administrators (DeploymentRequests refuses anyone else).</summary>
+    [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
     [Inject] public required DeploymentStore Store { get; init; }
     [Inject] public required DeployedVersionsReader VersionsReader { get; init; }
     [Inject] public required DeploymentGateAccess Gate { get; init; }
@@ -151,8 +155,7 @@ public partial class Deployments : EstateComponentBase
                 buffers.Add((file.Name, buffer));
             }
 
-            // Sign-in does not exist yet: the request is anonymous until the later issue supplies the user.
-            var user = new ClaimsPrincipal(new ClaimsIdentity());
+            var user = AuthenticationState is null ? new ClaimsPrincipal(new ClaimsIdentity()) : (await AuthenticationState).User;
             var result = await Requests.SubmitAsync(
                 new DeploymentSubmission(_kind.ToString(), _group, buffers, _overrideReason, _confirmWarnings, user), _gone.Token);
             switch (result)
@@ -174,6 +177,9 @@ public partial class Deployments : EstateComponentBase
                     Show(Severity.Warning, "The guardrail warns about this deployment: confirm the warnings to deploy anyway.", n.Verdict.Reasons);
                     break;
                 case SubmissionResult.OverrideRefused r:
+                    Show(Severity.Error, r.Problem);
+                    break;
+                case SubmissionResult.NotAllowed r:
                     Show(Severity.Error, r.Problem);
                     break;
             }

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Security;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Components.Controls;
@@ -24,7 +25,7 @@ public partial class Runbooks : EstateComponentBase
     [Inject] public required ISnackbar Snackbar { get; init; }
     [Inject] public required IServiceProvider Services { get; init; }
 
-    /// <summary>Present once sign-in is configured; until then every action is by "anonymous".</summary>
+    /// <summary>The signed-in user (or token) who acts.</summary>
     [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
 
     private DateTimeOffset Now => Time.GetUtcNow();
@@ -46,7 +47,14 @@ public partial class Runbooks : EstateComponentBase
             _incidents.Changed += OnIncidentsChanged;
     }
 
-    protected override Task OnInitializedAsync() => LoadIncidentsAsync();
+    protected override async Task OnInitializedAsync()
+    {
+        _mayAct = AuthenticationState is not null && (await AuthenticationState).User.IsInRole(ConsoleRoles.Administrator);
+        await LoadIncidentsAsync();
+    }
+
+    /// <summary>Restarts are for Administrators: the buttons are disabled for others, and <see cref="RestartAsync"/> refuses them.</summary>
+    private bool _mayAct;
 
     private async Task LoadIncidentsAsync()
     {
@@ -104,6 +112,11 @@ public partial class Runbooks : EstateComponentBase
 
     private async Task RestartAsync(RestartDecision decision)
     {
+        if (AuthenticationState is null || !(await AuthenticationState).User.IsInRole(ConsoleRoles.Administrator))
+        {
+            Snackbar.Add("Only an Administrator may start or restart gateway instances.", Severity.Error);
+            return;
+        }
         if (decision.Action == RestartAction.Restart)
         {
             var confirmed = await Dialogs.ShowMessageBoxAsync(
@@ -138,13 +151,8 @@ public partial class Runbooks : EstateComponentBase
         }
     }
 
-    private async Task<string> ActorAsync()
-    {
-        if (AuthenticationState is null)
-            return "anonymous";
-        var user = (await AuthenticationState).User;
-        return user.Identity is { IsAuthenticated: true, Name: { Length: > 0 } name } ? name : "anonymous";
-    }
+    private async Task<string> ActorAsync() =>
+        ConsoleActor.Of(AuthenticationState is null ? null : (await AuthenticationState).User);
 
     public override void Dispose()
     {

@@ -1,0 +1,166 @@
+using System.Collections.Concurrent;
+using ApimConsole.Storage;
+using ApimConsole.Storage.Records;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Security;
+
+/// <summary>A token that is not revoked, as the authentication handlers see it (no secret, only its hash).</summary>
+public sealed record ActiveToken(long Id, string Name, string Role, ApiTokenKind Kind, string SecretHash)
+{
+    /// <summary>How the token appears as an actor in the audit trail.</summary>
+    public string ActorName => "token:" + Name;
+}
+
+/// <summary>
+/// Creates, lists, revokes and checks API and wallboard tokens. The active tokens are read from the store at most once
+/// per <see cref="AuthOptions.RevocationCheckInterval"/> (a revocation on this console is seen at once, one made by
+/// another console sharing the store within that interval). A presented secret is hashed and compared against every
+/// active token's hash in constant time.
+/// </summary>
+public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts, AuditLog audit, TimeProvider time, IOptions<AuthOptions> options)
+{
+    private readonly SemaphoreSlim _reload = new(1, 1);
+    private readonly ConcurrentDictionary<long, DateTimeOffset> _lastUseNoted = new();
+    private IReadOnlyList<ActiveToken> _active = [];
+    private DateTimeOffset _loadedAt = DateTimeOffset.MinValue;
+
+    /// <summary>The active token of <paramref name="kind"/> whose secret this is, or null.</summary>
+    public async Task<ActiveToken?> FindAsync(string secret, ApiTokenKind kind, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(secret) || secret.Length > 200)
+            return null;
+        var hash = TokenSecrets.Hash(secret.Trim());
+        ActiveToken? found = null;
+        // Every hash is compared, so the time taken says nothing about which token came close.
+        foreach (var token in await ActiveAsync(cancellationToken))
+        {
+            if (TokenSecrets.HashesEqual(token.SecretHash, hash) && token.Kind == kind)
+                found = token;
+        }
+        return found;
+    }
+
+    /// <summary>Whether token <paramref name="id"/> exists and is not revoked (as of at most one check interval ago).</summary>
+    public async Task<bool> IsActiveAsync(long id, CancellationToken cancellationToken) =>
+        (await ActiveAsync(cancellationToken)).Any(t => t.Id == id);
+
+    public async Task<IReadOnlyList<ApiToken>> ListAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        return await db.ApiTokens.AsNoTracking().OrderBy(t => t.RevokedAt != null).ThenBy(t => t.Name).ToListAsync(cancellationToken);
+    }
+
+    /// <summary>Creates a token and returns it with its secret, which is not kept and cannot be shown again.</summary>
+    /// <exception cref="ArgumentException">A missing or too long name, an unknown role, a wallboard token with a role other than Viewer.</exception>
+    public async Task<(ApiToken Token, string Secret)> CreateAsync(string name, string role, ApiTokenKind kind, string actor, CancellationToken cancellationToken)
+    {
+        var secret = TokenSecrets.Generate();
+        var token = await StoreAsync(name, role, kind, secret, actor, cancellationToken);
+        return (token, secret);
+    }
+
+    private async Task<ApiToken> StoreAsync(string name, string role, ApiTokenKind kind, string secret, string actor, CancellationToken cancellationToken)
+    {
+        name = (name ?? "").Trim();
+        if (name.Length is 0 or > 100)
+            throw new ArgumentException("A token needs a name of 1 to 100 characters.");
+        if (!ConsoleRoles.All.Contains(role))
+            throw new ArgumentException($"Role '{role}' is unknown: use {string.Join(", ", ConsoleRoles.All)}.");
+        if (kind == ApiTokenKind.Wallboard && role != ConsoleRoles.Viewer)
+            throw new ArgumentException("A wallboard token is always Viewer: a wall screen shows, it never acts.");
+        var token = new ApiToken
+        {
+            Name = name,
+            Role = role,
+            Kind = kind,
+            SecretHash = TokenSecrets.Hash(secret),
+            Prefix = TokenSecrets.Prefix(secret),
+            CreatedAt = time.GetUtcNow(),
+            CreatedBy = actor,
+        };
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            db.ApiTokens.Add(token);
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        Invalidate();
+        await audit.RecordAsync(actor, "token.created", $"token:{name}", $"id {token.Id}, {kind}, role {role}, prefix {token.Prefix}", cancellationToken);
+        return token;
+    }
+
+    /// <summary>Revokes token <paramref name="id"/>; false when there is no such token or it was already revoked.</summary>
+    public async Task<bool> RevokeAsync(long id, string actor, CancellationToken cancellationToken)
+    {
+        ApiToken? token;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            token = await db.ApiTokens.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+            if (token is null || token.RevokedAt is not null)
+                return false;
+            token.RevokedAt = time.GetUtcNow();
+            token.RevokedBy = actor;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        Invalidate();
+        await audit.RecordAsync(actor, "token.revoked", $"token:{token.Name}", $"id {token.Id}, {token.Kind}", cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Makes <paramref name="secret"/> an active Administrator API token named "bootstrap": nothing changes when it
+    /// already is one, so restarts with the same secret are idempotent. A revoked bootstrap token stays revoked.
+    /// </summary>
+    public async Task<ApiToken> EnsureBootstrapAsync(string secret, CancellationToken cancellationToken)
+    {
+        secret = secret.Trim();
+        var hash = TokenSecrets.Hash(secret);
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            var existing = await db.ApiTokens.AsNoTracking().SingleOrDefaultAsync(t => t.SecretHash == hash, cancellationToken);
+            if (existing is not null)
+                return existing;
+        }
+        return await StoreAsync("bootstrap", ConsoleRoles.Administrator, ApiTokenKind.Api, secret, "system", cancellationToken);
+    }
+
+    /// <summary>Records that a token was used: its last use, and an audit entry at most once a minute per token.</summary>
+    public async Task NoteUseAsync(ActiveToken token, string where, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (_lastUseNoted.TryGetValue(token.Id, out var last) && now - last < TimeSpan.FromMinutes(1))
+            return;
+        _lastUseNoted[token.Id] = now;
+        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        {
+            await db.ApiTokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), cancellationToken);
+        }
+        await audit.RecordAsync(token.ActorName, "token.used", where, $"id {token.Id}, {token.Kind}", cancellationToken);
+    }
+
+    private void Invalidate() => _loadedAt = DateTimeOffset.MinValue;
+
+    private async Task<IReadOnlyList<ActiveToken>> ActiveAsync(CancellationToken cancellationToken)
+    {
+        var interval = options.Value.RevocationCheckInterval;
+        if (time.GetUtcNow() - _loadedAt < interval)
+            return _active;
+        await _reload.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            if (now - _loadedAt < interval)
+                return _active;
+            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            _active = await db.ApiTokens.AsNoTracking().Where(t => t.RevokedAt == null)
+                .Select(t => new ActiveToken(t.Id, t.Name, t.Role, t.Kind, t.SecretHash)).ToListAsync(cancellationToken);
+            _loadedAt = now;
+            return _active;
+        }
+        finally
+        {
+            _reload.Release();
+        }
+    }
+}

@@ -1,0 +1,75 @@
+namespace ApimConsole.Web.Security;
+
+/// <summary>The <c>Auth</c> section: first start, the bootstrap token, lockout and the optional OpenID Connect sign-in.</summary>
+public sealed class AuthOptions
+{
+    public const string SectionName = "Auth";
+
+    /// <summary>The password of the first administrator ("admin"), used only when no user exists yet. Empty: one is generated and logged once.</summary>
+    public string? InitialAdminPassword { get; set; }
+
+    /// <summary>A secret that becomes (or stays) an Administrator API token at start-up, for automation driving a fresh console. At least 32 characters.</summary>
+    public string? BootstrapAdminToken { get; set; }
+
+    /// <summary>Failed sign-ins before an account is locked.</summary>
+    public int MaxFailedSignIns { get; set; } = 5;
+
+    /// <summary>How long a locked account stays locked.</summary>
+    public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a wall screen's cookie lives after its token was presented once.</summary>
+    public TimeSpan WallCookieLifetime { get; set; } = TimeSpan.FromDays(365);
+
+    /// <summary>How stale the console's view of revoked tokens may be (every request, and every live circuit and hub connection).</summary>
+    public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    public OidcOptions Oidc { get; set; } = new();
+
+    /// <summary>Shortest bootstrap token accepted.</summary>
+    public const int MinimumTokenLength = 32;
+
+    /// <summary>Every problem with the section, each naming its key; empty when it is valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!string.IsNullOrEmpty(BootstrapAdminToken) && BootstrapAdminToken.Trim().Length < MinimumTokenLength)
+            errors.Add($"Auth:BootstrapAdminToken is too short ({BootstrapAdminToken.Trim().Length} characters): use at least {MinimumTokenLength} random characters, e.g. `openssl rand -base64 33`.");
+        if (!string.IsNullOrEmpty(InitialAdminPassword) && InitialAdminPassword.Length < 12)
+            errors.Add("Auth:InitialAdminPassword is too short: use at least 12 characters.");
+        if (MaxFailedSignIns is < 1 or > 100)
+            errors.Add($"Auth:MaxFailedSignIns {MaxFailedSignIns} is out of range (1-100).");
+        if (LockoutDuration < TimeSpan.FromSeconds(1) || LockoutDuration > TimeSpan.FromDays(1))
+            errors.Add($"Auth:LockoutDuration {LockoutDuration} is out of range (1 s to 1 day).");
+        if (RevocationCheckInterval < TimeSpan.FromMilliseconds(100) || RevocationCheckInterval > TimeSpan.FromSeconds(30))
+            errors.Add($"Auth:RevocationCheckInterval {RevocationCheckInterval} is out of range (100 ms to 30 s).");
+        if (Oidc.Enabled)
+        {
+            if (!Uri.TryCreate(Oidc.Authority, UriKind.Absolute, out var authority) || authority.Scheme is not ("https" or "http"))
+                errors.Add($"Auth:Oidc:Authority '{Oidc.Authority}' is not an absolute http(s) URL.");
+            if (string.IsNullOrWhiteSpace(Oidc.ClientId))
+                errors.Add("Auth:Oidc:ClientId is required when Auth:Oidc:Authority is set.");
+            foreach (var (claim, role) in Oidc.RoleMap)
+            {
+                if (!ConsoleRoles.All.Contains(role))
+                    errors.Add($"Auth:Oidc:RoleMap:{claim} '{role}' is not a role: use {string.Join(", ", ConsoleRoles.All)}.");
+            }
+        }
+        return errors;
+    }
+}
+
+/// <summary>Optional OpenID Connect sign-in (authorization code flow). On when <see cref="Authority"/> is set.</summary>
+public sealed class OidcOptions
+{
+    public string? Authority { get; set; }
+    public string? ClientId { get; set; }
+    public string? ClientSecret { get; set; }
+
+    /// <summary>The claim of the identity provider that carries its groups or roles.</summary>
+    public string RoleClaim { get; set; } = "roles";
+
+    /// <summary>Identity-provider role or group value to console role, e.g. <c>"apim-admins": "Administrator"</c>.</summary>
+    public Dictionary<string, string> RoleMap { get; set; } = new(StringComparer.Ordinal);
+
+    public bool Enabled => !string.IsNullOrWhiteSpace(Authority);
+}

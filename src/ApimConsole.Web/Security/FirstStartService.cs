@@ -1,0 +1,80 @@
+using System.Security.Cryptography;
+using ApimConsole.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Security;
+
+/// <summary>
+/// At start-up, after the store is migrated: the three roles exist; with no user at all, "admin" (Administrator) is
+/// created with <see cref="AuthOptions.InitialAdminPassword"/> or a generated password logged once; and
+/// <see cref="AuthOptions.BootstrapAdminToken"/>, when set, is an Administrator API token.
+/// </summary>
+internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenService tokens, AuditLog audit, IOptions<AuthOptions> options, ILogger<FirstStartService> logger)
+    : IHostedService
+{
+    public const string AdminUserName = "admin";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var auth = options.Value;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            foreach (var role in ConsoleRoles.All)
+            {
+                if (!await roles.RoleExistsAsync(role))
+                    Check(await roles.CreateAsync(new IdentityRole(role)), $"creating role {role}");
+            }
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            if (!users.Users.Any())
+            {
+                var generated = string.IsNullOrEmpty(auth.InitialAdminPassword);
+                var password = generated ? GeneratePassword() : auth.InitialAdminPassword!;
+                var admin = new IdentityUser(AdminUserName);
+                var created = await users.CreateAsync(admin, password);
+                if (!created.Succeeded)
+                    throw new InvalidOperationException("Auth:InitialAdminPassword is not accepted: " + string.Join(" ", created.Errors.Select(e => e.Description)));
+                Check(await users.AddToRoleAsync(admin, ConsoleRoles.Administrator), "making admin an Administrator");
+                await audit.RecordAsync("system", "user.created", AdminUserName, "first start: Administrator", cancellationToken);
+                if (generated)
+                {
+                    logger.LogWarning(
+                        "FIRST START: no user existed, so the console created the administrator '{User}' with the password {Password} . " +
+                        "This password is shown only this once: sign in at /account/signin and change it (Change password). " +
+                        "Set Auth:InitialAdminPassword to choose it instead.", AdminUserName, password);
+                }
+                else
+                {
+                    logger.LogWarning("FIRST START: no user existed, so the console created the administrator '{User}' with the password from Auth:InitialAdminPassword.", AdminUserName);
+                }
+            }
+        }
+        if (!string.IsNullOrWhiteSpace(auth.BootstrapAdminToken))
+        {
+            var token = await tokens.EnsureBootstrapAsync(auth.BootstrapAdminToken, cancellationToken);
+            if (token.RevokedAt is not null)
+                logger.LogWarning("Auth:BootstrapAdminToken is set but that token was revoked on {RevokedAt} by {RevokedBy}; it stays revoked.", token.RevokedAt, token.RevokedBy);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>24 random characters with at least one upper-case letter, one lower-case letter and one digit.</summary>
+    internal static string GeneratePassword()
+    {
+        const string alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+        while (true)
+        {
+            var password = new string(Enumerable.Range(0, 24).Select(_ => alphabet[RandomNumberGenerator.GetInt32(alphabet.Length)]).ToArray());
+            if (password.Any(char.IsUpper) && password.Any(char.IsLower) && password.Any(char.IsDigit))
+                return password;
+        }
+    }
+
+    private static void Check(IdentityResult result, string what)
+    {
+        if (!result.Succeeded)
+            throw new InvalidOperationException($"Security set-up failed {what}: " + string.Join(" ", result.Errors.Select(e => e.Description)));
+    }
+}
