@@ -1,11 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Security.Claims;
 using System.Text.Json;
 using ApimConsole.Web.Security;
-using Microsoft.AspNetCore.Builder;
+using ApimConsole.Web.Tests.Security;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace ApimConsole.Web.Tests.Live;
@@ -111,13 +109,14 @@ public sealed class LogsLiveTests(LogsLabConsole console) : IClassFixture<LogsLa
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/logs/dc9")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/api/logs/dc9/download")).StatusCode);
 
-        // A Support user limited to dc1 (see LogsLabConsole) may not read dc2, and is told only about dc1.
-        using var limited = new HttpRequestMessage(HttpMethod.Get, "/api/logs/dc2");
-        limited.Headers.Add(LogsLabConsole.DatacentersHeader, "dc1");
-        Assert.Equal(HttpStatusCode.Forbidden, (await client.SendAsync(limited)).StatusCode);
-        using var limitedStatus = new HttpRequestMessage(HttpMethod.Get, "/api/logs/status");
-        limitedStatus.Headers.Add(LogsLabConsole.DatacentersHeader, "dc1");
-        var status = await (await client.SendAsync(limitedStatus)).Content.ReadFromJsonAsync<JsonElement>();
+        // A signed-in Support user limited to dc1 may not read dc2, and is told only about dc1.
+        var user = $"support-dc1-{Guid.NewGuid():N}"[..20];
+        await SecurityClients.CreateUserAsync(console, user, "Support-Password-1", ConsoleRoles.Support, "dc1");
+        using var limited = await SecurityClients.SignedInAsync(console, user, "Support-Password-1");
+        Assert.Equal(HttpStatusCode.Forbidden, (await limited.GetAsync("/api/logs/dc2")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await limited.GetAsync("/api/logs/dc2/download")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await limited.GetAsync("/api/logs/dc1")).StatusCode);
+        var status = await limited.GetFromJsonAsync<JsonElement>("/api/logs/status");
         Assert.Equal(["dc1"], status.GetProperty("datacenters").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
     }
 
@@ -149,36 +148,12 @@ public sealed class LogsLiveTests(LogsLabConsole console) : IClassFixture<LogsLa
         status.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == id);
 }
 
-/// <summary>
-/// The lab console with faster traffic polls, and a stand-in for signed-in users until sign-in lands: a request with
-/// <see cref="DatacentersHeader"/> runs as a Support user with those datacenter claims.
-/// </summary>
+/// <summary>The lab console with traffic read every second.</summary>
 public sealed class LogsLabConsole : LabConsoleFactory
 {
-    public const string DatacentersHeader = "X-Test-Datacenters";
-
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Traffic:PollInterval", "00:00:01");
-        builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter, TestUserFilter>());
-    }
-
-    private sealed class TestUserFilter : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((context, nextMiddleware) =>
-            {
-                if (context.Request.Headers.TryGetValue(DatacentersHeader, out var dcs))
-                {
-                    var claims = dcs.ToString().Split(',').Select(dc => new Claim(ConsoleClaims.Datacenter, dc))
-                        .Append(new Claim(ClaimTypes.Role, ConsoleRoles.Support));
-                    context.User = new ClaimsPrincipal(new ClaimsIdentity(claims, "test"));
-                }
-                return nextMiddleware(context);
-            });
-            next(app);
-        };
     }
 }

@@ -45,6 +45,10 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         // Signs out whoever calls, then sends to the sign-in page: the redirect is the same for everyone (not called below).
         ["POST /account/signout"] = "SignOut",
         ["GET /api/estate"] = ConsolePolicies.Viewer,
+        ["GET /api/store"] = ConsolePolicies.Viewer,
+        ["GET /api/logs/status"] = ConsolePolicies.Support,
+        ["GET /api/logs/{dc}"] = ConsolePolicies.Support,
+        ["GET /api/logs/{dc}/download"] = ConsolePolicies.Support,
         ["GET /api/scenarios"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails/history"] = ConsolePolicies.Viewer,
