@@ -1,4 +1,7 @@
 using System.Net.Http.Json;
+using ApimConsole.Storage.Records;
+using ApimConsole.Web.Security;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -15,8 +18,12 @@ public sealed class WallLiveTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var address = Server.Start();
+        // A wall screen opens its wallboard link once; the long-lived cookie it gets keeps it in, across the restart.
+        var (_, secret) = await Server.Services.GetRequiredService<ApiTokenService>()
+            .CreateAsync("ops-room", ConsoleRoles.Viewer, ApiTokenKind.Wallboard, "admin", CancellationToken.None);
         var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1920, Height = 1080 } });
-        await page.GotoAsync(new Uri(address, "/wall").ToString());
+        await page.GotoAsync(new Uri(address, "/wall?token=" + Uri.EscapeDataString(secret)).ToString());
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/wall$"));
 
         var dc1 = page.Locator("[data-datacenter=dc1]");
         var dc2 = page.Locator("[data-datacenter=dc2]");
@@ -31,7 +38,7 @@ public sealed class WallLiveTests : BrowserTest
         Assert.Equal("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('[data-datacenter=dc1]')).cursor"));
 
         // A fault through the lab's API shows on the wall without a reload, in words, not only in colour.
-        using (var http = new HttpClient { BaseAddress = address })
+        using (var http = ConsoleServer.ApiClient(address))
             (await http.PostAsJsonAsync("/api/lab/faults", new { target = "dc2/instance-2", action = "down" })).EnsureSuccessStatusCode();
         await Expect(dc2).ToHaveAttributeAsync("data-state", "Degraded");
         await Expect(dc2.GetByTestId("dc-state")).ToHaveTextAsync("DEGRADED");

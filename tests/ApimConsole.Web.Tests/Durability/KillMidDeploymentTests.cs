@@ -76,6 +76,8 @@ public sealed class KillMidDeploymentTests : IAsyncLifetime
             ["Storage:Provider"] = "Sqlite",
             ["Storage:SqlitePath"] = Store,
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Auth:BootstrapAdminToken"] = TestAuth.BootstrapToken,
+            ["Auth:InitialAdminPassword"] = TestAuth.AdminPassword,
         };
         foreach (var (key, value) in settings)
             start.ArgumentList.Add($"--{key}={value}");
@@ -84,7 +86,9 @@ public sealed class KillMidDeploymentTests : IAsyncLifetime
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_output) _output.Add(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return (process, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        TestAuth.Authorize(client);
+        return (process, client);
     }
 
     private async Task<T> WaitForAsync<T>(Func<Task<(bool Done, T Value)>> check, TimeSpan timeout, string what)

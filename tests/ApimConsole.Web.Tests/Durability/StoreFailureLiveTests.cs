@@ -163,6 +163,7 @@ public sealed class StoreFailureLiveTests(StoreFailureFactory factory) : IClassF
             {
                 o.Transports = HttpTransportType.LongPolling;
                 o.HttpMessageHandlerFactory = _ => server.CreateHandler();
+                o.AccessTokenProvider = () => Task.FromResult<string?>(TestAuth.BootstrapToken);
             })
             .Build();
         hub.On<JsonElement>(EstateHub.SnapshotMethod, s => hubSnapshots.Writer.TryWrite(s));
