@@ -24,8 +24,13 @@ public sealed record TransactionQuery
     public DateTimeOffset? To { get; init; }
     public int Limit { get; init; } = DefaultLimit;
 
+    /// <summary>Only transactions of these datacenters (the ones the asking user may read); null: any datacenter.</summary>
+    public IReadOnlyCollection<string>? Datacenters { get; init; }
+
     public bool Matches(TrafficTransaction t)
     {
+        if (Datacenters is not null && !Datacenters.Contains(t.DatacenterId, StringComparer.OrdinalIgnoreCase))
+            return false;
         if (DatacenterId is not null && !string.Equals(t.DatacenterId, DatacenterId, StringComparison.OrdinalIgnoreCase))
             return false;
         if (InstanceId is not null && !string.Equals(t.InstanceId, InstanceId, StringComparison.OrdinalIgnoreCase))

@@ -8,13 +8,16 @@ public static class IncidentEndpoints
 {
     public const int DefaultDays = 7;
 
-    /// <summary>A mark-done request: <c>{ "nodeKey": "dc2/cassandra-1", "doneBy": "alice", "note": "..." }</c>.</summary>
+    /// <summary>
+    /// A mark-done request: <c>{ "nodeKey": "dc2/cassandra-1", "note": "..." }</c>. The mark is recorded under the caller
+    /// (user name or <c>token:&lt;name&gt;</c>); a <c>doneBy</c> naming anyone else is refused.
+    /// </summary>
     public sealed record RepairMark(string? NodeKey, string? DoneBy, string? Note);
 
     /// <summary>
     /// <c>GET /api/incidents?state=open|all&amp;days=N</c>: open incidents first, then past ones of the last N days (7 by
     /// default, 1-366). <c>GET /api/incidents/{id}/repairs</c>: its repair checklist.
-    /// <c>POST /api/incidents/{id}/repairs</c>: mark one node's repair done.
+    /// <c>POST /api/incidents/{id}/repairs</c>: mark one node's repair done, by the signed-in user or token.
     /// </summary>
     public static IEndpointRouteBuilder MapIncidentApi(this IEndpointRouteBuilder endpoints)
     {
@@ -62,6 +65,7 @@ public static class IncidentEndpoints
 
         endpoints.MapPost("/api/incidents/{id:long}/repairs", async (long id, HttpRequest request, RepairChecklist checklist, CancellationToken cancellationToken) =>
             {
+                const string Shape = "The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"note\": \"optional\" }.";
                 RepairMark? mark;
                 try
                 {
@@ -69,13 +73,17 @@ public static class IncidentEndpoints
                 }
                 catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
                 {
-                    return Problem("The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"doneBy\": \"your name\", \"note\": \"optional\" }.");
+                    return Problem(Shape);
                 }
                 if (mark is null)
-                    return Problem("The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"doneBy\": \"your name\", \"note\": \"optional\" }.");
+                    return Problem(Shape);
+                // Who did it is who is signed in: a mark cannot be put in someone else's name.
+                var actor = ConsoleActor.Of(request.HttpContext.User);
+                if (!string.IsNullOrWhiteSpace(mark.DoneBy) && !string.Equals(mark.DoneBy.Trim(), actor, StringComparison.Ordinal))
+                    return Problem($"doneBy '{Shorten(mark.DoneBy.Trim())}' is not you: marks are recorded under the caller ({actor}). Leave doneBy out.");
                 try
                 {
-                    var view = await checklist.MarkDoneAsync(id, mark.NodeKey ?? "", mark.DoneBy ?? "", mark.Note, cancellationToken);
+                    var view = await checklist.MarkDoneAsync(id, mark.NodeKey ?? "", actor, mark.Note, cancellationToken);
                     return Results.Json(Json(view), EstateJson.Options);
                 }
                 catch (RepairChecklistException e)
@@ -87,6 +95,8 @@ public static class IncidentEndpoints
             .RequireAuthorization(ConsolePolicies.Administrator);
         return endpoints;
     }
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";
 
     private static IResult Problem(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
 

@@ -2,6 +2,8 @@ using ApimConsole.Web.Security;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Traffic;
 using ApimConsole.Web.Traffic;
+using ApimConsole.Core.Configuration;
+using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Api;
 
@@ -11,7 +13,9 @@ public static class TrafficEndpoints
     /// <c>GET /api/traffic?window=10m|10h|5d</c>: each datacenter's series, top APIs, instance shares and gaps, then
     /// combined. <c>GET /api/traffic/transactions?...</c>: search of the recent transactions.
     /// <c>GET /api/traffic/transactions/{dc}/{instance}/{correlationId}/trace</c>: one transaction's trace, from its instance.
-    /// Bad query values get 400 with every problem named.
+    /// Bad query values get 400 with every problem named. A user limited to some datacenters (<see cref="DatacenterAccess"/>)
+    /// sees only those: the report and its combined view cover them alone, the search returns only their transactions,
+    /// and asking for another datacenter by name (<c>dc=</c>, a trace) is 403.
     /// </summary>
     public static IEndpointRouteBuilder MapTrafficApi(this IEndpointRouteBuilder endpoints)
     {
@@ -21,16 +25,20 @@ public static class TrafficEndpoints
                 var window = TrafficWindow.TenMinutes;
                 if (text.Length > 0 && !TrafficReports.TryParseWindow(text, out window))
                     return Problem($"window '{Shorten(text)}' is not one of 10m, 10h, 5d.");
-                return Results.Json(reports.Build(window), EstateJson.Options);
+                return Results.Json(reports.Build(window, request.HttpContext.User), EstateJson.Options);
             })
             .WithName("GetTraffic")
             .RequireAuthorization(ConsolePolicies.Support);
 
-        endpoints.MapGet("/api/traffic/transactions", (HttpRequest request, RecentTransactions recent) =>
+        endpoints.MapGet("/api/traffic/transactions", (HttpRequest request, RecentTransactions recent, IOptions<EstateOptions> estate) =>
             {
                 var query = TransactionQuery.Parse(name => request.Query[name].ToString(), out var errors);
                 if (query is null)
                     return Problem(errors.ToArray());
+                var user = request.HttpContext.User;
+                if (query.DatacenterId is { } asked && !DatacenterAccess.Allows(user, asked))
+                    return NotAllowed(asked);
+                query = query with { Datacenters = ReadableDatacenters(user, estate.Value) };
                 var found = recent.Search(query);
                 return Results.Json(new { count = found.Count, transactions = found }, EstateJson.Options);
             })
@@ -38,8 +46,10 @@ public static class TrafficEndpoints
             .RequireAuthorization(ConsolePolicies.Support);
 
         endpoints.MapGet("/api/traffic/transactions/{dc}/{instance}/{correlationId}/trace",
-                async (string dc, string instance, string correlationId, TrafficCollector collector, CancellationToken cancellationToken) =>
+                async (string dc, string instance, string correlationId, HttpContext http, TrafficCollector collector, CancellationToken cancellationToken) =>
             {
+                if (!DatacenterAccess.Allows(http.User, dc))
+                    return NotAllowed(dc);
                 try
                 {
                     var lines = await collector.GetTraceAsync(dc, instance, correlationId, cancellationToken);
@@ -62,6 +72,16 @@ public static class TrafficEndpoints
             .RequireAuthorization(ConsolePolicies.Support);
         return endpoints;
     }
+
+    /// <summary>The datacenters <paramref name="user"/> may read; null when that is every one (no filter needed).</summary>
+    public static IReadOnlyCollection<string>? ReadableDatacenters(System.Security.Claims.ClaimsPrincipal user, EstateOptions estate)
+    {
+        var readable = estate.Datacenters.Select(d => d.Id).Where(id => DatacenterAccess.Allows(user, id)).ToList();
+        return readable.Count == estate.Datacenters.Count ? null : readable;
+    }
+
+    private static IResult NotAllowed(string dc) =>
+        Results.Json(new { errors = new[] { $"You may not read {Shorten(dc)}'s traffic." } }, EstateJson.Options, statusCode: 403);
 
     private static IResult Problem(params string[] errors) => Results.Json(new { errors }, EstateJson.Options, statusCode: 400);
 

@@ -27,6 +27,8 @@ public static class ConsoleHostExtensions
 
         // Who may do what: every page, endpoint and hub method names one of ConsolePolicies.
         builder.Services.AddConsoleSecurity(builder.Configuration);
+        // Cookie keys in the data folder: sign-ins and wall screens survive a restart.
+        builder.Services.AddConsoleDataProtection(builder.Configuration, builder.Environment.ContentRootPath);
 
         // Live state: the status engine, the hub that relays it, the estate API.
         builder.Services.AddEstateLive();

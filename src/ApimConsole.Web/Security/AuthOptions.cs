@@ -23,6 +23,13 @@ public sealed class AuthOptions
     /// <summary>How stale the console's view of revoked tokens may be (every request, and every live circuit and hub connection).</summary>
     public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The folder of the data-protection keys that sign the sign-in and wall cookies. Relative paths are resolved
+    /// against the content root. Empty: a <c>keys</c> folder next to the SQLite file, or <c>data/keys</c> under the
+    /// content root with SQL Server. Keep it across restarts, or every browser and wall screen must sign in again.
+    /// </summary>
+    public string? KeysPath { get; set; }
+
     public OidcOptions Oidc { get; set; } = new();
 
     /// <summary>Shortest bootstrap token accepted.</summary>

@@ -129,6 +129,28 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Support_SeesNoDeployForm_OnlyWhyNot_AndStillTheHistory()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        var page = Render<DeploymentsPage>();
+
+        Assert.Empty(page.FindAll("[data-testid=deploy-form]"));
+        Assert.Empty(page.FindAll("button[data-testid=deploy]"));
+        Assert.Empty(page.FindComponents<InputFile>());
+        Assert.Contains("Only administrators can deploy", page.Find("[data-testid=deploy-readonly]").TextContent);
+        Assert.NotNull(page.Find("[data-testid=history]"));
+    }
+
+    [Fact]
+    public void Administrator_SeesTheDeployForm()
+    {
+        var page = Render<DeploymentsPage>();
+        Assert.NotNull(page.Find("[data-testid=deploy-form] button[data-testid=deploy]"));
+        Assert.Single(page.FindComponents<InputFile>());
+        Assert.Empty(page.FindAll("[data-testid=deploy-readonly]"));
+    }
+
+    [Fact]
     public void GroupsLearntAfterThePageOpened_AreOffered_AndTheFirstIsChosen()
     {
         _status.Publish(new EstateSnapshot(T0, "lab", "dc1", [], new InterDatacenterLink(LinkState.Up, T0, null), null));

@@ -81,6 +81,17 @@ public sealed class MainLayoutTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Navigation_ForSupport_HasTheReadSections_ButNoAdministratorOnes()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        var layout = RenderLayout();
+
+        var hrefs = layout.FindAll("nav a").Select(a => a.GetAttribute("href")).ToList();
+        Assert.Equal(["", "incidents", "datacenters", "traffic", "logs", "deployments", "runbooks", "data", "audit", "wall"], hrefs);
+        Assert.DoesNotContain("lab", hrefs);
+    }
+
+    [Fact]
     public void ThemeToggle_SwitchesToDark_AndRemembersTheChoice()
     {
         var layout = RenderLayout(rememberedDarkMode: false);

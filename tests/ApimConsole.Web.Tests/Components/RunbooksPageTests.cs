@@ -78,6 +78,32 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void Support_SeesNoRestartButtons_ButWhatTheOrderAllows_AsText()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        _status.Publish(Estate(Dc("dc1"), Dc("dc2").WithCassandra(1, ComponentState.Down)
+            .WithInstance("instance-1", ComponentState.Down, "Stopped")));
+        var page = Render<Runbooks>();
+
+        Assert.NotNull(page.Find("[data-scenario='GatewayInstanceDown:dc2/instance-1']"));
+        Assert.Empty(page.FindAll("[data-testid=restart-button]"));
+        Assert.Empty(page.FindComponents<ApimConsole.Web.Components.Controls.RestartControl>());
+        Assert.Contains("Only administrators can start or restart", page.Find("[data-testid=restart-readonly]").TextContent);
+        var line = page.Find("li[data-instance='dc2/instance-1']");
+        Assert.Equal("false", line.GetAttribute("data-allowed"));
+        Assert.Contains("dc2/cassandra-1 is Down", line.TextContent);
+    }
+
+    [Fact]
+    public void Administrator_SeesTheRestartButtons_AndNoReadOnlyNote()
+    {
+        _status.Publish(Estate(Dc("dc1"), Dc("dc2").WithInstance("instance-1", ComponentState.Down, "Stopped")));
+        var page = Render<Runbooks>();
+        page.WaitForAssertion(() => Assert.False(page.Find(Button("dc2/instance-1")).HasAttribute("disabled")));
+        Assert.Empty(page.FindAll("[data-testid=restart-readonly]"));
+    }
+
+    [Fact]
     public void RestartOfARunningInstance_AsksFirst_AndCancelDoesNothing()
     {
         // Down by its health check while the ANM says the process runs: a restart, not a start.

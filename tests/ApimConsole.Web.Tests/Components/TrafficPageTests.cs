@@ -130,6 +130,35 @@ public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void SupportLimitedToDc1_SeesOnlyDc1_NoCombinedOverDc2_AndSearchesOnlyDc1()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        Authorization.SetClaims(new System.Security.Claims.Claim(ApimConsole.Web.Security.ConsoleClaims.Datacenter, "dc1"));
+        var dc1 = new TrafficTransaction("dc1", "instance-3", 7.ToString("x24"), _now.AddSeconds(-7), 5, 200, "GET", "/orders/v1", null, "Pass");
+        _recent.Add([Tx(1, 200), Tx(2, 503), dc1]);
+        var page = Render<TrafficPage>();
+
+        Assert.Equal(["dc1"], page.FindAll(".traffic-panel").Select(p => p.GetAttribute("data-view")));
+        Assert.Contains("dc1 only", page.Find("[data-testid=datacenters-limited]").TextContent);
+        Assert.DoesNotContain("dc2", page.Find("[data-testid=transactions]").TextContent);
+
+        page.Find("[data-testid=search]").Click();
+        Assert.Equal([dc1.CorrelationId], page.FindAll("[data-testid=results] tbody tr").Select(r => r.GetAttribute("data-correlation")));
+        Input(page, "q-instance").Change("dc2/instance-3");
+        page.Find("[data-testid=search]").Click();
+        Assert.Contains("You may not read dc2's traffic", page.Find("[data-testid=search-errors]").TextContent);
+        Assert.Single(page.FindAll("[data-testid=results] tbody tr"));
+    }
+
+    [Fact]
+    public void Administrator_SeesBothDatacenters_AndNoLimitNote()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Empty(page.FindAll("[data-testid=datacenters-limited]"));
+        Assert.Contains("both datacenters", page.Find("[data-testid=transactions]").TextContent);
+    }
+
+    [Fact]
     public void Dispose_StopsListening()
     {
         var page = Render<TrafficPage>();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ApimConsole.Web.Tests.Security;
 
 namespace ApimConsole.Web.Tests.Live;
 
@@ -73,10 +74,10 @@ public sealed class IncidentLiveTests(LabConsoleFactory console) : IClassFixture
     }
 
     [Fact]
-    public async Task Repairs_MarkDoneOverTheApi_AndBadInputIsRefused()
+    public async Task Repairs_MarkDoneOverTheApi_UnderTheCallersName_AndBadInputIsRefused()
     {
         using var client = console.CreateClient();
-        var missing = await client.PostAsJsonAsync("/api/incidents/999999/repairs", new { nodeKey = "dc1/cassandra-2", doneBy = "alice" });
+        var missing = await client.PostAsJsonAsync("/api/incidents/999999/repairs", new { nodeKey = "dc1/cassandra-2" });
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
 
         (await console.FaultAsync("dc1/cassandra-2", "down")).EnsureSuccessStatusCode();
@@ -85,20 +86,30 @@ public sealed class IncidentLiveTests(LabConsoleFactory console) : IClassFixture
         Assert.Equal(["dc1/cassandra-2"], incident.GetProperty("cassandraNodes").EnumerateArray().Select(n => n.GetString()));
         var url = $"/api/incidents/{incident.GetProperty("id").GetInt64()}/repairs";
 
-        var noName = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-2", doneBy = " " });
-        Assert.Equal(HttpStatusCode.BadRequest, noName.StatusCode);
-        Assert.Contains("Done by", await noName.Content.ReadAsStringAsync());
-        var otherNode = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-1", doneBy = "alice" });
+        // Nobody marks in someone else's name.
+        var otherName = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-2", doneBy = "alice" });
+        Assert.Equal(HttpStatusCode.BadRequest, otherName.StatusCode);
+        var otherNameText = await otherName.Content.ReadAsStringAsync();
+        Assert.Contains("doneBy 'alice' is not you", otherNameText);
+        Assert.Contains("token:bootstrap", otherNameText);
+        var otherNode = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-1" });
         Assert.Equal(HttpStatusCode.BadRequest, otherNode.StatusCode);
         var notJson = await client.PostAsync(url, new StringContent("nodeKey=dc1/cassandra-2", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, notJson.StatusCode);
         var untouched = await client.GetFromJsonAsync<JsonElement>(url);
         Assert.False(untouched.GetProperty("items")[0].GetProperty("done").GetBoolean());
 
-        var marked = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-2", doneBy = "alice", note = "repaired" });
+        var marked = await client.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-2", note = "repaired" });
         Assert.Equal(HttpStatusCode.OK, marked.StatusCode);
         var item = (await marked.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0];
-        Assert.Equal(("dc1/cassandra-2", "alice", "repaired", true), (item.GetProperty("nodeKey").GetString(), item.GetProperty("doneBy").GetString(),
+        Assert.Equal(("dc1/cassandra-2", "token:bootstrap", "repaired", true), (item.GetProperty("nodeKey").GetString(), item.GetProperty("doneBy").GetString(),
             item.GetProperty("note").GetString(), item.GetProperty("done").GetBoolean()));
+
+        // A signed-in administrator's mark is theirs; naming themselves is accepted.
+        using var admin = await SecurityClients.SignedInAsync(console, "admin", TestAuth.AdminPassword);
+        var again = await admin.PostAsJsonAsync(url, new { nodeKey = "dc1/cassandra-2", doneBy = "admin", note = "repaired again" });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        var byAdmin = (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("items")[0];
+        Assert.Equal(("admin", "repaired again"), (byAdmin.GetProperty("doneBy").GetString(), byAdmin.GetProperty("note").GetString()));
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using ApimConsole.Web.Security;
+using ApimConsole.Web.Tests.Security;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -50,6 +52,48 @@ public sealed class TrafficLiveTests(TrafficLabConsole console) : IClassFixture<
 
         var trace = await client.GetFromJsonAsync<JsonElement>($"/api/traffic/transactions/dc2/{first.GetProperty("instanceId").GetString()}/{id}/trace");
         Assert.Contains(trace.GetProperty("lines").EnumerateArray(), l => l.GetProperty("text").GetString()!.Contains("transaction complete"));
+    }
+
+    [Fact]
+    public async Task SupportLimitedToDc1_SeesOnlyDc1_InTheReport_TheSearch_TheTraces_AndThePage()
+    {
+        await WaitForTrafficAsync(t => LatestRate(t, "dc1") > 0 && LatestRate(t, "dc2") > 0, "traffic in both DCs");
+        using var admin = console.CreateClient();
+        var dc2 = (await admin.GetFromJsonAsync<JsonElement>("/api/traffic/transactions?dc=dc2&limit=1")).GetProperty("transactions")[0];
+        var dc1 = (await admin.GetFromJsonAsync<JsonElement>("/api/traffic/transactions?dc=dc1&limit=1")).GetProperty("transactions")[0];
+        static string TraceUrl(JsonElement t) =>
+            $"/api/traffic/transactions/{t.GetProperty("datacenterId").GetString()}/{t.GetProperty("instanceId").GetString()}/{t.GetProperty("correlationId").GetString()}/trace";
+
+        await SecurityClients.CreateUserAsync(console, "support-dc1-traffic", "Support-Password-1", ConsoleRoles.Support, "dc1");
+        using var limited = await SecurityClients.SignedInAsync(console, "support-dc1-traffic", "Support-Password-1");
+
+        var report = await limited.GetStringAsync("/api/traffic?window=10m");
+        var traffic = JsonDocument.Parse(report).RootElement;
+        Assert.Equal(["dc1"], traffic.GetProperty("datacenters").EnumerateArray().Select(d => d.GetProperty("id").GetString()));
+        Assert.Equal(["dc1"], traffic.GetProperty("combinedOver").EnumerateArray().Select(d => d.GetString()));
+        Assert.Equal(1, traffic.GetProperty("withheld").GetInt32());
+        Assert.DoesNotContain("dc2", report, StringComparison.OrdinalIgnoreCase);
+        // The administrator's report has both, combined over both.
+        var full = await admin.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m");
+        Assert.Equal(["dc1", "dc2"], full.GetProperty("combinedOver").EnumerateArray().Select(d => d.GetString()));
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await limited.GetAsync("/api/traffic/transactions?dc=dc2")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await limited.GetAsync("/api/traffic/transactions?dc=DC2&limit=5")).StatusCode);
+        var search = await limited.GetFromJsonAsync<JsonElement>("/api/traffic/transactions?limit=1000");
+        Assert.True(search.GetProperty("count").GetInt32() > 0, search.ToString());
+        Assert.All(search.GetProperty("transactions").EnumerateArray(), t => Assert.Equal("dc1", t.GetProperty("datacenterId").GetString()));
+        var byId = await limited.GetFromJsonAsync<JsonElement>($"/api/traffic/transactions?correlationId={dc2.GetProperty("correlationId").GetString()}");
+        Assert.Equal(0, byId.GetProperty("count").GetInt32());
+
+        Assert.Equal(HttpStatusCode.Forbidden, (await limited.GetAsync(TraceUrl(dc2))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync(TraceUrl(dc2))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await limited.GetAsync(TraceUrl(dc1))).StatusCode);
+
+        var page = await limited.GetStringAsync("/traffic");
+        Assert.Contains("data-view=\"dc1\"", page);
+        Assert.DoesNotContain("data-view=\"dc2\"", page);
+        Assert.DoesNotContain("data-view=\"combined\"", page);
+        Assert.Contains("You may read the traffic of dc1 only", page);
     }
 
     [Fact]

@@ -3,7 +3,9 @@ using ApimConsole.Core.Estate;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Web.Traffic;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace ApimConsole.Web.Components.Pages;
 
@@ -31,9 +33,17 @@ public partial class Traffic : ComponentBase, IDisposable
     private TrafficWindow Window { get; set; } = TrafficWindow.TenMinutes;
     private TrafficReport Report { get; set; } = null!;
 
-    protected override void OnInitialized()
+    /// <summary>The signed-in user: only the datacenters they may read are shown (<see cref="Security.DatacenterAccess"/>).</summary>
+    [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
+
+    private ClaimsPrincipal _user = new(new ClaimsIdentity());
+
+    protected override async Task OnInitializedAsync()
     {
-        Report = Reports.Build(Window);
+        // Which datacenters the page shows depends on who is signed in: known before the first report is built.
+        if (AuthenticationState is not null)
+            _user = (await AuthenticationState).User;
+        Report = Reports.Build(Window, _user);
         Reports.History.Changed += OnHistoryChanged;
         _ = PumpAsync(_disposed.Token);
         // The window slides even when nothing arrives (a silent DC's gap must grow): redraw now and then.
@@ -45,7 +55,7 @@ public partial class Traffic : ComponentBase, IDisposable
         if (TrafficReports.TryParseWindow(WindowKey, out var window) && window != Window)
         {
             Window = window;
-            Report = Reports.Build(Window);
+            Report = Reports.Build(Window, _user);
         }
     }
 
@@ -57,7 +67,7 @@ public partial class Traffic : ComponentBase, IDisposable
         {
             await foreach (var _ in _changes.Reader.ReadAllAsync(cancellationToken))
             {
-                Report = Reports.Build(Window);
+                Report = Reports.Build(Window, _user);
                 await InvokeAsync(StateHasChanged);
                 await Task.Delay(Throttle, Time, cancellationToken);
             }
@@ -74,7 +84,7 @@ public partial class Traffic : ComponentBase, IDisposable
     private void Show(TrafficWindow window)
     {
         Window = window;
-        Report = Reports.Build(Window);
+        Report = Reports.Build(Window, _user);
     }
 
     /// <summary>Each instance's state as the status engine sees it, so a stopped instance's zero share is explained.</summary>
