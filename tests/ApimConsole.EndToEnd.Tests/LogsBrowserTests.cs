@@ -62,6 +62,8 @@ public sealed class LogsBrowserTests : BrowserTest
         await page.GetByTestId("dc-dc2").ClickAsync();
         await Expect(lines).ToHaveAttributeAsync("data-dc", "dc2");
         await Expect(page.GetByTestId("dc-dc2")).ToHaveAttributeAsync("aria-pressed", "true");
+        await Expect(page.GetByTestId("dc-dc2")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-button-filled"));
+        await Expect(page.GetByTestId("dc-dc1")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-button-filled"));
         await Expect(lines.GetByTestId("line").First).ToBeVisibleAsync();
         var dc2Sequences = await ShownSequencesAsync(page);
         var dc2Api = await ApiSequencesAsync(http, "dc2", "");
@@ -84,13 +86,12 @@ public sealed class LogsBrowserTests : BrowserTest
         }
 
         // Download: the link fetches, with this browser's sign-in, the filtered dc2 lines as text.
-        var href = await page.GetByTestId("download").GetAttributeAsync("href");
-        Assert.NotNull(href);
-        var download = await page.EvaluateAsync<string>("async h => { const r = await fetch(h); return r.status + '\\n' + await r.text(); }", href);
-        var downloadLines = download.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("200", downloadLines[0]);
-        Assert.StartsWith("# Amsterdam (dc2)", downloadLines[1]);
-        var body = downloadLines.Skip(2).Where(l => !l.StartsWith("    ", StringComparison.Ordinal)).ToList();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download").ClickAsync());
+        Assert.Equal("dc2-logs-live.txt", download.SuggestedFilename);
+        var downloadLines = (await File.ReadAllTextAsync((await download.PathAsync())!)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("# Amsterdam (dc2)", downloadLines[0]);
+        Assert.Contains("text=", downloadLines[0]);
+        var body = downloadLines.Skip(1).Where(l => !l.StartsWith("    ", StringComparison.Ordinal)).ToList();
         Assert.NotEmpty(body);
         Assert.All(body, l =>
         {
