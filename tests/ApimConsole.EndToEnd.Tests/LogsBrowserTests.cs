@@ -126,6 +126,14 @@ public sealed class LogsBrowserTests : BrowserTest
 
         await page.GotoAsync(new Uri(baseAddress, $"/logs?dc={dc}&correlationId={correlationId}").ToString());
         await ExpectTransactionLinesAsync(page, dc, correlationId);
+        // The search's download: the same transaction's lines, searched again in the files.
+        var shownCount = await page.GetByTestId("lines").Locator("[data-testid=line]").CountAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("download").ClickAsync());
+        Assert.Equal($"{dc}-logs-search.txt", download.SuggestedFilename);
+        var hits = (await File.ReadAllTextAsync((await download.PathAsync())!)).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => !l.StartsWith('#') && !l.StartsWith("    ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(shownCount, hits.Count);
+        Assert.All(hits, l => Assert.Contains($":{correlationId}] ", l));
 
         // The Traffic page's "Log lines" link of an opened transaction leads to the same view.
         await page.GotoAsync(new Uri(baseAddress, "/traffic").ToString());
