@@ -38,8 +38,9 @@ public sealed class LogsBrowserTests : BrowserTest
         // New lines keep arriving: the newest sequence shown grows by itself.
         var first = await NewestSequenceAsync(page);
         await WaitUntilAsync(async () => await NewestSequenceAsync(page) > first, "a newer dc1 line on the page");
-        // Stuck to the bottom: the newest line is rendered and in view.
-        await Expect(lines.Locator("[data-testid=line]").Last).ToBeInViewportAsync();
+        // Stuck to the bottom: js/logs.js scrolled the list to its end, where the newest line is rendered.
+        await WaitUntilAsync(() => lines.EvaluateAsync<bool>("e => e.scrollHeight - e.scrollTop - e.clientHeight < 24 && e.scrollHeight > e.clientHeight"),
+            "the line list scrolled to its bottom");
 
         Directory.CreateDirectory(ConsoleShellTests.ScreenshotFolder);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleShellTests.ScreenshotFolder, "logs.png") });
@@ -49,7 +50,11 @@ public sealed class LogsBrowserTests : BrowserTest
         await Expect(page.GetByTestId("line-count")).ToContainTextAsync("paused");
         var pausedAt = await NewestSequenceAsync(page);
         await WaitUntilAsync(async () => await NewestApiSequenceAsync(http, "dc1") > pausedAt + 5, "dc1 lines newer than the paused page");
-        // One more round trip through the circuit (a re-render) before looking: the toggle text is rendered by it.
+        // Two round trips through the circuit (open and close the notes) so any render of those lines has reached the page.
+        await page.GetByTestId("notes-toggle").ClickAsync();
+        await Expect(page.GetByTestId("notes")).ToBeVisibleAsync();
+        await page.GetByTestId("notes-toggle").ClickAsync();
+        await Expect(page.GetByTestId("notes")).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("pause")).ToContainTextAsync("Resume");
         Assert.Equal(pausedAt, await NewestSequenceAsync(page));
 
