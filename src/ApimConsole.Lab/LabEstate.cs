@@ -350,6 +350,8 @@ public sealed class LabEstate : IAsyncDisposable
         {
             ["Estate:ConsoleDatacenter"] = Endpoints.ConsoleDatacenter,
             ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
+            // The console must know how late this load balancer's health checks may see a datacenter fail.
+            ["Estate:LoadBalancer:HealthCheckLag"] = (_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout).ToString("c", CultureInfo.InvariantCulture),
         };
         for (var i = 0; i < Endpoints.Datacenters.Count; i++)
         {

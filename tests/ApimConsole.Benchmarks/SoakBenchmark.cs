@@ -104,6 +104,7 @@ internal static class SoakBenchmark
         var random = new Random(seed);
         var active = new List<string>();
         var injected = 0;
+        var wideInjected = new Dictionary<string, int>();
         var lastLogRead = Stopwatch.StartNew();
         while (!stop.IsCancellationRequested)
         {
@@ -124,6 +125,8 @@ internal static class SoakBenchmark
                 var target = candidates[random.Next(candidates.Count)];
                 active.Add(target);
                 injected++;
+                if (WideTargets.Contains(target))
+                    wideInjected[target] = wideInjected.GetValueOrDefault(target) + 1;
                 await console.FaultAsync(target, "down");
             }
             if (lastLogRead.Elapsed > TimeSpan.FromSeconds(15))
@@ -169,6 +172,7 @@ internal static class SoakBenchmark
         var reportedKeys = observations.SelectMany(o => o.Keys).Distinct().Count();
         var longFaults = intervals.Count(f => f.End - f.Start >= DetectionWindow);
         Console.WriteLine($"soak: {injected} faults injected, {intervals.Count} fault intervals in the lab's log ({longFaults} lasting >= {DetectionWindow.TotalSeconds} s), {observations.Count} polls, {reportedKeys} distinct scenario keys seen");
+        Console.WriteLine($"soak: of them {wideInjected.GetValueOrDefault("dc2")} on dc2 and {wideInjected.GetValueOrDefault("link")} on the link");
         Console.WriteLine($"soak: missed scenarios: {missed.Count}; false scenarios (polls showing a scenario no fault explains): {falseScenarios.Count}; scenarios after heal: {after.Count}");
         foreach (var line in missed.Take(20))
             Console.WriteLine("  missed: " + line);

@@ -59,6 +59,8 @@ public static class ConsoleOptionsValidator
 
         if (!string.IsNullOrWhiteSpace(estate.LoadBalancer.StatusUrl))
             CheckHttpUrl(errors, $"{root}:LoadBalancer:StatusUrl", estate.LoadBalancer.StatusUrl);
+        if (estate.LoadBalancer.HealthCheckLag < TimeSpan.Zero || estate.LoadBalancer.HealthCheckLag > TimeSpan.FromMinutes(5))
+            errors.Add($"{root}:LoadBalancer:HealthCheckLag must be between 0 and 5 minutes (found {estate.LoadBalancer.HealthCheckLag}).");
         return errors;
     }
 

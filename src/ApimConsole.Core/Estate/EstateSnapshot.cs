@@ -88,11 +88,15 @@ public sealed record CassandraNodeStatus(
 
 public sealed record InterDatacenterLink(LinkState State, DateTimeOffset Since, string? Reason);
 
-/// <summary>The global load balancer's own view of its pools: reached without the inter-DC link.</summary>
+/// <summary>
+/// The global load balancer's own view of its pools: reached without the inter-DC link. <see cref="PoolsReadAt"/> is
+/// when the console last read the pools (null when unknown, taken as the moment of assessment).
+/// </summary>
 public sealed record LoadBalancerView(
     ComponentState State,
     DateTimeOffset Since,
     string? Reason,
-    IReadOnlyList<LoadBalancerPool> Pools);
+    IReadOnlyList<LoadBalancerPool> Pools,
+    DateTimeOffset? PoolsReadAt = null);
 
 public sealed record LoadBalancerPool(string DatacenterId, bool Serving, int HealthyDestinations, int Destinations);

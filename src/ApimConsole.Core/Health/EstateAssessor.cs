@@ -11,6 +11,11 @@ namespace ApimConsole.Core.Health;
 /// answers. The global load balancer reaches both DCs without the link, so its pool view is the witness:
 /// the other DC still serving means the link is down; not serving means the DC is down. With no witness the
 /// console says exactly that it cannot tell.
+/// The load balancer's health checks run on their own schedule, so it sees a datacenter fail later than the console's
+/// probes may. "Still serving" is only evidence of a cut link once the pools were read at least
+/// <c>witnessLag</c> (the load balancer's health-check interval plus timeout) after the console lost the datacenter;
+/// until then the datacenter is Unreachable and the link Unknown ("deciding"). "Not serving" is fresh evidence at
+/// once: the load balancer only takes a pool out after its own checks failed.
 /// </remarks>
 public static class EstateAssessor
 {
@@ -20,7 +25,8 @@ public static class EstateAssessor
         IReadOnlyList<DatacenterSnapshot> observed,
         LoadBalancerView? loadBalancer,
         EstateSnapshot? previous,
-        DateTimeOffset now)
+        DateTimeOffset now,
+        TimeSpan witnessLag = default)
     {
         var witness = loadBalancer is { State: ComponentState.Up } ? loadBalancer : null;
         var datacenters = new List<DatacenterSnapshot>(observed.Count);
@@ -55,7 +61,19 @@ public static class EstateAssessor
             var assessed = dc;
             if (nothingAnswers && isRemote)
             {
-                if (pool is { Serving: true })
+                // When the console lost this DC: the start of its current silence (Unreachable or Down), else now.
+                var before = previous?.Find(dc.Id);
+                var lostAt = before is { State: DatacenterState.Unreachable or DatacenterState.Down } ? before.Since : now;
+                var poolsReadAt = witness?.PoolsReadAt ?? now;
+                if (pool is { Serving: true } && poolsReadAt < lostAt + witnessLag)
+                {
+                    state = DatacenterState.Unreachable;
+                    reason = $"{dc.Name} unreachable (DC down or link down), deciding: the load balancer still sees it serving, "
+                        + $"but its health checks may not have run since {consoleDatacenter} lost it (up to {witnessLag.TotalSeconds:0.#} s).";
+                    remoteVerdicts.Add((dc.Id, LinkState.Unknown, reason));
+                    assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter} (DC down or link down, deciding)");
+                }
+                else if (pool is { Serving: true })
                 {
                     state = DatacenterState.Unreachable;
                     reason = $"Unreachable from {consoleDatacenter}, but the load balancer sees it serving ({pool.HealthyDestinations}/{pool.Destinations} healthy): the inter-DC link is down.";

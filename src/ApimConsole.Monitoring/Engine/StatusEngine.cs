@@ -36,6 +36,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly ComponentMonitor? _loadBalancer;
     private readonly LoadBalancerClient? _loadBalancerClient;
     private IReadOnlyList<LoadBalancerPool> _pools = [];
+    /// <summary>When <see cref="_pools"/> was read (UTC ticks of the engine's clock); 0 before the first read.</summary>
+    private long _poolsReadAtTicks;
     private volatile EstateSnapshot _current;
     private CancellationToken _stopping;
 
@@ -151,15 +153,18 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         if (_loadBalancer is not null)
         {
             var (state, since, reason, _, _) = _loadBalancer.Read();
-            view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools));
+            var readTicks = Interlocked.Read(ref _poolsReadAtTicks);
+            view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools),
+                readTicks == 0 ? DateTimeOffset.MinValue : new DateTimeOffset(readTicks, TimeSpan.Zero));
         }
-        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now);
+        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag);
     }
 
     private async Task<(ProbeOutcome, object?)> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
     {
         var pools = await _loadBalancerClient!.GetPoolsAsync(new Uri(_estate.LoadBalancer.StatusUrl!), cancellationToken);
         Volatile.Write(ref _pools, pools);
+        Interlocked.Exchange(ref _poolsReadAtTicks, _time.GetUtcNow().UtcTicks);
         // The pool list is the detail: a change in it is a change worth publishing.
         return (ProbeOutcome.Ok, new PoolSignature(string.Join(";", pools.Select(p => $"{p.DatacenterId}:{p.Serving}:{p.HealthyDestinations}/{p.Destinations}"))));
     }

@@ -15,7 +15,7 @@ public static class DeploymentServiceCollectionExtensions
     public static IServiceCollection AddDeployments(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DeploymentOptions>()
-            .Bind(configuration.GetSection(DeploymentOptions.SectionName))
+            .BindChecked(configuration.GetSection(DeploymentOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
         services.TryAddSingleton<DeploymentGateAccess>();

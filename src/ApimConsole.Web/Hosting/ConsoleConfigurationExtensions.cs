@@ -15,19 +15,19 @@ public static class ConsoleConfigurationExtensions
     public static IServiceCollection AddConsoleConfiguration(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<EstateOptions>()
-            .Bind(configuration.GetSection(EstateOptions.SectionName))
+            .BindChecked(configuration.GetSection(EstateOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EstateOptions>>(
             new ConsoleOptionsValidation<EstateOptions>(ConsoleOptionsValidator.Validate));
 
         services.AddOptions<ProbeOptions>()
-            .Bind(configuration.GetSection(ProbeOptions.SectionName))
+            .BindChecked(configuration.GetSection(ProbeOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<ProbeOptions>>(
             new ConsoleOptionsValidation<ProbeOptions>(ConsoleOptionsValidator.Validate));
 
         services.AddOptions<StorageOptions>()
-            .Bind(configuration.GetSection(StorageOptions.SectionName))
+            .BindChecked(configuration.GetSection(StorageOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageOptions>>(
             new ConsoleOptionsValidation<StorageOptions>(ConsoleOptionsValidator.Validate));

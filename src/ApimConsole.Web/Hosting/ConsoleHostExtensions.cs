@@ -21,7 +21,7 @@ public static class ConsoleHostExtensions
         builder.Services.AddConsoleConfiguration(builder.Configuration);
 
         // Hosted services start in registration order: the store is migrated before anything else starts.
-        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var storage = builder.Configuration.GetSection(StorageOptions.SectionName).GetChecked<StorageOptions>();
         builder.Services.AddConsoleStorage(storage, builder.Environment.ContentRootPath);
         builder.Services.AddHostedService<StorageMigrationService>();
 

@@ -17,7 +17,7 @@ public static class TrafficMonitoringExtensions
     public static IServiceCollection AddTrafficMonitoring(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TrafficOptions>()
-            .Bind(configuration.GetSection(TrafficOptions.SectionName))
+            .BindChecked(configuration.GetSection(TrafficOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrafficOptions>>(new ConsoleOptionsValidation<TrafficOptions>(o => o.Validate()));
         services.TryAddSingleton(TimeProvider.System);

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Hosting;
 using ApimConsole.Web.Security;
 using ApimConsole.Lab;
 using ApimConsole.Lab.Api;
@@ -15,7 +16,7 @@ public static class EmbeddedLab
 {
     public static WebApplicationBuilder AddEmbeddedLab(this WebApplicationBuilder builder)
     {
-        var options = builder.Configuration.GetSection(LabOptions.SectionName).Get<LabOptions>() ?? new LabOptions();
+        var options = builder.Configuration.GetSection(LabOptions.SectionName).GetChecked<LabOptions>();
         if (!options.Enabled)
             return builder;
         var errors = options.Validate();

@@ -17,7 +17,7 @@ public static class LogViewsExtensions
     public static IServiceCollection AddLogViews(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<TraceLogTailOptions>()
-            .Bind(configuration.GetSection(TraceLogTailOptions.SectionName))
+            .BindChecked(configuration.GetSection(TraceLogTailOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<TraceLogTailOptions>>(new ConsoleOptionsValidation<TraceLogTailOptions>(o => o.Validate()));
         // Registered before AddTraceLogTails, whose own buffer registration then stands aside.

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Hosting;
 using System.Security.Claims;
 using ApimConsole.Storage;
 using Microsoft.AspNetCore.Authentication;
@@ -32,9 +33,9 @@ public static class ConsoleSecurityExtensions
     public static IServiceCollection AddConsoleSecurity(this IServiceCollection services, IConfiguration configuration)
     {
         var section = configuration.GetSection(AuthOptions.SectionName);
-        services.AddOptions<AuthOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<AuthOptions>().BindChecked(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidation>();
-        var auth = section.Get<AuthOptions>() ?? new AuthOptions();
+        var auth = section.GetChecked<AuthOptions>();
 
         // Identity works on a scoped context; the console's other code keeps using the factory.
         services.TryAddScoped<ConsoleDbContext>(sp => sp.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContext());

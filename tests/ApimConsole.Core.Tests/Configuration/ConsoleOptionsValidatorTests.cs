@@ -28,6 +28,16 @@ public sealed class ConsoleOptionsValidatorTests
     [Fact]
     public void ValidEstate_HasNoErrors() => Assert.Empty(ConsoleOptionsValidator.Validate(ValidEstate()));
 
+    [Theory]
+    [InlineData("-00:00:01")]
+    [InlineData("00:06:00")]
+    public void LoadBalancerHealthCheckLagOutOfRange_NamesTheKey(string lag)
+    {
+        var estate = ValidEstate();
+        estate.LoadBalancer.HealthCheckLag = TimeSpan.Parse(lag, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(ConsoleOptionsValidator.Validate(estate), e => e.StartsWith("Estate:LoadBalancer:HealthCheckLag must be between 0 and 5 minutes", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void MissingDatacenterId_NamesItsIndex()
     {

@@ -73,9 +73,12 @@ public sealed class GuardrailLiveTests(LabConsoleFactory console) : IClassFixtur
     {
         (await console.FaultAsync("link", "down")).EnsureSuccessStatusCode();
 
-        var blocked = await WaitForGuardrailsAsync(g => Decision(g, "GatewayConfiguration") == "Block" && Decision(g, "KpsTableStructure") == "Block",
-            Detect, "both kinds blocked while the link is down");
-        Assert.Contains(Reasons(blocked, "GatewayConfiguration"), r => r.Contains("Inter-DC link down", StringComparison.Ordinal));
+        // Blocked from the moment dc2 is unreachable; the link is named once the load balancer's view is fresh
+        // enough to tell a cut link from dc2 down (its health-check lag after the console lost dc2).
+        static bool NamesLink(JsonElement g, string kind) => Reasons(g, kind).Any(r => r.Contains("Inter-DC link down", StringComparison.Ordinal));
+        var blocked = await WaitForGuardrailsAsync(g => Decision(g, "GatewayConfiguration") == "Block" && Decision(g, "KpsTableStructure") == "Block"
+                && NamesLink(g, "GatewayConfiguration") && NamesLink(g, "KpsTableStructure"),
+            Detect, "both kinds blocked while the link is down, naming the link");
         Assert.Contains(Reasons(blocked, "KpsTableStructure"), r => r.Contains("Inter-DC link down", StringComparison.Ordinal));
         // Deploying only to the console's own DC is blocked all the same: the other side would not get it.
         var dc1Only = await GuardrailsAsync("?datacenters=dc1");
