@@ -1,9 +1,15 @@
 // The Logs page's line list: tells the page when the user scrolls away from the bottom (stop following new lines)
 // or back to it (follow again), and scrolls to the bottom when asked.
+// Only a move up counts as "scrolled away": lines rendered after a programmatic scroll grow the list under the
+// reader, and that must not read as the user leaving the bottom.
 export function follow(element, page) {
     let atBottom = true;
+    let lastTop = element.scrollTop;
     const onScroll = () => {
-        const now = element.scrollHeight - element.scrollTop - element.clientHeight < 24;
+        const top = element.scrollTop;
+        const nearBottom = element.scrollHeight - top - element.clientHeight < 24;
+        const now = nearBottom || (atBottom && top >= lastTop);
+        lastTop = top;
         if (now !== atBottom) {
             atBottom = now;
             page.invokeMethodAsync('OnScrolledToBottom', now);
@@ -13,6 +19,7 @@ export function follow(element, page) {
     return {
         scrollToBottom() {
             element.scrollTop = element.scrollHeight;
+            lastTop = element.scrollTop;
             atBottom = true;
         },
         dispose() {
