@@ -48,6 +48,11 @@ public sealed class LogsBrowserTests : BrowserTest
         // Pause: the console keeps reading dc1 (its API sees newer lines) but the page shows none of them.
         await page.GetByTestId("pause").ClickAsync();
         await Expect(page.GetByTestId("line-count")).ToContainTextAsync("paused");
+        // A batch read just before the click may still be on its way: one round trip through the circuit lets it land.
+        await page.GetByTestId("notes-toggle").ClickAsync();
+        await Expect(page.GetByTestId("notes")).ToBeVisibleAsync();
+        await page.GetByTestId("notes-toggle").ClickAsync();
+        await Expect(page.GetByTestId("notes")).ToHaveCountAsync(0);
         var pausedAt = await NewestSequenceAsync(page);
         await WaitUntilAsync(async () => await NewestApiSequenceAsync(http, "dc1") > pausedAt + 5, "dc1 lines newer than the paused page");
         // Two round trips through the circuit (open and close the notes) so any render of those lines has reached the page.
