@@ -38,6 +38,8 @@ public sealed class SecurityBrowserTests : BrowserTest
         // Back where it was sent from, live (the circuit runs under the CSP).
         await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/traffic$"));
         await Expect(page.GetByTestId("signed-in-user")).ToContainTextAsync("admin");
+        // The circuit is live (the theme switch is enabled only then) before the nav link is clicked.
+        await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("Switch to (dark|light) theme") })).ToBeEnabledAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Tokens" }).ClickAsync();
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Tokens" })).ToBeVisibleAsync();
         Assert.True(errors.Count == 0, string.Join("\n", errors));

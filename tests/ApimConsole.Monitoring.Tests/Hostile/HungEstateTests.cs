@@ -76,7 +76,9 @@ public sealed class HungEstateTests
 
         // Generous bounds: a blocked pool shows in seconds and in a queue that grows with every round. A round of
         // probes timing out together queues a burst of continuations, at most about one per component.
-        Assert.True(worstPoolRoundTrip < TimeSpan.FromMilliseconds(500), $"a work item waited {worstPoolRoundTrip.TotalMilliseconds:0} ms for a pool thread");
+        // 2 s, not less: CI runs the other test projects beside this one on 2 cores, which alone can delay a work item
+        // by several hundred ms; a pool blocked by hung probes would keep every item waiting for thread injection.
+        Assert.True(worstPoolRoundTrip < TimeSpan.FromSeconds(2), $"a work item waited {worstPoolRoundTrip.TotalMilliseconds:0} ms for a pool thread");
         Assert.True(mostPending < components, $"{mostPending} work items queued on the pool");
         Assert.InRange(peer.PeakOpen, 1, StatusEngine.MaxConcurrentProbes);
     }
