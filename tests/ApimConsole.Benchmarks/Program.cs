@@ -15,6 +15,7 @@ public static class BenchmarkRunner
             "soak" => await SoakBenchmark.RunAsync(args.Skip(1).ToArray()),
             "wall" => await WallBenchmark.RunAsync(args.Skip(1).ToArray()),
             WallBenchmark.SubscribersCommand => await WallBenchmark.RunSubscribersAsync(args.Skip(1).ToArray()),
+            WallBenchmark.BrowsersCommand => await WallBenchmark.RunBrowsersAsync(args.Skip(1).ToArray()),
             "scale" => await ScaleBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };

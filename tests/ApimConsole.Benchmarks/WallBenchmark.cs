@@ -24,12 +24,15 @@ namespace ApimConsole.Benchmarks;
 /// flapped once a second so the hub has a change to send every second. (a) Hub subscribers run in a child process
 /// (this program's <see cref="SubscribersCommand"/>) so their CPU is not counted as the server's; each measures
 /// receive time minus the snapshot's <c>asOf</c>, the moment the status engine published it. (b) Wall screens are
-/// Chromium pages (Playwright) on <c>/wall</c>; server memory per circuit is the growth of the managed heap after a
-/// forced, compacting GC.
+/// Chromium pages on <c>/wall</c>, driven by Playwright from a second child process (<see cref="BrowsersCommand"/>) so
+/// the driver's objects are not counted; server memory per circuit is the growth of the managed heap after a forced,
+/// compacting GC.
 /// </summary>
 internal static class WallBenchmark
 {
     public const string SubscribersCommand = "wall-subscribers";
+
+    public const string BrowsersCommand = "wall-browsers";
 
     /// <summary>Sent as a bearer token on every request; the console is told to accept it (Auth:BootstrapAdminToken).</summary>
     private const string Token = "wall-benchmark-bootstrap-token-5f1c2a9e7d";
@@ -213,8 +216,73 @@ internal static class WallBenchmark
 
     // ---- (b) wall screens (Blazor circuits) ------------------------------------------------------------------
 
+    /// <summary>
+    /// The server side of the circuit steps. The browser and its Playwright driver run in a child process (this
+    /// program's <see cref="BrowsersCommand"/>): the Playwright client keeps managed objects per page (pages, frames,
+    /// requests, event routing), and in this process they would be counted as the server's memory per circuit.
+    /// </summary>
     private static async Task RunCircuitsAsync(Uri address, string wallSecret, IReadOnlyList<int> counts, TimeSpan soak)
     {
+        var wallUrl = new Uri(address, "/wall?token=" + Uri.EscapeDataString(wallSecret)).ToString();
+        var overviewUrl = new Uri(address, "/?token=" + Uri.EscapeDataString(Token)).ToString();
+        await using var browsers = BrowsersChild.Start(wallUrl, overviewUrl);
+
+        // The first screen pays for JIT and first-use caches; the baseline is taken with it open.
+        await browsers.AskAsync("open 1", "OPENED");
+        var baseline = ManagedMb();
+        var baselineWs = WorkingSetMb();
+        Console.WriteLine($"circuits: baseline with 1 wall open: managed {baseline:0.0} MB, working set {baselineWs:0} MB");
+
+        var open = 1;
+        foreach (var m in counts)
+        {
+            var opened = await browsers.AskAsync($"open {m}", "OPENED");
+            open = m;
+            var cpu = await MeasureCpuAsync(TimeSpan.FromSeconds(10));
+            var managed = ManagedMb();
+            var ws = WorkingSetMb();
+            var live = await browsers.AskAsync("live", "LIVE");
+            Console.WriteLine($"circuits m={m}: {opened}, {live}; server CPU {cpu:0} % of one core; " +
+                              $"managed {managed:0.0} MB ({(managed - baseline) * 1024 / (m - 1):0} KB per extra circuit), " +
+                              $"working set {ws:0} MB ({(ws - baselineWs) * 1024 / (m - 1):0} KB per extra circuit)");
+        }
+
+        if (soak > TimeSpan.Zero)
+        {
+            Console.WriteLine($"soak: {open} walls open for {soak.TotalMinutes:0.#} min with a change every second");
+            var end = DateTime.UtcNow + soak;
+            var samples = new List<(double Minutes, double Managed, double WorkingSet)>();
+            var started = Stopwatch.StartNew();
+            while (DateTime.UtcNow < end)
+            {
+                samples.Add((started.Elapsed.TotalMinutes, ManagedMb(), WorkingSetMb()));
+                Console.WriteLine($"  t={samples[^1].Minutes:0.0} min: managed {samples[^1].Managed:0.0} MB, working set {samples[^1].WorkingSet:0} MB");
+                await Task.Delay(TimeSpan.FromSeconds(30));
+            }
+            samples.Add((started.Elapsed.TotalMinutes, ManagedMb(), WorkingSetMb()));
+            var live = await browsers.AskAsync("live", "LIVE");
+            Console.WriteLine($"soak: managed {samples[0].Managed:0.0} -> {samples[^1].Managed:0.0} MB (max {samples.Max(s => s.Managed):0.0}), " +
+                              $"working set {samples[0].WorkingSet:0} -> {samples[^1].WorkingSet:0} MB; at the end {live}");
+        }
+
+        // The same measure for the Overview ("/"), the console's ordinary live page, on top of the walls: a
+        // reference for what a circuit costs here, taken in the same run.
+        var reference = Math.Min(10, counts.Max());
+        var beforeOverview = ManagedMb();
+        await browsers.AskAsync($"overview {reference}", "OVERVIEW");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var afterOverview = ManagedMb();
+        Console.WriteLine($"reference: {reference} Overview pages on top: managed +{afterOverview - beforeOverview:0.0} MB ({(afterOverview - beforeOverview) * 1024 / reference:0} KB per Overview circuit)");
+    }
+
+    /// <summary>
+    /// The child: one headless Chromium driven by Playwright, told over standard input what to open
+    /// (<c>open M</c>, <c>live</c>, <c>overview N</c>) and answering one line each.
+    /// </summary>
+    public static async Task<int> RunBrowsersAsync(string[] args)
+    {
+        var wallUrl = StringArg(args, "--wall");
+        var overviewUrl = StringArg(args, "--overview");
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -231,64 +299,91 @@ internal static class WallBenchmark
         {
             ViewportSize = new ViewportSize { Width = 960, Height = 540 },
         });
-        var wallUrl = new Uri(address, "/wall?token=" + Uri.EscapeDataString(wallSecret)).ToString();
         var pages = new List<IPage>();
-
-        // The first screen pays for JIT and first-use caches; the baseline is taken with it open.
-        pages.Add(await OpenWallAsync(context, wallUrl));
-        var baseline = ManagedMb();
-        var baselineWs = WorkingSetMb();
-        Console.WriteLine($"circuits: baseline with 1 wall open: managed {baseline:0.0} MB, working set {baselineWs:0} MB");
-
-        foreach (var m in counts)
+        string? line;
+        while ((line = await Console.In.ReadLineAsync()) is not null && line != "quit")
         {
-            var open = Stopwatch.StartNew();
-            while (pages.Count < m)
-                pages.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(5, m - pages.Count)).Select(_ => OpenWallAsync(context, wallUrl))));
-            var cpu = await MeasureCpuAsync(TimeSpan.FromSeconds(10));
-            var managed = ManagedMb();
-            var ws = WorkingSetMb();
-            var live = await CountLiveAsync(pages);
-            Console.WriteLine($"circuits m={m}: opened in {open.Elapsed.TotalSeconds:0} s, live {live}/{m}; server CPU {cpu:0} % of one core; " +
-                              $"managed {managed:0.0} MB ({(managed - baseline) * 1024 / (m - 1):0} KB per extra circuit), " +
-                              $"working set {ws:0} MB ({(ws - baselineWs) * 1024 / (m - 1):0} KB per extra circuit)");
-        }
-
-        if (soak > TimeSpan.Zero)
-        {
-            Console.WriteLine($"soak: {pages.Count} walls open for {soak.TotalMinutes:0.#} min with a change every second");
-            var end = DateTime.UtcNow + soak;
-            var samples = new List<(double Minutes, double Managed, double WorkingSet)>();
-            var started = Stopwatch.StartNew();
-            while (DateTime.UtcNow < end)
+            var parts = line.Split(' ');
+            switch (parts[0])
             {
-                samples.Add((started.Elapsed.TotalMinutes, ManagedMb(), WorkingSetMb()));
-                Console.WriteLine($"  t={samples[^1].Minutes:0.0} min: managed {samples[^1].Managed:0.0} MB, working set {samples[^1].WorkingSet:0} MB");
-                await Task.Delay(TimeSpan.FromSeconds(30));
+                case "open":
+                    var m = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                    var clock = Stopwatch.StartNew();
+                    while (pages.Count < m)
+                        pages.AddRange(await Task.WhenAll(Enumerable.Range(0, Math.Min(5, m - pages.Count)).Select(_ => OpenWallAsync(context, wallUrl))));
+                    Console.WriteLine($"OPENED {pages.Count} walls in {clock.Elapsed.TotalSeconds:0} s");
+                    break;
+                case "live":
+                    Console.WriteLine($"LIVE {await CountLiveAsync(pages)}/{pages.Count}");
+                    break;
+                case "overview":
+                    var n = int.Parse(parts[1], CultureInfo.InvariantCulture);
+                    for (var i = 0; i < n; i++)
+                    {
+                        var page = await context.NewPageAsync();
+                        await page.GotoAsync(overviewUrl, new() { Timeout = 120_000 });
+                        await page.Locator("[data-datacenter=dc1]").First.WaitForAsync(new() { Timeout = 120_000 });
+                        await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("Switch to (dark|light) theme") })
+                            .And(page.Locator(":enabled")).WaitForAsync(new() { Timeout = 120_000 });
+                    }
+                    Console.WriteLine($"OVERVIEW {n}");
+                    break;
+                default:
+                    Console.WriteLine($"ERROR unknown command '{line}'");
+                    break;
             }
-            samples.Add((started.Elapsed.TotalMinutes, ManagedMb(), WorkingSetMb()));
-            var live = await CountLiveAsync(pages);
-            Console.WriteLine($"soak: managed {samples[0].Managed:0.0} -> {samples[^1].Managed:0.0} MB (max {samples.Max(s => s.Managed):0.0}), " +
-                              $"working set {samples[0].WorkingSet:0} -> {samples[^1].WorkingSet:0} MB; live at the end {live}/{pages.Count}");
+        }
+        await context.CloseAsync();
+        return 0;
+    }
+
+    /// <summary>The browser child process, one request line and one answer line at a time.</summary>
+    private sealed class BrowsersChild : IAsyncDisposable
+    {
+        private readonly Process _process;
+
+        private BrowsersChild(Process process) => _process = process;
+
+        public static BrowsersChild Start(string wallUrl, string overviewUrl)
+        {
+            var self = Environment.ProcessPath!;
+            var start = new ProcessStartInfo(self) { RedirectStandardOutput = true, RedirectStandardInput = true, UseShellExecute = false };
+            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+                start.ArgumentList.Add(typeof(WallBenchmark).Assembly.Location);
+            foreach (var a in new[] { BrowsersCommand, "--wall", wallUrl, "--overview", overviewUrl })
+                start.ArgumentList.Add(a);
+            return new BrowsersChild(Process.Start(start)!);
         }
 
-        // The same measure for the Overview ("/"), the console's ordinary live page, on top of the walls: a
-        // reference for what a circuit costs here, taken in the same run.
-        var reference = Math.Min(10, counts.Max());
-        var beforeOverview = ManagedMb();
-        var overviewUrl = new Uri(address, "/?token=" + Uri.EscapeDataString(Token)).ToString();
-        for (var i = 0; i < reference; i++)
+        /// <summary>Sends a command and returns the answer line that starts with <paramref name="answer"/>; other lines are echoed.</summary>
+        public async Task<string> AskAsync(string command, string answer)
         {
-            var page = await context.NewPageAsync();
-            await page.GotoAsync(overviewUrl, new() { Timeout = 120_000 });
-            await page.Locator("[data-datacenter=dc1]").First.WaitForAsync(new() { Timeout = 120_000 });
-            await page.GetByRole(AriaRole.Button, new() { NameRegex = new System.Text.RegularExpressions.Regex("Switch to (dark|light) theme") })
-                .And(page.Locator(":enabled")).WaitForAsync(new() { Timeout = 120_000 });
+            await _process.StandardInput.WriteLineAsync(command);
+            await _process.StandardInput.FlushAsync();
+            while (await _process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (line.StartsWith(answer, StringComparison.Ordinal))
+                    return line;
+                Console.WriteLine($"  browsers: {line}");
+            }
+            throw new InvalidOperationException($"the browser process exited ({(_process.HasExited ? _process.ExitCode : -1)}) before answering '{command}'");
         }
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        var afterOverview = ManagedMb();
-        Console.WriteLine($"reference: {reference} Overview pages on top: managed +{afterOverview - beforeOverview:0.0} MB ({(afterOverview - beforeOverview) * 1024 / reference:0} KB per Overview circuit)");
-        await context.CloseAsync();
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await _process.StandardInput.WriteLineAsync("quit");
+                await _process.StandardInput.FlushAsync();
+                using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                await _process.WaitForExitAsync(wait.Token);
+            }
+            catch (Exception) when (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+            _process.Dispose();
+        }
     }
 
     private static async Task<IPage> OpenWallAsync(IBrowserContext context, string url)
