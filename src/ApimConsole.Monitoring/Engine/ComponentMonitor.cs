@@ -4,13 +4,12 @@ using ApimConsole.Core.Health;
 
 namespace ApimConsole.Monitoring.Engine;
 
-/// <summary>One component's probe loop and failure detector. The loop owns the detector; readers take a copy under the lock.</summary>
+/// <summary>One component's failure detector and what its last probe said; readers take a copy under the lock.</summary>
 internal sealed class ComponentMonitor
 {
     private readonly Lock _gate = new();
     private readonly FailureDetector _detector;
     private object? _details;
-    private CancellationTokenSource? _delay;
 
     public ComponentMonitor(string datacenterId, string id, string name, ProbeOptions options, DateTimeOffset now)
     {
@@ -47,26 +46,9 @@ internal sealed class ComponentMonitor
             return (_detector.State, _detector.Since, _detector.Reason, _details, _detector.Failing);
     }
 
-    /// <summary>The token the loop's wait between probes listens to; <see cref="Nudge"/> cuts that wait short.</summary>
-    public CancellationTokenSource BeginWait(CancellationToken loop)
-    {
-        lock (_gate)
-            return _delay = CancellationTokenSource.CreateLinkedTokenSource(loop);
-    }
+    /// <summary>Its place in the engine's <see cref="ProbeScheduler"/>, once its probes are scheduled.</summary>
+    internal ProbeScheduler.Entry? Schedule { get; set; }
 
-    /// <summary>Probe now rather than at the end of the current wait.</summary>
-    public void Nudge()
-    {
-        lock (_gate)
-        {
-            try
-            {
-                _delay?.Cancel();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The wait already ended.
-            }
-        }
-    }
+    /// <summary>Probe now rather than at the next due time.</summary>
+    public void Nudge() => Schedule?.Nudge();
 }

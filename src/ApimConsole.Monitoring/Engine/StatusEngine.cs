@@ -12,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Monitoring.Engine;
 
 /// <summary>
-/// Owns the live picture of the estate. Each component has its own probe loop (so one hung peer delays nobody
-/// else), a failure detector, and a bounded share of the probe concurrency. Any change of state wakes the
+/// Owns the live picture of the estate. Each component has its own probes in flight (so one hung peer delays
+/// nobody else), a failure detector, and a bounded share of the probe concurrency; one <see cref="ProbeScheduler"/>
+/// starts them in batches. Any change of state wakes the
 /// publisher, which reassesses the whole estate (<see cref="EstateAssessor"/>) and hands the new snapshot to
 /// every subscriber.
 /// </summary>
@@ -29,6 +30,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly CassandraProbe _cassandraProbe;
     private readonly SemaphoreSlim _concurrency = new(MaxConcurrentProbes);
     private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly ProbeScheduler _scheduler;
     private readonly Lock _subscribersGate = new();
     private readonly List<EstateSubscription> _subscribers = [];
     private readonly List<DatacenterMonitor> _datacenters = [];
@@ -48,6 +50,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         _time = time;
         _logger = logger;
         _cassandraProbe = new CassandraProbe();
+        _scheduler = new ProbeScheduler(time, _probes.Interval, logger);
         var now = time.GetUtcNow();
 
         var probeClient = NewClient(acceptAnyCertificate: false);
@@ -91,6 +94,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
+        var probing = _scheduler.RunAsync(RunProbeAsync, Changed, stoppingToken);
         foreach (var dc in _datacenters)
             dc.Start();
         if (_loadBalancer is not null)
@@ -116,6 +120,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
                 break;
             Publish();
         }
+        await probing;
     }
 
     /// <summary>Called by probe loops when something visible changed.</summary>
@@ -172,46 +177,11 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private sealed record PoolSignature(string Value);
 
     /// <summary>
-    /// Runs a component's probe loop until the engine stops or the monitor is retired. <paramref name="startedFailing"/>
-    /// hears of the first failed probe after a success.
+    /// Schedules a component's probes until the engine stops or the monitor is retired (its <see cref="ComponentMonitor.Stop"/>).
+    /// <paramref name="startedFailing"/> hears of the first failed probe after a success.
     /// </summary>
-    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null)
-    {
-        _ = Task.Run(async () =>
-        {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(_stopping, monitor.Stop.Token);
-            var token = linked.Token;
-            while (!token.IsCancellationRequested)
-            {
-                var started = _time.GetTimestamp();
-                var (outcome, details) = await RunProbeAsync(probe, token);
-                if (token.IsCancellationRequested)
-                    break;
-                if (monitor.Record(outcome, details, _time.GetUtcNow(), out var delay, out var failing))
-                    Changed();
-                if (failing)
-                    startedFailing?.Invoke(monitor);
-                // The interval runs from the start of one probe to the start of the next: the time a probe takes
-                // (more of it on a large estate, where probes queue for the concurrency bound) does not stretch it.
-                delay -= _time.GetElapsedTime(started);
-                if (delay < TimeSpan.Zero)
-                    delay = TimeSpan.Zero;
-                using var wait = monitor.BeginWait(token);
-                try
-                {
-                    await Task.Delay(delay, _time, wait.Token);
-                }
-                catch (OperationCanceledException) when (!token.IsCancellationRequested)
-                {
-                    // Nudged: probe at once.
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        });
-    }
+    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null) =>
+        _scheduler.Add(monitor, probe, startedFailing);
 
     /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
     private async Task<(ProbeOutcome, object?)> RunProbeAsync(Func<CancellationToken, Task<(ProbeOutcome, object?)>> probe, CancellationToken token)
