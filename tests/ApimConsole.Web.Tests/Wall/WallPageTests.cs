@@ -235,13 +235,12 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
 }
 
 /// <summary>The sparkline alone: a gap splits the line, and nothing is drawn as zero.</summary>
-public sealed class WallSparklineTests : BunitContext
+public sealed class WallSparklineTests
 {
     [Fact]
     public void AGap_SplitsTheLine_IntoTwoRuns()
     {
-        var line = Render<WallSparkline>(p => p.Add(s => s.Values, [1.0, 2.0, null, 3.0, 4.0]).Add(s => s.Max, 4.0));
-        var runs = line.FindAll("[data-testid=sparkline-run]").Select(r => r.GetAttribute("points")!).ToList();
+        var runs = WallScreen.SparklineRuns([1.0, 2.0, null, 3.0, 4.0], 4.0);
         Assert.Equal(2, runs.Count);
         Assert.Equal(2, runs[0].Split(' ').Length);
         Assert.Equal(2, runs[1].Split(' ').Length);
@@ -252,9 +251,15 @@ public sealed class WallSparklineTests : BunitContext
     }
 
     [Fact]
+    public void ALonePoint_IsDrawnAsAShortStroke()
+    {
+        var runs = WallScreen.SparklineRuns([null, 2.0, null], 4.0);
+        Assert.Equal(["147,30 153,30"], runs);
+    }
+
+    [Fact]
     public void NoData_DrawsNoLine()
     {
-        var line = Render<WallSparkline>(p => p.Add(s => s.Values, [null, null]).Add(s => s.Max, 0.0));
-        Assert.Empty(line.FindAll("[data-testid=sparkline-run]"));
+        Assert.Empty(WallScreen.SparklineRuns([null, null], 0.0));
     }
 }

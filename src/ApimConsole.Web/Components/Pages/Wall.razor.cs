@@ -30,6 +30,9 @@ public partial class Wall : ComponentBase, IDisposable
     private int _ticking;
     // Only the rate series are kept, never the whole report (top APIs, instances): a circuit holds what it shows.
     private IReadOnlyDictionary<string, double?[]>? _rates;
+    // The sparklines' point lists, drawn from _rates when they are rebuilt (not on every one-second render).
+    private Dictionary<string, IReadOnlyList<string>> _sparklines = [];
+    private double _sparklineMax = double.NaN;
     private long _trafficVersion = -1;
     private DateTimeOffset _trafficBuilt;
 
@@ -53,8 +56,20 @@ public partial class Wall : ComponentBase, IDisposable
             _trafficVersion = version;
             _trafficBuilt = now;
         }
+        var rebuilt = _rates;
         Screen = WallScreen.Build(Status.Current, Guardrail.Current, _rates, now);
+        if (!ReferenceEquals(rebuilt, _drawnFrom) || Screen.SparklineMax != _sparklineMax)
+        {
+            _sparklines = Screen.Datacenters.ToDictionary(d => d.Id, d => WallScreen.SparklineRuns(d.RequestsPerSecond, Screen.SparklineMax), StringComparer.Ordinal);
+            _sparklineMax = Screen.SparklineMax;
+            _drawnFrom = rebuilt;
+        }
     }
+
+    private IReadOnlyDictionary<string, double?[]>? _drawnFrom;
+
+    private IReadOnlyList<string> Sparkline(WallDatacenter datacenter) =>
+        _sparklines.TryGetValue(datacenter.Id, out var runs) ? runs : WallScreen.SparklineRuns(datacenter.RequestsPerSecond, Screen.SparklineMax);
 
     private async Task TickAsync()
     {

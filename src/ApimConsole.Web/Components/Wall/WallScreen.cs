@@ -1,8 +1,10 @@
+using System.Globalization;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Guardrails;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Traffic;
+using Microsoft.AspNetCore.Components;
 using MudBlazor;
 
 namespace ApimConsole.Web.Components.Wall;
@@ -98,6 +100,62 @@ public sealed record WallScreen(
         "bad" => Icons.Material.Filled.Cancel,
         _ => Icons.Material.Filled.Help,
     };
+
+    private static readonly Dictionary<string, MarkupString> IconMarkup = new[] { "ok", "warn", "bad", "unknown" }
+        .ToDictionary(t => t, t => new MarkupString($"<svg class=\"wall-icon\" viewBox=\"0 0 24 24\" aria-hidden=\"true\" focusable=\"false\">{Icon(t)}</svg>"));
+
+    /// <summary>
+    /// The icon as one piece of markup (a 24×24 inline SVG sized by the text around it), built once per tone: on a
+    /// screen that renders every second, a markup frame costs less than a component per icon (see BENCHMARKS.md,
+    /// "Wall screens").
+    /// </summary>
+    public static MarkupString IconSvg(string tone) => IconMarkup.TryGetValue(tone, out var markup) ? markup : IconMarkup["unknown"];
+
+    /// <summary>The sparkline's drawing area, in SVG user units.</summary>
+    public const int SparklineWidth = 300;
+    public const int SparklineHeight = 60;
+
+    /// <summary>
+    /// A request-rate sparkline as SVG polyline point lists: one per run of steps with data, nothing across a gap (a
+    /// gap is never drawn as zero). A lone point is drawn as a short flat stroke.
+    /// </summary>
+    public static IReadOnlyList<string> SparklineRuns(IReadOnlyList<double?> values, double max)
+    {
+        var runs = new List<string>();
+        if (values.Count == 0)
+            return runs;
+        var step = values.Count == 1 ? 0 : (double)SparklineWidth / (values.Count - 1);
+        var top = max > 0 ? max : 1;
+        var run = new System.Text.StringBuilder();
+        var points = 0;
+        for (var i = 0; i < values.Count; i++)
+        {
+            if (values[i] is not { } value)
+            {
+                if (points > 0)
+                    runs.Add(Single(run, points));
+                run.Clear();
+                points = 0;
+                continue;
+            }
+            var y = SparklineHeight - Math.Clamp(value / top, 0, 1) * (SparklineHeight - 4) - 2;
+            run.Append(CultureInfo.InvariantCulture, $"{i * step:0.#},{y:0.#} ");
+            points++;
+        }
+        if (points > 0)
+            runs.Add(Single(run, points));
+        return runs;
+
+        static string Single(System.Text.StringBuilder run, int points)
+        {
+            var text = run.ToString().TrimEnd();
+            if (points > 1)
+                return text;
+            var parts = text.Split(',');
+            var x = double.Parse(parts[0], CultureInfo.InvariantCulture);
+            return string.Create(CultureInfo.InvariantCulture, $"{Math.Max(0, x - 3):0.#},{parts[1]} {x + 3:0.#},{parts[1]}");
+        }
+    }
 
     public static string GuardrailHeadline(GuardrailDecision decision) => decision switch
     {
