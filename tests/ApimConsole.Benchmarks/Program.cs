@@ -16,6 +16,7 @@ public static class BenchmarkRunner
             "wall" => await WallBenchmark.RunAsync(args.Skip(1).ToArray()),
             WallBenchmark.SubscribersCommand => await WallBenchmark.RunSubscribersAsync(args.Skip(1).ToArray()),
             WallBenchmark.BrowsersCommand => await WallBenchmark.RunBrowsersAsync(args.Skip(1).ToArray()),
+            HeapCensus.DumpCommand => HeapCensus.RunDump(args.Skip(1).ToArray()),
             "scale" => await ScaleBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
@@ -29,7 +30,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R]");
-        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits]");
+        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits] [--heap-census]");
         Console.Error.WriteLine("  scale [--seconds S] [--warmup W] [--sizes 2:3,12:10,50:30]");
         return 2;
     }

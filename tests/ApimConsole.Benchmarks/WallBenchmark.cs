@@ -72,7 +72,7 @@ internal static class WallBenchmark
                 // A wall screen signs in the way a real one does: its wallboard link once, then the wall cookie.
                 var (_, wallSecret) = await console.Services.GetRequiredService<ApimConsole.Web.Security.ApiTokenService>()
                     .CreateAsync("benchmark-wall", ApimConsole.Web.Security.ConsoleRoles.Viewer, ApimConsole.Storage.Records.ApiTokenKind.Wallboard, "benchmark", CancellationToken.None);
-                await RunCircuitsAsync(address, wallSecret, circuitCounts, TimeSpan.FromMinutes(soakMinutes));
+                await RunCircuitsAsync(address, wallSecret, circuitCounts, TimeSpan.FromMinutes(soakMinutes), census: args.Contains("--heap-census"));
             }
         }
         finally
@@ -221,7 +221,7 @@ internal static class WallBenchmark
     /// program's <see cref="BrowsersCommand"/>): the Playwright client keeps managed objects per page (pages, frames,
     /// requests, event routing), and in this process they would be counted as the server's memory per circuit.
     /// </summary>
-    private static async Task RunCircuitsAsync(Uri address, string wallSecret, IReadOnlyList<int> counts, TimeSpan soak)
+    private static async Task RunCircuitsAsync(Uri address, string wallSecret, IReadOnlyList<int> counts, TimeSpan soak, bool census)
     {
         var wallUrl = new Uri(address, "/wall?token=" + Uri.EscapeDataString(wallSecret)).ToString();
         var overviewUrl = new Uri(address, "/?token=" + Uri.EscapeDataString(Token)).ToString();
@@ -232,6 +232,7 @@ internal static class WallBenchmark
         var baseline = ManagedMb();
         var baselineWs = WorkingSetMb();
         Console.WriteLine($"circuits: baseline with 1 wall open: managed {baseline:0.0} MB, working set {baselineWs:0} MB");
+        var baselineCensus = census ? HeapCensus.TakeOfSelf("walls-1") : null;
 
         var open = 1;
         foreach (var m in counts)
@@ -245,6 +246,8 @@ internal static class WallBenchmark
             Console.WriteLine($"circuits m={m}: {opened}, {live}; server CPU {cpu:0} % of one core; " +
                               $"managed {managed:0.0} MB ({(managed - baseline) * 1024 / (m - 1):0} KB per extra circuit), " +
                               $"working set {ws:0} MB ({(ws - baselineWs) * 1024 / (m - 1):0} KB per extra circuit)");
+            if (baselineCensus is not null)
+                HeapCensus.PrintGrowth(baselineCensus, HeapCensus.TakeOfSelf($"walls-{m}"), m - 1, "extra wall");
         }
 
         if (soak > TimeSpan.Zero)
