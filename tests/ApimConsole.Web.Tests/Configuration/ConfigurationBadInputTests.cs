@@ -38,6 +38,8 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Traffic:PollInterval", "00:00:00.001", "Traffic:PollInterval must be between 100 ms and 5 minutes")]
     [InlineData("Traffic:MaxTransactionsPerPoll", "5000", "Traffic:MaxTransactionsPerPoll must be between 1 and 1000")]
     [InlineData("Traffic:RequestTimeout", "02:00:00", "Traffic:RequestTimeout must be between 50 ms and 1 minute")]
+    [InlineData("Storage:BusyTimeout", "00:00:00", "Storage:BusyTimeout must be more than 0 and at most 5 minutes")]
+    [InlineData("Storage:BusyTimeout", "00:30:00", "Storage:BusyTimeout must be more than 0 and at most 5 minutes")]
     public async Task WrongValue_StopsStart_NamingTheKey(string key, string value, string message)
     {
         var error = await StartFailsWith(key, value);
@@ -53,6 +55,7 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Traffic:PollInterval", "5 seconds", "Traffic:PollInterval: '5 seconds' is not a duration")]
     [InlineData("Logs:BufferCapacity", "lots", "Logs:BufferCapacity: 'lots' is not a number")]
     [InlineData("Estate:LoadBalancer:HealthCheckLag", "2s", "Estate:LoadBalancer:HealthCheckLag: '2s' is not a duration")]
+    [InlineData("Storage:BusyTimeout", "5s", "Storage:BusyTimeout: '5s' is not a duration")]
     public async Task ValueOfTheWrongType_StopsStart_NamingTheKeyAndValue(string key, string value, string message)
     {
         var error = await StartFailsWith(key, value);
