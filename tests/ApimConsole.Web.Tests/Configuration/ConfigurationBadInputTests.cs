@@ -55,7 +55,6 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Traffic:PollInterval", "5 seconds", "Traffic:PollInterval: '5 seconds' is not a duration")]
     [InlineData("Logs:BufferCapacity", "lots", "Logs:BufferCapacity: 'lots' is not a number")]
     [InlineData("Estate:LoadBalancer:HealthCheckLag", "2s", "Estate:LoadBalancer:HealthCheckLag: '2s' is not a duration")]
-    [InlineData("Storage:BusyTimeout", "5s", "Storage:BusyTimeout: '5s' is not a duration")]
     public async Task ValueOfTheWrongType_StopsStart_NamingTheKeyAndValue(string key, string value, string message)
     {
         var error = await StartFailsWith(key, value);
@@ -77,6 +76,19 @@ public sealed class ConfigurationBadInputTests
         var error = Assert.ThrowsAny<Exception>(() => builder.AddApimConsole());
 
         Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(settings.DatabaseFile));
+    }
+
+    [Fact]
+    public async Task StorageValueOfTheWrongType_StopsStart_NamingTheKeyAndValue()
+    {
+        // The storage section is read while the console is being added (the store is registered from it).
+        await using var settings = new ConsoleTestHost(new Dictionary<string, string?> { ["Storage:BusyTimeout"] = "5s" });
+        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
+        builder.Configuration.AddInMemoryCollection(settings.Settings);
+        var error = Assert.ThrowsAny<Exception>(() => builder.AddApimConsole());
+
+        Assert.Contains("Storage:BusyTimeout: '5s' is not a duration", error.Message);
         Assert.False(File.Exists(settings.DatabaseFile));
     }
 }
