@@ -77,7 +77,11 @@ public sealed class ConsoleStoreUnavailableException(string what, Exception inne
 /// </summary>
 public sealed class StoreWriter(ConsoleStoreHealth health, TimeProvider time, ILoggerFactory? loggers = null)
 {
-    /// <summary>The pauses between attempts: four attempts in all, about 1.5 s before giving up.</summary>
+    /// <summary>
+    /// The pauses between attempts: four attempts in all, about 1.5 s of pauses before giving up. On a SQLite file
+    /// another connection holds locked each attempt also waits up to <c>Storage:BusyTimeout</c> (5 s by default) for
+    /// the lock, so such a write is refused after about 4 × that plus the pauses.
+    /// </summary>
     public static readonly IReadOnlyList<TimeSpan> Delays = [TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(1)];
 
     private readonly ILogger _logger = (loggers ?? NullLoggerFactory.Instance).CreateLogger<StoreWriter>();

@@ -107,4 +107,15 @@ public sealed class StorageOptions
     public string SqlitePath { get; set; } = "data/apimconsole.db";
     /// <summary>Required when <see cref="Provider"/> is SqlServer.</summary>
     public string? ConnectionString { get; set; }
+    /// <summary>
+    /// How long one write attempt waits for a SQLite file another connection holds locked before it fails (and the
+    /// store writer retries or refuses the action). SQLite counts it in whole seconds, rounded up.
+    /// </summary>
+    public TimeSpan BusyTimeout { get; set; } = DefaultBusyTimeout;
+
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);
+    public static readonly TimeSpan MaxBusyTimeout = TimeSpan.FromMinutes(5);
+
+    /// <summary><see cref="BusyTimeout"/> as SQLite's <c>Default Timeout</c>: whole seconds, rounded up, at least 1 (0 would mean wait forever).</summary>
+    public int BusyTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(BusyTimeout.TotalSeconds));
 }

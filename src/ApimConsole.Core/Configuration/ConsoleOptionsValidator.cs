@@ -99,6 +99,8 @@ public static class ConsoleOptionsValidator
         {
             errors.Add($"{root}:Provider '{storage.Provider}' is unknown: use '{StorageOptions.Sqlite}' or '{StorageOptions.SqlServer}'.");
         }
+        if (storage.BusyTimeout <= TimeSpan.Zero || storage.BusyTimeout > StorageOptions.MaxBusyTimeout)
+            errors.Add($"{root}:BusyTimeout must be more than 0 and at most 5 minutes, not {storage.BusyTimeout}.");
         return errors;
     }
 

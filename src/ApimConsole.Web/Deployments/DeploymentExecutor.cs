@@ -33,8 +33,14 @@ public sealed class DeploymentExecutor(
 {
     private readonly Channel<DeploymentWork> _queue = Channel.CreateUnbounded<DeploymentWork>(new UnboundedChannelOptions { SingleReader = true });
 
+    private int _enqueued;
+
+    /// <summary>Deployments handed to the executor since it was created (what tests read to see nothing was queued).</summary>
+    public int Enqueued => Volatile.Read(ref _enqueued);
+
     public void Enqueue(DeploymentWork work)
     {
+        Interlocked.Increment(ref _enqueued);
         if (!_queue.Writer.TryWrite(work))
             throw new InvalidOperationException("The deployment executor has stopped.");
     }

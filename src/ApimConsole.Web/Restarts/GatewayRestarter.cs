@@ -133,7 +133,16 @@ public sealed class GatewayRestarter(
     private async Task<RestartResult> RecordAsync(string actor, RestartResult result, CancellationToken cancellationToken)
     {
         // The outcome is recorded even when the caller has gone away: the ANM may have acted.
-        await audit.RecordAsync(actor, AuditAction, $"{result.DatacenterId}/{result.InstanceId}", $"{result.Outcome}: {result.Message}", CancellationToken.None);
+        try
+        {
+            await audit.RecordAsync(actor, AuditAction, $"{result.DatacenterId}/{result.InstanceId}", $"{result.Outcome}: {result.Message}", CancellationToken.None);
+        }
+        catch (ConsoleStoreUnavailableException ex)
+        {
+            // The request was audited and the ANM may have acted: say what happened, and that its record is missing
+            // (StoreWriter has logged the refusal at Error), rather than "not restarted".
+            return result with { Message = $"{result.Message} Its outcome could not be written to the audit trail: {StoreWriter.Describe(ex)}" };
+        }
         return result;
     }
 

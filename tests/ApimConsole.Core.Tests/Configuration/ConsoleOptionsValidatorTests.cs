@@ -121,6 +121,31 @@ public sealed class ConsoleOptionsValidatorTests
         Assert.Contains("Storage:Provider 'Oracle' is unknown: use 'Sqlite' or 'SqlServer'.",
             ConsoleOptionsValidator.Validate(new StorageOptions { Provider = "Oracle" }));
 
+    [Theory]
+    [InlineData("00:00:00")]
+    [InlineData("-00:00:01")]
+    [InlineData("00:05:00.001")]
+    [InlineData("01:00:00")]
+    public void BusyTimeoutOutOfRange_NamesStorageBusyTimeout(string value)
+    {
+        var errors = ConsoleOptionsValidator.Validate(new StorageOptions { BusyTimeout = TimeSpan.Parse(value) });
+        Assert.Contains($"Storage:BusyTimeout must be more than 0 and at most 5 minutes, not {TimeSpan.Parse(value)}.", errors);
+    }
+
+    [Theory]
+    [InlineData("00:00:00.001", 1)]
+    [InlineData("00:00:00.200", 1)]
+    [InlineData("00:00:01", 1)]
+    [InlineData("00:00:02.500", 3)]
+    [InlineData("00:00:05", 5)]
+    [InlineData("00:05:00", 300)]
+    public void BusyTimeoutInRange_IsValid_AndBecomesWholeSecondsRoundedUp(string value, int seconds)
+    {
+        var storage = new StorageOptions { BusyTimeout = TimeSpan.Parse(value) };
+        Assert.Empty(ConsoleOptionsValidator.Validate(storage));
+        Assert.Equal(seconds, storage.BusyTimeoutSeconds);
+    }
+
     [Fact]
     public void SqlServerWithoutConnectionString_NamesStorageConnectionString() =>
         Assert.Contains("Storage:ConnectionString is required when Storage:Provider is SqlServer.",

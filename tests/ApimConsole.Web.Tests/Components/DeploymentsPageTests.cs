@@ -28,6 +28,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
     private readonly string _root = Directory.CreateTempSubdirectory("apimconsole-page-").FullName;
     private readonly ScriptedGate _gate = new();
     private readonly FakeEstateStatus _status = new(Estate());
+    private readonly ApimConsole.Web.Tests.Durability.DiskFullSwitch _diskFull = new();
 
     public DeploymentsPageTests()
     {
@@ -36,6 +37,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddLogging();
         Services.AddSingleton<IEstateStatus>(_status);
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(_diskFull);
         // No datacenter to ask for deployed versions: the page must cope with none.
         Services.AddSingleton(Options.Create(new EstateOptions()));
         Services.AddSingleton<ApimConsole.Monitoring.AdminNodeManager.AdminNodeManagerConnections>();
@@ -126,6 +128,39 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         var stored = Assert.Single(await Store.RecentAsync(10, CancellationToken.None));
         Assert.Equal(("group-3", "dmz.fed", DeploymentState.Pending), (stored.GroupId, stored.FileNames, stored.State));
         page.WaitForAssertion(() => Assert.NotNull(page.Find($"[data-deployment='{stored.Id}']")));
+        Assert.Equal(1, Services.GetRequiredService<DeploymentExecutor>().Enqueued);
+    }
+
+    [Fact]
+    public async Task StoreFailing_ShowsTheStoreIsFailingSinceWhen_NothingStoredNothingQueued_AndTheNextTryAfterRecoveryIsAccepted()
+    {
+        var page = Render<DeploymentsPage>();
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentLabFactory.Zip(("c.xml", "x")), "dmz.fed"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
+        _diskFull.Failing = true;
+
+        page.Find("button[data-testid=deploy]").Click();
+
+        // Four attempts with StoreWriter's pauses (about 1.5 s), then the refusal is shown on the page, not thrown.
+        page.WaitForAssertion(() => Assert.Contains("The console's store is failing (since ", page.Find("[data-testid=deploy-result]").TextContent),
+            TimeSpan.FromSeconds(30));
+        var shown = page.Find("[data-testid=deploy-result]");
+        var since = Services.GetRequiredService<ConsoleStoreHealth>().Current.FailingSince;
+        Assert.NotNull(since);
+        Assert.Contains($"(since {since.Value:u})", shown.TextContent);
+        Assert.Contains("the deployment was not started. Nothing was pushed.", shown.TextContent);
+        Assert.Contains("database or disk is full", shown.TextContent);
+        Assert.Contains("mud-alert-text-error", shown.ClassName);
+        Assert.Equal(StoreWriter.Delays.Count + 1, _diskFull.Refused("INSERT INTO \"Deployments\""));
+        Assert.Empty(await Store.RecentAsync(10, CancellationToken.None));
+        Assert.Equal(0, Services.GetRequiredService<DeploymentExecutor>().Enqueued);
+
+        // The page is still alive: once the store takes writes again, the same form deploys.
+        _diskFull.Failing = false;
+        page.Find("button[data-testid=deploy]").Click();
+        page.WaitForAssertion(() => Assert.Contains("accepted", page.Find("[data-testid=deploy-result]").TextContent), TimeSpan.FromSeconds(30));
+        Assert.Single(await Store.RecentAsync(10, CancellationToken.None));
+        Assert.Equal(1, Services.GetRequiredService<DeploymentExecutor>().Enqueued);
     }
 
     [Fact]

@@ -38,6 +38,8 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Traffic:PollInterval", "00:00:00.001", "Traffic:PollInterval must be between 100 ms and 5 minutes")]
     [InlineData("Traffic:MaxTransactionsPerPoll", "5000", "Traffic:MaxTransactionsPerPoll must be between 1 and 1000")]
     [InlineData("Traffic:RequestTimeout", "02:00:00", "Traffic:RequestTimeout must be between 50 ms and 1 minute")]
+    [InlineData("Storage:BusyTimeout", "00:00:00", "Storage:BusyTimeout must be more than 0 and at most 5 minutes")]
+    [InlineData("Storage:BusyTimeout", "00:30:00", "Storage:BusyTimeout must be more than 0 and at most 5 minutes")]
     public async Task WrongValue_StopsStart_NamingTheKey(string key, string value, string message)
     {
         var error = await StartFailsWith(key, value);
@@ -74,6 +76,19 @@ public sealed class ConfigurationBadInputTests
         var error = Assert.ThrowsAny<Exception>(() => builder.AddApimConsole());
 
         Assert.Contains(message, error.Message);
+        Assert.False(File.Exists(settings.DatabaseFile));
+    }
+
+    [Fact]
+    public async Task StorageValueOfTheWrongType_StopsStart_NamingTheKeyAndValue()
+    {
+        // The storage section is read while the console is being added (the store is registered from it).
+        await using var settings = new ConsoleTestHost(new Dictionary<string, string?> { ["Storage:BusyTimeout"] = "5s" });
+        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
+        builder.Configuration.AddInMemoryCollection(settings.Settings);
+        var error = Assert.ThrowsAny<Exception>(() => builder.AddApimConsole());
+
+        Assert.Contains("Storage:BusyTimeout: '5s' is not a duration", error.Message);
         Assert.False(File.Exists(settings.DatabaseFile));
     }
 }

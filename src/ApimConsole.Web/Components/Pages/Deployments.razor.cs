@@ -30,6 +30,7 @@ public partial class Deployments : EstateComponentBase
     [Inject] public required DeployedVersionsReader VersionsReader { get; init; }
     [Inject] public required DeploymentGateAccess Gate { get; init; }
     [Inject] public required IOptions<DeploymentOptions> Options { get; init; }
+    [Inject] public required ConsoleStoreHealth StoreHealth { get; init; }
 
     private ChangeKind _kind = ChangeKind.GatewayConfiguration;
     private string? _group;
@@ -187,6 +188,11 @@ public partial class Deployments : EstateComponentBase
         catch (IOException ex)
         {
             Show(Severity.Error, $"The file could not be read: {ex.Message}");
+        }
+        catch (ConsoleStoreUnavailableException ex)
+        {
+            // The request could not be audited or stored: it was never handed to the executor.
+            Show(Severity.Error, StoreRefusal.Message(ex, StoreHealth, "the deployment was not started. Nothing was pushed."));
         }
         finally
         {

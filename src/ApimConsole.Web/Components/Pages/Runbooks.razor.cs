@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using ApimConsole.Storage;
 using ApimConsole.Web.Security;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
@@ -140,6 +142,12 @@ public partial class Runbooks : EstateComponentBase
                 RestartOutcome.Refused => Severity.Warning,
                 _ => Severity.Error,
             });
+        }
+        catch (ConsoleStoreUnavailableException ex)
+        {
+            // The request could not be audited, so nothing was sent (the restarter records the outcome itself).
+            Snackbar.Add(StoreRefusal.Message(ex, Services.GetService<ConsoleStoreHealth>(),
+                $"{decision.Key} was not {(decision.Action == RestartAction.Restart ? "restarted" : "started")}. Nothing was sent to its Admin Node Manager."), Severity.Error);
         }
         catch (Exception ex)
         {
