@@ -15,7 +15,9 @@ namespace ApimConsole.Core.Health;
 /// probes may. "Still serving" is only evidence of a cut link once the pools were read at least
 /// <c>witnessLag</c> (the load balancer's health-check interval plus timeout) after the console lost the datacenter;
 /// until then the datacenter is Unreachable and the link Unknown ("deciding"). "Not serving" is fresh evidence at
-/// once: the load balancer only takes a pool out after its own checks failed.
+/// once: the load balancer only takes a pool out after its own checks failed. The same race runs the other way when
+/// a datacenter comes back: the load balancer may see it serving again before the console's probes have risen, so a
+/// datacenter that was Down and is seen serving again is "deciding" for <c>witnessLag</c> from that moment too.
 /// </remarks>
 public static class EstateAssessor
 {
@@ -63,13 +65,20 @@ public static class EstateAssessor
             {
                 // When the console lost this DC: the start of its current silence (Unreachable or Down), else now.
                 var before = previous?.Find(dc.Id);
-                var lostAt = before is { State: DatacenterState.Unreachable or DatacenterState.Down } ? before.Since : now;
+                // A datacenter the load balancer had taken out (Down) that it now sees serving again is coming back:
+                // its health checks saw that before the console's probes rose, so "serving" is evidence from now on,
+                // not from when the datacenter was lost (the soak's second race: a link "cut" named while dc2 recovered).
+                var returning = before is { State: DatacenterState.Down } && pool is { Serving: true };
+                var lostAt = returning ? now : before is { State: DatacenterState.Unreachable or DatacenterState.Down } ? before.Since : now;
                 var poolsReadAt = witness?.PoolsReadAt ?? now;
-                if (pool is { Serving: true } && poolsReadAt < lostAt + witnessLag)
+                if (pool is { Serving: true } && (returning || poolsReadAt < lostAt + witnessLag))
                 {
                     state = DatacenterState.Unreachable;
-                    reason = $"{dc.Name} unreachable (DC down or link down), deciding: the load balancer still sees it serving, "
-                        + $"but its health checks may not have run since {consoleDatacenter} lost it (up to {witnessLag.TotalSeconds:0.#} s).";
+                    reason = returning
+                        ? $"{dc.Name} unreachable (coming back or link down), deciding: the load balancer sees it serving again, "
+                          + $"and {consoleDatacenter}'s probes have not seen it answer yet (up to {witnessLag.TotalSeconds:0.#} s)."
+                        : $"{dc.Name} unreachable (DC down or link down), deciding: the load balancer still sees it serving, "
+                          + $"but its health checks may not have run since {consoleDatacenter} lost it (up to {witnessLag.TotalSeconds:0.#} s).";
                     remoteVerdicts.Add((dc.Id, LinkState.Unknown, reason));
                     assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter} (DC down or link down, deciding)");
                 }

@@ -63,6 +63,50 @@ public class WitnessFreshnessTests
     }
 
     [Fact]
+    public void DcComingBack_LoadBalancerSeesItServingBeforeTheProbesRise_NoLinkDown_ThenUp()
+    {
+        // The soak's second race (23:59:15): dc2 was down for 9 s, the lab healed it, the load balancer's check saw
+        // it serving again 0.6 s later while the console's probes still had every dc2 component Down.
+        Step(ComponentState.Up, Pool(serving: true, readAgo: TimeSpan.Zero));
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        Assert.Equal(DatacenterState.Down, Step(ComponentState.Down, Pool(serving: false, readAgo: TimeSpan.Zero)).Find("dc2")!.State);
+        _clock.Advance(TimeSpan.FromSeconds(9));
+        Step(ComponentState.Down, Pool(serving: false, readAgo: TimeSpan.Zero));
+
+        _clock.Advance(TimeSpan.FromMilliseconds(600));
+        var back = Step(ComponentState.Down, Pool(serving: true, readAgo: TimeSpan.Zero));
+        AssertDeciding(back);
+        Assert.Contains("coming back", back.Find("dc2")!.Reason);
+
+        // Still within the lag, with fresh reads: still deciding.
+        _clock.Advance(TimeSpan.FromMilliseconds(900));
+        AssertDeciding(Step(ComponentState.Down, Pool(serving: true, readAgo: TimeSpan.Zero)));
+
+        // The console's probes rise: dc2 is up and the link never was down.
+        _clock.Advance(TimeSpan.FromMilliseconds(300));
+        var up = Step(ComponentState.Up, Pool(serving: true, readAgo: TimeSpan.Zero));
+        Assert.Equal(DatacenterState.Up, up.Find("dc2")!.State);
+        Assert.Equal(LinkState.Up, up.Link.State);
+    }
+
+    [Fact]
+    public void DcComingBack_ButStillSilentAfterTheLag_TheLinkIsNamed()
+    {
+        // dc2 comes back behind a cut link: the load balancer sees it serving, the console never does.
+        Step(ComponentState.Up, Pool(serving: true, readAgo: TimeSpan.Zero));
+        _clock.Advance(TimeSpan.FromMilliseconds(500));
+        Step(ComponentState.Down, Pool(serving: false, readAgo: TimeSpan.Zero));
+        _clock.Advance(TimeSpan.FromSeconds(5));
+        var backAt = _clock.GetUtcNow();
+        AssertDeciding(Step(ComponentState.Down, Pool(serving: true, readAgo: TimeSpan.Zero)));
+
+        _clock.Advance(Lag);
+        var cut = Step(ComponentState.Down, Pool(serving: true, at: backAt + Lag));
+        Assert.Equal(LinkState.Down, cut.Link.State);
+        Assert.Contains(FailoverScenarioClassifier.Classify(cut, _clock.GetUtcNow()), s => s.Kind == FailoverScenarioKind.InterDatacenterLinkDown);
+    }
+
+    [Fact]
     public void DcDown_LoadBalancerAlreadySeesItOut_NamedAtOnce()
     {
         Step(ComponentState.Up, Pool(serving: true, readAgo: TimeSpan.Zero));
