@@ -30,8 +30,16 @@ public sealed class EstateSubscription : IDisposable
         {
             FullMode = BoundedChannelFullMode.DropOldest,
             SingleReader = true,
-        });
+        }, _ => Interlocked.Increment(ref _dropped));
     }
+
+    private long _dropped;
+
+    /// <summary>
+    /// Snapshots this subscriber lost because it fell more than its capacity behind. Screens only need the newest and
+    /// may ignore it; a subscriber that records history (the incident recorder) says so when it is not 0.
+    /// </summary>
+    public long Dropped => Interlocked.Read(ref _dropped);
 
     /// <summary>The state at the moment of subscribing (taken after the subscription was registered).</summary>
     public EstateSnapshot Snapshot { get; set; } = null!;

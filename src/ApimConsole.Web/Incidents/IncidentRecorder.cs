@@ -100,8 +100,9 @@ public sealed class IncidentRecorder(
                 }
                 if (overflowed > 0 && pending.Count == 0)
                 {
-                    logger.LogError("Incidents: {Dropped} estate snapshots were dropped while the store was failing (queue of {Max} full): " +
-                        "state changes in them are missing from the history; the newest state is recorded", overflowed, MaxPending);
+                    logger.LogError("Incidents: {Dropped} estate snapshots were dropped (the queue of {Max} while the store was failing, or the " +
+                        "subscription's {Capacity} while recording fell behind): state changes in them are missing from the history; the newest " +
+                        "state is recorded", overflowed, MaxPending, SubscriptionCapacity);
                     overflowed = 0;
                 }
 
@@ -125,11 +126,19 @@ public sealed class IncidentRecorder(
     internal const int MaxPending = 5000;
 
     private const int SubscriptionCapacity = 256;
+    private long _subscriptionDropped;
 
     /// <summary>Moves every snapshot the subscription holds into <paramref name="pending"/>; returns how many old ones the bound dropped.</summary>
-    private static int Drain(EstateSubscription subscription, Queue<EstateSnapshot> pending)
+    private int Drain(EstateSubscription subscription, Queue<EstateSnapshot> pending)
     {
         var dropped = 0;
+        // Snapshots the subscription itself lost (it holds SubscriptionCapacity) before they were read here.
+        var lost = subscription.Dropped;
+        if (lost > _subscriptionDropped)
+        {
+            dropped += (int)(lost - _subscriptionDropped);
+            _subscriptionDropped = lost;
+        }
         while (subscription.Updates.TryRead(out var newer))
         {
             pending.Enqueue(newer);
