@@ -28,6 +28,9 @@ public sealed class LabEstate : IAsyncDisposable
     private GatewayTrafficServer? _gateways;
     private GlobalLoadBalancer? _loadBalancer;
     private TrafficGenerator? _traffic;
+
+    /// <summary>Requests the traffic generator has had answered since the lab started (0 without traffic).</summary>
+    public long TrafficSent => _traffic?.Sent ?? 0;
     private readonly List<TraceFileWriter> _traceFiles = [];
     private readonly List<TraceLogServer> _logServers = [];
     private bool _ownsTraceRoot;
@@ -123,7 +126,7 @@ public sealed class LabEstate : IAsyncDisposable
                     var host = new LabHost($"host-{n + 1}", address.ToString());
                     hosts.Add(host);
                     instances.Add(new GatewayInstance(dc.Id, $"instance-{n}", $"{dc.Name} {group.Name} {k}", group, address, host.Id,
-                        InitialArchiveId(group.Id), options.TransactionsPerInstance, time.GetUtcNow()));
+                        InitialArchiveId(group.Id), options.TransactionsPerInstance, time.GetUtcNow(), options.TraceLinesPerInstance));
                 }
             }
             result.Add(new LabDatacenter

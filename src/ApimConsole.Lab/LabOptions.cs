@@ -66,6 +66,9 @@ public sealed class LabOptions
     /// <summary>Transactions each gateway instance keeps for ops/search and ops/trace.</summary>
     public int TransactionsPerInstance { get; set; } = 5000;
 
+    /// <summary>Trace lines each gateway instance keeps in memory (for its trace API), newest last.</summary>
+    public int TraceLinesPerInstance { get; set; } = 20_000;
+
     /// <summary>
     /// The root of the trace files: each instance writes to <c>&lt;root&gt;/&lt;dc&gt;/groups/&lt;group&gt;/&lt;instance&gt;/trace</c>.
     /// Empty: a new temporary folder per lab run, removed when the lab stops.
@@ -146,6 +149,8 @@ public sealed class LabOptions
             errors.Add($"Lab:LoadBalancerHealthCheckTimeout must be positive and at most 1 minute (found {LoadBalancerHealthCheckTimeout}).");
         if (TransactionsPerInstance is < 10 or > 1_000_000)
             errors.Add($"Lab:TransactionsPerInstance must be between 10 and 1000000 (found {TransactionsPerInstance}).");
+        if (TraceLinesPerInstance is < 100 or > 10_000_000)
+            errors.Add($"Lab:TraceLinesPerInstance must be between 100 and 10000000 (found {TraceLinesPerInstance}).");
         if (TraceRollBytes is < 1024 or > 1L << 30)
             errors.Add($"Lab:TraceRollBytes must be between 1024 and 1073741824 (found {TraceRollBytes}).");
         if (TraceFilesPerInstance is < 1 or > 10_000)

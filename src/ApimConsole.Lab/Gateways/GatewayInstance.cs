@@ -12,7 +12,7 @@ public sealed record GatewayGroup(string Id, string Name, string Zone);
 /// </summary>
 public sealed class GatewayInstance
 {
-    private const int MaxTraceLines = 20_000;
+    private readonly int _maxTraceLines;
 
     private readonly Lock _gate = new();
     private readonly GatewayTransaction?[] _ring;
@@ -26,8 +26,9 @@ public sealed class GatewayInstance
     private string _archiveId;
     private TraceFileWriter? _traceFile;
 
-    public GatewayInstance(string datacenterId, string id, string name, GatewayGroup group, IPAddress address, string hostId, string initialArchiveId, int capacity, DateTimeOffset startedAt)
+    public GatewayInstance(string datacenterId, string id, string name, GatewayGroup group, IPAddress address, string hostId, string initialArchiveId, int capacity, DateTimeOffset startedAt, int traceLines = 20_000)
     {
+        _maxTraceLines = Math.Max(1, traceLines);
         DatacenterId = datacenterId;
         Id = id;
         Name = name;
@@ -137,7 +138,7 @@ public sealed class GatewayInstance
     {
         _trace.Enqueue(line);
         _traceFile?.Write(line);
-        while (_trace.Count > MaxTraceLines)
+        while (_trace.Count > _maxTraceLines)
             _trace.Dequeue();
     }
 }

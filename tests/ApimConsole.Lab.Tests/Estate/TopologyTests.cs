@@ -100,9 +100,11 @@ public sealed class TopologyTests
         {
             o.ConsoleDatacenter = "dc9";
             o.InstancesPerGroup = 0;
+            o.TraceLinesPerInstance = 10;
         }));
         Assert.Contains("Lab:ConsoleDatacenter", e.Message);
         Assert.Contains("Lab:InstancesPerGroup", e.Message);
+        Assert.Contains("Lab:TraceLinesPerInstance", e.Message);
     }
 
     [Fact]
