@@ -58,18 +58,7 @@ public sealed record TransactionQuery
     public static TransactionQuery? Parse(Func<string, string?> value, out IReadOnlyList<string> errors)
     {
         var problems = new List<string>();
-        string? Text(string name, int max)
-        {
-            var v = value(name)?.Trim();
-            if (string.IsNullOrEmpty(v))
-                return null;
-            if (v.Length > max)
-            {
-                problems.Add($"{name} is longer than {max} characters.");
-                return null;
-            }
-            return v;
-        }
+        string? Text(string name, int max) => Queries.QueryText.Read(value, name, max, problems);
         DateTimeOffset? Time(string name)
         {
             var v = Text(name, 64);

@@ -92,18 +92,7 @@ public sealed record LogFilter
     public static LogFilter? Parse(Func<string, string?> value, TimeZoneInfo zone, out IReadOnlyList<string> errors)
     {
         var problems = new List<string>();
-        string? Text(string name, int max)
-        {
-            var v = value(name)?.Trim();
-            if (string.IsNullOrEmpty(v))
-                return null;
-            if (v.Length > max)
-            {
-                problems.Add($"{name} is longer than {max} characters.");
-                return null;
-            }
-            return v;
-        }
+        string? Text(string name, int max) => ApimConsole.Core.Queries.QueryText.Read(value, name, max, problems);
 
         string? group = null, instance = null;
         if (Text("instance", 200) is { } instanceText)
