@@ -8,7 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace ApimConsole.Monitoring.Engine;
 
 /// <summary>
-/// The probe loops of one datacenter: its Admin Node Manager(s), whose topology says which gateway instances
+/// The probes of one datacenter: its Admin Node Manager(s), whose topology says which gateway instances
 /// exist, the instances themselves, and the Cassandra nodes from configuration.
 /// </summary>
 internal sealed class DatacenterMonitor

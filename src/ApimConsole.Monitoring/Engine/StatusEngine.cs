@@ -123,7 +123,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         await probing;
     }
 
-    /// <summary>Called by probe loops when something visible changed.</summary>
+    /// <summary>Called when a probe's result changed something visible.</summary>
     internal void Changed()
     {
         try
