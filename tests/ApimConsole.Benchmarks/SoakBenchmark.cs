@@ -42,10 +42,21 @@ internal static class SoakBenchmark
         var trafficRate = Arg(args, "--traffic-rate", 20.0);
         var duration = TimeSpan.FromMinutes(minutes);
 
-        await using var console = new BenchmarkConsole(new Dictionary<string, string>
+        var settings = new Dictionary<string, string>
         {
             ["Lab:TrafficRatePerSecond"] = trafficRate.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        // --small-buffers: every bounded buffer that traffic fills (the console's log tail and recent transactions, the
+        // lab's transactions and trace lines per instance) at a size that fills within the first minutes, so a 10-minute
+        // run shows where memory levels off instead of buffers still filling.
+        if (args.Contains("--small-buffers"))
+        {
+            settings["Logs:BufferCapacity"] = "5000";
+            settings["Traffic:RecentTransactions"] = "2000";
+            settings["Lab:TransactionsPerInstance"] = "200";
+            settings["Lab:TraceLinesPerInstance"] = "1000";
+        }
+        await using var console = new BenchmarkConsole(settings);
         using var client = console.CreateClient();
         var consoleDc = "dc1";
 
@@ -85,6 +96,9 @@ internal static class SoakBenchmark
                 try { await Task.Delay(250, stop.Token); } catch (OperationCanceledException) { }
             }
         });
+        var census = args.Contains("--heap-census");
+        (double Minutes, HeapCensus.Census Census)? firstCensus = null;
+        (double Minutes, HeapCensus.Census Before, HeapCensus.Census After)? lastCensus = null;
         var sampler = Task.Run(async () =>
         {
             using var process = Process.GetCurrentProcess();
@@ -94,8 +108,19 @@ internal static class SoakBenchmark
                 var managed = GC.GetTotalMemory(forceFullCollection: true) / 1048576.0;
                 lock (memory)
                     memory.Add((started.Elapsed.TotalMinutes, managed, process.WorkingSet64 / 1048576.0));
+                // With --heap-census: what the heap holds by type after the first minute and at the end, so that growth
+                // can be told apart: bounded buffers still filling, or something that grows without end.
+                if (census && firstCensus is null && started.Elapsed >= TimeSpan.FromMinutes(1))
+                    firstCensus = (started.Elapsed.TotalMinutes, HeapCensus.TakeOfSelf("soak-first"));
                 if (stop.IsCancellationRequested)
+                {
+                    if (census && firstCensus is { } before)
+                    {
+                        var minutesApart = started.Elapsed.TotalMinutes - before.Minutes;
+                        lastCensus = (minutesApart, before.Census, HeapCensus.TakeOfSelf("soak-last"));
+                    }
                     return;
+                }
                 try { await Task.Delay(10_000, stop.Token); } catch (OperationCanceledException) { }
             }
         });
@@ -186,6 +211,8 @@ internal static class SoakBenchmark
         Console.WriteLine($"memory, {memory.Count} samples: managed {memory[0].ManagedMb:0.0} -> {memory[^1].ManagedMb:0.0} MB (max {memory.Max(m => m.ManagedMb):0.0}), slope {slopeManaged:0.00} MB/min, after the first minute {steadyManaged:0.00} MB/min");
         Console.WriteLine($"memory: working set {memory[0].WorkingSetMb:0.0} -> {memory[^1].WorkingSetMb:0.0} MB (max {memory.Max(m => m.WorkingSetMb):0.0}), slope {slopeWs:0.00} MB/min, after the first minute {steadyWs:0.00} MB/min");
         Console.WriteLine($"soak ran {startedAt:HH:mm:ss}-{endedAt:HH:mm:ss} UTC");
+        if (lastCensus is { } growth)
+            HeapCensus.PrintGrowth(growth.Before, growth.After, Math.Max(1, (int)Math.Round(growth.Minutes)), "minute", top: 25);
         return missed.Count == 0 && falseScenarios.Count == 0 && after.Count == 0 ? 0 : 1;
     }
 
