@@ -30,7 +30,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--step-seconds S] [--poll-ms P]");
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R] [--heap-census] [--small-buffers]");
-        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits] [--heap-census]");
+        Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--skip-hub] [--skip-circuits] [--heap-census] [--small-buffers]");
         Console.Error.WriteLine("  scale [--seconds S] [--warmup W] [--sizes 2:3,12:10,50:30]");
         return 2;
     }

@@ -47,7 +47,7 @@ internal static class WallBenchmark
         var soakMinutes = DoubleArg(args, "--soak-minutes", 3);
         var flap = TimeSpan.FromMilliseconds(IntArg(args, "--flap-ms", 2000));
 
-        await using var console = new WallConsole(Token);
+        await using var console = new WallConsole(Token, smallBuffers: args.Contains("--small-buffers"));
         var address = console.Start();
         using var http = new HttpClient { BaseAddress = address };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Token);
@@ -509,10 +509,12 @@ internal static class WallBenchmark
     {
         private readonly string _data = Directory.CreateTempSubdirectory("apimconsole-wall-bench-").FullName;
         private readonly string _token;
+        private readonly bool _smallBuffers;
 
-        public WallConsole(string token)
+        public WallConsole(string token, bool smallBuffers)
         {
             _token = token;
+            _smallBuffers = smallBuffers;
             UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
         }
 
@@ -530,6 +532,13 @@ internal static class WallBenchmark
             // No trace files: the walls show no logs, and the console's log tail (100,000 lines) would fill for the
             // whole run, growing the heap by far more than a wall costs.
             builder.UseSetting("Lab:WriteTraceFiles", "false");
+            if (_smallBuffers)
+            {
+                // As the soak's --small-buffers: what traffic fills is full within the first minutes, so growth is the walls'.
+                builder.UseSetting("Traffic:RecentTransactions", "2000");
+                builder.UseSetting("Lab:TransactionsPerInstance", "200");
+                builder.UseSetting("Lab:TraceLinesPerInstance", "1000");
+            }
             builder.UseSetting("Storage:SqlitePath", Path.Combine(_data, "console.db"));
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
             builder.UseSetting("Auth:BootstrapAdminToken", _token);
