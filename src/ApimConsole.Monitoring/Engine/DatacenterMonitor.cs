@@ -49,9 +49,9 @@ internal sealed class DatacenterMonitor
     public void Start()
     {
         foreach (var (monitor, client) in _anms)
-            _engine.StartLoop(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
+            _engine.Schedule(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
         foreach (var (monitor, request, connection) in _cassandra)
-            _engine.StartLoop(monitor, ct => ProbeCassandraAsync(request, connection, ct), NudgeOthers);
+            _engine.Schedule(monitor, ct => ProbeCassandraAsync(request, connection, ct), NudgeOthers);
     }
 
     /// <summary>
@@ -114,7 +114,7 @@ internal sealed class DatacenterMonitor
                 _instances[service.Id] = monitor;
                 var groupId = group.Id;
                 var serviceId = service.Id;
-                _engine.StartLoop(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct), NudgeOthers);
+                _engine.Schedule(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct), NudgeOthers);
                 changed = true;
             }
             foreach (var gone in _instances.Keys.Except(wanted.Select(w => w.Service.Id), StringComparer.OrdinalIgnoreCase).ToList())

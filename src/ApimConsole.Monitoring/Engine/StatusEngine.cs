@@ -12,11 +12,10 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Monitoring.Engine;
 
 /// <summary>
-/// Owns the live picture of the estate. Each component has its own probes in flight (so one hung peer delays
+/// Owns the live picture of the estate. Each component has its own probe in flight (so one hung peer delays
 /// nobody else), a failure detector, and a bounded share of the probe concurrency; one <see cref="ProbeScheduler"/>
-/// starts them in batches. Any change of state wakes the
-/// publisher, which reassesses the whole estate (<see cref="EstateAssessor"/>) and hands the new snapshot to
-/// every subscriber.
+/// starts the probes in batches. Any change of state wakes the publisher, which reassesses the whole estate
+/// (<see cref="EstateAssessor"/>) and hands the new snapshot to every subscriber.
 /// </summary>
 public sealed class StatusEngine : BackgroundService, IEstateStatus
 {
@@ -98,7 +97,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         foreach (var dc in _datacenters)
             dc.Start();
         if (_loadBalancer is not null)
-            StartLoop(_loadBalancer, ProbeLoadBalancerAsync);
+            Schedule(_loadBalancer, ProbeLoadBalancerAsync);
 
         // The publisher: reassess on every change, and at least once per interval so AsOf shows the state is fresh.
         // One wake-up wait stays pending across ticks so that no signal is lost and no waiter leaks.
@@ -180,7 +179,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     /// Schedules a component's probes until the engine stops or the monitor is retired (its <see cref="ComponentMonitor.Stop"/>).
     /// <paramref name="startedFailing"/> hears of the first failed probe after a success.
     /// </summary>
-    internal void StartLoop(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null) =>
+    internal void Schedule(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null) =>
         _scheduler.Add(monitor, probe, startedFailing);
 
     /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
