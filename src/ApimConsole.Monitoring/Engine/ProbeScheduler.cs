@@ -31,9 +31,6 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
     private Task? _parkedDelay;
     private volatile bool _parked;
 
-    /// <summary>How many times the loop has started a batch of probes; for tests and diagnostics.</summary>
-    public long Batches { get; private set; }
-
     /// <summary>
     /// For tests on a fake clock: the loop waits for its next due time or a wake-up, and neither has happened yet
     /// (so moving the clock on cannot race a pass of the loop that is still to run).
@@ -130,7 +127,6 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
                 }
                 if (batch.Count > 0)
                 {
-                    Batches++;
                     foreach (var entry in batch)
                         _ = RunOneAsync(entry, now);
                     batch.Clear();
