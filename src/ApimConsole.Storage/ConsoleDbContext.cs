@@ -42,9 +42,10 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
 
         modelBuilder.Entity<AuditEntry>(audit =>
         {
-            audit.Property(e => e.Actor).HasMaxLength(200);
-            audit.Property(e => e.Action).HasMaxLength(100);
-            audit.Property(e => e.Target).HasMaxLength(400);
+            audit.Property(e => e.Actor).HasMaxLength(AuditText.MaxActor);
+            audit.Property(e => e.ActorKind).HasConversion<string>().HasMaxLength(10);
+            audit.Property(e => e.Action).HasMaxLength(AuditText.MaxAction);
+            audit.Property(e => e.Target).HasMaxLength(AuditText.MaxTarget);
             // The Audit page lists newest first.
             audit.HasIndex(e => e.At);
         });
