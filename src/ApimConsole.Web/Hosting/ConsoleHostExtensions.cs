@@ -47,16 +47,23 @@ public static class ConsoleHostExtensions
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddRazorComponents().AddInteractiveServerComponents();
+        // No response carries a stack trace or a source path, in any environment: errors are ProblemDetails.
+        builder.Services.AddConsoleErrors();
         builder.Services.AddMudServices();
         return builder;
     }
 
     public static WebApplication UseApimConsole(this WebApplication app)
     {
+        // Inside the developer exception page (which WebApplication adds in Development): it never sees an exception.
+        app.UseConsoleErrors();
+        app.UseSecurityHeaders();
         app.UseStaticFiles();
         // Routing after the console's own files: they are served before any endpoint (and its authorization) is chosen,
         // so the sign-in page gets its styles and scripts.
         app.UseRouting();
+        // Sign-in throttling and bounds, and no cross-site state change, before anything records or authenticates.
+        app.UseRequestGuards();
         // Before everything that records: an action its store cannot record answers 503 and is not performed.
         app.UseStoreRefusals();
         app.UseConsoleSecurity();

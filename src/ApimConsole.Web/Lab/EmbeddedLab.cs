@@ -45,7 +45,7 @@ public static class EmbeddedLab
         var lab = app.Services.GetService<LabEstate>();
         if (lab is not null)
             // Lab faults change what the console sees: Administrator only, reads included.
-            app.MapLabApi(lab).RequireAuthorization(ConsolePolicies.Administrator);
+            app.MapLabApi(lab).RequireAuthorization(ConsolePolicies.Administrator).WithMetadata(new JsonBodyOnlyAttribute());
         return app;
     }
 

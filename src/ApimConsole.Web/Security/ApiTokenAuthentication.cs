@@ -11,7 +11,8 @@ namespace ApimConsole.Web.Security;
 /// how SignalR clients pass it on WebSockets). The principal's name is <c>token:&lt;name&gt;</c>, its role the token's.
 /// </summary>
 public sealed class ApiTokenAuthenticationHandler(
-    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokenService tokens)
+    IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, ApiTokenService tokens,
+    TokenFailureThrottle throttle)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "ApiToken";
@@ -21,15 +22,29 @@ public sealed class ApiTokenAuthenticationHandler(
         var secret = PresentedSecret(Request);
         if (secret is null)
             return AuthenticateResult.NoResult();
+        // A client that spent its failures is refused before any lookup, valid token or not, until its window ends.
+        var client = SignInProtection.ClientKey(Context);
+        if (throttle.Throttled(client) is { } retryAfter)
+        {
+            Context.Items[ThrottledItem] = retryAfter;
+            return AuthenticateResult.Fail("Too many unknown or revoked tokens from this address.");
+        }
         var token = await tokens.FindAsync(secret, ApiTokenKind.Api, Context.RequestAborted);
         if (token is null)
+        {
+            throttle.Failed(client);
             return AuthenticateResult.Fail("The bearer token is unknown or revoked.");
+        }
         await tokens.NoteUseAsync(token, $"{Request.Method} {Request.Path}", Context.RequestAborted);
         return AuthenticateResult.Success(new AuthenticationTicket(TokenPrincipal.For(token, SchemeName), SchemeName));
     }
 
+    private const string ThrottledItem = "apimconsole:token-throttled";
+
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Items.TryGetValue(ThrottledItem, out var value) && value is TimeSpan retryAfter)
+            return SignInProtection.WriteTooManyAsync(Context, retryAfter, "Too many unknown or revoked tokens from this address.");
         Response.StatusCode = StatusCodes.Status401Unauthorized;
         Response.Headers.WWWAuthenticate = "Bearer";
         return Task.CompletedTask;

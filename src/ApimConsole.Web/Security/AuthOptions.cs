@@ -17,10 +17,25 @@ public sealed class AuthOptions
     /// <summary>How long a locked account stays locked.</summary>
     public TimeSpan LockoutDuration { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Sign-in attempts (the form's POSTs, whatever their outcome) one client address may make per
+    /// <see cref="SignInWindow"/>; beyond it the form answers 429 with Retry-After. The same budget bounds failed
+    /// bearer tokens per client. Per client before per account: a flood from one address is stopped here, before it
+    /// reaches any account's lockout.
+    /// </summary>
+    public int SignInAttemptsPerClient { get; set; } = 10;
+
+    /// <summary>The window of <see cref="SignInAttemptsPerClient"/>.</summary>
+    public TimeSpan SignInWindow { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How long a wall screen's cookie lives after its token was presented once.</summary>
     public TimeSpan WallCookieLifetime { get; set; } = TimeSpan.FromDays(365);
 
-    /// <summary>How stale the console's view of revoked tokens may be (every request, and every live circuit and hub connection).</summary>
+    /// <summary>
+    /// How stale the console's view of revoked tokens and ended sessions may be (every request, and every live circuit
+    /// and hub connection): a sign-out, password change, role change, lock or deletion ends the user's other sign-in
+    /// cookies within it (Identity's security stamp is checked this often).
+    /// </summary>
     public TimeSpan RevocationCheckInterval { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>
@@ -47,6 +62,10 @@ public sealed class AuthOptions
             errors.Add($"Auth:MaxFailedSignIns {MaxFailedSignIns} is out of range (1-100).");
         if (LockoutDuration < TimeSpan.FromSeconds(1) || LockoutDuration > TimeSpan.FromDays(1))
             errors.Add($"Auth:LockoutDuration {LockoutDuration} is out of range (1 s to 1 day).");
+        if (SignInAttemptsPerClient is < 1 or > 10_000)
+            errors.Add($"Auth:SignInAttemptsPerClient {SignInAttemptsPerClient} is out of range (1-10000).");
+        if (SignInWindow < TimeSpan.FromSeconds(1) || SignInWindow > TimeSpan.FromDays(1))
+            errors.Add($"Auth:SignInWindow {SignInWindow} is out of range (1 s to 1 day).");
         if (RevocationCheckInterval < TimeSpan.FromMilliseconds(100) || RevocationCheckInterval > TimeSpan.FromSeconds(30))
             errors.Add($"Auth:RevocationCheckInterval {RevocationCheckInterval} is out of range (100 ms to 30 s).");
         if (Oidc.Enabled)

@@ -52,8 +52,11 @@ public static class ConsoleSecurityExtensions
             .AddEntityFrameworkStores<ConsoleDbContext>()
             .AddSignInManager()
             .AddDefaultTokenProviders();
-        // A role change, lock or password change reaches a signed-in browser within a minute.
-        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromMinutes(1));
+        // Sign-out, a password or role change, a lock or a deletion changes the user's security stamp (or removes the
+        // user): every sign-in cookie issued before is refused at its next request after this interval.
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = auth.RevocationCheckInterval);
+        services.AddSignInProtection(auth);
+        services.TryAddScoped<ConsoleSignIn>();
 
         var authentication = services.AddAuthentication(o =>
         {
@@ -162,6 +165,12 @@ public static class ConsoleSecurityExtensions
             o.TokenValidationParameters.RoleClaimType = ClaimTypes.Role;
             o.Events.OnTokenValidated = context =>
             {
+                // The audit trail tells tokens and the console from people by kind; a name that reads as one is refused.
+                if (context.Principal?.Identity?.Name is { } oidcName && ApimConsole.Storage.Records.AuditActor.IsReservedUserName(oidcName))
+                {
+                    context.Fail($"The user name '{oidcName}' is reserved by the console.");
+                    return Task.CompletedTask;
+                }
                 if (context.Principal?.Identity is ClaimsIdentity identity)
                 {
                     foreach (var role in OidcRoles.Map(identity.Claims, oidc))
@@ -172,9 +181,26 @@ public static class ConsoleSecurityExtensions
         });
     }
 
-    public static WebApplication UseConsoleSecurity(this WebApplication app)
+    /// <summary>Security headers on every response, static files included: first in the pipeline.</summary>
+    public static WebApplication UseSecurityHeaders(this WebApplication app)
     {
         app.UseMiddleware<SecurityHeadersMiddleware>();
+        return app;
+    }
+
+    /// <summary>
+    /// The sign-in rate limit and form bounds, then the refusal of cross-site state changes (after routing: it reads
+    /// the endpoint's <see cref="JsonBodyOnlyAttribute"/>), before anything records or authenticates.
+    /// </summary>
+    public static WebApplication UseRequestGuards(this WebApplication app)
+    {
+        app.UseSignInProtection();
+        app.UseMiddleware<CrossSiteRequestGuard>();
+        return app;
+    }
+
+    public static WebApplication UseConsoleSecurity(this WebApplication app)
+    {
         app.UseAuthentication();
         app.UseMiddleware<WallTokenSignInMiddleware>();
         app.UseAuthorization();
@@ -187,6 +213,14 @@ public static class ConsoleSecurityExtensions
         app.MapPost("/account/signout", async (HttpContext context, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl) =>
             {
                 var actor = ConsoleActor.Of(context.User);
+                // A copy of this browser's cookie must not outlive the sign-out: a new security stamp ends every
+                // sign-in cookie of the user (this console at once, others sharing the store within the interval).
+                if (context.User.Identity is { IsAuthenticated: true, AuthenticationType: var type } && type == IdentityConstants.ApplicationScheme)
+                {
+                    var users = context.RequestServices.GetRequiredService<UserManager<IdentityUser>>();
+                    if (await users.GetUserAsync(context.User) is { } user)
+                        await users.UpdateSecurityStampAsync(user);
+                }
                 await context.SignOutAsync(IdentityConstants.ApplicationScheme);
                 await context.SignOutAsync(WallScheme);
                 if (context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Oidc.Enabled)

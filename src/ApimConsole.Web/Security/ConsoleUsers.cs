@@ -37,6 +37,10 @@ public sealed class ConsoleUsers(IServiceScopeFactory scopes, AuditLog audit, Ti
         name = name.Trim();
         if (name.Length is 0 or > 100)
             return "A user name of 1 to 100 characters is required.";
+        if (name.Any(c => char.IsControl(c) || char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format))
+            return "A user name may not hold control or formatting characters.";
+        if (ApimConsole.Storage.Records.AuditActor.IsReservedUserName(name))
+            return $"'{name}' is reserved: a user name may not be 'system' or start with 'token:'.";
         if (!ConsoleRoles.All.Contains(role))
             return $"Role '{role}' is unknown: use {string.Join(", ", ConsoleRoles.All)}.";
         var known = console.Value.Datacenters.Select(d => d.Id).ToList();
