@@ -42,12 +42,27 @@ public sealed record DeploymentArchiveCheck(DeploymentArchive? Archive, string? 
 /// <summary>
 /// Checks an upload before anything is stored or pushed: a <c>.fed</c> alone or a <c>.pol</c> with its <c>.env</c>,
 /// each a zip within the size limit, no zip bomb (entry count, total uncompressed size, compression ratio, counted while
-/// actually decompressing so a lying header does not help), and no entry that names a path outside the archive.
-/// Pure: it reads the given streams and nothing else.
+/// actually decompressing so a lying header does not help), no entry that names a path outside the archive, no two
+/// entries of the same name, no control character in a name, no name over <see cref="MaxEntryNameLength"/>, and an
+/// archive nested in an entry (a jar, a zip) is opened and checked the same way, its entries and bytes counted against
+/// the same limits, at most <see cref="MaxNestingDepth"/> deep. Pure: it reads the given streams and nothing else.
 /// </summary>
 public static class DeploymentArchiveValidator
 {
     private const int MaxFileNameLength = 200;
+
+    /// <summary>Longest entry name (its whole path in the archive) accepted.</summary>
+    public const int MaxEntryNameLength = 1024;
+
+    /// <summary>Archives inside archives inside the upload, at most.</summary>
+    public const int MaxNestingDepth = 3;
+
+    /// <summary>What all archives of one upload, nested ones included, have used of the limits so far.</summary>
+    private sealed class Budget
+    {
+        public long Uncompressed;
+        public long Entries;
+    }
 
     public static DeploymentArchiveCheck Validate(IReadOnlyList<(string FileName, Stream Content)> uploads, DeploymentArchiveLimits limits)
     {
@@ -85,7 +100,7 @@ public static class DeploymentArchiveValidator
 
         var files = new List<DeploymentFile>();
         long total = 0;
-        long uncompressed = 0;
+        var budget = new Budget();
         for (var i = 0; i < uploads.Count; i++)
         {
             var content = ReadBounded(uploads[i].Content, limits.MaxUploadBytes - total);
@@ -94,7 +109,7 @@ public static class DeploymentArchiveValidator
             total += content.Length;
             if (content.Length == 0)
                 return Fail($"'{names[i]}' is empty.");
-            var problem = CheckZip(names[i], content, limits, ref uncompressed);
+            var problem = CheckZip($"'{names[i]}'", content, limits, budget, depth: 0);
             if (problem is not null)
                 return Fail(problem);
             files.Add(new DeploymentFile(names[i], content));
@@ -108,11 +123,12 @@ public static class DeploymentArchiveValidator
         return new DeploymentArchiveCheck(new DeploymentArchive(format, files, total, Convert.ToHexStringLower(sha.GetHashAndReset())), null);
     }
 
-    private static string? CheckZip(string name, byte[] content, DeploymentArchiveLimits limits, ref long uncompressed)
+    /// <param name="label">How to name this archive in a problem: <c>'x.fed'</c>, or <c>'x.fed' entry 'lib/a.jar'</c> for a nested one.</param>
+    private static string? CheckZip(string label, byte[] content, DeploymentArchiveLimits limits, Budget budget, int depth)
     {
         // Local file header or (for an empty archive) end of central directory.
         if (content.Length < 4 || content[0] != 'P' || content[1] != 'K')
-            return $"'{name}' is not a zip archive.";
+            return $"{label} is not a zip archive.";
         ZipArchive zip;
         try
         {
@@ -120,31 +136,45 @@ public static class DeploymentArchiveValidator
         }
         catch (InvalidDataException)
         {
-            return $"'{name}' is not a zip archive (its directory cannot be read).";
+            return $"{label} is not a zip archive (its directory cannot be read).";
         }
         using (zip)
         {
             if (zip.Entries.Count == 0)
-                return $"'{name}' holds no entries.";
+                return depth == 0 ? $"{label} holds no entries." : null;
+            budget.Entries += zip.Entries.Count;
             if (zip.Entries.Count > limits.MaxEntries)
-                return $"'{name}' holds {zip.Entries.Count} entries, over the limit of {limits.MaxEntries} (a zip bomb?).";
+                return $"{label} holds {zip.Entries.Count} entries, over the limit of {limits.MaxEntries} (a zip bomb?).";
+            if (budget.Entries > limits.MaxEntries)
+                return $"{label} brings the entries of the upload's archives to {budget.Entries}, over the limit of {limits.MaxEntries} (a zip bomb?).";
+            var seen = new HashSet<string>(StringComparer.Ordinal);
             foreach (var entry in zip.Entries)
             {
-                if (!IsInside(entry.FullName))
-                    return $"'{name}' has an entry with a path outside the archive: '{Shorten(entry.FullName)}'.";
+                var entryName = entry.FullName;
+                if (entryName.Length > MaxEntryNameLength)
+                    return $"{label} has an entry whose name is {entryName.Length} characters long, over the limit of {MaxEntryNameLength}: '{Shorten(entryName)}'.";
+                if (entryName.Any(char.IsControl))
+                    return $"{label} has an entry whose name holds a control character (U+{(int)entryName.First(c => char.IsControl(c)):X4}): '{Shorten(entryName)}'.";
+                if (!IsInside(entryName))
+                    return $"{label} has an entry with a path outside the archive: '{Shorten(entryName)}'.";
+                if (!seen.Add(entryName.Replace('\\', '/')))
+                    return $"{label} has two entries named '{Shorten(entryName)}': which one would be deployed is up to the reader.";
             }
             var buffer = new byte[81920];
             foreach (var entry in zip.Entries)
             {
+                var entryLabel = $"{label} entry '{Shorten(entry.FullName)}'";
                 if (entry.Length > 1 << 20 && entry.Length / Math.Max(1, entry.CompressedLength) > limits.MaxCompressionRatio)
-                    return $"'{name}' entry '{Shorten(entry.FullName)}' expands {entry.Length / Math.Max(1, entry.CompressedLength)}:1, over the limit of {limits.MaxCompressionRatio}:1 (a zip bomb?).";
+                    return $"{entryLabel} expands {entry.Length / Math.Max(1, entry.CompressedLength)}:1, over the limit of {limits.MaxCompressionRatio}:1 (a zip bomb?).";
                 // Deflate never makes data more than a few bytes per 64 KiB block larger: a compressed size beyond that
                 // means the uncompressed size in the header is a lie (and the reader would trust it).
                 if (entry.CompressedLength > entry.Length + 5 * (entry.Length / 65535 + 1) + 16)
-                    return $"'{name}' entry '{Shorten(entry.FullName)}' claims {entry.Length} bytes but holds {entry.CompressedLength} compressed (a zip bomb?).";
-                if (uncompressed + entry.Length > limits.MaxUncompressedBytes)
-                    return $"'{name}' expands to more than {limits.MaxUncompressedBytes} bytes (a zip bomb?).";
-                // Count what really comes out: the sizes in the headers are the sender's word.
+                    return $"{entryLabel} claims {entry.Length} bytes but holds {entry.CompressedLength} compressed (a zip bomb?).";
+                if (budget.Uncompressed + entry.Length > limits.MaxUncompressedBytes)
+                    return $"{Expands(label, depth)} to more than {limits.MaxUncompressedBytes} bytes (a zip bomb?).";
+                // Count what really comes out: the sizes in the headers are the sender's word. An entry that starts
+                // like a zip is kept (within the same budget) and opened in turn.
+                MemoryStream? nested = null;
                 try
                 {
                     using var stream = entry.Open();
@@ -152,22 +182,36 @@ public static class DeploymentArchiveValidator
                     int read;
                     while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
                     {
+                        if (entryBytes == 0 && read >= 4 && buffer[0] == 'P' && buffer[1] == 'K' && buffer[2] == 3 && buffer[3] == 4)
+                            nested = new MemoryStream();
+                        nested?.Write(buffer, 0, read);
                         entryBytes += read;
-                        uncompressed += read;
-                        if (uncompressed > limits.MaxUncompressedBytes)
-                            return $"'{name}' expands to more than {limits.MaxUncompressedBytes} bytes (a zip bomb?).";
+                        budget.Uncompressed += read;
+                        if (budget.Uncompressed > limits.MaxUncompressedBytes)
+                            return $"{Expands(label, depth)} to more than {limits.MaxUncompressedBytes} bytes (a zip bomb?).";
                     }
                     if (entryBytes != entry.Length)
-                        return $"'{name}' entry '{Shorten(entry.FullName)}' is corrupt: {entryBytes} bytes where its header says {entry.Length}.";
+                        return $"{entryLabel} is corrupt: {entryBytes} bytes where its header says {entry.Length}.";
                 }
                 catch (InvalidDataException ex)
                 {
-                    return $"'{name}' entry '{Shorten(entry.FullName)}' is corrupt: {ex.Message}";
+                    return $"{entryLabel} is corrupt: {ex.Message}";
+                }
+                if (nested is not null)
+                {
+                    if (depth + 1 > MaxNestingDepth)
+                        return $"{entryLabel} is an archive nested more than {MaxNestingDepth} deep (a zip bomb?).";
+                    var problem = CheckZip(entryLabel, nested.ToArray(), limits, budget, depth + 1);
+                    if (problem is not null)
+                        return problem;
                 }
             }
         }
         return null;
     }
+
+    private static string Expands(string label, int depth) =>
+        depth == 0 ? $"{label} expands" : $"{label}, an archive inside the upload, expands";
 
     /// <summary>Relative, without <c>..</c> segments, drive letters or a leading slash, in either separator.</summary>
     private static bool IsInside(string entryName)
@@ -195,5 +239,13 @@ public static class DeploymentArchiveValidator
 
     private static DeploymentArchiveCheck Fail(string problem) => new(null, problem);
 
-    private static string Shorten(string? text) => text is null ? "" : text.Length > 80 ? text[..80] + "…" : text;
+    /// <summary>At most 80 characters of a name, control characters shown as <c>\uXXXX</c>.</summary>
+    private static string Shorten(string? text)
+    {
+        if (text is null)
+            return "";
+        var cut = text.Length > 80 ? text[..80] : text;
+        var shown = string.Concat(cut.Select(c => char.IsControl(c) ? $"\\u{(int)c:X4}" : c.ToString()));
+        return text.Length > 80 ? shown + "…" : shown;
+    }
 }

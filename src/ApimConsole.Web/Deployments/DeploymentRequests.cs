@@ -54,8 +54,8 @@ public sealed class DeploymentRequests(
     IOptions<DeploymentOptions> options,
     TimeProvider time)
 {
-    public const int MinOverrideReasonLength = 10;
-    public const int MaxOverrideReasonLength = 2000;
+    public const int MinOverrideReasonLength = DeploymentOverrideReason.MinLength;
+    public const int MaxOverrideReasonLength = DeploymentOverrideReason.MaxLength;
 
     public async Task<SubmissionResult> SubmitAsync(DeploymentSubmission submission, CancellationToken cancellationToken)
     {
@@ -76,10 +76,8 @@ public sealed class DeploymentRequests(
                 : $"The group '{Shorten(submission.Group)}' is unknown: use one of {Describe(groups)}.");
 
         var reason = submission.OverrideReason?.Trim();
-        if (reason is { Length: > 0 and < MinOverrideReasonLength })
-            return new SubmissionResult.Invalid($"An override needs a written reason of at least {MinOverrideReasonLength} characters.");
-        if (reason is { Length: > MaxOverrideReasonLength })
-            return new SubmissionResult.Invalid($"The override reason is longer than {MaxOverrideReasonLength} characters.");
+        if (reason is { Length: > 0 } && DeploymentOverrideReason.Problem(reason) is { } reasonProblem)
+            return new SubmissionResult.Invalid(reasonProblem);
 
         var check = DeploymentArchiveValidator.Validate(submission.Files, options.Value.Limits);
         if (!check.IsValid)
