@@ -35,7 +35,7 @@ public static class ConsoleStorageExtensions
             // A file another connection holds locked is waited for BusyTimeout per attempt (Microsoft.Data.Sqlite's
             // default is 30 s), so StoreWriter's retries end in a refusal within seconds, not minutes.
             var connection = new SqliteConnectionStringBuilder { DataSource = file, DefaultTimeout = storage.BusyTimeoutSeconds }.ToString();
-            services.TryAddSingleton(new ConsoleStoreLocation(StorageOptions.Sqlite, file, Path.GetDirectoryName(file)));
+            services.TryAddSingleton(new ConsoleStoreLocation(StorageOptions.Sqlite, file, Path.GetDirectoryName(file)) { SqliteFile = file });
             services.AddDbContextFactory<SqliteConsoleDbContext>((sp, o) => o.UseSqlite(connection).AddInterceptors(sp.GetServices<IInterceptor>()));
             services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>, ConsoleDbContextFactory<SqliteConsoleDbContext>>();
         }

@@ -6,4 +6,8 @@ namespace ApimConsole.Storage;
 /// <param name="Provider">Sqlite or SqlServer.</param>
 /// <param name="Description">The SQLite file, or the SQL Server data source and database.</param>
 /// <param name="SqliteDirectory">The folder to create before a SQLite file can be opened; null for SQL Server.</param>
-public sealed record ConsoleStoreLocation(string Provider, string Description, string? SqliteDirectory);
+public sealed record ConsoleStoreLocation(string Provider, string Description, string? SqliteDirectory)
+{
+    /// <summary>The SQLite file; null for SQL Server.</summary>
+    public string? SqliteFile { get; init; }
+}

@@ -9,8 +9,12 @@ public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> con
     {
         try
         {
+            // Password hashes and the audit trail: readable by the console's account only (700 folder, 600 file; SQLite
+            // gives its -wal and -shm files the database file's mode).
             if (location.SqliteDirectory is not null)
-                Directory.CreateDirectory(location.SqliteDirectory);
+                OwnerOnly.CreateFolder(location.SqliteDirectory);
+            if (location.SqliteFile is not null)
+                OwnerOnly.CreateFile(location.SqliteFile);
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }

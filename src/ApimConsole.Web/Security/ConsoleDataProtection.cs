@@ -30,6 +30,15 @@ public static class ConsoleDataProtection
         var auth = configuration.GetSection(AuthOptions.SectionName).Get<AuthOptions>() ?? new AuthOptions();
         var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
         var folder = KeysFolder(auth, storage, contentRoot);
+        // The keys sign every cookie: the folder is the console account's only (700), created so before the first key.
+        try
+        {
+            ApimConsole.Storage.OwnerOnly.CreateFolder(folder, tighten: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not creatable here: data protection reports it, naming the folder, when it writes its first key.
+        }
         services.AddDataProtection()
             .SetApplicationName(ApplicationName)
             .PersistKeysToFileSystem(new DirectoryInfo(folder));
