@@ -110,6 +110,8 @@ public static class ConsoleSecurityExtensions
             // except what says [AllowAnonymous] (sign-in, static assets).
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         services.AddCascadingAuthenticationState();
+        // Live circuits of local accounts end with their session too (not only the cookie at its next request).
+        services.AddScoped<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider, SessionRevalidation>();
         // SecurityHeadersMiddleware sends X-Frame-Options: DENY; antiforgery would add a second, SAMEORIGIN.
         services.Configure<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>(o => o.SuppressXFrameOptionsHeader = true);
 

@@ -69,6 +69,26 @@ public sealed class SessionEndTests
     }
 
     [Fact]
+    public async Task ALiveCircuitsPrincipal_IsNoLongerValid_AfterSignOut()
+    {
+        await using var console = Console();
+        await SecurityClients.CreateUserAsync(console, "sam", "Support-Password-1", ConsoleRoles.Support);
+        using var browser = await HardeningSupport.SignedInBrowserAsync(console, "sam", "Support-Password-1");
+        System.Security.Claims.ClaimsPrincipal principal;
+        await using (var scope = console.Services.CreateAsyncScope())
+        {
+            var identity = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            principal = await scope.ServiceProvider.GetRequiredService<SignInManager<IdentityUser>>().CreateUserPrincipalAsync((await identity.FindByNameAsync("sam"))!);
+        }
+        await using var circuit = console.Services.CreateAsyncScope();
+        var revalidation = Assert.IsType<SessionRevalidation>(circuit.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Components.Authorization.AuthenticationStateProvider>());
+        Assert.True(await revalidation.IsStillValidAsync(principal));
+
+        await HardeningSupport.SignOutAsync(browser.Client);
+        Assert.False(await revalidation.IsStillValidAsync(principal));
+    }
+
+    [Fact]
     public async Task WithoutAChange_TheSessionLastsAcrossManyIntervals()
     {
         await using var console = Console();
