@@ -16,7 +16,7 @@ namespace ApimConsole.Web.Tests.Security;
 /// sends from another site. Every endpoint is taken from the console's own endpoint mappings (each MapPost, MapPut,
 /// MapDelete, the pages' form posts, the hubs), so one added later is covered without a change here.
 /// </summary>
-public sealed partial class CrossSiteRequestTests
+public sealed partial class CrossSiteRequestTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private const string ForeignOrigin = "http://localhost:5999";
 
@@ -33,6 +33,7 @@ public sealed partial class CrossSiteRequestTests
         Assert.Contains(("POST", "/api/runbooks/restart"), endpoints);
         Assert.Contains(("POST", "/account/signout"), endpoints);
 
+        output.WriteLine($"{endpoints.Count} state-changing endpoints: {string.Join(", ", endpoints.Select(e => $"{e.Method} {e.Path}"))}");
         var failures = new List<string>();
         foreach (var (method, path) in endpoints)
         {
