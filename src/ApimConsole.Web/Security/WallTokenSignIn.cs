@@ -9,7 +9,7 @@ namespace ApimConsole.Web.Security;
 /// token's id, and the browser is sent on to <c>/wall</c> without the secret in its address bar. An unknown or revoked
 /// token is a 401 that says so.
 /// </summary>
-public sealed class WallTokenSignInMiddleware(RequestDelegate next, ApiTokenService tokens, IOptions<AuthOptions> options)
+public sealed class WallTokenSignInMiddleware(RequestDelegate next, ApiTokenService tokens, IOptions<AuthOptions> options, TokenFailureThrottle throttle)
 {
     public const string WallPath = "/wall";
 
@@ -21,9 +21,17 @@ public sealed class WallTokenSignInMiddleware(RequestDelegate next, ApiTokenServ
             await next(context);
             return;
         }
+        // A wall link is a token too: its failures spend the client's budget, and a spent client is refused before any lookup.
+        var client = SignInProtection.ClientKey(context);
+        if (throttle.Throttled(client) is { } retryAfter)
+        {
+            await SignInProtection.WriteTooManyAsync(context, retryAfter, "Too many unknown or revoked tokens from this address.");
+            return;
+        }
         var token = presented.Count == 1 ? await tokens.FindAsync(presented[0]!, ApiTokenKind.Wallboard, context.RequestAborted) : null;
         if (token is null)
         {
+            throttle.Failed(client);
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
             context.Response.ContentType = "text/plain; charset=utf-8";
             await context.Response.WriteAsync("This wallboard token is unknown or revoked. Ask an administrator for a new wall link.");

@@ -99,6 +99,18 @@ public sealed class SignInFloodTests
     }
 
     [Fact]
+    public async Task UnknownWallLinks_SpendTheSameBudget()
+    {
+        await using var plain = new ConsoleTestHost(new Dictionary<string, string?> { ["Auth:SignInAttemptsPerClient"] = "3" });
+        await using var console = HardeningSupport.WithClientAddresses(plain);
+        using var guesser = HardeningSupport.From(console, "203.0.113.10");
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 5; i++)
+            statuses.Add((await guesser.GetAsync("/wall?token=apc_guess" + i)).StatusCode);
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests, HttpStatusCode.TooManyRequests], statuses);
+    }
+
+    [Fact]
     public async Task UsersPage_RefusesNamesThatReadAsATokenOrTheSystem()
     {
         await using var console = new ConsoleTestHost();
