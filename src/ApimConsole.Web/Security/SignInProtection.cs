@@ -61,10 +61,23 @@ public static class SignInProtection
         HttpMethods.IsPost(request.Method) && request.Path.Equals(ConsoleSecurityExtensions.SignInPath, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// The client a budget belongs to: its address as the console sees it. Behind a reverse proxy every client is the
-    /// proxy, so the budget is shared (see SECURITY.md); forwarded headers are not trusted.
+    /// The client a budget belongs to: its IPv4 address, or its IPv6 /64 (one host usually holds a whole /64, and
+    /// could otherwise take a fresh budget per address). Behind a reverse proxy every client is the proxy, so the
+    /// budget is shared (see SECURITY.md); forwarded headers are not trusted.
     /// </summary>
-    public static string ClientKey(HttpContext context) => context.Connection.RemoteIpAddress?.ToString() ?? "(no address)";
+    public static string ClientKey(HttpContext context)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (address is null)
+            return "(no address)";
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return address.ToString();
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
+    }
 
     internal static Task WriteTooManyAsync(HttpContext context, TimeSpan retryAfter, string title)
     {

@@ -99,6 +99,22 @@ public sealed class SignInFloodTests
     }
 
     [Fact]
+    public async Task AnIPv6Client_IsItsSlash64_NotEachAddress()
+    {
+        await using var plain = new ConsoleTestHost(new Dictionary<string, string?> { ["Auth:SignInAttemptsPerClient"] = "3" });
+        await using var console = HardeningSupport.WithClientAddresses(plain);
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 1; i <= 4; i++)
+        {
+            using var rotating = HardeningSupport.From(console, $"2001:db8:1:2::{i:x}");
+            statuses.Add((await SecurityClients.PostSignInAsync(rotating, "admin", "wrong-password")).StatusCode);
+        }
+        Assert.Equal([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests], statuses);
+        using var neighbour = HardeningSupport.From(console, "2001:db8:1:3::1");
+        Assert.Equal(HttpStatusCode.OK, (await SecurityClients.PostSignInAsync(neighbour, "admin", "wrong-password")).StatusCode);
+    }
+
+    [Fact]
     public async Task UnknownWallLinks_SpendTheSameBudget()
     {
         await using var plain = new ConsoleTestHost(new Dictionary<string, string?> { ["Auth:SignInAttemptsPerClient"] = "3" });
