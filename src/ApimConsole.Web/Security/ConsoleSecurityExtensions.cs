@@ -216,7 +216,8 @@ public static class ConsoleSecurityExtensions
             {
                 var actor = ConsoleActor.Of(context.User);
                 // A copy of this browser's cookie must not outlive the sign-out: a new security stamp ends every
-                // sign-in cookie of the user (this console at once, others sharing the store within the interval).
+                // sign-in cookie and live page of the user, here and on consoles sharing the store, within
+                // Auth:RevocationCheckInterval.
                 if (context.User.Identity is { IsAuthenticated: true, AuthenticationType: var type } && type == IdentityConstants.ApplicationScheme)
                 {
                     var users = context.RequestServices.GetRequiredService<UserManager<IdentityUser>>();
