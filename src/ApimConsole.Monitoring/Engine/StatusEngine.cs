@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Health;
+using ApimConsole.Core.Live;
 using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Cassandra;
 using ApimConsole.Monitoring.Gateways;
@@ -30,8 +31,6 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly SemaphoreSlim _concurrency = new(MaxConcurrentProbes);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ProbeScheduler _scheduler;
-    private readonly Lock _subscribersGate = new();
-    private readonly List<EstateSubscription> _subscribers = [];
     private readonly List<DatacenterMonitor> _datacenters = [];
     private readonly List<HttpClient> _clients = [];
     private readonly ComponentMonitor? _loadBalancer;
@@ -39,7 +38,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private IReadOnlyList<LoadBalancerPool> _pools = [];
     /// <summary>When <see cref="_pools"/> was read (UTC ticks of the engine's clock); 0 before the first read.</summary>
     private long _poolsReadAtTicks;
-    private volatile EstateSnapshot _current;
+    private readonly LiveFeed<EstateSnapshot> _feed;
     private CancellationToken _stopping;
 
     public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
@@ -64,31 +63,18 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             _loadBalancer = new ComponentMonitor("global", "load-balancer", "Global load balancer", _probes, now);
             _loadBalancerClient = new LoadBalancerClient(probeClient);
         }
-        _current = Assess(null, now);
+        // Subscribers hear only snapshots that say something new; Current moves on every assessment.
+        _feed = new LiveFeed<EstateSnapshot>(Assess(null, now), EstateChanges.SameContent);
     }
 
-    public EstateSnapshot Current => _current;
+    public EstateSnapshot Current => _feed.Current;
 
     internal ProbeOptions Probes => _probes;
     internal TimeProvider Time => _time;
     internal ILogger Logger => _logger;
     internal CassandraProbe CassandraProbe => _cassandraProbe;
 
-    public EstateSubscription Subscribe(int capacity = 16)
-    {
-        var subscription = new EstateSubscription(capacity, Unsubscribe);
-        // Register first, then take the snapshot, so that nothing published in between is lost.
-        lock (_subscribersGate)
-            _subscribers.Add(subscription);
-        subscription.Snapshot = _current;
-        return subscription;
-    }
-
-    private void Unsubscribe(EstateSubscription subscription)
-    {
-        lock (_subscribersGate)
-            _subscribers.Remove(subscription);
-    }
+    public FeedSubscription<EstateSnapshot> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _feed.Subscribe(capacity);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -136,19 +122,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         }
     }
 
-    private void Publish()
-    {
-        var previous = _current;
-        var next = Assess(previous, _time.GetUtcNow());
-        _current = next;
-        if (EstateChanges.SameContent(previous, next))
-            return;
-        EstateSubscription[] subscribers;
-        lock (_subscribersGate)
-            subscribers = [.. _subscribers];
-        foreach (var subscriber in subscribers)
-            subscriber.Publish(next);
-    }
+    private void Publish() => _feed.Publish(Assess(_feed.Current, _time.GetUtcNow()));
 
     private EstateSnapshot Assess(EstateSnapshot? previous, DateTimeOffset now)
     {

@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Guardrails;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Monitoring.Engine;
 using Microsoft.Extensions.Options;
@@ -35,7 +36,7 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     private readonly ILogger<GuardrailService> _logger;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly EstateSubscription _subscription;
+    private readonly FeedSubscription<EstateSnapshot> _subscription;
     private readonly ITimer _timer;
     private GuardrailState _current;
     private int _disposed;

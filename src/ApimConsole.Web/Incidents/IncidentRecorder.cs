@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Storage;
@@ -129,7 +130,7 @@ public sealed class IncidentRecorder(
     private long _subscriptionDropped;
 
     /// <summary>Moves every snapshot the subscription holds into <paramref name="pending"/>; returns how many old ones the bound dropped.</summary>
-    private int Drain(EstateSubscription subscription, Queue<EstateSnapshot> pending)
+    private int Drain(FeedSubscription<EstateSnapshot> subscription, Queue<EstateSnapshot> pending)
     {
         var dropped = 0;
         // Snapshots the subscription itself lost (it holds SubscriptionCapacity) before they were read here.
@@ -159,7 +160,7 @@ public sealed class IncidentRecorder(
     }
 
     /// <summary>Waits <paramref name="delay"/> while still taking the subscription's snapshots, so its small buffer drops none.</summary>
-    private async Task<int> WaitDrainingAsync(EstateSubscription subscription, Queue<EstateSnapshot> pending, TimeSpan delay, CancellationToken stoppingToken)
+    private async Task<int> WaitDrainingAsync(FeedSubscription<EstateSnapshot> subscription, Queue<EstateSnapshot> pending, TimeSpan delay, CancellationToken stoppingToken)
     {
         var dropped = 0;
         var until = Task.Delay(delay, time, stoppingToken);

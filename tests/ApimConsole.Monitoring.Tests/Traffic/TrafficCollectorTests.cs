@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Monitoring.Traffic;
@@ -217,7 +218,7 @@ public sealed class TrafficCollectorTests : IDisposable
     private sealed class StaticEstate(EstateSnapshot snapshot) : IEstateStatus
     {
         public EstateSnapshot Current => snapshot;
-        public EstateSubscription Subscribe(int capacity = 16) => new(capacity, _ => { }) { Snapshot = snapshot };
+        public FeedSubscription<EstateSnapshot> Subscribe(int capacity = 16) => new LiveFeed<EstateSnapshot>(snapshot).Subscribe(capacity);
     }
 
     /// <summary>Answers like a lab ANM's router: ops/search from a list per instance, summary and timeline.</summary>

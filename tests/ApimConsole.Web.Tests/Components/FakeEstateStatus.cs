@@ -1,40 +1,30 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Monitoring.Engine;
 
 namespace ApimConsole.Web.Tests.Components;
 
 /// <summary>A hand-written status engine for component tests: the test publishes snapshots, subscribers receive them.</summary>
-public sealed class FakeEstateStatus(EstateSnapshot initial) : IEstateStatus
+public sealed class FakeEstateStatus : IEstateStatus
 {
-    private readonly Lock _gate = new();
-    private readonly List<EstateSubscription> _subscriptions = [];
+    private readonly LiveFeed<EstateSnapshot> _feed;
+    private bool _quiet;
 
-    public EstateSnapshot Current { get; private set; } = initial;
+    public FakeEstateStatus(EstateSnapshot initial) => _feed = new(initial, (_, _) => _quiet);
 
-    public int Subscribers
-    {
-        get { lock (_gate) return _subscriptions.Count; }
-    }
+    public EstateSnapshot Current => _feed.Current;
 
-    public EstateSubscription Subscribe(int capacity = 16)
-    {
-        var subscription = new EstateSubscription(capacity, s => { lock (_gate) _subscriptions.Remove(s); });
-        lock (_gate)
-            _subscriptions.Add(subscription);
-        subscription.Snapshot = Current;
-        return subscription;
-    }
+    public int Subscribers => _feed.Subscribers;
+
+    public FeedSubscription<EstateSnapshot> Subscribe(int capacity = 16) => _feed.Subscribe(capacity);
 
     /// <summary>What the engine does when a reassessment says nothing new: <see cref="Current"/> moves, subscribers hear nothing.</summary>
-    public void SetCurrentOnly(EstateSnapshot snapshot) => Current = snapshot;
-
-    public void Publish(EstateSnapshot snapshot)
+    public void SetCurrentOnly(EstateSnapshot snapshot)
     {
-        Current = snapshot;
-        EstateSubscription[] subscribers;
-        lock (_gate)
-            subscribers = [.. _subscriptions];
-        foreach (var subscription in subscribers)
-            subscription.Publish(snapshot);
+        _quiet = true;
+        _feed.Publish(snapshot);
+        _quiet = false;
     }
+
+    public void Publish(EstateSnapshot snapshot) => _feed.Publish(snapshot);
 }

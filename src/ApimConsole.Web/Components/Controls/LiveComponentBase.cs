@@ -1,0 +1,102 @@
+using ApimConsole.Core.Live;
+using Microsoft.AspNetCore.Components;
+
+namespace ApimConsole.Web.Components.Controls;
+
+/// <summary>
+/// The one way live data reaches a component. <see cref="Watch{T}(ILiveFeed{T}, Action{T}?)"/> subscribes to a live
+/// feed for the component's lifetime and returns the value now; every later value is handed over on the component's
+/// circuit (<c>InvokeAsync</c>) and followed by a render, at most one per <see cref="Throttle"/> however many feeds
+/// change how fast (the first change renders at once, a burst coalesces, the newest value is never lost). Errors go to
+/// the component (<c>DispatchExceptionAsync</c>), never to the producer; <see cref="Dispose"/> unsubscribes from all.
+/// </summary>
+/// <remarks>
+/// Each value a feed publishes is complete (a snapshot, a list, a version), so a component that falls behind only
+/// needs the newest: subscriptions hold one value and the callback sees the newest of those that arrived since the
+/// last render.
+/// </remarks>
+public abstract class LiveComponentBase : ComponentBase, IDisposable
+{
+    /// <summary>At most one live render per this long (as the Aspire dashboard).</summary>
+    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
+
+    private readonly CancellationTokenSource _disposed = new();
+    private readonly List<IDisposable> _subscriptions = [];
+    private readonly Lock _gate = new();
+    // The newest change of each feed not yet applied, in the order the feeds were watched.
+    private readonly Dictionary<object, Func<Task>> _pending = [];
+    private RenderThrottle? _throttle;
+
+    [Inject] public required TimeProvider Time { get; init; }
+
+    /// <summary>
+    /// Subscribes to <paramref name="feed"/> until the component is disposed and returns its value now. Each later value
+    /// goes to <paramref name="onChange"/> on the circuit, then the component renders.
+    /// </summary>
+    protected T Watch<T>(ILiveFeed<T> feed, Action<T>? onChange = null) =>
+        Watch(feed, onChange is null ? null : value =>
+        {
+            onChange(value);
+            return Task.CompletedTask;
+        });
+
+    /// <summary>As <see cref="Watch{T}(ILiveFeed{T}, Action{T}?)"/>, for a change that needs to load something before the render.</summary>
+    protected T Watch<T>(ILiveFeed<T> feed, Func<T, Task>? onChange)
+    {
+        ArgumentNullException.ThrowIfNull(feed);
+        ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
+        // Capacity 1: when renders fall behind, the newest value replaces the waiting one.
+        var subscription = feed.Subscribe(capacity: 1);
+        _subscriptions.Add(subscription);
+        _throttle ??= new RenderThrottle(Time, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
+        _ = PumpAsync(subscription, onChange);
+        return subscription.Snapshot;
+    }
+
+    private async Task PumpAsync<T>(FeedSubscription<T> subscription, Func<T, Task>? onChange)
+    {
+        try
+        {
+            await foreach (var value in subscription.Updates.ReadAllAsync(_disposed.Token))
+            {
+                lock (_gate)
+                    _pending[subscription] = onChange is null ? static () => Task.CompletedTask : () => onChange(value);
+                _throttle!.Signal();
+            }
+        }
+        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // Errors from the background loop belong to this component's circuit, not to the producer.
+            await DispatchExceptionAsync(ex);
+        }
+    }
+
+    private Task RenderAsync() => InvokeAsync(async () =>
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        Func<Task>[] changes;
+        lock (_gate)
+        {
+            changes = [.. _pending.Values];
+            _pending.Clear();
+        }
+        foreach (var change in changes)
+            await change();
+        StateHasChanged();
+    });
+
+    public virtual void Dispose()
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        _disposed.Cancel();
+        foreach (var subscription in _subscriptions)
+            subscription.Dispose();
+        _subscriptions.Clear();
+        GC.SuppressFinalize(this);
+    }
+}
