@@ -1,5 +1,6 @@
 using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
@@ -188,22 +189,14 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
 
     private sealed class FakeRecoveryStatus : IRecoveryStatus
     {
-        private Action? _changed;
+        private readonly LiveFeed<IReadOnlyList<IncompleteRecovery>> _feed = new([]);
 
-        public IReadOnlyList<IncompleteRecovery> Incomplete { get; private set; } = [];
+        public IReadOnlyList<IncompleteRecovery> Current => _feed.Current;
 
-        public int Listeners => _changed?.GetInvocationList().Length ?? 0;
+        public int Listeners => _feed.Subscribers;
 
-        public event Action? Changed
-        {
-            add => _changed += value;
-            remove => _changed -= value;
-        }
+        public FeedSubscription<IReadOnlyList<IncompleteRecovery>> Subscribe(int capacity = 16) => _feed.Subscribe(capacity);
 
-        public void Set(params IncompleteRecovery[] recoveries)
-        {
-            Incomplete = recoveries;
-            _changed?.Invoke();
-        }
+        public void Set(params IncompleteRecovery[] recoveries) => _feed.Publish(recoveries);
     }
 }

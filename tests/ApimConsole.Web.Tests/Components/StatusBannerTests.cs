@@ -121,16 +121,17 @@ public sealed class StatusBannerTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void Dispose_StopsListening()
+    public async Task Dispose_StopsListening()
     {
         var banner = Render<StatusBanner>();
         var guardrail = Services.GetRequiredService<GuardrailService>();
+        using var heard = guardrail.Subscribe();
         var renders = banner.RenderCount;
 
         banner.Instance.Dispose();
         _recovery.Set(new IncompleteRecovery("DatacenterDown:dc2", "dc2 down", T0, []));
 
-        Assert.Equal("Block", guardrail.Current.Worst.ToString());
+        Assert.Equal("Block", (await heard.Updates.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10))).Worst.ToString());
         Assert.Equal(renders, banner.RenderCount);
     }
 }

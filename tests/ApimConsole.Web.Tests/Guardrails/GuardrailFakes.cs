@@ -1,11 +1,14 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Health;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Monitoring.Engine;
+using ApimConsole.Storage;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Tests.Components;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -13,20 +16,20 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace ApimConsole.Web.Tests.Guardrails;
 
-/// <summary>A hand-written recovery status: the test sets the incomplete recoveries and raises the change.</summary>
+/// <summary>A hand-written recovery status: the test sets the incomplete recoveries, subscribers hear of it.</summary>
 public sealed class FakeRecoveryStatus : IRecoveryStatus
 {
-    public IReadOnlyList<IncompleteRecovery> Incomplete { get; private set; } = [];
+    private readonly LiveFeed<IReadOnlyList<IncompleteRecovery>> _feed = new([]);
 
-    public event Action? Changed;
+    public IReadOnlyList<IncompleteRecovery> Current => _feed.Current;
 
-    public int Subscribers => Changed?.GetInvocationList().Length ?? 0;
+    public IReadOnlyList<IncompleteRecovery> Incomplete => _feed.Current;
 
-    public void Set(params IncompleteRecovery[] incomplete)
-    {
-        Incomplete = incomplete;
-        Changed?.Invoke();
-    }
+    public int Subscribers => _feed.Subscribers;
+
+    public FeedSubscription<IReadOnlyList<IncompleteRecovery>> Subscribe(int capacity = 16) => _feed.Subscribe(capacity);
+
+    public void Set(params IncompleteRecovery[] incomplete) => _feed.Publish(incomplete);
 }
 
 /// <summary>Estates for guardrail tests, built the way the status engine builds them (through <see cref="EstateAssessor"/>).</summary>
@@ -72,6 +75,8 @@ public static class GuardrailEstate
         services.AddSingleton(Options.Create(new ProbeOptions { Interval = ProbeInterval }));
         services.AddSingleton<ILogger<GuardrailService>>(NullLogger<GuardrailService>.Instance);
         services.AddSingleton<GuardrailService>();
+        // The status banner shows the store's health under the guardrail's decision.
+        services.TryAddSingleton<ConsoleStoreHealth>();
         return services;
     }
 }

@@ -1,3 +1,4 @@
+using ApimConsole.Storage;
 using ApimConsole.Storage.Records;
 using ApimConsole.Web.Components.Incidents;
 using ApimConsole.Web.Components.Pages;
@@ -25,6 +26,7 @@ public sealed class IncidentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(_store.Time);
         Services.AddSingleton(_console.GetRequiredService<IncidentLog>());
         Services.AddSingleton(_console.GetRequiredService<RepairChecklist>());
+        Services.AddSingleton(_console.GetRequiredService<ConsoleStoreHealth>());
     }
 
     async Task IAsyncLifetime.DisposeAsync()

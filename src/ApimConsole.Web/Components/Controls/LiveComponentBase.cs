@@ -26,7 +26,13 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     // The newest change of each feed not yet applied, in the order the feeds were watched.
     private readonly Dictionary<object, Func<Task>> _pending = [];
     private RenderThrottle? _throttle;
+    private readonly object _renderRequest = new();
 
+    /// <summary>The console's clock, for what the component shows ("since", "as of").</summary>
+    /// <remarks>
+    /// The throttle paces renders in real time, not on this clock: a test or a replay that holds the console's clock
+    /// still must not hold the screen still.
+    /// </remarks>
     [Inject] public required TimeProvider Time { get; init; }
 
     /// <summary>
@@ -43,14 +49,56 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     /// <summary>As <see cref="Watch{T}(ILiveFeed{T}, Action{T}?)"/>, for a change that needs to load something before the render.</summary>
     protected T Watch<T>(ILiveFeed<T> feed, Func<T, Task>? onChange)
     {
+        var subscription = Follow(feed, onChange);
+        _subscriptions.Add(subscription);
+        return subscription.Snapshot;
+    }
+
+    /// <summary>
+    /// As <see cref="Watch{T}(ILiveFeed{T}, Action{T}?)"/>, for a feed the component lets go of before it is disposed
+    /// (a search it started): disposing the result stops the watch.
+    /// </summary>
+    protected IDisposable WatchUntilDisposed<T>(ILiveFeed<T> feed, Action<T>? onChange = null)
+    {
+        var subscription = Follow(feed, onChange is null ? null : value =>
+        {
+            onChange(value);
+            return Task.CompletedTask;
+        });
+        _subscriptions.Add(subscription);
+        return subscription;
+    }
+
+    /// <summary>
+    /// Renders once more through the same throttle, after <paramref name="update"/> (on the circuit): for a clock that
+    /// moves "since" durations or a sliding window along. Safe from any thread.
+    /// </summary>
+    protected void RequestRender(Action? update = null)
+    {
+        if (_disposed.IsCancellationRequested)
+            return;
+        lock (_gate)
+        {
+            _pending[_renderRequest] = update is null ? static () => Task.CompletedTask : () =>
+            {
+                update();
+                return Task.CompletedTask;
+            };
+            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
+        }
+        _throttle.Signal();
+    }
+
+    private FeedSubscription<T> Follow<T>(ILiveFeed<T> feed, Func<T, Task>? onChange)
+    {
         ArgumentNullException.ThrowIfNull(feed);
         ObjectDisposedException.ThrowIf(_disposed.IsCancellationRequested, this);
         // Capacity 1: when renders fall behind, the newest value replaces the waiting one.
         var subscription = feed.Subscribe(capacity: 1);
-        _subscriptions.Add(subscription);
-        _throttle ??= new RenderThrottle(Time, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
+        lock (_gate)
+            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
         _ = PumpAsync(subscription, onChange);
-        return subscription.Snapshot;
+        return subscription;
     }
 
     private async Task PumpAsync<T>(FeedSubscription<T> subscription, Func<T, Task>? onChange)
@@ -63,6 +111,9 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
                     _pending[subscription] = onChange is null ? static () => Task.CompletedTask : () => onChange(value);
                 _throttle!.Signal();
             }
+            // Let go early (WatchUntilDisposed): a change not yet applied is dropped with it.
+            lock (_gate)
+                _pending.Remove(subscription);
         }
         catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
         {

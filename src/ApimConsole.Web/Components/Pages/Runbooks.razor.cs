@@ -42,11 +42,11 @@ public partial class Runbooks : EstateComponentBase
         // Another part of the console keeps incomplete recoveries; without it this section is simply not shown.
         _recovery = Services.GetService(typeof(IRecoveryStatus)) as IRecoveryStatus;
         if (_recovery is not null)
-            _recovery.Changed += OnRecoveryChanged;
+            Watch(_recovery);
         // The incident timeline gives each scenario's incident its repair checklist; without it, no checklist.
         _incidents = Services.GetService(typeof(IncidentLog)) as IncidentLog;
         if (_incidents is not null)
-            _incidents.Changed += OnIncidentsChanged;
+            Watch(_incidents.Writes, _ => LoadIncidentsAsync());
     }
 
     protected override async Task OnInitializedAsync()
@@ -72,12 +72,6 @@ public partial class Runbooks : EstateComponentBase
         }
     }
 
-    private void OnIncidentsChanged() => _ = InvokeAsync(async () =>
-    {
-        await LoadIncidentsAsync();
-        StateHasChanged();
-    });
-
     /// <summary>The open incident of a scenario in force, when the timeline has recorded it.</summary>
     private long? OpenIncidentOf(FailoverScenario scenario) =>
         TouchesCassandra(scenario.Kind) ? _recentIncidents.FirstOrDefault(i => i.IsOpen && i.Key == scenario.Key)?.Id : null;
@@ -99,8 +93,6 @@ public partial class Runbooks : EstateComponentBase
             StateHasChanged();
         }
     }
-
-    private void OnRecoveryChanged() => _ = InvokeAsync(StateHasChanged);
 
     /// <summary>The instances whose restart a scenario's runbook calls for: the instance itself, or every instance of the datacenter.</summary>
     private IEnumerable<string> InstancesOf(FailoverScenario scenario) => scenario.Kind switch
@@ -165,10 +157,6 @@ public partial class Runbooks : EstateComponentBase
     public override void Dispose()
     {
         _clock?.Dispose();
-        if (_recovery is not null)
-            _recovery.Changed -= OnRecoveryChanged;
-        if (_incidents is not null)
-            _incidents.Changed -= OnIncidentsChanged;
         _closing.Cancel();
         _closing.Dispose();
         base.Dispose();
