@@ -1,6 +1,7 @@
 using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Web.Components.Layout;
+using ApimConsole.Web.Lab;
 using ApimConsole.Web.Tests.Guardrails;
 using Bunit;
 using Microsoft.AspNetCore.Components;
@@ -22,6 +23,7 @@ public sealed class MainLayoutTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton(Options.Create(new EstateOptions { Name = "Frankfurt + Amsterdam" }));
         Services.AddGuardrailFakes(new FakeEstateStatus(GuardrailEstate.At(GuardrailEstate.T0)), new FakeRecoveryStatus(), new FakeTimeProvider(GuardrailEstate.T0));
+        Services.AddSingleton<ILabControl, NoLab>();
     }
 
     // MudBlazor's services are async-disposable only: dispose the container the async way.
