@@ -257,7 +257,7 @@ public sealed class IncidentRecorder(
             });
         }
 
-        var scenarios = FailoverScenarioClassifier.Classify(snapshot, snapshot.AsOf);
+        var scenarios = snapshot.Scenarios;
         var inForce = scenarios.ToDictionary(s => s.Key, StringComparer.Ordinal);
         var opened = new List<Incident>();
         var updated = new List<(Incident Row, string Severity, string Title, string Nodes)>();

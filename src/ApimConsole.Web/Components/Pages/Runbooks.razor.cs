@@ -32,8 +32,8 @@ public partial class Runbooks : EstateComponentBase
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
-    /// <summary>Classified from the snapshot being shown, so scenarios and buttons never disagree.</summary>
-    private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
+    /// <summary>The snapshot's own classification, so scenarios and buttons never disagree; advice as of now.</summary>
+    private IReadOnlyList<FailoverScenario> Scenarios => Snapshot.Scenarios.At(Now);
 
     protected override void OnInitialized()
     {
