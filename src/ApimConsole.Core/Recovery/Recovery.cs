@@ -18,4 +18,7 @@ public sealed record IncompleteRecovery(string IncidentKey, string Title, DateTi
 public interface IRecoveryStatus : ILiveFeed<IReadOnlyList<IncompleteRecovery>>
 {
     IReadOnlyList<IncompleteRecovery> Incomplete => Current;
+
+    /// <summary>Whether recoveries are tracked at all (false for the stand-in of a console without incident recording).</summary>
+    bool Tracked => true;
 }

@@ -13,5 +13,7 @@ public sealed class NoRecoveryTracking : IRecoveryStatus
 
     public IReadOnlyList<IncompleteRecovery> Current => [];
 
+    public bool Tracked => false;
+
     public FeedSubscription<IReadOnlyList<IncompleteRecovery>> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _none.Subscribe(capacity);
 }

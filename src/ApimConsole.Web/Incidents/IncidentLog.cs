@@ -32,11 +32,30 @@ public sealed record IncidentView(
         i.StartedAt, i.EndedAt, IncidentRules.SplitNodes(i.CassandraNodes), i.RecoveredAt);
 }
 
+/// <summary>What a page that only lists recent incidents needs of the timeline (the runbooks link scenarios to theirs).</summary>
+public interface IIncidentTimeline
+{
+    /// <summary>Moves after every write to the timeline.</summary>
+    ILiveFeed<long> Writes { get; }
+
+    /// <summary>See <see cref="IncidentLog.ListAsync"/>.</summary>
+    Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken);
+}
+
+/// <summary>The timeline of a console that records no incidents: always empty, never moves.</summary>
+public sealed class NoIncidentTimeline : IIncidentTimeline
+{
+    public ILiveFeed<long> Writes { get; } = new LiveFeed<long>(0);
+
+    public Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<IncidentView>>([]);
+}
+
 /// <summary>
 /// The read side of the incident timeline, and the one place that says "the timeline changed": the recorder and the
 /// repair checklist call <see cref="NotifyChanged"/> after they write, pages watch <see cref="Writes"/>.
 /// </summary>
-public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time)
+public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time) : IIncidentTimeline
 {
     public const int MaxDays = 366;
 

@@ -4,7 +4,10 @@ using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
+using ApimConsole.Storage;
 using ApimConsole.Web.Components.Pages;
+using ApimConsole.Web.Guardrails;
+using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Restarts;
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
@@ -29,6 +32,10 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddSingleton<IEstateStatus>(_status);
         Services.AddSingleton<IGatewayRestarter>(_restarter);
         Services.AddSingleton(TimeProvider.System);
+        // What the host registers when nothing records incidents.
+        Services.AddSingleton<IRecoveryStatus, NoRecoveryTracking>();
+        Services.AddSingleton<IIncidentTimeline, NoIncidentTimeline>();
+        Services.AddSingleton<ConsoleStoreHealth>();
     }
 
     private static string Button(string instance) => $"[data-instance='{instance}'] button[data-testid=restart-button]";

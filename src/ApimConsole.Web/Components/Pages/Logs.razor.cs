@@ -47,7 +47,7 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     [Inject] public required TraceLogBuffer Buffer { get; init; }
     [Inject] public required TraceLogTailService Tails { get; init; }
     [Inject] public required LogDatacenters Datacenters { get; init; }
-    [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required ITraceLogSearch Search { get; init; }
     [Inject] public required IJSRuntime JS { get; init; }
 
     [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
@@ -244,19 +244,13 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _view.Refresh();
         _selected = null;
         _searchHits = [];
-        if (Services.GetService(typeof(ITraceLogSearch)) is not ITraceLogSearch search)
-        {
-            _filterErrors = ["Historical search is not available in this console; the live tail below is filtered instead."];
-            _mode = ViewMode.Live;
-            return;
-        }
         _mode = ViewMode.Search;
         SearchFilter = filter;
         var run = new LogSearchRun(filter.ToSearchQuery(Datacenter.Id, LogEndpoints.DefaultSearchResults));
         _searchWatch?.Dispose();
         _searchWatch = WatchUntilDisposed(run.Versions, _ => Update());
         _search = run;
-        _ = run.RunAsync(search, _disposed.Token);
+        _ = run.RunAsync(Search, _disposed.Token);
     }
 
     private void CancelSearch() => _search?.Cancel();

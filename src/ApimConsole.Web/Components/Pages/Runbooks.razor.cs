@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using ApimConsole.Storage;
 using ApimConsole.Web.Security;
 using ApimConsole.Core.Recovery;
@@ -16,8 +15,6 @@ public partial class Runbooks : EstateComponentBase
 {
     private readonly HashSet<string> _busy = new(StringComparer.OrdinalIgnoreCase);
     private ITimer? _clock;
-    private IRecoveryStatus? _recovery;
-    private IncidentLog? _incidents;
     private IReadOnlyList<IncidentView> _recentIncidents = [];
     private readonly CancellationTokenSource _closing = new();
     private bool _interactive;
@@ -25,7 +22,9 @@ public partial class Runbooks : EstateComponentBase
     [Inject] public required IGatewayRestarter Restarter { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required ISnackbar Snackbar { get; init; }
-    [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required IRecoveryStatus Recovery { get; init; }
+    [Inject] public required IIncidentTimeline Incidents { get; init; }
+    [Inject] public required ConsoleStoreHealth StoreHealth { get; init; }
 
     /// <summary>The signed-in user (or token) who acts.</summary>
     [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
@@ -39,14 +38,10 @@ public partial class Runbooks : EstateComponentBase
     {
         base.OnInitialized();
         _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
-        // Another part of the console keeps incomplete recoveries; without it this section is simply not shown.
-        _recovery = Services.GetService(typeof(IRecoveryStatus)) as IRecoveryStatus;
-        if (_recovery is not null)
-            Watch(_recovery);
+        // Incident recording keeps incomplete recoveries; without it (Tracked false) this section is not shown.
+        Watch(Recovery);
         // The incident timeline gives each scenario's incident its repair checklist; without it, no checklist.
-        _incidents = Services.GetService(typeof(IncidentLog)) as IncidentLog;
-        if (_incidents is not null)
-            Watch(_incidents.Writes, _ => LoadIncidentsAsync());
+        Watch(Incidents.Writes, _ => LoadIncidentsAsync());
     }
 
     protected override async Task OnInitializedAsync()
@@ -60,12 +55,10 @@ public partial class Runbooks : EstateComponentBase
 
     private async Task LoadIncidentsAsync()
     {
-        if (_incidents is null)
-            return;
         try
         {
             // Repairs are asked for after outages of more than 2 h; recoveries are judged for weeks at most.
-            _recentIncidents = await _incidents.ListAsync(openOnly: false, days: 31, _closing.Token);
+            _recentIncidents = await Incidents.ListAsync(openOnly: false, days: 31, _closing.Token);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {
@@ -138,7 +131,7 @@ public partial class Runbooks : EstateComponentBase
         catch (ConsoleStoreUnavailableException ex)
         {
             // The request could not be audited, so nothing was sent (the restarter records the outcome itself).
-            Snackbar.Add(StoreRefusal.Message(ex, Services.GetService<ConsoleStoreHealth>(),
+            Snackbar.Add(StoreRefusal.Message(ex, StoreHealth,
                 $"{decision.Key} was not {(decision.Action == RestartAction.Restart ? "restarted" : "started")}. Nothing was sent to its Admin Node Manager."), Severity.Error);
         }
         catch (Exception ex)
