@@ -29,7 +29,7 @@ public partial class Incidents : LiveComponentBase
     {
         // The recorder writes after every change of the estate: a burst becomes one reload (the render throttle).
         Watch(Log.Writes, _ => LoadAsync());
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await LoadAsync();
     }
 

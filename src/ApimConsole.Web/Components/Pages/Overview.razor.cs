@@ -17,7 +17,7 @@ public partial class Overview : EstateComponentBase
     protected override void OnInitialized()
     {
         base.OnInitialized();
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
 
     /// <summary>The snapshot's own classification, so the list and the panels never disagree; advice as of now.</summary>

@@ -37,7 +37,7 @@ public partial class Runbooks : EstateComponentBase
     protected override void OnInitialized()
     {
         base.OnInitialized();
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
         // Incident recording keeps incomplete recoveries; without it (Tracked false) this section is not shown.
         Watch(Recovery);
         // The incident timeline gives each scenario's incident its repair checklist; without it, no checklist.
