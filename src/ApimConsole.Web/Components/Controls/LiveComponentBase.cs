@@ -23,7 +23,7 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private readonly List<IDisposable> _subscriptions = [];
     private readonly Lock _gate = new();
-    // The newest change of each feed not yet applied, in the order the feeds were watched.
+    // The newest change of each feed (and the latest render request) not yet applied.
     private readonly Dictionary<object, Func<Task>> _pending = [];
     private RenderThrottle? _throttle;
     private readonly object _renderRequest = new();
@@ -84,7 +84,7 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
                 update();
                 return Task.CompletedTask;
             };
-            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
+            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, ReportAsync, _disposed.Token);
         }
         _throttle.Signal();
     }
@@ -96,7 +96,7 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
         // Capacity 1: when renders fall behind, the newest value replaces the waiting one.
         var subscription = feed.Subscribe(capacity: 1);
         lock (_gate)
-            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, DispatchExceptionAsync, _disposed.Token);
+            _throttle ??= new RenderThrottle(TimeProvider.System, Throttle, RenderAsync, ReportAsync, _disposed.Token);
         _ = PumpAsync(subscription, onChange);
         return subscription;
     }
@@ -120,25 +120,47 @@ public abstract class LiveComponentBase : ComponentBase, IDisposable
         }
         catch (Exception ex)
         {
-            // Errors from the background loop belong to this component's circuit, not to the producer.
-            await DispatchExceptionAsync(ex);
+            await ReportAsync(ex);
         }
     }
 
-    private Task RenderAsync() => InvokeAsync(async () =>
+    // Errors from the background loop belong to this component's circuit, not to the producer.
+    private async Task ReportAsync(Exception exception)
     {
-        if (_disposed.IsCancellationRequested)
-            return;
-        Func<Task>[] changes;
-        lock (_gate)
+        try
         {
-            changes = [.. _pending.Values];
-            _pending.Clear();
+            await DispatchExceptionAsync(exception);
         }
-        foreach (var change in changes)
-            await change();
-        StateHasChanged();
-    });
+        catch (Exception) when (_disposed.IsCancellationRequested)
+        {
+            // The circuit went away between the change and the render: nobody is left to tell.
+        }
+    }
+
+    private async Task RenderAsync()
+    {
+        try
+        {
+            await InvokeAsync(async () =>
+            {
+                if (_disposed.IsCancellationRequested)
+                    return;
+                Func<Task>[] changes;
+                lock (_gate)
+                {
+                    changes = [.. _pending.Values];
+                    _pending.Clear();
+                }
+                foreach (var change in changes)
+                    await change();
+                StateHasChanged();
+            });
+        }
+        catch (ObjectDisposedException) when (_disposed.IsCancellationRequested)
+        {
+            // The circuit went away between the change and the render.
+        }
+    }
 
     public virtual void Dispose()
     {

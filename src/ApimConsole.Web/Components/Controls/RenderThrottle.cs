@@ -52,7 +52,14 @@ public sealed class RenderThrottle
             }
             catch (Exception ex)
             {
-                await _onError(ex);
+                try
+                {
+                    await _onError(ex);
+                }
+                catch (Exception)
+                {
+                    // The error handler has nowhere left to send it (its circuit is gone); the throttle goes on.
+                }
             }
             try
             {
