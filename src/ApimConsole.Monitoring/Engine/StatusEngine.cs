@@ -122,7 +122,13 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         }
     }
 
-    private void Publish() => _feed.Publish(Assess(_feed.Current, _time.GetUtcNow()));
+    private void Publish()
+    {
+        var next = Assess(_feed.Current, _time.GetUtcNow());
+        // Classified here, once, before anyone reads it: screens, hub, API and recorder share this one result.
+        _ = next.Scenarios;
+        _feed.Publish(next);
+    }
 
     private EstateSnapshot Assess(EstateSnapshot? previous, DateTimeOffset now)
     {
