@@ -19,8 +19,24 @@ if ((${#missing[@]} > 0)); then
     echo "Installing from Debian: ${missing[*]}"
     sudo_cmd=()
     if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    # The suite starts its own servers on 127.0.0.1; the packages' system services must neither start nor be enabled
+    # (on a host with systemd, nginx would otherwise take port 80 now and at every boot). policy-rc.d answering 101
+    # stops the maintainer scripts from starting them; the services are then disabled. Our policy-rc.d is removed
+    # again; one that was there before is left alone.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+        "${sudo_cmd[@]}" chmod 755 "$policy"
+        own_policy=1
+    fi
     "${sudo_cmd[@]}" apt-get update
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+    for service in nginx haproxy prometheus; do
+        if command -v deb-systemd-helper >/dev/null 2>&1; then "${sudo_cmd[@]}" deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true; fi
+        if command -v update-rc.d >/dev/null 2>&1; then "${sudo_cmd[@]}" update-rc.d "$service" disable >/dev/null 2>&1 || true; fi
+    done
+    if ((own_policy)); then "${sudo_cmd[@]}" rm -f "$policy"; fi
 fi
 
 cd "$repo_root"
