@@ -15,7 +15,7 @@ public enum AnmLoadStatus
 }
 
 /// <summary>The answer to <c>PUT /router/service/{instance}/api/configuration?archiveId=</c>.</summary>
-/// <param name="LiveArchiveId">The archive the instance runs after the call (the previous one when rolled back), when the ANM says.</param>
+/// <param name="LiveArchiveId">The archive the instance runs after the call, when known (the documented answer does not say).</param>
 /// <param name="Message">The ANM's own words when the load failed.</param>
 public sealed record AnmPushResult(AnmLoadStatus Status, string? LiveArchiveId, string? Message);
 
@@ -39,33 +39,42 @@ public static class AnmDeploymentParser
         return CheckArchiveId(result.GetString(), what);
     }
 
-    public static AnmPushResult ParsePush(string json, bool success)
+    /// <summary>
+    /// The answer to a configuration load, as the reference gives it: <c>{"result": {"status": true|false, "errorCount",
+    /// "failureReason"?, "traceData": {"traceRecords": [{"dateTime", "level", "message"}]}}}</c>. <c>true</c>: loaded;
+    /// <c>false</c>: the load failed and the instance went back to its previous configuration. Anything else is not read.
+    /// </summary>
+    public static AnmPushResult ParsePush(string json)
     {
-        using var document = ParseObject(json, "configuration push");
+        const string what = "configuration load (PUT api/configuration)";
+        using var document = ParseObject(json, what);
         if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
-            throw new AnmProtocolException("configuration push: no 'result' object");
-        var status = result.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-        string? live = null;
-        if (result.TryGetProperty("archiveId", out var a))
-            live = a.ValueKind == JsonValueKind.String ? CheckArchiveId(a.GetString(), "configuration push") : throw new AnmProtocolException("configuration push: 'archiveId' is not a string");
-        string? message = null;
-        if (document.RootElement.TryGetProperty("errors", out var errors))
+            throw Unread(what, "no 'result' object");
+        if (!result.TryGetProperty("status", out var status) || status.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            throw Unread(what, result.TryGetProperty("status", out var s) ? $"result.status is {Shorten(s.GetRawText())}, not true or false" : "no result.status");
+        if (status.ValueKind == JsonValueKind.True)
+            return new AnmPushResult(AnmLoadStatus.Loaded, null, null);
+        var reasons = new List<string>();
+        if (result.TryGetProperty("failureReason", out var reason) && reason.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(reason.GetString()))
+            reasons.Add(reason.GetString()!.Trim());
+        if (result.TryGetProperty("errorCount", out var count) && count.TryGetInt32(out var errors) && errors > 0)
+            reasons.Add($"{errors} error{(errors == 1 ? "" : "s")}");
+        if (reasons.Count == 0 && result.TryGetProperty("traceData", out var trace) && trace.ValueKind == JsonValueKind.Object
+            && trace.TryGetProperty("traceRecords", out var records) && records.ValueKind == JsonValueKind.Array)
         {
-            if (errors.ValueKind != JsonValueKind.Array)
-                throw new AnmProtocolException("configuration push: 'errors' is not an array");
-            message = string.Join("; ", errors.EnumerateArray()
-                .Select(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null)
-                .Where(m => !string.IsNullOrEmpty(m)));
-            if (message.Length > 2000)
-                message = message[..2000];
+            // No reason given: the last lines of the load's trace say what happened.
+            reasons.AddRange(records.EnumerateArray()
+                .Select(r => r.ValueKind == JsonValueKind.Object && r.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null)
+                .Where(m => !string.IsNullOrWhiteSpace(m)).TakeLast(3)!);
         }
-        return (status, success) switch
-        {
-            ("Loaded", true) => new AnmPushResult(AnmLoadStatus.Loaded, live, null),
-            ("RolledBack", _) => new AnmPushResult(AnmLoadStatus.RolledBack, live, string.IsNullOrEmpty(message) ? null : message),
-            _ => throw new AnmProtocolException($"configuration push: unexpected status '{status ?? "(none)"}'"),
-        };
+        var message = string.Join("; ", reasons);
+        if (message.Length > 2000)
+            message = message[..2000];
+        return new AnmPushResult(AnmLoadStatus.RolledBack, null, message.Length == 0 ? null : message);
     }
+
+    private static AnmProtocolException Unread(string endpoint, string problem) =>
+        new($"the ANM answered {endpoint} in a shape this console does not read: {problem}");
 
     public static IReadOnlyList<AnmGroupDeployments> ParseDeployments(string json)
     {

@@ -144,22 +144,33 @@ public sealed class MalformedAnmAnswerTests
     }
 
     [Theory]
-    [InlineData(200, "{\"result\":{\"status\":\"Exploded\"}}")]
-    [InlineData(200, "{\"result\":\"Loaded\"}")]
-    [InlineData(200, "{\"result\":{\"status\":\"RolledBack\",\"archiveId\":7}}")]
-    [InlineData(200, "{}")]
-    public async Task Push_WithAnUndocumentedAnswer_IsAProtocolError(int status, string body)
+    [InlineData(200, "{\"result\":{\"status\":\"Exploded\"}}", "result.status is \"Exploded\"")]
+    [InlineData(200, "{\"result\":\"Loaded\"}", "no 'result' object")]
+    // The lab's old, undocumented answers: a status of Loaded / RolledBack is not the reference's true / false.
+    [InlineData(200, "{\"result\":{\"status\":\"Loaded\",\"archiveId\":\"abc\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"status\":\"RolledBack\",\"archiveId\":\"abc\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"status\":\"true\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"errorCount\":0}}", "no result.status")]
+    [InlineData(200, "{}", "no 'result' object")]
+    public async Task Push_WithAnUndocumentedAnswer_IsAProtocolError(int status, string body, string named)
     {
         var (app, client, http) = await StartAsync(status, body);
         await using (app)
         using (http)
-            await Assert.ThrowsAsync<AnmProtocolException>(() => client.PushConfigurationAsync("instance-1", "abc", Deadline()));
+        {
+            var error = await Assert.ThrowsAsync<AnmProtocolException>(() => client.PushConfigurationAsync("instance-1", "abc", Deadline()));
+            Assert.Contains("in a shape this console does not read", error.Message);
+            Assert.Contains(named, error.Message);
+        }
     }
 
-    [Fact]
-    public async Task Push_ServerErrorThatIsNotARollback_IsAnHttpError()
+    [Theory]
+    [InlineData("<html>boom</html>")]
+    // A 500 is a failure of the call whatever it holds, the lab's old rollback answer included: a rollback is a 200.
+    [InlineData("{\"result\":{\"status\":\"RolledBack\"},\"errors\":[{\"code\":500,\"message\":\"rolled back\"}]}")]
+    public async Task Push_ServerError_IsAnHttpError(string body)
     {
-        var (app, client, http) = await StartAsync(500, "<html>boom</html>");
+        var (app, client, http) = await StartAsync(500, body);
         await using (app)
         using (http)
         {
