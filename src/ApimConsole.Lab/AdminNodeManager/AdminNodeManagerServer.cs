@@ -573,21 +573,15 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         }).ConfigureAwait(false);
     }
 
-    private object Deployments() => _dc.Groups.Select(g => new
-    {
-        groupId = g.Id,
-        groupName = g.Name,
-        deployments = _dc.Instances.Where(i => i.Group.Id == g.Id).Select(i => new
+    /// <summary>
+    /// <c>deployment/domain/deployments</c> as the reference gives it: group id → instance id → the properties of the
+    /// archive it runs (<c>rootProperties.Id</c> is its id).
+    /// </summary>
+    private Dictionary<string, Dictionary<string, object>> Deployments() => _dc.Groups.ToDictionary(g => g.Id, g =>
+        _dc.Instances.Where(i => i.Group.Id == g.Id).ToDictionary(i => i.Id, i => (object)new
         {
-            serviceId = i.Id,
-            serviceName = i.Name,
-            rootProperties = new Dictionary<string, string>
-            {
-                ["Id"] = i.ArchiveId,
-                ["Name"] = $"{g.Name} configuration",
-            },
-        }).ToArray(),
-    }).ToArray();
+            rootProperties = new Dictionary<string, string> { ["Id"] = i.ArchiveId, ["Name"] = $"{g.Name} configuration" },
+        }));
 
     /// <summary><c>ago</c> of ops/search: "10m", "24h"; empty gives 10 minutes; null when unreadable (seconds and days included).</summary>
     internal static TimeSpan? ParseAgo(string text)

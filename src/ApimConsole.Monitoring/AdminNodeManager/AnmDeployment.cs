@@ -76,39 +76,47 @@ public static class AnmDeploymentParser
     private static AnmProtocolException Unread(string endpoint, string problem) =>
         new($"the ANM answered {endpoint} in a shape this console does not read: {problem}");
 
+    /// <summary>
+    /// <c>GET /deployment/domain/deployments</c> as the reference gives it: <c>result</c> maps each group id to a map of
+    /// its instance ids, each with the <c>rootProperties</c> (and policy and environment properties) of the archive it
+    /// runs; <c>rootProperties.Id</c> is the deployment archive's id. The answer names no group or instance, so their ids
+    /// stand for their names.
+    /// </summary>
     public static IReadOnlyList<AnmGroupDeployments> ParseDeployments(string json)
     {
-        using var document = ParseObject(json, "deployments");
-        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Array)
-            throw new AnmProtocolException("deployments: 'result' is not an array");
+        const string what = "deployment/domain/deployments";
+        using var document = ParseObject(json, what);
+        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+            throw Unread(what, result.ValueKind == JsonValueKind.Array ? "'result' is a list, not a map of group ids" : "no 'result' map of group ids");
         var groups = new List<AnmGroupDeployments>();
-        foreach (var g in result.EnumerateArray())
+        foreach (var group in result.EnumerateObject())
         {
-            if (g.ValueKind != JsonValueKind.Object)
-                throw new AnmProtocolException("deployments: a group is not an object");
-            var groupId = RequiredText(g, "groupId", "deployments: a group");
+            var groupId = CheckId(group.Name, what, "group id");
+            if (group.Value.ValueKind != JsonValueKind.Object)
+                throw Unread(what, $"group '{groupId}' is not a map of instance ids");
             var instances = new List<AnmInstanceDeployment>();
-            if (!g.TryGetProperty("deployments", out var list) || list.ValueKind != JsonValueKind.Array)
-                throw new AnmProtocolException($"deployments: group '{groupId}' has no 'deployments' array");
-            foreach (var d in list.EnumerateArray())
+            foreach (var instance in group.Value.EnumerateObject())
             {
-                if (d.ValueKind != JsonValueKind.Object)
-                    throw new AnmProtocolException($"deployments: an entry of group '{groupId}' is not an object");
-                var serviceId = RequiredText(d, "serviceId", $"deployments: an entry of group '{groupId}'");
+                var serviceId = CheckId(instance.Name, what, $"instance id in group '{groupId}'");
+                if (instance.Value.ValueKind != JsonValueKind.Object)
+                    throw Unread(what, $"'{groupId}/{serviceId}' is not an object");
                 string? archiveId = null;
-                if (d.TryGetProperty("rootProperties", out var root))
+                if (instance.Value.TryGetProperty("rootProperties", out var root) && root.ValueKind != JsonValueKind.Null)
                 {
                     if (root.ValueKind != JsonValueKind.Object)
-                        throw new AnmProtocolException($"deployments: rootProperties of '{serviceId}' is not an object");
+                        throw Unread(what, $"rootProperties of '{groupId}/{serviceId}' is not an object");
                     if (root.TryGetProperty("Id", out var id))
-                        archiveId = id.ValueKind == JsonValueKind.String ? CheckArchiveId(id.GetString(), "deployments") : throw new AnmProtocolException($"deployments: the Id of '{serviceId}' is not a string");
+                        archiveId = id.ValueKind == JsonValueKind.String ? CheckArchiveId(id.GetString(), what) : throw Unread(what, $"rootProperties.Id of '{groupId}/{serviceId}' is not a string");
                 }
-                instances.Add(new AnmInstanceDeployment(serviceId, Text(d, "serviceName") ?? serviceId, archiveId));
+                instances.Add(new AnmInstanceDeployment(serviceId, serviceId, archiveId));
             }
-            groups.Add(new AnmGroupDeployments(groupId, Text(g, "groupName") ?? groupId, instances));
+            groups.Add(new AnmGroupDeployments(groupId, groupId, instances));
         }
         return groups;
     }
+
+    private static string CheckId(string id, string what, string kind) =>
+        id.Length is > 0 and <= 200 && !id.Any(char.IsControl) ? id : throw Unread(what, $"'{Shorten(id)}' is not a {kind}");
 
     private static JsonDocument ParseObject(string json, string what)
     {

@@ -49,8 +49,10 @@ public sealed class DeploymentTests
         Assert.Equal(internalZone, await ArchiveIdAsync(anm, "instance-1"));
 
         var deployments = (await LabTestHost.GetJsonAsync(anm, "/api/deployment/domain/deployments")).GetProperty("result");
-        var dmz = deployments.EnumerateArray().Single(g => g.GetProperty("groupId").GetString() == "group-3");
-        Assert.All(dmz.GetProperty("deployments").EnumerateArray(), d => Assert.Equal(archiveId, d.GetProperty("rootProperties").GetProperty("Id").GetString()));
+        // The reference's shape: group id → instance id → the archive's properties.
+        var dmz = deployments.GetProperty("group-3");
+        Assert.Equal(["instance-3", "instance-4"], dmz.EnumerateObject().Select(i => i.Name));
+        Assert.All(dmz.EnumerateObject(), d => Assert.Equal(archiveId, d.Value.GetProperty("rootProperties").GetProperty("Id").GetString()));
 
         var pushes = lab.Deployments.Snapshot();
         Assert.Equal(["instance-3", "instance-4"], pushes.Select(p => p.InstanceId));

@@ -180,23 +180,26 @@ public sealed class MalformedAnmAnswerTests
     }
 
     [Theory]
-    [InlineData("{\"result\":{}}")]
-    [InlineData("{\"result\":[{\"groupName\":\"no id\",\"deployments\":[]}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\"}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"serviceId\":\"instance-1\",\"rootProperties\":{\"Id\":5}}]}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"rootProperties\":{\"Id\":\"a\"}}]}]}")]
-    public async Task Deployments_OffTheDocumentedShape_AreAProtocolError(string body)
+    [InlineData("{\"result\":[]}", "'result' is a list, not a map of group ids")]
+    // The lab's old, undocumented list of groups.
+    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"serviceId\":\"instance-1\",\"rootProperties\":{\"Id\":\"a\"}}]}]}", "'result' is a list")]
+    [InlineData("{\"result\":{\"group-2\":[]}}", "group 'group-2' is not a map of instance ids")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":7}}}", "'group-2/instance-1' is not an object")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":{\"rootProperties\":{\"Id\":5}}}}}", "rootProperties.Id of 'group-2/instance-1' is not a string")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":{\"rootProperties\":{\"Id\":\"../x\"}}}}}", "is not an archive id")]
+    [InlineData("{}", "no 'result' map of group ids")]
+    public async Task Deployments_OffTheDocumentedShape_AreAProtocolError(string body, string named)
     {
         var (app, client, http) = await StartAsync(200, body);
         await using (app)
         using (http)
-            await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()));
+            Assert.Contains(named, (await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()))).Message);
     }
 
     [Fact]
     public async Task Deployments_LargerThanTheBound_AreAProtocolError()
     {
-        var (app, client, http) = await StartAsync(200, "{\"result\":[" + new string(' ', 5 * 1024 * 1024) + "]}");
+        var (app, client, http) = await StartAsync(200, "{\"result\":{" + new string(' ', 5 * 1024 * 1024) + "}}");
         await using (app)
         using (http)
             await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()));
