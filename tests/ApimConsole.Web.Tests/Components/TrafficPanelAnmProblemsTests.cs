@@ -56,6 +56,23 @@ public sealed class TrafficPanelAnmProblemsTests : ConsoleBunitContext, IAsyncLi
     }
 
     [Fact]
+    public void TheTrafficApi_CarriesTheProblems_AsTheCollectionsProblems()
+    {
+        // GET /api/traffic serializes each datacenter's collection status with the console's JSON options.
+        var status = new DatacenterCollectionStatus("dc1", _now, true, null, 12, new Dictionary<string, InstanceCollectionStatus>
+        {
+            ["instance-1"] = new("instance-1", null, null, SummaryProblem),
+        })
+        { Problems = [SummaryProblem + " (instance-1)"] };
+
+        var json = System.Text.Json.JsonSerializer.SerializeToElement(status, ApimConsole.Web.Api.EstateJson.Options);
+
+        Assert.Equal(SummaryProblem + " (instance-1)", Assert.Single(json.GetProperty("problems").EnumerateArray()).GetString());
+        Assert.Equal(SummaryProblem, json.GetProperty("instances").GetProperty("instance-1").GetProperty("problem").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("instances").GetProperty("instance-1").GetProperty("summary").ValueKind);
+    }
+
+    [Fact]
     public void WithoutProblems_NothingIsSaid()
     {
         var status = new DatacenterCollectionStatus("dc1", _now, true, null, 12, new Dictionary<string, InstanceCollectionStatus>
