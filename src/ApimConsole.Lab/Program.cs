@@ -96,7 +96,15 @@ public static class LabProgram
             dc.Name,
             AdminNodeManager = new { Urls = new[] { dc.AnmUrl }, Username = dc.AnmUsername, Password = dc.AnmPassword },
             Gateways = new { TrafficScheme = dc.GatewayTrafficScheme, TrafficPort = dc.GatewayTrafficPort },
-            Cassandra = new { ContactPoints = dc.CassandraContactPoints, Username = dc.CassandraUsername, Password = dc.CassandraPassword },
+            Cassandra = new
+            {
+                ContactPoints = dc.CassandraContactPoints,
+                Username = dc.CassandraUsername,
+                Password = dc.CassandraPassword,
+                Tls = dc.CassandraTls is { } tls
+                    ? new { Enabled = true, tls.CaFile, CheckHostName = true, tls.ClientCertificateFile, tls.ClientCertificatePassword }
+                    : null,
+            },
         }).ToArray(),
         LoadBalancer = new { StatusUrl = estate.Endpoints.LoadBalancerStatusUrl },
     };

@@ -1,8 +1,11 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ApimConsole.Lab.Faults;
 using Microsoft.Extensions.Logging;
@@ -21,6 +24,14 @@ public sealed record CqlNodeIdentity(
     Guid HostId,
     Guid SchemaVersion,
     string ClusterName);
+
+/// <summary>
+/// Client-to-node encryption of a lab node, as <c>client_encryption_options</c> in cassandra.yaml: TLS 1.2/1.3 with
+/// <paramref name="Certificate"/> (with its key); with <paramref name="RequireClientCertificate"/>
+/// (<c>require_client_auth</c>) a client must present a certificate signed by one of
+/// <paramref name="ClientAuthorities"/> (any certificate when null).
+/// </summary>
+public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
 /// A TCP listener speaking CQL native protocol v4 well enough for real drivers: OPTIONS, STARTUP, the
@@ -71,6 +82,12 @@ public sealed class CqlNodeServer : IAsyncDisposable
     public int MaxRequestBodyBytes { get; init; } = 1 << 20;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Null: clear text. Otherwise every connection starts with a TLS handshake, as on a node with client encryption.</summary>
+    public CqlNodeTls? Tls { get; init; }
+
+    /// <summary>Longest a client may take over its TLS handshake before the node hangs up.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Hears every statement the node runs (QUERY, PREPARE, EXECUTE), before it runs.</summary>
     public Action<string>? StatementObserved { get; init; }
@@ -192,7 +209,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
         private readonly CqlNodeServer _server;
         private readonly Socket _socket;
-        private readonly NetworkStream _stream;
+        private Stream _stream;
         private readonly IPAddress? _remote;
         private readonly CancellationTokenSource _closed;
         private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -246,6 +263,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
         public async Task RunAsync()
         {
             var token = _closed.Token;
+            if (_server.Tls is { } tls)
+                await StartTlsAsync(tls, token).ConfigureAwait(false);
             var header = new byte[9];
             while (!token.IsCancellationRequested)
             {
@@ -294,6 +313,46 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 }
                 _ = ReplyAsync(frame, mode == FaultMode.Slow ? _server.Faults.SlowDelay : TimeSpan.Zero, token);
             }
+        }
+
+        private async Task StartTlsAsync(CqlNodeTls tls, CancellationToken token)
+        {
+            var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+            _stream = ssl;
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token);
+            handshake.CancelAfter(_server.TlsHandshakeTimeout);
+            try
+            {
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = tls.Certificate,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateRequired = tls.RequireClientCertificate,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = (_, certificate, _, _) => AcceptClient(tls, certificate as X509Certificate2),
+                }, handshake.Token).ConfigureAwait(false);
+            }
+            catch (AuthenticationException e)
+            {
+                // A client that does not speak TLS, or is refused: the node hangs up, as Cassandra does.
+                _server.Logger.LogDebug(e, "CQL TLS handshake from {Remote} failed", _remote);
+                throw new IOException("TLS handshake failed", e);
+            }
+        }
+
+        private static bool AcceptClient(CqlNodeTls tls, X509Certificate2? certificate)
+        {
+            if (!tls.RequireClientCertificate)
+                return true;
+            if (certificate is null)
+                return false;
+            if (tls.ClientAuthorities is null)
+                return true;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(tls.ClientAuthorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate);
         }
 
         private static int ReplyVersionFor(int requested) => requested is >= 1 and < ProtocolVersion ? requested : ProtocolVersion;
