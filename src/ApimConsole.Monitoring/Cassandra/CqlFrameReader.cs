@@ -70,6 +70,9 @@ public sealed class CqlFrameReader(Stream stream, int maxBodyBytes)
     /// <summary>Validates a response header: direction, version v4, a known opcode, a body length within the limit.</summary>
     public static CqlFrameHeader ParseHeader(ReadOnlySpan<byte> bytes, int maxBodyBytes)
     {
+        // A TLS record (alert or handshake, protocol 3.x) where a frame should be: the node wants client encryption.
+        if (bytes.Length >= 3 && bytes[0] is >= 0x14 and <= 0x17 && bytes[1] == 0x03 && bytes[2] <= 0x04)
+            throw new CqlProtocolException("the node answered in TLS (a TLS record instead of a CQL frame): it requires client encryption; set Estate:Datacenters:N:Cassandra:Tls:Enabled");
         if (bytes.Length < CqlFrameHeader.Size)
             throw new CqlProtocolException($"truncated frame: connection closed after {bytes.Length} of {CqlFrameHeader.Size} header bytes");
         var version = bytes[0];

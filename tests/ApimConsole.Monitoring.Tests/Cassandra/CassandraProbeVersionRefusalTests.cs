@@ -81,3 +81,19 @@ public sealed class CassandraProbeVersionRefusalTests
         Assert.StartsWith("wrong protocol version: server answered with v3, expected v4 (an ERROR cut short after 11 of", result.Failure);
     }
 }
+
+/// <summary>A probe in clear against a node that answers with TLS says the node wants TLS.</summary>
+public sealed class CassandraProbeClearAgainstTlsTests
+{
+    [Theory]
+    [InlineData(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 })] // alert: handshake_failure, then close
+    [InlineData(new byte[] { 0x16, 0x03, 0x01, 0x00, 0x40, 0x02, 0x00, 0x00, 0x3C, 0x03, 0x03 })] // a ServerHello's start
+    public async Task TlsRecordInsteadOfAFrame_SaysTheNodeRequiresTls(byte[] answer)
+    {
+        await using var server = new HostileCqlServer((_, _, _) => answer, closeAfterRequest: 0);
+
+        var result = await new CassandraProbe().ProbeAsync(new CassandraProbeRequest(server.Endpoint, null, null), TimeSpan.FromSeconds(5), CancellationToken.None);
+
+        Assert.Equal("the node answered in TLS (a TLS record instead of a CQL frame): it requires client encryption; set Estate:Datacenters:N:Cassandra:Tls:Enabled", result.Failure);
+    }
+}
