@@ -68,6 +68,16 @@ public sealed class CassandraProbeTlsTests
     }
 
     [Fact]
+    public async Task NoCaFile_TrustsTheSystemStore_WhichDoesNotKnowTheTestCa()
+    {
+        var result = await ProbeAsync(new CqlNodeTls(NodeCertificate), new CassandraTlsMaterial(null, null, CheckHostName: true));
+
+        Assert.False(result.Success);
+        Assert.StartsWith("certificate not trusted: ", result.Failure);
+        Assert.Contains("not trusted by the system store: set Cassandra:Tls:CaFile", result.Failure);
+    }
+
+    [Fact]
     public async Task CertificateForAnotherHost_IsDown_NameMismatch_UnlessTheCheckIsOff()
     {
         using var elsewhere = LabCertificates.Issue(TrustedCa, "cassandra.elsewhere.test", Now, server: true, ["cassandra.elsewhere.test"]);
