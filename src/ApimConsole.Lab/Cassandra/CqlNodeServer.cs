@@ -319,8 +319,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
             _stream = ssl;
-            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token);
-            handshake.CancelAfter(_server.TlsHandshakeTimeout);
+            using var timeout = new CancellationTokenSource(_server.TlsHandshakeTimeout, _server.Time);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
             try
             {
                 await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
@@ -460,9 +460,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
         }
 
         /// <summary>
-        /// What the node offers, truthfully. A Cassandra 4.0 node lists CQL_VERSION ["3.4.5"], PROTOCOL_VERSIONS
-        /// ["3/v3", "4/v4", "5/v5-beta"] (OptionsMessage, ProtocolVersion.supportedVersions()) and COMPRESSION
-        /// ["snappy", "lz4"] (snappy only when its library loads). The lab speaks v4 only, without compression, so it
+        /// What the node offers, truthfully. A Cassandra 4.0 node lists CQL_VERSION ["3.4.5"], PROTOCOL_VERSIONS from
+        /// ProtocolVersion.supportedVersions() (["3/v3", "4/v4", "5/v5-beta"] while v5 was beta) and COMPRESSION
+        /// ["snappy", "lz4"] (OptionsMessage; snappy only when its library loads). The lab speaks v4 only, without compression, so it
         /// lists exactly that: a driver believing a listed v3, v5 or lz4 would fail against the lab where it would work
         /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
         /// as Cassandra does) and pick compression only from this list, so they see a v4-only node without
