@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using ApimConsole.Lab.AdminNodeManager;
 using ApimConsole.Lab.Cassandra;
 using ApimConsole.Lab.Faults;
@@ -35,6 +36,9 @@ public sealed class LabEstate : IAsyncDisposable
     private readonly List<TraceLogServer> _logServers = [];
     private bool _ownsTraceRoot;
     private int _cassandraPort;
+    private CqlNodeTls? _cassandraTls;
+    private LabCassandraTlsEndpoint? _cassandraTlsEndpoint;
+    private string? _tlsFolder;
     private int _disposed;
 
     private LabEstate(LabOptions options, List<LabDatacenter> datacenters, LabFaults faults, TimeProvider time, ILogger logger)
@@ -239,6 +243,8 @@ public sealed class LabEstate : IAsyncDisposable
             }
             if (!_options.StartCassandra)
                 return;
+            if (_options.CassandraTls.Enabled && _cassandraTls is null)
+                PrepareCassandraTls(identities.Select(i => i.Address));
             try
             {
                 foreach (var identity in identities)
@@ -255,6 +261,7 @@ public sealed class LabEstate : IAsyncDisposable
                         _options.CassandraUsername,
                         _options.CassandraPassword)
                     {
+                        Tls = _cassandraTls,
                         StatementObserved = probeLog is null
                             ? null
                             : statement =>
@@ -285,6 +292,44 @@ public sealed class LabEstate : IAsyncDisposable
                 _cassandra.Clear();
             }
         }
+    }
+
+    /// <summary>The nodes' TLS: the given certificate, or a CA and certificates made now (see <see cref="LabCassandraTlsOptions"/>).</summary>
+    private void PrepareCassandraTls(IEnumerable<IPAddress> nodeAddresses)
+    {
+        var tls = _options.CassandraTls;
+        if (!string.IsNullOrWhiteSpace(tls.CertificateFile))
+        {
+            var password = string.IsNullOrEmpty(tls.CertificatePassword) ? null : tls.CertificatePassword;
+            var certificate = File.ReadAllText(tls.CertificateFile).Contains("-----BEGIN", StringComparison.Ordinal)
+                ? X509CertificateLoader.LoadPkcs12(X509Certificate2.CreateFromPemFile(tls.CertificateFile).Export(X509ContentType.Pkcs12), null)
+                : X509CertificateLoader.LoadPkcs12FromFile(tls.CertificateFile, password);
+            var authorities = new X509Certificate2Collection();
+            authorities.ImportFromPemFile(tls.CaFile!);
+            _cassandraTls = new CqlNodeTls(certificate, tls.RequireClientCertificate, authorities);
+            _cassandraTlsEndpoint = new LabCassandraTlsEndpoint(Path.GetFullPath(tls.CaFile!),
+                string.IsNullOrWhiteSpace(tls.ClientCertificateFile) ? null : Path.GetFullPath(tls.ClientCertificateFile),
+                tls.ClientCertificatePassword);
+            return;
+        }
+
+        var now = Time.GetUtcNow();
+        var authority = LabCertificates.CreateAuthority("APIM Lab Cassandra CA", now);
+        var node = LabCertificates.Issue(authority, "cassandra.apim-lab", now, server: true, ["localhost"],
+            [IPAddress.Loopback, .. nodeAddresses]);
+        _tlsFolder = Directory.CreateTempSubdirectory("apim-lab-tls-").FullName;
+        var caFile = Path.Combine(_tlsFolder, "ca.pem");
+        File.WriteAllText(caFile, authority.ExportCertificatePem());
+        string? clientFile = null;
+        if (tls.RequireClientCertificate)
+        {
+            using var client = LabCertificates.Issue(authority, "apim-console", now, server: false);
+            clientFile = Path.Combine(_tlsFolder, "console-client.pem");
+            File.WriteAllText(clientFile, LabCertificates.ToPemWithKey(client));
+        }
+        var trusted = new X509Certificate2Collection { authority };
+        _cassandraTls = new CqlNodeTls(node, tls.RequireClientCertificate, trusted);
+        _cassandraTlsEndpoint = new LabCassandraTlsEndpoint(caFile, clientFile, null);
     }
 
     private static Guid DeterministicGuid(string seed)
@@ -337,7 +382,8 @@ public sealed class LabEstate : IAsyncDisposable
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraUsername,
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraPassword,
                 dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList(),
-                $"http://127.0.0.1:{_logServers[d].Port}/"))
+                $"http://127.0.0.1:{_logServers[d].Port}/",
+                _cassandraTlsEndpoint))
                 .ToList(),
             lbUrl,
             lbUrl + GlobalLoadBalancer.PoolsPath);
@@ -374,6 +420,17 @@ public sealed class LabEstate : IAsyncDisposable
             {
                 config[prefix + "Cassandra:Username"] = dc.CassandraUsername;
                 config[prefix + "Cassandra:Password"] = dc.CassandraPassword;
+            }
+            if (dc.CassandraTls is { } tls)
+            {
+                config[prefix + "Cassandra:Tls:Enabled"] = "true";
+                config[prefix + "Cassandra:Tls:CaFile"] = tls.CaFile;
+                config[prefix + "Cassandra:Tls:CheckHostName"] = "true";
+                if (tls.ClientCertificateFile is not null)
+                {
+                    config[prefix + "Cassandra:Tls:ClientCertificateFile"] = tls.ClientCertificateFile;
+                    config[prefix + "Cassandra:Tls:ClientCertificatePassword"] = tls.ClientCertificatePassword;
+                }
             }
         }
         return config;
@@ -415,6 +472,17 @@ public sealed class LabEstate : IAsyncDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogDebug(e, "Removing the lab's trace folder {Folder}", TraceRoot);
+            }
+        }
+        if (_tlsFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_tlsFolder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug(e, "Removing the lab's TLS folder {Folder}", _tlsFolder);
             }
         }
         _stopping.Dispose();

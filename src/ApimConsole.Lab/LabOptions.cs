@@ -42,6 +42,9 @@ public sealed class LabOptions
     public string? CassandraUsername { get; set; } = "cassandra";
     public string? CassandraPassword { get; set; } = "cassandra";
 
+    /// <summary>Client-to-node encryption of the lab's Cassandra nodes; off by default.</summary>
+    public LabCassandraTlsOptions CassandraTls { get; set; } = new();
+
     /// <summary>Requests per second the traffic generator sends through the load balancer; 0 switches it off.</summary>
     public double TrafficRatePerSecond { get; set; } = 20;
 
@@ -135,6 +138,21 @@ public sealed class LabOptions
             errors.Add("Lab:AnmPassword must be set.");
         if (string.IsNullOrEmpty(CassandraUsername) != string.IsNullOrEmpty(CassandraPassword))
             errors.Add("Lab:CassandraUsername and Lab:CassandraPassword must be set together (or both left empty for no authentication).");
+        if (CassandraTls.Enabled)
+        {
+            foreach (var (key, file) in new[]
+                     {
+                         ("CertificateFile", CassandraTls.CertificateFile), ("CaFile", CassandraTls.CaFile), ("ClientCertificateFile", CassandraTls.ClientCertificateFile),
+                     })
+            {
+                if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file))
+                    errors.Add($"Lab:CassandraTls:{key}: the file '{file}' does not exist.");
+            }
+            if (string.IsNullOrWhiteSpace(CassandraTls.CertificateFile) != string.IsNullOrWhiteSpace(CassandraTls.CaFile))
+                errors.Add("Lab:CassandraTls:CertificateFile and Lab:CassandraTls:CaFile must be set together (or both left empty: the lab makes its own CA and node certificate).");
+            if (!string.IsNullOrWhiteSpace(CassandraTls.CertificateFile) && CassandraTls.RequireClientCertificate && string.IsNullOrWhiteSpace(CassandraTls.ClientCertificateFile))
+                errors.Add("Lab:CassandraTls:RequireClientCertificate with a given CA needs Lab:CassandraTls:ClientCertificateFile: the certificate the console presents.");
+        }
         if (double.IsNaN(TrafficRatePerSecond) || TrafficRatePerSecond is < 0 or > 5000)
             errors.Add($"Lab:TrafficRatePerSecond must be between 0 and 5000 (found {TrafficRatePerSecond}).");
         if (TrafficConcurrency is < 1 or > 1024)
@@ -205,4 +223,34 @@ public sealed class LabOptionsValidator : IValidateOptions<LabOptions>
         var errors = options.Validate();
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
+}
+
+/// <summary>
+/// TLS on the lab's Cassandra nodes (<c>Lab:CassandraTls</c>). Enabled without files, the lab makes a CA, a node
+/// certificate naming every node address, 127.0.0.1 and localhost, and (with <see cref="RequireClientCertificate"/>) a
+/// client certificate for the console, in a temporary folder removed when the lab stops; the console it feeds is
+/// pointed at them. With files, the node certificate is <see cref="CertificateFile"/> and the console is told to trust
+/// <see cref="CaFile"/> and to present <see cref="ClientCertificateFile"/>.
+/// </summary>
+public sealed class LabCassandraTlsOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>The nodes' certificate with its key: PEM (certificate and key in one file) or PFX.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>Password of a PFX <see cref="CertificateFile"/>.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>PEM CA that signed <see cref="CertificateFile"/>; also the CA client certificates must chain to.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary><c>require_client_auth</c>: a client without a certificate from the CA is refused.</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>The client certificate the console presents (PEM with key, or PFX); passed to the console as is.</summary>
+    public string? ClientCertificateFile { get; set; }
+
+    /// <summary>Password of a PFX <see cref="ClientCertificateFile"/>.</summary>
+    public string? ClientCertificatePassword { get; set; }
 }
