@@ -5,6 +5,22 @@ public static class BenchmarkRunner
 {
     public static async Task<int> Main(string[] args)
     {
+        try
+        {
+            return await RunAsync(args);
+        }
+        catch (Exception ex)
+        {
+            // A benchmark that cannot finish says why in one line (the trace follows) and exits non-zero.
+            Console.Out.Flush();
+            Console.Error.WriteLine($"FAIL: {args.FirstOrDefault()} stopped: {ex.GetType().Name}: {ex.Message}");
+            Console.Error.WriteLine(ex);
+            return 1;
+        }
+    }
+
+    private static async Task<int> RunAsync(string[] args)
+    {
         var name = args.FirstOrDefault();
         return name switch
         {
