@@ -18,8 +18,8 @@ public sealed record BenchmarkRun(string CommandLine, int ExitCode, string Outpu
 /// </summary>
 public static class BenchmarkProcess
 {
-    /// <summary>Runs at once. Every run is mostly waiting (soaks, flaps, probes), so three share 2 cores with margin.</summary>
-    public const int Concurrency = 3;
+    /// <summary>Runs at once. Every run is mostly waiting (soaks, flaps, probes), so four share 2 cores with margin.</summary>
+    public const int Concurrency = 4;
 
     private static readonly SemaphoreSlim Slots = new(Concurrency);
 

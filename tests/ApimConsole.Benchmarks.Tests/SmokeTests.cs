@@ -1,7 +1,7 @@
 namespace ApimConsole.Benchmarks.Tests;
 
 // One test per command of the benchmark runner (Program.cs), each in a class of its own so that xunit starts them
-// together; BenchmarkProcess lets three run at once. The parameters are the smallest that still exercise every part
+// together; BenchmarkProcess lets four run at once. The parameters are the smallest that still exercise every part
 // of a command and let its own checks fail: a soak longer than its gap bound, a race long enough to turn Block.
 // Numbers from these runs mean nothing (a loaded machine, tiny sizes): only the exit code and the result lines count.
 
