@@ -86,15 +86,18 @@ public sealed class SoakSmokeTest
 public sealed class WallSmokeTest
 {
     [Fact]
-    public async Task Wall_ThreeSubscribersAndTwoWalls_AllLive()
+    public async Task Wall_ThreeSubscribersAndTwoWalls_AllLive_WithAHeapCensus()
     {
+        // --heap-census also runs the runner's heap-dump command (a child dumping this process) and reads the dumps with
+        // ClrMD, the part most likely to break with a runtime upgrade. wall-subscribers and wall-browsers are run by wall.
         var run = await BenchmarkProcess.RunAsync(Smoke.Timeout, "wall", "--subscribers", "3", "--seconds", "4", "--circuits", "2",
-            "--soak-minutes", "0", "--cpu-seconds", "1", "--drift-seconds", "1");
+            "--soak-minutes", "0", "--cpu-seconds", "1", "--drift-seconds", "1", "--heap-census");
         BenchmarkAssert.Succeeded(run,
             @"^baseline, no clients: server CPU ",
             @"^  n=3: LIVENESS ok: ",
             @"^subscribers n=3: [1-9]\d* deliveries in 4 s .* still connected 3/3",
             @"^circuits m=2: OPENED 2 walls .*LIVE [12]/2",
+            @"^heap census: reachable [\d.]+ -> [\d.]+ MB",
             @"^reference: 2 Overview pages on top");
     }
 }
