@@ -19,10 +19,21 @@ internal sealed class HubLiveness
     public HubLiveness(HubConnection connection) =>
         connection.Closed += error =>
         {
-            lock (_gate)
-                _closed ??= $"closed at {DateTime.UtcNow:HH:mm:ss.f} UTC ({error?.GetType().Name ?? "no error"}: {error?.Message ?? "closed by the server or the client"})";
+            ConnectionClosed(error);
             return Task.CompletedTask;
         };
+
+    /// <summary>Without a connection: the caller reports <see cref="Received"/> and <see cref="ConnectionClosed"/> itself.</summary>
+    public HubLiveness()
+    {
+    }
+
+    /// <summary>The connection closed (the first close counts).</summary>
+    public void ConnectionClosed(Exception? error)
+    {
+        lock (_gate)
+            _closed ??= $"closed at {DateTime.UtcNow:HH:mm:ss.f} UTC ({error?.GetType().Name ?? "no error"}: {error?.Message ?? "closed by the server or the client"})";
+    }
 
     /// <summary>Call on every message, with its arrival time (<see cref="Stopwatch.GetTimestamp"/>).</summary>
     public void Received(long at)
