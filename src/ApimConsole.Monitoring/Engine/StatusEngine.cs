@@ -227,7 +227,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             dc.Retire();
         foreach (var client in _clients)
             client.Dispose();
-        _concurrency.Dispose();
-        _wake.Dispose();
+        // _concurrency and _wake are not disposed: probes still in flight when the engine stops release a slot and may
+        // wake the loop after this point (that threw ObjectDisposedException at shutdown). A SemaphoreSlim holds no OS
+        // handle unless its AvailableWaitHandle is used, which these never are.
     }
 }
