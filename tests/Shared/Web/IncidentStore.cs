@@ -106,8 +106,13 @@ internal static class Wait
 internal sealed class FlakyContexts(IDbContextFactory<ConsoleDbContext> inner) : IDbContextFactory<ConsoleDbContext>
 {
     private int _failures;
+    private volatile bool _failing;
 
-    public volatile bool Failing;
+    public bool Failing
+    {
+        get => _failing;
+        set => _failing = value;
+    }
 
     public int Failures => Volatile.Read(ref _failures);
 
