@@ -24,13 +24,15 @@ public static class Eventually
         await Until(condition, holds => holds, timeout, because, every);
 
     /// <summary>Observes a value until <paramref name="holds"/> is true of it, and returns that value.</summary>
-    /// <remarks>On timeout the message shows the last value observed.</remarks>
-    public static Task<T> Until<T>(Func<T> observe, Func<T, bool> holds, TimeSpan timeout, string because, TimeSpan? every = null) =>
-        Until(() => Task.FromResult(observe()), holds, timeout, because, every);
+    /// <remarks>On timeout the message shows the last value observed (<paramref name="describe"/> says how).</remarks>
+    public static Task<T> Until<T>(Func<T> observe, Func<T, bool> holds, TimeSpan timeout, string because, TimeSpan? every = null,
+        Func<T, string>? describe = null) =>
+        Until(() => Task.FromResult(observe()), holds, timeout, because, every, describe);
 
     /// <summary>Observes a value asynchronously until <paramref name="holds"/> is true of it, and returns that value.</summary>
+    /// <param name="describe">How the last value reads in the failure message; its <c>ToString()</c> when null.</param>
     public static async Task<T> Until<T>(Func<Task<T>> observe, Func<T, bool> holds, TimeSpan timeout, string because,
-        TimeSpan? every = null)
+        TimeSpan? every = null, Func<T, string>? describe = null)
     {
         var clock = Stopwatch.StartNew();
         while (true)
@@ -40,10 +42,13 @@ public static class Eventually
                 return last;
             if (clock.Elapsed > timeout)
                 throw new XunitException(
-                    $"Waited {timeout.TotalSeconds:0.###} s for {because}; it never happened. Last observed: {Describe(last)}");
+                    $"Waited {timeout.TotalSeconds:0.###} s for {because}; it never happened. Last observed: {Shorten(describe is null ? Describe(last) : describe(last))}");
             await Task.Delay(every ?? DefaultPoll);
         }
     }
+
+    // A whole JSON document can be megabytes: the start of it says enough.
+    private static string Shorten(string text) => text.Length <= 4000 ? text : text[..4000] + " …";
 
     private static string Describe<T>(T value) => value switch
     {
