@@ -50,16 +50,9 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
     public async Task WaitForGroupsAsync()
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var estate = await client.GetFromJsonAsync<JsonElement>("/api/estate");
-            if (estate.GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2))
-                return;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"The console never learnt the groups: {estate}");
-            await Task.Delay(100);
-        }
+        await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/estate"),
+            estate => estate.GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2),
+            TimeSpan.FromSeconds(30), "the console to learn both datacenters' groups (/api/estate)", every: TimeSpan.FromMilliseconds(100));
     }
 
     public async Task<HttpResponseMessage> FaultAsync(string target, string action)
@@ -98,17 +91,9 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
     public async Task<JsonElement> WaitForFinishAsync(long id)
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement last;
-        while (true)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>($"/api/deployments/{id}");
-            if (last.GetProperty("state").GetString() is not ("Pending" or "Running"))
-                return last;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Deployment {id} did not finish: {last}");
-            await Task.Delay(50);
-        }
+        return await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>($"/api/deployments/{id}"),
+            last => last.GetProperty("state").GetString() is not ("Pending" or "Running"), TimeSpan.FromSeconds(30),
+            $"deployment {id} to finish", every: TimeSpan.FromMilliseconds(50));
     }
 
     public override async ValueTask DisposeAsync()

@@ -64,7 +64,7 @@ internal sealed class IncidentStore : IAsyncDisposable
     }
 
     public static async Task WaitForRecordedAsync(IncidentRecorder recorder, DateTimeOffset asOf) =>
-        await Wait.UntilAsync(() => recorder.LastRecorded == asOf, $"the recorder to record the snapshot as of {asOf:HH:mm:ss}");
+        await Eventually.Until(() => recorder.LastRecorded == asOf, TimeSpan.FromSeconds(10), $"the recorder to record the snapshot as of {asOf:HH:mm:ss}");
 
     /// <summary>A context factory over this store that fails while <see cref="FlakyContexts.Failing"/> is set.</summary>
     public FlakyContexts Flaky() => new(_queries.GetRequiredService<IDbContextFactory<ConsoleDbContext>>());
@@ -84,21 +84,6 @@ internal sealed class IncidentStore : IAsyncDisposable
         SqliteConnection.ClearAllPools();
         if (Directory.Exists(_root))
             Directory.Delete(_root, recursive: true);
-    }
-}
-
-internal static class Wait
-{
-    /// <summary>Polls a condition (no fixed sleeps standing in for it), failing with what was awaited.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}.");
-            await Task.Delay(10);
-        }
     }
 }
 
