@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace ApimConsole.Lab;
 
 /// <summary>The simulated estate, bound from the <c>Lab</c> section (command line or environment when standalone).</summary>
@@ -213,16 +211,6 @@ public sealed class LabApiOptions
     public double ServerErrorRate { get; set; } = 0.005;
     /// <summary>Typical latency; a small share of calls take many times longer.</summary>
     public TimeSpan MedianLatency { get; set; } = TimeSpan.FromMilliseconds(4);
-}
-
-/// <summary>For hosts that bind <see cref="LabOptions"/> with <c>ValidateOnStart</c>.</summary>
-public sealed class LabOptionsValidator : IValidateOptions<LabOptions>
-{
-    public ValidateOptionsResult Validate(string? name, LabOptions options)
-    {
-        var errors = options.Validate();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
 }
 
 /// <summary>

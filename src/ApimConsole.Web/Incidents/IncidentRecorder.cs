@@ -44,16 +44,12 @@ public sealed class IncidentRecorder(
     // console's own ignorance (nothing probed yet), not a change in the estate.
     private readonly HashSet<string> _judged = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Incident> _open = new(StringComparer.Ordinal);
-    private long _snapshotsRecorded;
     // After a failed write the in-memory picture may be stale (another console sharing the store may have opened the
     // same incident): reload it before the next attempt.
     private bool _reload;
 
     /// <summary>The <see cref="EstateSnapshot.AsOf"/> of the last snapshot fully recorded; for tests and diagnostics.</summary>
     public DateTimeOffset? LastRecorded { get; private set; }
-
-    /// <summary>How many snapshots have been fully recorded since start.</summary>
-    public long SnapshotsRecorded => Interlocked.Read(ref _snapshotsRecorded);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -109,7 +105,6 @@ public sealed class IncidentRecorder(
                 recovery.Evaluate(snapshot);
                 await recovery.PersistCompletedAsync(stoppingToken);
                 LastRecorded = snapshot.AsOf;
-                Interlocked.Increment(ref _snapshotsRecorded);
                 if (wrote)
                     log.NotifyChanged();
             }

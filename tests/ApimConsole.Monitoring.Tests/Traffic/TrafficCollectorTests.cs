@@ -108,7 +108,7 @@ public sealed class TrafficCollectorTests : IDisposable
         _anm.Hung.Add("dc2");
         var poll = _collector.PollAsync("dc2", default);
         // The request timeout runs on the collector's clock: move it past 5 s and the poll ends as a gap.
-        await WaitUntil(() => _anm.Waiting > 0);
+        await Eventually.Until(() => _anm.Waiting > 0, TimeSpan.FromSeconds(10), "the poll to wait on the ANM", every: TimeSpan.FromMilliseconds(1));
         _time.Advance(TimeSpan.FromSeconds(6));
         await poll.WaitAsync(TimeSpan.FromSeconds(10));
         var status = _collector.Status().Single(s => s.DatacenterId == "dc2");
@@ -200,18 +200,6 @@ public sealed class TrafficCollectorTests : IDisposable
         Assert.Equal(1, view.Series.Points.Sum(p => p.Count));
         // The minute since the console stopped is a gap: nobody was collecting.
         Assert.Contains("not collecting", view.Series.Points.Single(p => p.Start == T0.AddMinutes(-1)).GapReason);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met");
-            await Task.Yield();
-            await Task.Delay(1);
-        }
     }
 
     private static object Tx(int n, DateTimeOffset started) => new

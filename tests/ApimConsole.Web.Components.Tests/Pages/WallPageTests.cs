@@ -57,10 +57,10 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     }
 
     /// <summary>Waits until the guardrail has judged the newest snapshot: the wall reads its verdict at the next tick.</summary>
-    private void GuardrailSees(ApimConsole.Core.Guardrails.GuardrailDecision decision)
+    private async Task GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision decision)
     {
         var guardrail = Services.GetRequiredService<GuardrailService>();
-        SpinWait.SpinUntil(() => guardrail.Current.Worst == decision, TimeSpan.FromSeconds(10));
+        await Eventually.Until(() => guardrail.Current.Worst, worst => worst == decision, TimeSpan.FromSeconds(10), $"the guardrail to see {decision}");
         Assert.Equal(decision, guardrail.Current.Worst);
     }
 
@@ -98,11 +98,11 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void InstanceDown_ShowsDegraded_TheShortCount_TheScenarioWithItsFirstStep_AndConfirm()
+    public async Task InstanceDown_ShowsDegraded_TheShortCount_TheScenarioWithItsFirstStep_AndConfirm()
     {
         var wall = Render<WallPage>();
         Tick(downInDc2: "instance-2");
-        GuardrailSees(ApimConsole.Core.Guardrails.GuardrailDecision.Warn);
+        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Warn);
         _clock.Advance(WallPage.Refresh);
 
         wall.WaitForAssertion(() => Assert.Equal("Degraded", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
@@ -118,11 +118,11 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void LinkDown_ShowsTheLinkDown_ACriticalScenario_AndDeploymentsBlocked()
+    public async Task LinkDown_ShowsTheLinkDown_ACriticalScenario_AndDeploymentsBlocked()
     {
         var wall = Render<WallPage>();
         Tick(linkDown: true);
-        GuardrailSees(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
+        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
         _clock.Advance(WallPage.Refresh);
 
         wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);

@@ -105,7 +105,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Assert.Contains("The inter-DC link is down", page.Find("[data-testid=guardrail]").TextContent);
         Assert.NotNull(page.Find("[data-testid=override-reason]"));
 
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentLabFactory.Zip(("c.xml", "x")), "a.fed"));
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "a.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
         page.Find("button[data-testid=deploy]").Click();
 
@@ -119,7 +119,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
     {
         var page = Render<DeploymentsPage>();
         Assert.NotNull(page.Find("[data-testid=no-deployments]"));
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentLabFactory.Zip(("c.xml", "x")), "dmz.fed"));
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
 
         page.Find("button[data-testid=deploy]").Click();
@@ -135,7 +135,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
     public async Task StoreFailing_ShowsTheStoreIsFailingSinceWhen_NothingStoredNothingQueued_AndTheNextTryAfterRecoveryIsAccepted()
     {
         var page = Render<DeploymentsPage>();
-        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentLabFactory.Zip(("c.xml", "x")), "dmz.fed"));
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
         _diskFull.Failing = true;
 

@@ -64,7 +64,7 @@ internal sealed class IncidentStore : IAsyncDisposable
     }
 
     public static async Task WaitForRecordedAsync(IncidentRecorder recorder, DateTimeOffset asOf) =>
-        await Wait.UntilAsync(() => recorder.LastRecorded == asOf, $"the recorder to record the snapshot as of {asOf:HH:mm:ss}");
+        await Eventually.Until(() => recorder.LastRecorded == asOf, TimeSpan.FromSeconds(10), $"the recorder to record the snapshot as of {asOf:HH:mm:ss}");
 
     /// <summary>A context factory over this store that fails while <see cref="FlakyContexts.Failing"/> is set.</summary>
     public FlakyContexts Flaky() => new(_queries.GetRequiredService<IDbContextFactory<ConsoleDbContext>>());
@@ -87,27 +87,17 @@ internal sealed class IncidentStore : IAsyncDisposable
     }
 }
 
-internal static class Wait
-{
-    /// <summary>Polls a condition (no fixed sleeps standing in for it), failing with what was awaited.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}.");
-            await Task.Delay(10);
-        }
-    }
-}
-
 /// <summary>A store that goes away and comes back: every context asked for while <see cref="Failing"/> throws.</summary>
 internal sealed class FlakyContexts(IDbContextFactory<ConsoleDbContext> inner) : IDbContextFactory<ConsoleDbContext>
 {
     private int _failures;
+    private volatile bool _failing;
 
-    public volatile bool Failing;
+    public bool Failing
+    {
+        get => _failing;
+        set => _failing = value;
+    }
 
     public int Failures => Volatile.Read(ref _failures);
 

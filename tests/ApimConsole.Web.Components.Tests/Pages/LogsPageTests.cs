@@ -160,7 +160,8 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Seed();
         _dc2.FailWith = "logs.dc2.test unreachable (connection refused)";
         await _tails.StartAsync(default);
-        await WaitForAsync(() => _tails.StatusOf("dc2")!.UnreachableSince is not null && _tails.StatusOf("dc1")!.Reachable);
+        await Eventually.Until(() => _tails.StatusOf("dc2")!.UnreachableSince is not null && _tails.StatusOf("dc1")!.Reachable,
+            TimeSpan.FromSeconds(10), "dc2's tail unreachable and dc1's reachable");
 
         var page = Render<LogsPage>();
         Assert.Empty(page.FindAll("[data-testid=unreachable-banner]"));
@@ -207,16 +208,6 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal("cancelled", page.Find("[data-testid=search-panel]").GetAttribute("data-state")));
         Assert.True(_search.WasCancelled);
         Assert.Equal(["earlier hit", "later hit"], Messages(page));
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }
 
