@@ -21,8 +21,9 @@ public sealed class LoadBalancerOptions
 
     /// <summary>
     /// How long after a datacenter fails the load balancer may still show its pool serving: its health-check interval
-    /// plus its health-check timeout (times fall minus one interval). Until the pools have been read this long after
-    /// the console lost a datacenter, "pool serving" is not taken as proof that only the link is down.
+    /// times the failed checks it needs to take a member out (HAProxy <c>fall</c>), plus one check's timeout. Until the
+    /// pools have been read this long after the console lost a datacenter, "pool serving" is not taken as proof that
+    /// only the link is down.
     /// </summary>
     public TimeSpan HealthCheckLag { get; set; } = TimeSpan.FromSeconds(1.8);
 
@@ -61,7 +62,7 @@ public sealed class LoadBalancerDatacenterOptions
 
     /// <summary>
     /// Server (member, peer) name patterns, <c>*</c> for any run of characters (<c>dc2-*</c>), for pools that mix
-    /// datacenters. With no <see cref="Pools"/> they are looked for in every pool (F5: only in pools mapped elsewhere).
+    /// datacenters, looked for in every pool. HAProxy and NGINX Plus only: F5 and Citrix are read pool by pool.
     /// </summary>
     public List<string> Servers { get; set; } = [];
 }
@@ -132,11 +133,9 @@ public static class LoadBalancerOptionsValidator
                 if (string.IsNullOrWhiteSpace(map.Servers[i]))
                     errors.Add($"{key}:Servers:{i} is empty.");
             }
-            if (kind == LoadBalancerKinds.Citrix && map.Servers.Count > 0)
-                errors.Add($"{key}:Servers: a Citrix witness reads LB virtual servers: map them with Pools.");
+            if (kind is LoadBalancerKinds.Citrix or LoadBalancerKinds.F5 && map.Servers.Count > 0)
+                errors.Add($"{key}:Servers: the {kind} witness reads whole pools, one per datacenter ({(kind == LoadBalancerKinds.F5 ? "F5 pools" : "LB virtual servers")}): map them with Pools.");
         }
-        if (kind == LoadBalancerKinds.F5 && lb.Datacenters.Count > 0 && lb.Datacenters.Values.All(m => m.Pools.Count == 0))
-            errors.Add($"{root}:Datacenters: an F5 witness reads the pools it is given (Datacenters:<id>:Pools:N): name at least one.");
         foreach (var id in ids)
         {
             if (!lb.Datacenters.TryGetValue(id, out var map) || (map.Pools.Count == 0 && map.Servers.Count == 0))

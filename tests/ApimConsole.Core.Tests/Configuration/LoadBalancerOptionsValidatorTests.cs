@@ -62,8 +62,8 @@ public sealed class LoadBalancerOptionsValidatorTests
     [InlineData("CaFile", "Estate:LoadBalancer:CaFile '/nonexistent/ca.pem' does not exist.")]
     [InlineData("HalfCredentials", "Estate:LoadBalancer:Username and Estate:LoadBalancer:Password must be set together.")]
     [InlineData("F5Module", "Estate:LoadBalancer:F5Module 'Apm' is unknown: use 'Ltm' or 'Gtm'.")]
-    [InlineData("CitrixServers", "Estate:LoadBalancer:Datacenters:DC2:Servers: a Citrix witness reads LB virtual servers: map them with Pools.")]
-    [InlineData("F5NoPools", "Estate:LoadBalancer:Datacenters: an F5 witness reads the pools it is given (Datacenters:<id>:Pools:N): name at least one.")]
+    [InlineData("CitrixServers", "Estate:LoadBalancer:Datacenters:DC2:Servers: the Citrix witness reads whole pools, one per datacenter (LB virtual servers): map them with Pools.")]
+    [InlineData("F5Servers", "Estate:LoadBalancer:Datacenters:DC2:Servers: the F5 witness reads whole pools, one per datacenter (F5 pools): map them with Pools.")]
     public void BadWitnessConfiguration_NamesTheKey(string what, string message)
     {
         var errors = Errors(lb =>
@@ -83,7 +83,7 @@ public sealed class LoadBalancerOptionsValidatorTests
                 case "HalfCredentials": lb.Password = null; break;
                 case "F5Module": lb.F5Module = "Apm"; break;
                 case "CitrixServers": lb.Kind = "Citrix"; break;
-                case "F5NoPools": lb.Kind = "F5"; lb.Datacenters["dc1"].Pools.Clear(); lb.Datacenters["dc1"].Servers.Add("fra-*"); break;
+                case "F5Servers": lb.Kind = "F5"; break;
             }
         });
         Assert.Contains(message, errors);
