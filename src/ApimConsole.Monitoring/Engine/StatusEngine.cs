@@ -197,7 +197,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
     private async Task<(ProbeOutcome, object?)> RunProbeAsync(Func<CancellationToken, Task<(ProbeOutcome, object?)>> probe, CancellationToken token)
     {
-        var timeout = _probes.Timeout;
+        // The witness has a timeout of its own (Estate:LoadBalancer:Timeout); everything else the probes'.
+        var timeout = ReferenceEquals(probe, _witnessProbe) ? _witnessTimeout : _probes.Timeout;
         try
         {
             await _concurrency.WaitAsync(token);
@@ -208,7 +209,6 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         }
         try
         {
-            timeout = ReferenceEquals(probe, _witnessProbe) ? _witnessTimeout : _probes.Timeout;
             using var deadline = new CancellationTokenSource(timeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
             return await probe(linked.Token);
