@@ -158,7 +158,7 @@ internal sealed class LabWitness(StatusReader reader, Uri url) : ILoadBalancerWi
     public string Product => "lab";
 
     public async Task<IReadOnlyList<LoadBalancerPool>> ReadPoolsAsync(CancellationToken cancellationToken) =>
-        LoadBalancerClient.Parse(await reader.GetAsync(url, cancellationToken));
+        LabPoolView.Parse(await reader.GetAsync(url, cancellationToken));
 }
 
 /// <summary>F5 BIG-IP: each mapped pool's member statistics, one request per pool (LTM or DNS/GTM pools of type A).</summary>

@@ -33,6 +33,9 @@ public sealed class LoadBalancerWitnessHostileTests
         { LoadBalancerKinds.HaproxyCsv, "a 2 GB body", () => HostilePeer.HttpHuge(2L << 30), "response larger than 4194304 bytes" },
         { LoadBalancerKinds.HaproxyJson, "CSV where JSON was asked", () => Answering(200, GoodCsv), "HAProxy status is not JSON" },
         { LoadBalancerKinds.HaproxyJson, "a JSON object, not an array", () => Answering(200, """{"pools":[]}""", "application/json"), "HAProxy stats JSON is not an array of rows" },
+        { LoadBalancerKinds.F5, "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
+        { LoadBalancerKinds.NginxPlus, "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
+        { LoadBalancerKinds.Citrix, "never answers", HostilePeer.NeverAnswering, "no answer within 1000 ms" },
         { LoadBalancerKinds.F5, "401", () => Answering(401, """{"code":401,"message":"Authentication failed."}""", "application/json"), "load balancer refused the credentials (401)" },
         { LoadBalancerKinds.F5, "a pool that does not exist (404)", () => Answering(404, """{"code":404,"message":"01020036:3: The requested Pool (/Common/be_dc1) was not found."}""", "application/json"), "is not on the load balancer (404)" },
         { LoadBalancerKinds.F5, "an unknown availability", () => Answering(200, """{"entries":{"m":{"nestedStats":{"entries":{"nodeName":{"description":"/Common/gw1"},"status.availabilityState":{"description":"purple"},"status.enabledState":{"description":"enabled"}}}}}}""", "application/json"), "unknown availability state 'purple'" },
@@ -42,6 +45,34 @@ public sealed class LoadBalancerWitnessHostileTests
         { LoadBalancerKinds.Citrix, "a virtual server in state UNKNOWN", () => Answering(200, """{"errorcode":0,"message":"Done","lbvserver":[{"name":"be_dc1","state":"UNKNOWN","actsvcs":"0","inactsvcs":"2"},{"name":"be_dc2","state":"UP","actsvcs":"2","inactsvcs":"0"}]}""", "application/json"), "Citrix lbvserver 'be_dc1' is in state 'UNKNOWN', which proves nothing" },
     };
 
+    [Fact]
+    public async Task WitnessTimeout_IsItsOwn_NotTheProbes()
+    {
+        await using var peer = HostilePeer.NeverAnswering();
+        var options = Witness(LoadBalancerKinds.HaproxyCsv, peer);
+        options.Timeout = TimeSpan.FromMilliseconds(300);
+        var clock = Stopwatch.StartNew();
+        await using var engine = await HostileEngine.StartAsync(options, HostileEngine.Datacenter("dc1", anm: null), HostileEngine.Datacenter("dc2", anm: null));
+
+        var snapshot = await engine.WaitForAsync(s => s.LoadBalancer?.State == ComponentState.Down, "the load balancer Down");
+
+        Assert.Contains("no answer within 300 ms", snapshot.LoadBalancer!.Reason);
+        Assert.True(clock.Elapsed < HostileEngine.ProbeTimeout + Margin, $"Down only after {clock.Elapsed}");
+    }
+
+    private static LoadBalancerOptions Witness(string kind, HostilePeer peer) => new()
+    {
+        Kind = kind,
+        StatusUrl = kind is LoadBalancerKinds.HaproxyCsv or LoadBalancerKinds.HaproxyJson ? peer.Url + "stats" : peer.Url.ToString(),
+        Username = "witness",
+        Password = "secret",
+        Datacenters =
+        {
+            ["dc1"] = new LoadBalancerDatacenterOptions { Pools = ["be_dc1"] },
+            ["dc2"] = new LoadBalancerDatacenterOptions { Pools = ["be_dc2"] },
+        },
+    };
+
     [Theory]
     [MemberData(nameof(Peers))]
     public async Task Witness_EndsDown_WithAReasonNamingTheProblem(string kind, string peerDoes, Func<HostilePeer> start, string reason)
@@ -49,18 +80,7 @@ public sealed class LoadBalancerWitnessHostileTests
         await using var peer = start();
         var dc1 = HostileEngine.Datacenter("dc1", anm: null);
         var dc2 = HostileEngine.Datacenter("dc2", anm: null);
-        var options = new LoadBalancerOptions
-        {
-            Kind = kind,
-            StatusUrl = kind is LoadBalancerKinds.HaproxyCsv or LoadBalancerKinds.HaproxyJson ? peer.Url + "stats" : peer.Url.ToString(),
-            Username = "witness",
-            Password = "secret",
-            Datacenters =
-            {
-                ["dc1"] = new LoadBalancerDatacenterOptions { Pools = ["be_dc1"] },
-                ["dc2"] = new LoadBalancerDatacenterOptions { Pools = ["be_dc2"] },
-            },
-        };
+        var options = Witness(kind, peer);
         Assert.Empty(ConsoleOptionsValidator.Validate(new EstateOptions { Name = "hostile", ConsoleDatacenter = "dc1", Datacenters = [dc1, dc2], LoadBalancer = options })
             .Where(e => e.Contains("LoadBalancer", StringComparison.Ordinal)));
         var clock = Stopwatch.StartNew();
