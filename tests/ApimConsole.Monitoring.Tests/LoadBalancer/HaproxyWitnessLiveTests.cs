@@ -91,6 +91,26 @@ public sealed class HaproxyWitnessLiveTests(HaproxyLab fixture) : IClassFixture<
     }
 
     [HaproxyFact]
+    public async Task StatsUri_WithoutItsSuffix_IsReadAsCsvOrJson_AsTheKindSays()
+    {
+        var statsUri = fixture.Estate.LoadBalancer.StatusUrl![..^";csv".Length];
+        foreach (var kind in new[] { LoadBalancerKinds.HaproxyCsv, LoadBalancerKinds.HaproxyJson })
+        {
+            var options = new LoadBalancerOptions
+            {
+                Kind = kind,
+                StatusUrl = statsUri,
+                Username = fixture.Estate.LoadBalancer.Username,
+                Password = fixture.Estate.LoadBalancer.Password,
+                Datacenters = fixture.Estate.LoadBalancer.Datacenters,
+            };
+            using var http = LoadBalancerWitnesses.CreateHttpClient(options, TimeSpan.FromSeconds(2));
+            var pools = await LoadBalancerWitnesses.Create(options, ["dc1", "dc2"], http).ReadPoolsAsync(CancellationToken.None);
+            Assert.Equal([new LoadBalancerPool("dc1", true, 2, 2), new LoadBalancerPool("dc2", true, 2, 2)], pools);
+        }
+    }
+
+    [HaproxyFact]
     public async Task WrongPassword_IsRefusedWith401_NamingTheKeys()
     {
         var options = new LoadBalancerOptions
