@@ -158,7 +158,9 @@ public static class LoadBalancerOptionsValidator
         }
         foreach (var id in ids)
         {
-            if (!lb.Datacenters.TryGetValue(id, out var map) || (map.Pools.Count == 0 && map.Servers.Count == 0))
+            // Looked up ignoring case whatever dictionary the configuration binder made.
+            var map = lb.Datacenters.FirstOrDefault(d => string.Equals(d.Key, id, StringComparison.OrdinalIgnoreCase)).Value;
+            if (map is null || (map.Pools.Count == 0 && map.Servers.Count == 0))
                 errors.Add($"{root}:Datacenters:{id} must name the pools (Pools:N) or servers (Servers:N) of datacenter '{id}': "
                     + $"without them a {kind} witness cannot say whether {id} is serving.");
         }

@@ -38,10 +38,13 @@ public sealed class PoolMapping
 
     public PoolMapping(IReadOnlyDictionary<string, LoadBalancerDatacenterOptions> datacenters, IEnumerable<string>? order = null)
     {
-        var ids = (order ?? datacenters.Keys).Where(datacenters.ContainsKey).Concat(datacenters.Keys).Distinct(StringComparer.OrdinalIgnoreCase);
-        foreach (var id in ids)
+        // In configuration order where given, each under the datacenter's own id (matched ignoring case, whatever
+        // dictionary the configuration binder made), then any others.
+        var known = (order ?? []).ToList();
+        var entries = datacenters.OrderBy(d => known.FindIndex(o => string.Equals(o, d.Key, StringComparison.OrdinalIgnoreCase)) is var i && i >= 0 ? i : int.MaxValue);
+        foreach (var (key, map) in entries)
         {
-            var map = datacenters[id];
+            var id = known.FirstOrDefault(o => string.Equals(o, key, StringComparison.OrdinalIgnoreCase)) ?? key;
             _datacenters.Add((id, map.Pools.Select(p => p.Trim()).ToList(), map.Servers.Select(Glob).ToList(), map.Servers));
         }
     }

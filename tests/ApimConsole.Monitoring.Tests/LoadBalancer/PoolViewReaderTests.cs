@@ -79,6 +79,18 @@ public sealed class PoolViewReaderTests
     }
 
     [Fact]
+    public void MappingKeys_AreMatchedToTheDatacenterIds_IgnoringCase_InConfigurationOrder()
+    {
+        var map = new Dictionary<string, LoadBalancerDatacenterOptions>(StringComparer.Ordinal)
+        {
+            ["DC2"] = new() { Pools = ["be_dc2"] },
+            ["Dc1"] = new() { Pools = ["be_dc1"] },
+        };
+        var pools = new PoolMapping(map, ["dc1", "dc2"]).Apply(HaproxyStats.ParseCsv(Sample("haproxy-2.6-stats.csv")));
+        Assert.Equal(["dc1", "dc2"], pools.Select(p => p.DatacenterId));
+    }
+
+    [Fact]
     public void BadHaproxyDocuments_AreErrorsThatSayWhy()
     {
         Assert.Contains("is not the stats CSV", Assert.Throws<LoadBalancerStatusException>(() => HaproxyStats.ParseCsv("""{"pools":[]}""")).Message);
