@@ -362,6 +362,8 @@ public sealed class LabEstate : IAsyncDisposable
         {
             ["Estate:ConsoleDatacenter"] = Endpoints.ConsoleDatacenter,
             ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
+            // The lab's own pool document, unless it runs HAProxy (below); either way not what appsettings.json may say.
+            ["Estate:LoadBalancer:Kind"] = "Lab",
             // The console must know how late this load balancer's health checks may see a datacenter fail.
             ["Estate:LoadBalancer:HealthCheckLag"] = (_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout).ToString("c", CultureInfo.InvariantCulture),
         };
