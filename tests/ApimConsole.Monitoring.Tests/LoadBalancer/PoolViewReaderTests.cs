@@ -199,6 +199,35 @@ public sealed class PoolViewReaderTests
     }
 
     [Theory]
+    [InlineData("Ltm", "/mgmt/tm/ltm/pool/~Common~be_dc1/members/stats", "/mgmt/tm/ltm/pool/~Common~be_dc2/members/stats")]
+    [InlineData("Gtm", "/mgmt/tm/gtm/pool/a/~Common~be_dc1/members/stats", "/mgmt/tm/gtm/pool/a/~Common~be_dc2/members/stats")]
+    public async Task F5Witness_ReadsEachMappedPoolsMemberStats_WithItsToken(string module, string dc1Path, string dc2Path)
+    {
+        var paths = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await using var f5 = Hostile.HostilePeer.HttpAnswering(path =>
+        {
+            paths.Add(path);
+            return Hostile.HostilePeer.HttpResponse(200, path.Contains("be_dc1", StringComparison.Ordinal) ? F5PoolDc1 : F5PoolDc2);
+        });
+        var options = new LoadBalancerOptions
+        {
+            Kind = "F5",
+            F5Module = module,
+            StatusUrl = f5.Url.ToString(),
+            Token = "token",
+            Datacenters = { ["dc1"] = new() { Pools = ["be_dc1"] }, ["dc2"] = new() { Pools = ["/Common/be_dc2"] } },
+        };
+        using var http = LoadBalancerWitnesses.CreateHttpClient(options, TimeSpan.FromSeconds(2));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var witness = LoadBalancerWitnesses.Create(options, ["dc1", "dc2"], http);
+        var pools = await witness.ReadPoolsAsync(cts.Token);
+
+        Assert.Equal([new LoadBalancerPool("dc1", true, 1, 2), new LoadBalancerPool("dc2", false, 0, 2)], pools);
+        Assert.Equal([dc1Path, dc2Path], paths.Order(StringComparer.Ordinal));
+        Assert.Equal(module == "Gtm" ? "F5 BIG-IP DNS" : "F5 BIG-IP", witness.Product);
+    }
+
+    [Theory]
     [InlineData("be_dc1", "~Common~be_dc1")]
     [InlineData("/Common/be_dc1", "~Common~be_dc1")]
     [InlineData("/Prod/gateways dc2", "~Prod~gateways%20dc2")]
