@@ -28,6 +28,7 @@ public sealed class LabEstate : IAsyncDisposable
     private readonly HashSet<string> _cassandraCutOff = new(StringComparer.Ordinal);
     private GatewayTrafficServer? _gateways;
     private GlobalLoadBalancer? _loadBalancer;
+    private HaproxyLoadBalancer? _haproxy;
     private TrafficGenerator? _traffic;
 
     /// <summary>Requests the traffic generator has had answered since the lab started (0 without traffic).</summary>
@@ -184,8 +185,16 @@ public sealed class LabEstate : IAsyncDisposable
 
         var members = _datacenters.SelectMany(d => d.DmzInstances.Select(i =>
             new LoadBalancerMember(d.Id, i.Id, new Uri($"http://{i.Address}:{_gateways.Port}/")))).ToList();
-        _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
-        await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+        if (_options.UsesHaproxy)
+        {
+            _haproxy = await HaproxyLoadBalancer.StartAsync(_options, members, _datacenters.Select(d => d.Id).ToList(),
+                loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
+            await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
 
         Endpoints = BuildEndpoints();
 
@@ -367,7 +376,7 @@ public sealed class LabEstate : IAsyncDisposable
 
     private LabEndpoints BuildEndpoints()
     {
-        var lbUrl = $"http://127.0.0.1:{_loadBalancer!.Port}";
+        var lbUrl = _haproxy is not null ? _haproxy.TrafficUrl : $"http://127.0.0.1:{_loadBalancer!.Port}";
         return new LabEndpoints(
             _options.ConsoleDatacenter,
             _datacenters.Select((dc, d) => new LabDatacenterEndpoints(
@@ -386,7 +395,7 @@ public sealed class LabEstate : IAsyncDisposable
                 _cassandraTlsEndpoint))
                 .ToList(),
             lbUrl,
-            lbUrl + GlobalLoadBalancer.PoolsPath);
+            _haproxy is not null ? _haproxy.StatsCsvUrl : lbUrl + GlobalLoadBalancer.PoolsPath);
     }
 
     /// <summary>Configuration pushes the ANMs have received and not yet carried out.</summary>
@@ -399,9 +408,20 @@ public sealed class LabEstate : IAsyncDisposable
         {
             ["Estate:ConsoleDatacenter"] = Endpoints.ConsoleDatacenter,
             ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
+            // The lab's own pool document, unless it runs HAProxy (below); either way not what appsettings.json may say.
+            ["Estate:LoadBalancer:Kind"] = "Lab",
             // The console must know how late this load balancer's health checks may see a datacenter fail.
             ["Estate:LoadBalancer:HealthCheckLag"] = (_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout).ToString("c", CultureInfo.InvariantCulture),
         };
+        if (_haproxy is not null)
+        {
+            // A real HAProxy: the console reads its stats CSV, each datacenter's backend mapped to it.
+            config["Estate:LoadBalancer:Kind"] = "HaproxyCsv";
+            config["Estate:LoadBalancer:Username"] = HaproxyLoadBalancer.StatsUser;
+            config["Estate:LoadBalancer:Password"] = _haproxy.StatsPassword;
+            foreach (var dc in Endpoints.Datacenters)
+                config[$"Estate:LoadBalancer:Datacenters:{dc.Id}:Pools:0"] = HaproxyLoadBalancer.BackendOf(dc.Id);
+        }
         for (var i = 0; i < Endpoints.Datacenters.Count; i++)
         {
             var dc = Endpoints.Datacenters[i];
@@ -448,6 +468,8 @@ public sealed class LabEstate : IAsyncDisposable
         var stops = new List<Task>();
         if (_loadBalancer is not null)
             stops.Add(_loadBalancer.DisposeAsync().AsTask());
+        if (_haproxy is not null)
+            stops.Add(_haproxy.DisposeAsync().AsTask());
         if (_gateways is not null)
             stops.Add(_gateways.DisposeAsync().AsTask());
         stops.AddRange(_anms.Select(a => a.DisposeAsync().AsTask()));

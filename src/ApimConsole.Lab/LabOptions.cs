@@ -58,6 +58,18 @@ public sealed class LabOptions
     /// </summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.Zero;
 
+    public const string YarpLoadBalancer = "Yarp";
+    public const string HaproxyLoadBalancer = "Haproxy";
+
+    /// <summary>
+    /// The lab's global load balancer: <c>Yarp</c> (in process, publishing the lab's own pool JSON) or <c>Haproxy</c>
+    /// (a real HAProxy the lab configures and runs as a child process; the console then reads its stats CSV).
+    /// </summary>
+    public string LoadBalancer { get; set; } = YarpLoadBalancer;
+
+    /// <summary>The haproxy binary for <c>LoadBalancer = Haproxy</c>; empty: found on PATH or in /usr/sbin.</summary>
+    public string? HaproxyPath { get; set; }
+
     /// <summary>Interval of the load balancer's active health checks.</summary>
     public TimeSpan LoadBalancerHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -105,6 +117,8 @@ public sealed class LabOptions
                 Id = string.IsNullOrWhiteSpace(d.Id) ? $"dc{i + 1}" : d.Id,
                 Name = string.IsNullOrWhiteSpace(d.Name) ? (i == 0 ? "Frankfurt" : "Amsterdam") : d.Name,
             }).ToList();
+
+    public bool UsesHaproxy => string.Equals(LoadBalancer, HaproxyLoadBalancer, StringComparison.OrdinalIgnoreCase);
 
     public IReadOnlyList<LabApiOptions> EffectiveApis => Apis.Count == 0 ? DefaultApis : Apis;
 
@@ -159,6 +173,10 @@ public sealed class LabOptions
             errors.Add($"Lab:PushDelay must be between 0 and 5 minutes (found {PushDelay}).");
         if (SlowDelay < TimeSpan.Zero || SlowDelay > TimeSpan.FromMinutes(5))
             errors.Add($"Lab:SlowDelay must be between 0 and 5 minutes (found {SlowDelay}).");
+        if (!string.Equals(LoadBalancer, YarpLoadBalancer, StringComparison.OrdinalIgnoreCase) && !string.Equals(LoadBalancer, HaproxyLoadBalancer, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Lab:LoadBalancer '{LoadBalancer}' is unknown: use '{YarpLoadBalancer}' or '{HaproxyLoadBalancer}'.");
+        else if (UsesHaproxy && !string.IsNullOrWhiteSpace(HaproxyPath) && !File.Exists(HaproxyPath))
+            errors.Add($"Lab:HaproxyPath '{HaproxyPath}' does not exist.");
         if (LoadBalancerHealthCheckInterval < TimeSpan.FromMilliseconds(100) || LoadBalancerHealthCheckInterval > TimeSpan.FromMinutes(1))
             errors.Add($"Lab:LoadBalancerHealthCheckInterval must be between 100 ms and 1 minute (found {LoadBalancerHealthCheckInterval}).");
         if (LoadBalancerHealthCheckTimeout <= TimeSpan.Zero || LoadBalancerHealthCheckTimeout > TimeSpan.FromMinutes(1))

@@ -95,19 +95,6 @@ public sealed class TraceLogOptions
     public string? TimeZone { get; set; }
 }
 
-public sealed class LoadBalancerOptions
-{
-    /// <summary>URL of the load balancer's pool status document; empty when there is no witness.</summary>
-    public string? StatusUrl { get; set; }
-
-    /// <summary>
-    /// How long after a datacenter fails the load balancer may still show its pool serving: its health-check interval
-    /// plus its health-check timeout. Until the pools have been read this long after the console lost a datacenter,
-    /// "pool serving" is not taken as proof that only the link is down.
-    /// </summary>
-    public TimeSpan HealthCheckLag { get; set; } = TimeSpan.FromSeconds(1.8);
-}
-
 /// <summary>Failure detection, bound from <c>Probes</c>. See README for why the defaults are what they are.</summary>
 public sealed class ProbeOptions
 {

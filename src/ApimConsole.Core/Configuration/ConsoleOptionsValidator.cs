@@ -59,10 +59,7 @@ public static class ConsoleOptionsValidator
         else if (estate.Datacenters.Count > 0 && !seen.Contains(estate.ConsoleDatacenter))
             errors.Add($"{root}:ConsoleDatacenter '{estate.ConsoleDatacenter}' is not the id of a configured datacenter ({string.Join(", ", seen)}).");
 
-        if (!string.IsNullOrWhiteSpace(estate.LoadBalancer.StatusUrl))
-            CheckHttpUrl(errors, $"{root}:LoadBalancer:StatusUrl", estate.LoadBalancer.StatusUrl);
-        if (estate.LoadBalancer.HealthCheckLag < TimeSpan.Zero || estate.LoadBalancer.HealthCheckLag > TimeSpan.FromMinutes(5))
-            errors.Add($"{root}:LoadBalancer:HealthCheckLag must be between 0 and 5 minutes (found {estate.LoadBalancer.HealthCheckLag}).");
+        LoadBalancerOptionsValidator.Validate(estate, errors);
         return errors;
     }
 
@@ -106,7 +103,7 @@ public static class ConsoleOptionsValidator
         return errors;
     }
 
-    private static void CheckHttpUrl(List<string> errors, string key, string value)
+    internal static void CheckHttpUrl(List<string> errors, string key, string value)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             errors.Add($"{key} '{value}' is not an absolute http(s) URL.");

@@ -34,6 +34,7 @@ public sealed class IncidentRecorder(
     public const string EstateSubject = "estate";
     public const string LinkSubject = "link";
     public const string DatacenterSubject = "datacenter";
+    public const string LoadBalancerSubject = "load-balancer";
 
     internal static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
@@ -351,6 +352,9 @@ public sealed class IncidentRecorder(
     private static IEnumerable<Subject> Subjects(EstateSnapshot snapshot)
     {
         yield return new Subject(EstateSubject, LinkSubject, "Link", snapshot.Link.State.ToString(), snapshot.Link.Since, snapshot.Link.Reason);
+        // The global load balancer (the witness) is a component of its own: its outages are history like any other's.
+        if (snapshot.LoadBalancer is { } lb)
+            yield return new Subject(EstateSubject, LoadBalancerSubject, "LoadBalancer", lb.State.ToString(), lb.Since, lb.Reason);
         foreach (var dc in snapshot.Datacenters)
         {
             yield return new Subject(dc.Id, DatacenterSubject, "Datacenter", dc.State.ToString(), dc.Since, dc.Reason);

@@ -5,20 +5,11 @@ using ApimConsole.Monitoring.AdminNodeManager;
 namespace ApimConsole.Monitoring.LoadBalancer;
 
 /// <summary>
-/// Reads the global load balancer's pool status: <c>{"pools":[{"datacenter","serving","healthyDestinations","destinations"}]}</c>.
-/// The load balancer reaches both datacenters without the inter-DC link, which makes it the witness.
+/// The lab's own pool document, <c>{"pools":[{"datacenter","serving","healthyDestinations","destinations"}]}</c>
+/// (<c>Estate:LoadBalancer:Kind = Lab</c>): it names the datacenters itself.
 /// </summary>
-public sealed class LoadBalancerClient(HttpClient http)
+public static class LabPoolView
 {
-    public async Task<IReadOnlyList<LoadBalancerPool>> GetPoolsAsync(Uri statusUrl, CancellationToken cancellationToken)
-    {
-        using var response = await http.GetAsync(statusUrl, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-        if (!response.IsSuccessStatusCode)
-            throw new HttpRequestException($"load balancer answered {(int)response.StatusCode}", null, response.StatusCode);
-        var json = await AdminNodeManagerClient.ReadBoundedAsync(response.Content, 1024 * 1024, cancellationToken);
-        return Parse(json);
-    }
-
     public static IReadOnlyList<LoadBalancerPool> Parse(string json)
     {
         try
