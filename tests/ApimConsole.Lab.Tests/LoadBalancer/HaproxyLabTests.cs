@@ -49,8 +49,7 @@ public sealed class HaproxyLabTests
             using var client = LabTestHost.Client();
             client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{config["Estate:LoadBalancer:Username"]}:{config["Estate:LoadBalancer:Password"]}")));
-            await Eventually.WaitAsync(async () => (await ServerStatusesAsync(client, lab)).Where(s => s.Key.StartsWith("be_", StringComparison.Ordinal)).All(s => s.Value == "UP"),
-                "every DMZ gateway UP in HAProxy");
+            await Eventually.Until(async () => (await ServerStatusesAsync(client, lab)).Where(s => s.Key.StartsWith("be_", StringComparison.Ordinal)).All(s => s.Value == "UP"), TimeSpan.FromSeconds(10), "every DMZ gateway UP in HAProxy");
             var statuses = await ServerStatusesAsync(client, lab);
             Assert.Equal(["be_dc1/dc1-instance-3", "be_dc1/dc1-instance-4", "be_dc2/dc2-instance-3", "be_dc2/dc2-instance-4"],
                 statuses.Keys.Where(k => k.StartsWith("be_", StringComparison.Ordinal)).Order());
@@ -62,15 +61,15 @@ public sealed class HaproxyLabTests
             // The link fault cuts the console's side only: HAProxy's checks leave from 127.0.0.2 and keep seeing dc2 UP.
             lab.Faults.Apply("link", "down");
             Assert.Null(await LabTestHost.TryGetStatusAsync(LabTestHost.Client(timeout: TimeSpan.FromSeconds(1)), LabTestHost.TrafficUrl(lab, "dc2", "instance-3") + "/healthcheck"));
-            await Eventually.WaitAsync(async () => (await ServerStatusesAsync(client, lab))["be_dc2/dc2-instance-3"] == "UP", "dc2 still UP in HAProxy with the link cut");
+            await Eventually.Until(async () => (await ServerStatusesAsync(client, lab))["be_dc2/dc2-instance-3"] == "UP", TimeSpan.FromSeconds(10), "dc2 still UP in HAProxy with the link cut");
 
             lab.Faults.Apply("dc2", "down");
-            await Eventually.WaitAsync(async () =>
+            await Eventually.Until(async () =>
             {
                 var s = await ServerStatusesAsync(client, lab);
                 return s["be_dc2/dc2-instance-3"].StartsWith("DOWN", StringComparison.Ordinal) && s["be_dc2/dc2-instance-4"].StartsWith("DOWN", StringComparison.Ordinal)
                     && s["be_dc1/dc1-instance-3"] == "UP";
-            }, "dc2's servers DOWN in HAProxy, dc1's UP");
+            }, TimeSpan.FromSeconds(10), "dc2's servers DOWN in HAProxy, dc1's UP");
 
             Assert.Equal("HaproxyCsv", config["Estate:LoadBalancer:Kind"]);
             Assert.Equal("be_dc1", config["Estate:LoadBalancer:Datacenters:dc1:Pools:0"]);
