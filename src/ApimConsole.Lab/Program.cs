@@ -1,6 +1,8 @@
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using ApimConsole.Lab.Api;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -83,21 +85,51 @@ public static class LabProgram
         }
         Console.WriteLine();
         Console.WriteLine("appsettings.json fragment for a console pointed at this lab:");
-        Console.WriteLine(JsonSerializer.Serialize(new { Estate = EstateFragment(estate) }, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine(ConsoleFragmentJson(estate.ToConsoleConfiguration()));
     }
 
-    /// <summary>The <c>Estate</c> section as the console's appsettings.json spells it.</summary>
-    private static object EstateFragment(LabEstate estate) => new
+    /// <summary>
+    /// The <c>Estate</c> section as the console's appsettings.json spells it, built from the very keys the embedded
+    /// lab hands the console (<see cref="LabEstate.ToConsoleConfiguration"/>), so the printed fragment cannot leave one
+    /// out (it once lacked each datacenter's <c>Logs:Url</c>).
+    /// </summary>
+    public static string ConsoleFragmentJson(IReadOnlyDictionary<string, string?> configuration)
     {
-        estate.Endpoints.ConsoleDatacenter,
-        Datacenters = estate.Endpoints.Datacenters.Select(dc => new
+        ArgumentNullException.ThrowIfNull(configuration);
+        var root = new JsonObject();
+        foreach (var (key, value) in configuration.OrderBy(k => k.Key, StringComparer.Ordinal))
         {
-            dc.Id,
-            dc.Name,
-            AdminNodeManager = new { Urls = new[] { dc.AnmUrl }, Username = dc.AnmUsername, Password = dc.AnmPassword },
-            Gateways = new { TrafficScheme = dc.GatewayTrafficScheme, TrafficPort = dc.GatewayTrafficPort },
-            Cassandra = new { ContactPoints = dc.CassandraContactPoints, Username = dc.CassandraUsername, Password = dc.CassandraPassword },
-        }).ToArray(),
-        LoadBalancer = new { StatusUrl = estate.Endpoints.LoadBalancerStatusUrl },
-    };
+            if (value is null)
+                continue;
+            var path = key.Split(':');
+            var node = root;
+            for (var i = 0; i < path.Length - 1; i++)
+            {
+                if (node[path[i]] is not JsonObject child)
+                {
+                    child = new JsonObject();
+                    node[path[i]] = child;
+                }
+                node = child;
+            }
+            node[path[^1]] = value;
+        }
+        return ToArrays(root).ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
+
+    /// <summary>Objects whose keys are 0..n-1 (configuration's spelling of a list) become JSON arrays.</summary>
+    private static JsonNode ToArrays(JsonNode node)
+    {
+        if (node is not JsonObject obj)
+            return node.DeepClone();
+        var entries = obj.Select(p => (p.Key, Value: ToArrays(p.Value!))).ToList();
+        var isList = entries.Count > 0 && entries.Select(e => e.Key).OrderBy(k => k.Length).ThenBy(k => k, StringComparer.Ordinal)
+            .Select((k, i) => k == i.ToString(CultureInfo.InvariantCulture)).All(same => same);
+        if (isList)
+            return new JsonArray(entries.OrderBy(e => int.Parse(e.Key, CultureInfo.InvariantCulture)).Select(e => e.Value).ToArray());
+        var result = new JsonObject();
+        foreach (var (key, value) in entries)
+            result[key] = value;
+        return result;
+    }
 }

@@ -6,7 +6,10 @@ namespace ApimConsole.Core.Logs;
 /// Reads a 7.7 gateway trace file incrementally: feed it the file's bytes in chunks of any size, from any offset, and
 /// it returns the entries completed so far. A line looks like
 /// <c>INFO    15/Sep/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e] message</c>: the level left-aligned in 8
-/// columns, the gateway's local time without zone, <c>[thread:correlation]</c>, the message.
+/// columns, the gateway's local time without zone, <c>[thread:correlation]</c>, the message. The forms the product
+/// documentation also shows are entries too: <c>[thread]</c> without a correlation id (the trace format the docs
+/// describe: "TraceLevel Timestamp [thread-id] TraceMessage"), and a timestamp without milliseconds and no bracket
+/// (start-up lines); such entries have no correlation id.
 /// </summary>
 /// <remarks>
 /// A line that is not a header continues the previous entry's message (stack traces, dumped headers). An entry is
@@ -264,43 +267,62 @@ public sealed class TraceLineParser
                 i++;
         }
 
-        const int TimestampLength = 24; // dd/MMM/yyyy:HH:mm:ss.SSS
-        if (s.Length - i < TimestampLength || !TryParseTimestamp(s.Slice(i, TimestampLength), out var parsedTime))
+        // dd/MMM/yyyy:HH:mm:ss.SSS; the docs also show the form without milliseconds (dd/MMM/yyyy:HH:mm:ss).
+        var timestampLength = ReadTimestamp(s[i..], out var parsedTime);
+        if (timestampLength == 0)
         {
             problem = "malformed: no dd/MMM/yyyy:HH:mm:ss.SSS timestamp after the level";
             level = TraceLevel.Unknown;
             return false;
         }
-        i += TimestampLength;
-        if (i + 1 >= s.Length || s[i] != ' ' || s[i + 1] != '[')
+        i += timestampLength;
+        if (i < s.Length && s[i] != ' ')
         {
-            problem = "malformed: no [thread:correlation] after the timestamp";
+            problem = "malformed: the timestamp runs into the text after it";
             level = TraceLevel.Unknown;
             return false;
         }
-        i += 2;
-        var close = s[i..].IndexOf(']');
-        var colon = close < 0 ? -1 : s.Slice(i, close).IndexOf(':');
-        if (close < 0 || colon <= 0)
-        {
-            problem = "malformed: no [thread:correlation] after the timestamp";
-            level = TraceLevel.Unknown;
-            return false;
-        }
-        var threadSpan = s.Slice(i, colon);
-        var correlationSpan = s.Slice(i + colon + 1, close - colon - 1);
-        if (correlationSpan.Length != NoCorrelation.Length || !IsHex(correlationSpan) || !IsHex(threadSpan))
-        {
-            problem = "malformed: the correlation id is not 24 hex digits";
-            level = TraceLevel.Unknown;
-            return false;
-        }
-        i += close + 1;
-        if (i < s.Length && s[i] == ' ')
+        if (i < s.Length)
             i++;
+
+        // The bracket after the timestamp takes three documented forms: [thread:correlation] (7.x, a 24-hex
+        // correlation id, all zeros outside a transaction), [thread] (the form the trace documentation describes, no
+        // correlation id), or none at all (start-up lines). A bracket that is none of these is a broken header.
+        if (i < s.Length && s[i] == '[')
+        {
+            var close = s[(i + 1)..].IndexOf(']');
+            if (close < 0)
+            {
+                problem = "malformed: the [thread] or [thread:correlation] after the timestamp is not closed";
+                level = TraceLevel.Unknown;
+                return false;
+            }
+            var inside = s.Slice(i + 1, close);
+            var colon = inside.IndexOf(':');
+            var threadSpan = colon < 0 ? inside : inside[..colon];
+            if (!IsHex(threadSpan))
+            {
+                problem = "malformed: the thread id after the timestamp is not hex";
+                level = TraceLevel.Unknown;
+                return false;
+            }
+            if (colon >= 0)
+            {
+                var correlationSpan = inside[(colon + 1)..];
+                if (correlationSpan.Length != NoCorrelation.Length || !IsHex(correlationSpan))
+                {
+                    problem = "malformed: the correlation id is not 24 hex digits";
+                    level = TraceLevel.Unknown;
+                    return false;
+                }
+                correlationId = correlationSpan.SequenceEqual(NoCorrelation) ? null : correlationSpan.ToString().ToLowerInvariant();
+            }
+            thread = threadSpan.ToString();
+            i += close + 2;
+            if (i < s.Length && s[i] == ' ')
+                i++;
+        }
         time = parsedTime;
-        thread = threadSpan.ToString();
-        correlationId = correlationSpan.SequenceEqual(NoCorrelation) ? null : correlationSpan.ToString().ToLowerInvariant();
         message = s[i..].ToString();
         return true;
     }
@@ -327,13 +349,18 @@ public sealed class TraceLineParser
         return true;
     }
 
-    private static bool TryParseTimestamp(ReadOnlySpan<char> s, out DateTime time)
+    /// <summary>
+    /// Reads <c>dd/MMM/yyyy:HH:mm:ss.SSS</c> or <c>dd/MMM/yyyy:HH:mm:ss</c> at the start of <paramref name="s"/>: the
+    /// number of characters read, 0 when it is neither.
+    /// </summary>
+    private static int ReadTimestamp(ReadOnlySpan<char> s, out DateTime time)
     {
         time = default;
         // dd/MMM/yyyy:HH:mm:ss.SSS
         // 0123456789012345678901234
-        if (s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':' || s[20] != '.')
-            return false;
+        const int WithoutMilliseconds = 20;
+        if (s.Length < WithoutMilliseconds || s[2] != '/' || s[6] != '/' || s[11] != ':' || s[14] != ':' || s[17] != ':')
+            return 0;
         var month = -1;
         for (var m = 0; m < Months.Length; m++)
         {
@@ -343,12 +370,20 @@ public sealed class TraceLineParser
         if (month < 0
             || !TryDigits(s[..2], out var day) || !TryDigits(s.Slice(7, 4), out var year)
             || !TryDigits(s.Slice(12, 2), out var hour) || !TryDigits(s.Slice(15, 2), out var minute)
-            || !TryDigits(s.Slice(18, 2), out var second) || !TryDigits(s.Slice(21, 3), out var millisecond))
-            return false;
+            || !TryDigits(s.Slice(18, 2), out var second))
+            return 0;
         if (year < 1 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
-            return false;
+            return 0;
+        var length = WithoutMilliseconds;
+        var millisecond = 0;
+        if (s.Length > WithoutMilliseconds && s[WithoutMilliseconds] == '.')
+        {
+            if (s.Length < WithoutMilliseconds + 4 || !TryDigits(s.Slice(WithoutMilliseconds + 1, 3), out millisecond))
+                return 0;
+            length = WithoutMilliseconds + 4;
+        }
         time = new DateTime(year, month, day, hour, minute, second, millisecond, DateTimeKind.Unspecified);
-        return true;
+        return length;
     }
 
     private static bool TryDigits(ReadOnlySpan<char> s, out int value)

@@ -53,7 +53,7 @@ internal sealed class GatewayTrafficServer : IAsyncDisposable
                 server._app = app;
                 server.Port = port;
                 foreach (var instance in instances)
-                    instance.WriteTrace(new TraceLine("INFO", time.GetUtcNow(), instance.ThreadId, TraceLine.NoCorrelation, $"Server '{instance.Name}' listening on {instance.Address}:{port}", 0));
+                    instance.WriteTrace(new TraceLine("INFO", time.GetUtcNow(), instance.ThreadId, CorrelationId: null, $"Server '{instance.Name}' listening on {instance.Address}:{port}", 0));
                 return server;
             }
             catch (Exception e) when (attempt < 20 && LabHosting.IsAddressInUse(e))

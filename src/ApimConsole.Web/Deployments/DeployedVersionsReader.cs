@@ -1,6 +1,7 @@
 using ApimConsole.Core.Deployments;
 using ApimConsole.Monitoring;
 using ApimConsole.Monitoring.AdminNodeManager;
+using ApimConsole.Monitoring.Engine;
 using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Deployments;
@@ -12,15 +13,28 @@ public sealed record DeployedVersions(DateTimeOffset AsOf, IReadOnlyList<GroupDe
     public bool Drift => Groups.Any(g => g.Drift);
 }
 
-/// <summary>Asks every datacenter's ANM (<c>GET /deployment/domain/deployments</c>) at once, each call under its deadline.</summary>
-public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOptions<DeploymentOptions> options, TimeProvider time)
+/// <summary>
+/// Asks every datacenter's ANM (<c>GET /deployment/domain/deployments</c>) at once, each call under its deadline. That
+/// answer names groups and instances by id only; their names come from the topology the status engine last read.
+/// </summary>
+public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOptions<DeploymentOptions> options, TimeProvider time, IEstateStatus status)
 {
     public async Task<DeployedVersions> ReadAsync(CancellationToken cancellationToken)
     {
         var reads = anms.DatacenterIds.Select(dc => ReadDatacenterAsync(dc, cancellationToken)).ToList();
         var results = await Task.WhenAll(reads);
+        var estate = status.Current;
         var instances = results.Where(r => r.Groups is not null)
-            .SelectMany(r => r.Groups!.SelectMany(g => g.Instances.Select(i => new DeployedInstance(r.Datacenter, g.GroupId, g.GroupName, i.InstanceId, i.InstanceName, i.ArchiveId))))
+            .SelectMany(r =>
+            {
+                var known = estate.Find(r.Datacenter)?.Groups ?? [];
+                return r.Groups!.SelectMany(g =>
+                {
+                    var group = known.FirstOrDefault(k => k.Id == g.GroupId);
+                    return g.Instances.Select(i => new DeployedInstance(r.Datacenter, g.GroupId, group?.Name ?? g.GroupName,
+                        i.InstanceId, group?.Instances.FirstOrDefault(k => k.Id == i.InstanceId)?.Name ?? i.InstanceName, i.ArchiveId));
+                });
+            })
             .ToList();
         var unread = results.Where(r => r.Groups is null).ToDictionary(r => r.Datacenter, r => r.Problem!);
         return new DeployedVersions(time.GetUtcNow(), DeploymentDrift.Assess(instances, unread.Keys), unread);

@@ -85,7 +85,10 @@ public sealed class TraceLineParserTests
     [Theory]
     [InlineData("INFO    99/Sep/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e] bad day", "timestamp")]
     [InlineData("INFO    15/Sept/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e] bad month", "timestamp")]
-    [InlineData("INFO    15/Sep/2020:10:46:33.426 455a:697f605fdb408a78c01cc73e no brackets", "[thread:correlation]")]
+    [InlineData("INFO    15/Sep/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e no closing bracket", "not closed")]
+    [InlineData("INFO    15/Sep/2020:10:46:33.426 [worker-7] a thread that is not hex", "thread id")]
+    [InlineData("INFO    15/Sep/2020:10:46:33.426[455a] no space after the timestamp", "runs into")]
+    [InlineData("INFO    15/Sep/2020:10:46:33.42 [455a] two-digit milliseconds", "timestamp")]
     [InlineData("INFO    15/Sep/2020:10:46:33.426 [455a:697f605fdb] short id", "24 hex")]
     [InlineData("INFO    15/Sep/2020:10:46:33.426 [455a:zz7f605fdb408a78c01cc73e] not hex", "24 hex")]
     [InlineData("ERROR", null)]
@@ -98,6 +101,40 @@ public sealed class TraceLineParserTests
         Assert.NotNull(entry.Note);
         if (noteFragment is not null)
             Assert.Contains(noteFragment, entry.Note);
+    }
+
+    // The forms the product documentation shows, each an entry: the trace format page ("TraceLevel Timestamp
+    // [thread-id] TraceMessage", docs.oracle.com/cd/E50612_01/doc.11122/user_guide/content/tracing.html and
+    // axway-open-docs apigtw_auth_auth/oracle_access_manager_integration.md), 7.x lines with a correlation id
+    // (axway-open-docs apimgr_sso/c_saml_trouble.md), and a start-up line without milliseconds or thread
+    // (axway-open-docs apigtw_admin/general_certificates.md).
+    [Theory]
+    [InlineData("INFO    15/Jun/2012:09:54:01.047 [1b10] Realtime monitoring enabled", TraceLevel.Info, "1b10", null, "Realtime monitoring enabled", 47)]
+    [InlineData("DEBUG 11/Dec/2012:13:07:44.090 [0794] run circuit \"OAM 11g\"...", TraceLevel.Debug, "0794", null, "run circuit \"OAM 11g\"...", 90)]
+    [InlineData("DEBUG   23/Oct/2012:15:28:45.183 [42687940]     creating subject from 'weblogic'", TraceLevel.Debug, "42687940", null, "    creating subject from 'weblogic'", 183)]
+    [InlineData("ERROR 14/Jan/2020:13:48:13.095 [0523:9dc61d5e141fcd2ba54007f1] An error occurred during SSO processing:", TraceLevel.Error, "0523", "9dc61d5e141fcd2ba54007f1", "An error occurred during SSO processing:", 95)]
+    [InlineData("ERROR   25/Jun/2020:09:38:10.280 [1e3b:000000000000000000000000] error handling connection", TraceLevel.Error, "1e3b", null, "error handling connection", 280)]
+    [InlineData("INFO    07/Jan/2015:16:31:54 Initializing certificate realm 'JMS Keys'...", TraceLevel.Info, null, null, "Initializing certificate realm 'JMS Keys'...", 0)]
+    public void DocumentedForms_AreEntries(string line, TraceLevel level, string? thread, string? correlationId, string message, int millisecond)
+    {
+        var entry = Assert.Single(TraceLineParser.ParseAll(line + "\n"));
+        Assert.False(entry.IsMalformed, entry.Note);
+        Assert.Null(entry.Note);
+        Assert.Equal(level, entry.Level);
+        Assert.Equal(thread, entry.Thread);
+        Assert.Equal(correlationId, entry.CorrelationId);
+        Assert.Equal(message, entry.Message);
+        Assert.Equal(millisecond, entry.Time!.Value.Millisecond);
+    }
+
+    [Fact]
+    public void ThreadOnlyEntry_TakesItsContinuationLines()
+    {
+        var entries = TraceLineParser.ParseAll("ERROR   11/Dec/2012:14:35:42.487 [0ad4] java exception:\n\tat com.vordel.X.y(X.java:1)\n" + Header);
+        Assert.Equal(2, entries.Count);
+        Assert.Equal("java exception:\n\tat com.vordel.X.y(X.java:1)", entries[0].Message);
+        Assert.Null(entries[0].CorrelationId);
+        Assert.Equal("697f605fdb408a78c01cc73e", entries[1].CorrelationId);
     }
 
     [Fact]

@@ -36,17 +36,9 @@ public sealed class GuardrailServiceTests : IDisposable
     }
 
     /// <summary>The snapshot pump runs on its own task: wait for its effect, never sleep a fixed time.</summary>
-    private async Task<GuardrailState> WaitForAsync(Func<GuardrailState, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition(_guardrail.Current))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}. Last: {string.Join("; ", _guardrail.Current.Changes.Select(c => $"{c.Kind} {c.Decision}"))}");
-            await Task.Delay(10);
-        }
-        return _guardrail.Current;
-    }
+    private Task<GuardrailState> WaitForAsync(Func<GuardrailState, bool> condition, string what) =>
+        Eventually.Until(() => _guardrail.Current, condition, Wait, what,
+            describe: state => string.Join("; ", state.Changes.Select(c => $"{c.Kind} {c.Decision}")));
 
     /// <summary>Moves the clock one probe interval at a time, as the status engine would tick, publishing nothing.</summary>
     private void AdvanceWithoutSnapshots(TimeSpan total)

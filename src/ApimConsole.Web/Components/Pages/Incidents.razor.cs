@@ -76,6 +76,7 @@ public partial class Incidents : LiveComponentBase
     private static string Subject(ComponentStateChange change) => change.ComponentKind switch
     {
         "Link" => "inter-DC link",
+        "LoadBalancer" => "global load balancer",
         "Datacenter" => change.DatacenterId,
         _ => $"{change.DatacenterId}/{change.ComponentId}",
     };
