@@ -8,6 +8,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # chromium: the browser the end-to-end tests drive (never a Playwright-downloaded one).
 # python3-cassandra: the DataStax driver, an independent client of the lab's CQL nodes.
 # nginx-light (or nginx): a real nginx the HTTP trace log source is proven against; the test starts its own.
+# haproxy: a real HAProxy 2.6 as the lab's global load balancer, the witness the console reads; the test starts its
+# own (haproxy -f cfg -db as a child process); its system service is never enabled or started.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s python3-cassandra >/dev/null 2>&1 || missing+=(python3-cassandra)
@@ -15,12 +17,34 @@ if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
     if apt-cache show nginx-light >/dev/null 2>&1; then missing+=(nginx-light); else missing+=(nginx); fi
 fi
 
+if ! command -v haproxy >/dev/null 2>&1 && [[ ! -x /usr/sbin/haproxy ]]; then
+    missing+=(haproxy)
+fi
+
 if ((${#missing[@]} > 0)); then
     echo "Installing from Debian: ${missing[*]}"
     sudo_cmd=()
     if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+    # The suite starts its own servers on 127.0.0.1; the packages' system services must neither start nor be enabled
+    # (on a host with systemd, nginx would otherwise take port 80 now and at every boot). policy-rc.d answering 101
+    # stops the maintainer scripts from starting them; the services are then disabled. Our policy-rc.d is removed
+    # again; one that was there before is left alone.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee "$policy" >/dev/null
+        "${sudo_cmd[@]}" chmod 755 "$policy"
+        own_policy=1
+    fi
     "${sudo_cmd[@]}" apt-get update
-    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+    install_status=0
+    DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y --no-install-recommends "${missing[@]}" || install_status=$?
+    for service in nginx haproxy prometheus; do
+        if command -v deb-systemd-helper >/dev/null 2>&1; then "${sudo_cmd[@]}" deb-systemd-helper disable "$service.service" >/dev/null 2>&1 || true; fi
+        if command -v update-rc.d >/dev/null 2>&1; then "${sudo_cmd[@]}" update-rc.d "$service" disable >/dev/null 2>&1 || true; fi
+    done
+    if ((own_policy)); then "${sudo_cmd[@]}" rm -f "$policy"; fi
+    ((install_status == 0)) || exit "$install_status"
 fi
 
 cd "$repo_root"

@@ -27,6 +27,11 @@ public sealed record LabDatacenterEndpoints(
     /// <summary>Each gateway instance's traffic address (the host name its topology entry gives, with the traffic port).</summary>
     IReadOnlyList<LabGatewayEndpoint> Gateways,
     /// <summary>Base URL serving the datacenter's trace folders (<c>groups/...</c>) as an nginx-style JSON autoindex.</summary>
-    string LogsUrl = "");
+    string LogsUrl = "",
+    /// <summary>Null: the Cassandra nodes speak in clear.</summary>
+    LabCassandraTlsEndpoint? CassandraTls = null);
+
+/// <summary>What a console needs to speak TLS to the lab's Cassandra nodes: the CA to trust and, when asked, its own certificate.</summary>
+public sealed record LabCassandraTlsEndpoint(string CaFile, string? ClientCertificateFile, string? ClientCertificatePassword);
 
 public sealed record LabGatewayEndpoint(string InstanceId, string GroupId, string Host, string TrafficUrl);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using ApimConsole.Lab.AdminNodeManager;
 using ApimConsole.Lab.Cassandra;
 using ApimConsole.Lab.Faults;
@@ -27,6 +28,7 @@ public sealed class LabEstate : IAsyncDisposable
     private readonly HashSet<string> _cassandraCutOff = new(StringComparer.Ordinal);
     private GatewayTrafficServer? _gateways;
     private GlobalLoadBalancer? _loadBalancer;
+    private HaproxyLoadBalancer? _haproxy;
     private TrafficGenerator? _traffic;
 
     /// <summary>Requests the traffic generator has had answered since the lab started (0 without traffic).</summary>
@@ -35,6 +37,9 @@ public sealed class LabEstate : IAsyncDisposable
     private readonly List<TraceLogServer> _logServers = [];
     private bool _ownsTraceRoot;
     private int _cassandraPort;
+    private CqlNodeTls? _cassandraTls;
+    private LabCassandraTlsEndpoint? _cassandraTlsEndpoint;
+    private string? _tlsFolder;
     private int _disposed;
 
     private LabEstate(LabOptions options, List<LabDatacenter> datacenters, LabFaults faults, TimeProvider time, ILogger logger)
@@ -180,8 +185,16 @@ public sealed class LabEstate : IAsyncDisposable
 
         var members = _datacenters.SelectMany(d => d.DmzInstances.Select(i =>
             new LoadBalancerMember(d.Id, i.Id, new Uri($"http://{i.Address}:{_gateways.Port}/")))).ToList();
-        _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
-        await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+        if (_options.UsesHaproxy)
+        {
+            _haproxy = await HaproxyLoadBalancer.StartAsync(_options, members, _datacenters.Select(d => d.Id).ToList(),
+                loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"), cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
+            await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+        }
 
         Endpoints = BuildEndpoints();
 
@@ -239,6 +252,8 @@ public sealed class LabEstate : IAsyncDisposable
             }
             if (!_options.StartCassandra)
                 return;
+            if (_options.CassandraTls.Enabled && _cassandraTls is null)
+                PrepareCassandraTls(identities.Select(i => i.Address));
             try
             {
                 foreach (var identity in identities)
@@ -255,6 +270,7 @@ public sealed class LabEstate : IAsyncDisposable
                         _options.CassandraUsername,
                         _options.CassandraPassword)
                     {
+                        Tls = _cassandraTls,
                         StatementObserved = probeLog is null
                             ? null
                             : statement =>
@@ -285,6 +301,44 @@ public sealed class LabEstate : IAsyncDisposable
                 _cassandra.Clear();
             }
         }
+    }
+
+    /// <summary>The nodes' TLS: the given certificate, or a CA and certificates made now (see <see cref="LabCassandraTlsOptions"/>).</summary>
+    private void PrepareCassandraTls(IEnumerable<IPAddress> nodeAddresses)
+    {
+        var tls = _options.CassandraTls;
+        if (!string.IsNullOrWhiteSpace(tls.CertificateFile))
+        {
+            var password = string.IsNullOrEmpty(tls.CertificatePassword) ? null : tls.CertificatePassword;
+            var certificate = File.ReadAllText(tls.CertificateFile).Contains("-----BEGIN", StringComparison.Ordinal)
+                ? X509CertificateLoader.LoadPkcs12(X509Certificate2.CreateFromPemFile(tls.CertificateFile).Export(X509ContentType.Pkcs12), null)
+                : X509CertificateLoader.LoadPkcs12FromFile(tls.CertificateFile, password);
+            var authorities = new X509Certificate2Collection();
+            authorities.ImportFromPemFile(tls.CaFile!);
+            _cassandraTls = new CqlNodeTls(certificate, tls.RequireClientCertificate, authorities);
+            _cassandraTlsEndpoint = new LabCassandraTlsEndpoint(Path.GetFullPath(tls.CaFile!),
+                string.IsNullOrWhiteSpace(tls.ClientCertificateFile) ? null : Path.GetFullPath(tls.ClientCertificateFile),
+                tls.ClientCertificatePassword);
+            return;
+        }
+
+        var now = Time.GetUtcNow();
+        var authority = LabCertificates.CreateAuthority("APIM Lab Cassandra CA", now);
+        var node = LabCertificates.Issue(authority, "cassandra.apim-lab", now, server: true, ["localhost"],
+            [IPAddress.Loopback, .. nodeAddresses]);
+        _tlsFolder = Directory.CreateTempSubdirectory("apim-lab-tls-").FullName;
+        var caFile = Path.Combine(_tlsFolder, "ca.pem");
+        File.WriteAllText(caFile, authority.ExportCertificatePem());
+        string? clientFile = null;
+        if (tls.RequireClientCertificate)
+        {
+            using var client = LabCertificates.Issue(authority, "apim-console", now, server: false);
+            clientFile = Path.Combine(_tlsFolder, "console-client.pem");
+            File.WriteAllText(clientFile, LabCertificates.ToPemWithKey(client));
+        }
+        var trusted = new X509Certificate2Collection { authority };
+        _cassandraTls = new CqlNodeTls(node, tls.RequireClientCertificate, trusted);
+        _cassandraTlsEndpoint = new LabCassandraTlsEndpoint(caFile, clientFile, null);
     }
 
     private static Guid DeterministicGuid(string seed)
@@ -322,7 +376,7 @@ public sealed class LabEstate : IAsyncDisposable
 
     private LabEndpoints BuildEndpoints()
     {
-        var lbUrl = $"http://127.0.0.1:{_loadBalancer!.Port}";
+        var lbUrl = _haproxy is not null ? _haproxy.TrafficUrl : $"http://127.0.0.1:{_loadBalancer!.Port}";
         return new LabEndpoints(
             _options.ConsoleDatacenter,
             _datacenters.Select((dc, d) => new LabDatacenterEndpoints(
@@ -337,10 +391,11 @@ public sealed class LabEstate : IAsyncDisposable
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraUsername,
                 string.IsNullOrEmpty(_options.CassandraUsername) ? null : _options.CassandraPassword,
                 dc.Instances.Select(i => new LabGatewayEndpoint(i.Id, i.Group.Id, i.Address.ToString(), $"http://{i.Address}:{_gateways.Port}")).ToList(),
-                $"http://127.0.0.1:{_logServers[d].Port}/"))
+                $"http://127.0.0.1:{_logServers[d].Port}/",
+                _cassandraTlsEndpoint))
                 .ToList(),
             lbUrl,
-            lbUrl + GlobalLoadBalancer.PoolsPath);
+            _haproxy is not null ? _haproxy.StatsCsvUrl : lbUrl + GlobalLoadBalancer.PoolsPath);
     }
 
     /// <summary>Configuration pushes the ANMs have received and not yet carried out.</summary>
@@ -353,9 +408,20 @@ public sealed class LabEstate : IAsyncDisposable
         {
             ["Estate:ConsoleDatacenter"] = Endpoints.ConsoleDatacenter,
             ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
+            // The lab's own pool document, unless it runs HAProxy (below); either way not what appsettings.json may say.
+            ["Estate:LoadBalancer:Kind"] = "Lab",
             // The console must know how late this load balancer's health checks may see a datacenter fail.
             ["Estate:LoadBalancer:HealthCheckLag"] = (_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout).ToString("c", CultureInfo.InvariantCulture),
         };
+        if (_haproxy is not null)
+        {
+            // A real HAProxy: the console reads its stats CSV, each datacenter's backend mapped to it.
+            config["Estate:LoadBalancer:Kind"] = "HaproxyCsv";
+            config["Estate:LoadBalancer:Username"] = HaproxyLoadBalancer.StatsUser;
+            config["Estate:LoadBalancer:Password"] = _haproxy.StatsPassword;
+            foreach (var dc in Endpoints.Datacenters)
+                config[$"Estate:LoadBalancer:Datacenters:{dc.Id}:Pools:0"] = HaproxyLoadBalancer.BackendOf(dc.Id);
+        }
         for (var i = 0; i < Endpoints.Datacenters.Count; i++)
         {
             var dc = Endpoints.Datacenters[i];
@@ -375,6 +441,17 @@ public sealed class LabEstate : IAsyncDisposable
                 config[prefix + "Cassandra:Username"] = dc.CassandraUsername;
                 config[prefix + "Cassandra:Password"] = dc.CassandraPassword;
             }
+            if (dc.CassandraTls is { } tls)
+            {
+                config[prefix + "Cassandra:Tls:Enabled"] = "true";
+                config[prefix + "Cassandra:Tls:CaFile"] = tls.CaFile;
+                config[prefix + "Cassandra:Tls:CheckHostName"] = "true";
+                if (tls.ClientCertificateFile is not null)
+                {
+                    config[prefix + "Cassandra:Tls:ClientCertificateFile"] = tls.ClientCertificateFile;
+                    config[prefix + "Cassandra:Tls:ClientCertificatePassword"] = tls.ClientCertificatePassword;
+                }
+            }
         }
         return config;
     }
@@ -391,6 +468,8 @@ public sealed class LabEstate : IAsyncDisposable
         var stops = new List<Task>();
         if (_loadBalancer is not null)
             stops.Add(_loadBalancer.DisposeAsync().AsTask());
+        if (_haproxy is not null)
+            stops.Add(_haproxy.DisposeAsync().AsTask());
         if (_gateways is not null)
             stops.Add(_gateways.DisposeAsync().AsTask());
         stops.AddRange(_anms.Select(a => a.DisposeAsync().AsTask()));
@@ -415,6 +494,17 @@ public sealed class LabEstate : IAsyncDisposable
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _logger.LogDebug(e, "Removing the lab's trace folder {Folder}", TraceRoot);
+            }
+        }
+        if (_tlsFolder is not null)
+        {
+            try
+            {
+                Directory.Delete(_tlsFolder, recursive: true);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _logger.LogDebug(e, "Removing the lab's TLS folder {Folder}", _tlsFolder);
             }
         }
         _stopping.Dispose();

@@ -1,5 +1,3 @@
-using Microsoft.Extensions.Options;
-
 namespace ApimConsole.Lab;
 
 /// <summary>The simulated estate, bound from the <c>Lab</c> section (command line or environment when standalone).</summary>
@@ -42,6 +40,9 @@ public sealed class LabOptions
     public string? CassandraUsername { get; set; } = "cassandra";
     public string? CassandraPassword { get; set; } = "cassandra";
 
+    /// <summary>Client-to-node encryption of the lab's Cassandra nodes; off by default.</summary>
+    public LabCassandraTlsOptions CassandraTls { get; set; } = new();
+
     /// <summary>Requests per second the traffic generator sends through the load balancer; 0 switches it off.</summary>
     public double TrafficRatePerSecond { get; set; } = 20;
 
@@ -56,6 +57,18 @@ public sealed class LabOptions
     /// zero (the default) for none. For tests that need a deployment in flight (a console killed mid-push).
     /// </summary>
     public TimeSpan PushDelay { get; set; } = TimeSpan.Zero;
+
+    public const string YarpLoadBalancer = "Yarp";
+    public const string HaproxyLoadBalancer = "Haproxy";
+
+    /// <summary>
+    /// The lab's global load balancer: <c>Yarp</c> (in process, publishing the lab's own pool JSON) or <c>Haproxy</c>
+    /// (a real HAProxy the lab configures and runs as a child process; the console then reads its stats CSV).
+    /// </summary>
+    public string LoadBalancer { get; set; } = YarpLoadBalancer;
+
+    /// <summary>The haproxy binary for <c>LoadBalancer = Haproxy</c>; empty: found on PATH or in /usr/sbin.</summary>
+    public string? HaproxyPath { get; set; }
 
     /// <summary>Interval of the load balancer's active health checks.</summary>
     public TimeSpan LoadBalancerHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
@@ -105,6 +118,8 @@ public sealed class LabOptions
                 Name = string.IsNullOrWhiteSpace(d.Name) ? (i == 0 ? "Frankfurt" : "Amsterdam") : d.Name,
             }).ToList();
 
+    public bool UsesHaproxy => string.Equals(LoadBalancer, HaproxyLoadBalancer, StringComparison.OrdinalIgnoreCase);
+
     public IReadOnlyList<LabApiOptions> EffectiveApis => Apis.Count == 0 ? DefaultApis : Apis;
 
     /// <summary>Every problem with these options, each naming its key; empty when they are valid.</summary>
@@ -135,6 +150,21 @@ public sealed class LabOptions
             errors.Add("Lab:AnmPassword must be set.");
         if (string.IsNullOrEmpty(CassandraUsername) != string.IsNullOrEmpty(CassandraPassword))
             errors.Add("Lab:CassandraUsername and Lab:CassandraPassword must be set together (or both left empty for no authentication).");
+        if (CassandraTls.Enabled)
+        {
+            foreach (var (key, file) in new[]
+                     {
+                         ("CertificateFile", CassandraTls.CertificateFile), ("CaFile", CassandraTls.CaFile), ("ClientCertificateFile", CassandraTls.ClientCertificateFile),
+                     })
+            {
+                if (!string.IsNullOrWhiteSpace(file) && !File.Exists(file))
+                    errors.Add($"Lab:CassandraTls:{key}: the file '{file}' does not exist.");
+            }
+            if (string.IsNullOrWhiteSpace(CassandraTls.CertificateFile) != string.IsNullOrWhiteSpace(CassandraTls.CaFile))
+                errors.Add("Lab:CassandraTls:CertificateFile and Lab:CassandraTls:CaFile must be set together (or both left empty: the lab makes its own CA and node certificate).");
+            if (!string.IsNullOrWhiteSpace(CassandraTls.CertificateFile) && CassandraTls.RequireClientCertificate && string.IsNullOrWhiteSpace(CassandraTls.ClientCertificateFile))
+                errors.Add("Lab:CassandraTls:RequireClientCertificate with a given CA needs Lab:CassandraTls:ClientCertificateFile: the certificate the console presents.");
+        }
         if (double.IsNaN(TrafficRatePerSecond) || TrafficRatePerSecond is < 0 or > 5000)
             errors.Add($"Lab:TrafficRatePerSecond must be between 0 and 5000 (found {TrafficRatePerSecond}).");
         if (TrafficConcurrency is < 1 or > 1024)
@@ -143,6 +173,10 @@ public sealed class LabOptions
             errors.Add($"Lab:PushDelay must be between 0 and 5 minutes (found {PushDelay}).");
         if (SlowDelay < TimeSpan.Zero || SlowDelay > TimeSpan.FromMinutes(5))
             errors.Add($"Lab:SlowDelay must be between 0 and 5 minutes (found {SlowDelay}).");
+        if (!string.Equals(LoadBalancer, YarpLoadBalancer, StringComparison.OrdinalIgnoreCase) && !string.Equals(LoadBalancer, HaproxyLoadBalancer, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Lab:LoadBalancer '{LoadBalancer}' is unknown: use '{YarpLoadBalancer}' or '{HaproxyLoadBalancer}'.");
+        else if (UsesHaproxy && !string.IsNullOrWhiteSpace(HaproxyPath) && !File.Exists(HaproxyPath))
+            errors.Add($"Lab:HaproxyPath '{HaproxyPath}' does not exist.");
         if (LoadBalancerHealthCheckInterval < TimeSpan.FromMilliseconds(100) || LoadBalancerHealthCheckInterval > TimeSpan.FromMinutes(1))
             errors.Add($"Lab:LoadBalancerHealthCheckInterval must be between 100 ms and 1 minute (found {LoadBalancerHealthCheckInterval}).");
         if (LoadBalancerHealthCheckTimeout <= TimeSpan.Zero || LoadBalancerHealthCheckTimeout > TimeSpan.FromMinutes(1))
@@ -197,12 +231,32 @@ public sealed class LabApiOptions
     public TimeSpan MedianLatency { get; set; } = TimeSpan.FromMilliseconds(4);
 }
 
-/// <summary>For hosts that bind <see cref="LabOptions"/> with <c>ValidateOnStart</c>.</summary>
-public sealed class LabOptionsValidator : IValidateOptions<LabOptions>
+/// <summary>
+/// TLS on the lab's Cassandra nodes (<c>Lab:CassandraTls</c>). Enabled without files, the lab makes a CA, a node
+/// certificate naming every node address, 127.0.0.1 and localhost, and (with <see cref="RequireClientCertificate"/>) a
+/// client certificate for the console, in a temporary folder removed when the lab stops; the console it feeds is
+/// pointed at them. With files, the node certificate is <see cref="CertificateFile"/> and the console is told to trust
+/// <see cref="CaFile"/> and to present <see cref="ClientCertificateFile"/>.
+/// </summary>
+public sealed class LabCassandraTlsOptions
 {
-    public ValidateOptionsResult Validate(string? name, LabOptions options)
-    {
-        var errors = options.Validate();
-        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
-    }
+    public bool Enabled { get; set; }
+
+    /// <summary>The nodes' certificate with its key: PEM (certificate and key in one file) or PFX.</summary>
+    public string? CertificateFile { get; set; }
+
+    /// <summary>Password of a PFX <see cref="CertificateFile"/>.</summary>
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>PEM CA that signed <see cref="CertificateFile"/>; also the CA client certificates must chain to.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary><c>require_client_auth</c>: a client without a certificate from the CA is refused.</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>The client certificate the console presents (PEM with key, or PFX); passed to the console as is.</summary>
+    public string? ClientCertificateFile { get; set; }
+
+    /// <summary>Password of a PFX <see cref="ClientCertificateFile"/>.</summary>
+    public string? ClientCertificatePassword { get; set; }
 }

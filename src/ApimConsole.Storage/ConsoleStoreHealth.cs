@@ -1,3 +1,4 @@
+using ApimConsole.Core.Live;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -18,48 +19,25 @@ public sealed record ConsoleStoreStatus(DateTimeOffset? FailingSince, string? Pr
 /// The console's view of its own store, fed by every write that goes through <see cref="StoreWriter"/> (and by the
 /// incident recorder's own retries): the first failure starts "failing since", the next success ends it.
 /// </summary>
-public sealed class ConsoleStoreHealth(TimeProvider time)
+public sealed class ConsoleStoreHealth(TimeProvider time) : ILiveFeed<ConsoleStoreStatus>
 {
-    private readonly Lock _gate = new();
-    private ConsoleStoreStatus _current = new(null, null, null);
+    // Every failed write moves Current (attempts, last problem); subscribers hear only the turns: failing, or recovered.
+    private readonly LiveFeed<ConsoleStoreStatus> _feed = new(new(null, null, null), (a, b) => a.Failing == b.Failing);
 
-    public ConsoleStoreStatus Current
-    {
-        get
-        {
-            lock (_gate)
-                return _current;
-        }
-    }
+    public ConsoleStoreStatus Current => _feed.Current;
 
-    /// <summary>Raised after the store turns failing or recovers (not on every failed write).</summary>
-    public event Action<ConsoleStoreStatus>? Changed;
+    /// <summary>The status now, then every turn: failing (since when, why) or recovered.</summary>
+    public FeedSubscription<ConsoleStoreStatus> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _feed.Subscribe(capacity);
 
-    public void Succeeded()
-    {
-        ConsoleStoreStatus now;
-        lock (_gate)
-        {
-            if (_current.FailingSince is null)
-                return;
-            now = _current = _current with { FailingSince = null, Problem = null, FailedAttempts = 0 };
-        }
-        Changed?.Invoke(now);
-    }
+    public void Succeeded() =>
+        _feed.Update(current => current.FailingSince is null ? current : current with { FailingSince = null, Problem = null, FailedAttempts = 0 });
 
-    public void Failed(string problem)
-    {
-        ConsoleStoreStatus now;
-        bool turned;
-        lock (_gate)
+    public void Failed(string problem) =>
+        _feed.Update(current =>
         {
             var at = time.GetUtcNow();
-            turned = _current.FailingSince is null;
-            now = _current = new ConsoleStoreStatus(_current.FailingSince ?? at, problem, at, _current.FailedAttempts + 1);
-        }
-        if (turned)
-            Changed?.Invoke(now);
-    }
+            return new ConsoleStoreStatus(current.FailingSince ?? at, problem, at, current.FailedAttempts + 1);
+        });
 }
 
 /// <summary>A write the store could not take after its retries: the action it was to record must not go ahead.</summary>

@@ -1,10 +1,22 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 namespace ApimConsole.Storage;
 
 /// <summary>Brings the store's schema up to date; the host runs it once at start-up, before anything reads or writes.</summary>
 public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> contexts, ConsoleStoreLocation location)
 {
+    /// <summary>
+    /// The pre-release migrations, squashed into one InitialCreate per provider (December 2026). A store they made holds
+    /// all five of its provider's in its history and has exactly the schema InitialCreate makes.
+    /// </summary>
+    private static readonly IReadOnlyList<string> SqliteBeforeSquash =
+        ["20261123165006_InitialCreate", "20261123181156_Deployments", "20261123190814_Incidents", "20261123192233_Traffic", "20261123202317_Security"];
+
+    private static readonly IReadOnlyList<string> SqlServerBeforeSquash =
+        ["20261123165019_InitialCreate", "20261123181204_Deployments", "20261123190831_Incidents", "20261123192243_Traffic", "20261123202333_Security"];
+
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         try
@@ -16,6 +28,7 @@ public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> con
             if (location.SqliteFile is not null)
                 OwnerOnly.CreateFile(location.SqliteFile);
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            await AdoptHistoryBeforeSquashAsync(db, cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -24,5 +37,33 @@ public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> con
             throw new InvalidOperationException(
                 $"Storage: cannot prepare the console's {location.Provider} store ({location.Description}): {e.GetBaseException().Message}", e);
         }
+    }
+
+    /// <summary>
+    /// A store made before the squash keeps its data: with all five old migrations applied its schema is InitialCreate's,
+    /// so the five history rows become one. A store that stopped part-way cannot be brought up to date from here.
+    /// </summary>
+    private static async Task AdoptHistoryBeforeSquashAsync(ConsoleDbContext db, CancellationToken cancellationToken)
+    {
+        var applied = (await db.Database.GetAppliedMigrationsAsync(cancellationToken)).ToHashSet(StringComparer.Ordinal);
+        var before = SqliteBeforeSquash.Any(applied.Contains) ? SqliteBeforeSquash
+            : SqlServerBeforeSquash.Any(applied.Contains) ? SqlServerBeforeSquash
+            : null;
+        if (before is null)
+            return;
+        if (!before.All(applied.Contains))
+        {
+            throw new InvalidOperationException(
+                $"the store was made by a pre-release build and has only {string.Join(", ", before.Where(applied.Contains))} of its migrations; " +
+                "delete it (for SQLite, the file) and start the console again to create it afresh");
+        }
+
+        var history = db.GetService<IHistoryRepository>();
+        var initialCreate = db.Database.GetMigrations().First();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        foreach (var migration in before)
+            await db.Database.ExecuteSqlRawAsync(history.GetDeleteScript(migration), cancellationToken);
+        await db.Database.ExecuteSqlRawAsync(history.GetInsertScript(new HistoryRow(initialCreate, ProductInfo.GetVersion())), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Deployments;
+using ApimConsole.Core.Live;
 using ApimConsole.Storage.Records;
 using Microsoft.EntityFrameworkCore;
 
@@ -13,8 +14,12 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 {
     public const int MaxMessageLength = 2000;
 
-    /// <summary>Raised after every write, with the deployment's id (pages refresh on it).</summary>
-    public event Action<long>? Changed;
+    private readonly LiveFeed<long> _writes = new(0);
+
+    /// <summary>How many writes this store has made, live: it moves after every write (pages watch it and reload).</summary>
+    public ILiveFeed<long> Writes => _writes;
+
+    private void Written() => _writes.Update(writes => writes + 1);
 
     public async Task<Deployment> AddAsync(Deployment deployment, CancellationToken cancellationToken)
     {
@@ -28,7 +33,7 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
             db.Deployments.Add(deployment);
             await db.SaveChangesAsync(ct);
         }, cancellationToken);
-        Changed?.Invoke(deployment.Id);
+        Written();
         return deployment;
     }
 
@@ -54,7 +59,7 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     public async Task SetStateAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
     {
         await writer.WriteAsync($"record deployment {id} as {state}", ct => SetStateOnceAsync(id, state, summary, ct), cancellationToken);
-        Changed?.Invoke(id);
+        Written();
     }
 
     private async Task SetStateOnceAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
@@ -78,7 +83,7 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     {
         await writer.WriteAsync($"record deployment {deploymentId}'s {datacenterId}{(instanceId is null ? "" : "/" + instanceId)} as {outcome}",
             ct => SetTargetOnceAsync(deploymentId, datacenterId, instanceId, outcome, archiveId, message, ct), cancellationToken);
-        Changed?.Invoke(deploymentId);
+        Written();
     }
 
     private async Task SetTargetOnceAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
@@ -142,7 +147,7 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
             deployment.FinishedAt = now;
             await db.SaveChangesAsync(ct);
         }, cancellationToken);
-        Changed?.Invoke(id);
+        Written();
     }
 
     /// <summary>
@@ -169,7 +174,7 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         }
         await db.SaveChangesAsync(cancellationToken);
         foreach (var d in unfinished)
-            Changed?.Invoke(d.Id);
+            Written();
         return unfinished.Select(d => d.Id).ToList();
     }
 

@@ -32,7 +32,7 @@ internal static class DeploymentRaceBenchmark
             return 1;
         }
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (!(await console.EstateAsync()).Components().All(c => c.State == "Up")
                || !(await console.EstateAsync()).GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2))
         {
@@ -51,7 +51,17 @@ internal static class DeploymentRaceBenchmark
         foreach (var v in result.PushesWhileBlocked)
             Console.WriteLine($"VIOLATION {v}");
         Console.WriteLine($"history starts {result.HistoryStarts:O}, first push {result.FirstPush:O}; permits in flight at the end {console.Services.GetRequiredService<GuardrailService>().PermitsInFlight}");
-        return result.PushesWhileBlocked.Count == 0 && result.HistoryStarts < result.FirstPush ? 0 : 1;
+        // "0 pushes while blocked" proves nothing if nothing was pushed, or if the console never turned Block: say so and fail.
+        var vacuous = new List<string>();
+        if (result.PushesReceived == 0)
+            vacuous.Add("the lab received no push");
+        if (result.BlockIntervals == 0)
+            vacuous.Add("the console never turned Block (no link flap lasted long enough to be seen)");
+        if (!(result.HistoryStarts < result.FirstPush))
+            vacuous.Add($"the guardrail history starts {result.HistoryStarts:O}, not before the first push {result.FirstPush:O}");
+        foreach (var reason in vacuous)
+            Console.Error.WriteLine($"FAIL: {reason}: the count of pushes while blocked proves nothing");
+        return result.PushesWhileBlocked.Count == 0 && vacuous.Count == 0 ? 0 : 1;
     }
 
     private static double DoubleArg(string[] args, string name, double fallback)

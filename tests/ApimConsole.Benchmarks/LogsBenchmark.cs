@@ -25,14 +25,19 @@ internal static class LogsBenchmark
     {
         var gb = DoubleArg(args, "--gb", 1);
         var instances = (int)DoubleArg(args, "--instances", 4);
+        var rates = args.Contains("--rates")
+            ? args[Array.IndexOf(args, "--rates") + 1].Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray()
+            : [1_000, 5_000, 10_000, 20_000, 30_000, 40_000, 80_000, 160_000];
+        var ok = true;
         if (!args.Contains("--tail-only"))
-            await SearchAsync(gb, instances);
+            ok &= await SearchAsync(gb, instances, (int)DoubleArg(args, "--rounds", 3));
         if (!args.Contains("--search-only"))
-            await TailAsync(instances, TimeSpan.FromSeconds(DoubleArg(args, "--step-seconds", 5)), TimeSpan.FromMilliseconds(DoubleArg(args, "--poll-ms", new TraceLogTailOptions().PollInterval.TotalMilliseconds)));
-        return 0;
+            ok &= await TailAsync(instances, rates, TimeSpan.FromSeconds(DoubleArg(args, "--step-seconds", 5)), TimeSpan.FromMilliseconds(DoubleArg(args, "--poll-ms", new TraceLogTailOptions().PollInterval.TotalMilliseconds)));
+        return ok ? 0 : 1;
     }
 
-    private static async Task SearchAsync(double gb, int instances)
+    /// <summary>Returns false when the search's hits differ from grep's (then its speed means nothing).</summary>
+    private static async Task<bool> SearchAsync(double gb, int instances, int rounds)
     {
         var root = Directory.CreateTempSubdirectory("apimconsole-logs-bench-").FullName;
         try
@@ -49,7 +54,7 @@ internal static class LogsBenchmark
 
             var grepTimes = new List<double>();
             var times = new Dictionary<int, List<double>> { [1] = [], [2] = [] };
-            for (var round = 0; round < 3; round++)
+            for (var round = 0; round < rounds; round++)
             {
                 var sw = Stopwatch.StartNew();
                 grepHits = await GrepAsync(target, root);
@@ -71,6 +76,13 @@ internal static class LogsBenchmark
                 Console.WriteLine($"  TraceLogSearch, {parallel} file(s) at a time: best {best:0.000} s of [{string.Join(", ", list.Select(t => t.ToString("0.000", CultureInfo.InvariantCulture)))}] "
                     + $"({bytes / best / (1024 * 1024):0} MiB/s), {hits} hits; ratio to grep {best / grep:0.00}x");
             }
+            // Each line is one entry (no continuation lines), so the search must find exactly the lines grep finds.
+            if (hits != grepHits || hits != targetLines)
+            {
+                Console.Error.WriteLine($"FAIL: the search found {hits} entries, grep {grepHits} lines, {targetLines} were written: its time is not comparable");
+                return false;
+            }
+            return true;
         }
         finally
         {
@@ -180,20 +192,29 @@ internal static class LogsBenchmark
         return Convert.ToHexStringLower(bytes);
     }
 
-    private static async Task TailAsync(int instances, TimeSpan step, TimeSpan pollInterval)
+    /// <summary>Returns false when a step delivered no line (a tail that reads nothing has no lag to measure).</summary>
+    private static async Task<bool> TailAsync(int instances, IReadOnlyList<int> rates, TimeSpan step, TimeSpan pollInterval)
     {
+        var ok = true;
         Console.WriteLine($"tail: {instances} instances appending, DatacenterTraceTail polling every {pollInterval.TotalMilliseconds:0} ms "
             + $"(MaxBytesPerPoll {new DatacenterTraceTail("x", new DirectoryTraceLogSource("/"), new TraceLogBuffer(1), TimeProvider.System, NullLogger.Instance).MaxBytesPerPoll / 1024} KiB per instance), "
             + $"a TraceLogBuffer of 100,000, a reader calling ReadAfter every 100 ms; {step.TotalSeconds:0} s per rate");
         Console.WriteLine("  rate asked | lines/s written | lines/s read | lag p50 | lag p99 | lag max | lost | keeps up");
-        foreach (var rate in new[] { 1_000, 5_000, 10_000, 20_000, 30_000, 40_000, 80_000, 160_000 })
+        foreach (var rate in rates)
         {
             var result = await TailStepAsync(instances, rate, step, pollInterval);
+            // Lines lost at a rate beyond what the bounded buffer holds are a result; a reader that got no line at all is a broken run.
+            if (result.ReadRate <= 0)
+            {
+                Console.Error.WriteLine($"FAIL: at {rate:N0} lines/s the reader received no line: the tail is not reading");
+                ok = false;
+            }
             var keepsUp = result.Lost == 0 && result.Undelivered == 0 && result.LagMax < pollInterval.TotalSeconds + 1;
             Console.WriteLine($"  {rate,10:N0} | {result.WriteRate,15:N0} | {result.ReadRate,12:N0} | {result.LagP50,5:0.00} s | {result.LagP99,5:0.00} s | {result.LagMax,5:0.00} s | {result.Lost + result.Undelivered,4:N0} | {(keepsUp ? "yes" : "no")}");
             if (!keepsUp && result.LagMax > 10)
                 break;
         }
+        return ok;
     }
 
     private sealed record TailStep(double WriteRate, double ReadRate, double LagP50, double LagP99, double LagMax, long Lost, long Undelivered);

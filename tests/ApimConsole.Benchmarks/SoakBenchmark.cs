@@ -41,6 +41,7 @@ internal static class SoakBenchmark
         var maxConcurrent = (int)Arg(args, "--max-faults", 2.0);
         var trafficRate = Arg(args, "--traffic-rate", 20.0);
         var duration = TimeSpan.FromMinutes(minutes);
+        var maxGap = TimeSpan.FromSeconds(Arg(args, "--max-gap-seconds", 10.0));
 
         var settings = new Dictionary<string, string>
         {
@@ -60,7 +61,7 @@ internal static class SoakBenchmark
         using var client = console.CreateClient();
         var consoleDc = "dc1";
 
-        await WaitForAllUpAsync(console, TimeSpan.FromSeconds(60));
+        await WaitForAllUpAsync(console, TimeSpan.FromSeconds(90));
         var baselineKeys = await ScenarioKeysAsync(client);
         if (baselineKeys.Count > 0)
         {
@@ -194,6 +195,12 @@ internal static class SoakBenchmark
                 }
             }
 
+        // "Missed 0" and "false 0" are only worth something if the poller kept polling: a poller that stopped sees nothing.
+        var pollTimes = observations.Select(o => o.At).Where(t => t >= startedAt && t <= endedAt).Order().Prepend(startedAt).Append(endedAt).ToList();
+        var longestPollGap = pollTimes.Zip(pollTimes.Skip(1), (a, b) => b - a).DefaultIfEmpty(TimeSpan.Zero).Max();
+        var pollerAlive = longestPollGap <= maxGap;
+        Console.WriteLine($"soak: poller {(pollerAlive ? "alive" : "NOT alive")}: {pollTimes.Count - 2} polls in {(endedAt - startedAt).TotalSeconds:0.0} s ({(pollTimes.Count - 2) / Math.Max(0.001, (endedAt - startedAt).TotalSeconds):0.0}/s), longest gap {longestPollGap.TotalSeconds:0.0} s (bound {maxGap.TotalSeconds:0} s)");
+
         var reportedKeys = observations.SelectMany(o => o.Keys).Distinct().Count();
         var longFaults = intervals.Count(f => f.End - f.Start >= DetectionWindow);
         Console.WriteLine($"soak: {injected} faults injected, {intervals.Count} fault intervals in the lab's log ({longFaults} lasting >= {DetectionWindow.TotalSeconds} s), {observations.Count} polls, {reportedKeys} distinct scenario keys seen");
@@ -213,7 +220,9 @@ internal static class SoakBenchmark
         Console.WriteLine($"soak ran {startedAt:HH:mm:ss}-{endedAt:HH:mm:ss} UTC");
         if (lastCensus is { } growth)
             HeapCensus.PrintGrowth(growth.Before, growth.After, Math.Max(1, (int)Math.Round(growth.Minutes)), "minute", top: 25);
-        return missed.Count == 0 && falseScenarios.Count == 0 && after.Count == 0 ? 0 : 1;
+        if (!pollerAlive)
+            Console.Error.WriteLine($"FAIL: /api/scenarios was not polled for {longestPollGap.TotalSeconds:0.0} s (bound {maxGap.TotalSeconds:0} s): the counts of missed and false scenarios prove nothing");
+        return pollerAlive && missed.Count == 0 && falseScenarios.Count == 0 && after.Count == 0 ? 0 : 1;
     }
 
     /// <summary>Down/up pairs per target from the lab's log; a heal ends everything; still open at the end: ends then.</summary>

@@ -26,13 +26,22 @@ internal static class TrafficBenchmark
         var rate = DoubleArg(args, "--rate", 100);
         var polls = (int)DoubleArg(args, "--polls", 20);
         var skipStore = args.Contains("--no-store");
+        // Tiny runs (the suite's smoke run): a shorter fill before the polls, a shorter interval between them, fewer
+        // days of roll-ups and fewer timed view builds. The defaults are the documented measure.
+        var fill = TimeSpan.FromSeconds(DoubleArg(args, "--fill-seconds", 15));
+        var interval = TimeSpan.FromSeconds(DoubleArg(args, "--interval-seconds", 5));
+        var days = DoubleArg(args, "--days", 5);
+        var builds = (int)DoubleArg(args, "--builds", 100);
         if (!args.Contains("--views-only"))
-            await CollectionAsync(rate, polls);
-        await ViewsAsync(skipStore);
-        return 0;
+        {
+            if (!await CollectionAsync(rate, polls, fill, interval))
+                return 1;
+        }
+        return await ViewsAsync(skipStore, TimeSpan.FromDays(days), builds) ? 0 : 1;
     }
 
-    private static async Task CollectionAsync(double rate, int polls)
+    /// <summary>Returns false when the polls read nothing (a collector that reads nothing costs little and proves nothing).</summary>
+    private static async Task<bool> CollectionAsync(double rate, int polls, TimeSpan fill, TimeSpan interval)
     {
         // The console's own collector is told to wait 5 minutes (the longest allowed) between polls, so only the benchmark's collectors poll.
         await using var console = new BenchmarkConsole(new Dictionary<string, string>
@@ -52,9 +61,8 @@ internal static class TrafficBenchmark
         }
         var instances = status.Current.Find("dc1")!.GatewayInstances.Count();
         // Let the instances' traffic monitors fill past the baseline's reach.
-        await Task.Delay(TimeSpan.FromSeconds(15));
+        await Task.Delay(fill);
 
-        var interval = TimeSpan.FromSeconds(5);
         using var incrementalWire = new CountingHandler();
         using var baselineWire = new CountingHandler();
         // One instance at a time, so a poll's time divided by the instances is the cost per instance.
@@ -88,6 +96,12 @@ internal static class TrafficBenchmark
         Console.WriteLine($"  ratio baseline/incremental: time {Median(baseTimes) / Median(incTimes):0.0}x, bytes {(double)baselineWire.Bytes / Math.Max(1, incrementalWire.Bytes):0.0}x; new transactions read: {read}");
         incremental.Dispose();
         baseline.Dispose();
+        if (rate > 0 && (read == 0 || incrementalWire.Requests == 0))
+        {
+            Console.Error.WriteLine($"FAIL: the incremental collector read {read} new transactions in {incrementalWire.Requests} requests at {rate} req/s: nothing was measured");
+            return false;
+        }
+        return true;
     }
 
     private static void Report(string name, List<double> times, TimeSpan cpu, CountingHandler wire, int instancePolls)
@@ -108,29 +122,29 @@ internal static class TrafficBenchmark
     }
 
     private const int Dcs = 2, InstancesPerDc = 4, Apis = 20;
-    private static readonly TimeSpan Span = TimeSpan.FromDays(5);
 
-    private static async Task ViewsAsync(bool skipStore)
+    /// <summary>Returns false when the history reloaded from SQLite does not count what was generated.</summary>
+    private static async Task<bool> ViewsAsync(bool skipStore, TimeSpan span, int builds)
     {
         var now = TrafficRollup.MinuteOf(DateTimeOffset.UtcNow);
-        var start = now - Span;
+        var start = now - span;
         var dcs = new[] { "dc1", "dc2" };
         var coverage = dcs.ToDictionary(dc => dc, dc => (IReadOnlyList<CoverageSpan>)[new CoverageSpan(dc, start, now, true, null)]);
-        long cells = (long)Span.TotalMinutes * Dcs * InstancesPerDc * Apis;
-        Console.WriteLine($"views: 5 days of per-minute roll-ups, {Dcs} DCs x {InstancesPerDc} instances x {Apis} APIs = {cells:N0} cells");
+        long cells = (long)span.TotalMinutes * Dcs * InstancesPerDc * Apis;
+        Console.WriteLine($"views: {span.TotalDays:0.##} days of per-minute roll-ups, {Dcs} DCs x {InstancesPerDc} instances x {Apis} APIs = {cells:N0} cells");
 
         // The in-memory history, fed as the collector feeds it.
         var history = new TrafficHistory();
-        foreach (var span in coverage.Values.SelectMany(s => s))
-            history.RecordCoverage(span);
+        foreach (var covered in coverage.Values.SelectMany(s => s))
+            history.RecordCoverage(covered);
         var fill = Stopwatch.StartNew();
         history.Add(Generate(start, now));
         Console.WriteLine($"  history filled in {fill.Elapsed.TotalSeconds:0.0} s; managed heap {GC.GetTotalMemory(forceFullCollection: true) / (1024 * 1024)} MiB");
 
-        var view = Measure(100, () => history.Views(TrafficWindow.FiveDays, now, dcs));
-        Console.WriteLine($"  5-day view (2 DCs + combined, series, top APIs, instance shares) from the history: median {view:0.0} ms over 100 builds");
-        var tenMinutes = Measure(100, () => history.Views(TrafficWindow.TenMinutes, now, dcs));
-        var tenHours = Measure(100, () => history.Views(TrafficWindow.TenHours, now, dcs));
+        var view = Measure(builds, () => history.Views(TrafficWindow.FiveDays, now, dcs));
+        Console.WriteLine($"  5-day view (2 DCs + combined, series, top APIs, instance shares) from the history: median {view:0.0} ms over {builds} builds");
+        var tenMinutes = Measure(builds, () => history.Views(TrafficWindow.TenMinutes, now, dcs));
+        var tenHours = Measure(builds, () => history.Views(TrafficWindow.TenHours, now, dcs));
         Console.WriteLine($"  10-minute view: {tenMinutes:0.00} ms; 10-hour view: {tenHours:0.0} ms");
 
         // Baseline: the series built straight from every per-minute cell, as a page reading the roll-ups would.
@@ -150,7 +164,7 @@ internal static class TrafficBenchmark
         Console.WriteLine($"  baseline, series from the {cells:N0} minute cells: median {baseline:0} ms ({generateOnly:0} ms of it producing the cells, which a store read would cost instead); ratio {(baseline - generateOnly) / view:0}x the history's view");
 
         if (skipStore)
-            return;
+            return true;
         var root = Directory.CreateTempSubdirectory("apimconsole-bench-traffic-").FullName;
         try
         {
@@ -188,9 +202,17 @@ internal static class TrafficBenchmark
                 }
             }
             loaded.Add(chunk);
-            Console.WriteLine($"  start-up: 5 days read from SQLite into the history in {load.Elapsed.TotalSeconds:0.0} s (in the background; pages say so meanwhile)");
+            Console.WriteLine($"  start-up: {span.TotalDays:0.##} days read from SQLite into the history in {load.Elapsed.TotalSeconds:0.0} s (in the background; pages say so meanwhile)");
             var after = loaded.Views(TrafficWindow.FiveDays, now, dcs);
-            Console.WriteLine($"  check: the view from the reloaded history counts {after[^1].Series.Points.Sum(p => p.Count):N0} requests, the generated history {history.Views(TrafficWindow.FiveDays, now, dcs)[^1].Series.Points.Sum(p => p.Count):N0}");
+            var reloadedTotal = after[^1].Series.Points.Sum(p => p.Count);
+            var generatedTotal = history.Views(TrafficWindow.FiveDays, now, dcs)[^1].Series.Points.Sum(p => p.Count);
+            Console.WriteLine($"  check: the view from the reloaded history counts {reloadedTotal:N0} requests, the generated history {generatedTotal:N0}");
+            if (reloadedTotal != generatedTotal || generatedTotal == 0)
+            {
+                Console.Error.WriteLine("FAIL: the history read back from SQLite does not count what was written");
+                return false;
+            }
+            return true;
         }
         finally
         {

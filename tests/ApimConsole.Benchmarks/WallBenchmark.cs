@@ -46,6 +46,10 @@ internal static class WallBenchmark
         var circuitCounts = ListArg(args, "--circuits", [10, 25, 50]);
         var soakMinutes = DoubleArg(args, "--soak-minutes", 3);
         var flap = TimeSpan.FromMilliseconds(IntArg(args, "--flap-ms", 2000));
+        // Tiny runs (the suite's smoke run) shorten the fixed waits: the idle and per-step CPU windows, and the drift window.
+        var cpuWindow = TimeSpan.FromSeconds(DoubleArg(args, "--cpu-seconds", 10));
+        var driftWindow = TimeSpan.FromSeconds(DoubleArg(args, "--drift-seconds", 20));
+        var maxGap = TimeSpan.FromSeconds(DoubleArg(args, "--max-gap-seconds", 10));
 
         await using var console = new WallConsole(Token, smallBuffers: args.Contains("--small-buffers"));
         var address = console.Start();
@@ -56,23 +60,27 @@ internal static class WallBenchmark
 
         using var stop = new CancellationTokenSource();
         var flapper = FlapAsync(http, flap, stop.Token);
+        var failures = new List<string>();
         try
         {
             // Idle cost of the console with the flapping lab and no one watching: the baseline for CPU.
-            var idle = await MeasureCpuAsync(TimeSpan.FromSeconds(10));
+            var idle = await MeasureCpuAsync(cpuWindow);
             Console.WriteLine($"baseline, no clients: server CPU {idle:0.0} % of one core; managed {ManagedMb():0.0} MB, working set {WorkingSetMb():0} MB");
 
             if (!args.Contains("--skip-hub"))
             {
                 foreach (var n in subscriberCounts)
-                    await RunHubStepAsync(address, n, seconds);
+                {
+                    if (await RunHubStepAsync(address, n, seconds, maxGap) is { } failure)
+                        failures.Add(failure);
+                }
             }
             if (!args.Contains("--skip-circuits"))
             {
                 // A wall screen signs in the way a real one does: its wallboard link once, then the wall cookie.
                 var (_, wallSecret) = await console.Services.GetRequiredService<ApimConsole.Web.Security.ApiTokenService>()
                     .CreateAsync("benchmark-wall", ApimConsole.Web.Security.ConsoleRoles.Viewer, ApimConsole.Storage.Records.ApiTokenKind.Wallboard, "benchmark", CancellationToken.None);
-                await RunCircuitsAsync(address, wallSecret, circuitCounts, TimeSpan.FromMinutes(soakMinutes), census: args.Contains("--heap-census"));
+                failures.AddRange(await RunCircuitsAsync(address, wallSecret, circuitCounts, TimeSpan.FromMinutes(soakMinutes), cpuWindow, driftWindow, census: args.Contains("--heap-census")));
             }
         }
         finally
@@ -80,12 +88,15 @@ internal static class WallBenchmark
             await stop.CancelAsync();
             await flapper;
         }
-        return 0;
+        foreach (var failure in failures)
+            Console.Error.WriteLine($"FAIL: {failure}");
+        return failures.Count == 0 ? 0 : 1;
     }
 
     // ---- (a) hub subscribers ---------------------------------------------------------------------------------
 
-    private static async Task RunHubStepAsync(Uri address, int n, int seconds)
+    /// <summary>One step of N subscribers; returns why its figures cannot be trusted, or null.</summary>
+    private static async Task<string?> RunHubStepAsync(Uri address, int n, int seconds, TimeSpan maxGap)
     {
         var before = ManagedMb();
         var self = Environment.ProcessPath!;
@@ -98,7 +109,7 @@ internal static class WallBenchmark
         // Under `dotnet run` this is the app host; under `dotnet X.dll`, dotnet itself, which needs the dll.
         if (Path.GetFileNameWithoutExtension(self) == "dotnet")
             start.ArgumentList.Add(typeof(WallBenchmark).Assembly.Location);
-        foreach (var a in new[] { SubscribersCommand, "--url", address.ToString(), "--token", Token, "--n", n.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture) })
+        foreach (var a in new[] { SubscribersCommand, "--url", address.ToString(), "--token", Token, "--n", n.ToString(CultureInfo.InvariantCulture), "--seconds", seconds.ToString(CultureInfo.InvariantCulture), "--max-gap-seconds", maxGap.TotalSeconds.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
         using var child = Process.Start(start)!;
 
@@ -106,6 +117,7 @@ internal static class WallBenchmark
         TimeSpan cpuStart = default, childCpuStart = default;
         var wall = Stopwatch.StartNew();
         string? result = null;
+        string? liveness = null;
         while ((line = await child.StandardOutput.ReadLineAsync()) is not null)
         {
             if (line.StartsWith("MEASURING", StringComparison.Ordinal))
@@ -129,11 +141,16 @@ internal static class WallBenchmark
             }
             else
             {
+                if (line.StartsWith("LIVENESS", StringComparison.Ordinal))
+                    liveness = line;
                 Console.WriteLine($"  n={n}: {line}");
             }
         }
         await child.WaitForExitAsync();
         Console.WriteLine(result ?? $"subscribers n={n}: the client process exited with {child.ExitCode} before reporting");
+        if (result is null || liveness is null)
+            return $"subscribers n={n}: the client process exited with {child.ExitCode} before reporting its result and liveness";
+        return liveness.StartsWith("LIVENESS ok", StringComparison.Ordinal) ? null : $"subscribers n={n}: {liveness}";
     }
 
     /// <summary>The child: N hub clients, each timing every snapshot against its <c>asOf</c>.</summary>
@@ -143,7 +160,14 @@ internal static class WallBenchmark
         var token = StringArg(args, "--token");
         var n = IntArg(args, "--n", 100);
         var seconds = IntArg(args, "--seconds", 20);
+        var maxGap = TimeSpan.FromSeconds(DoubleArg(args, "--max-gap-seconds", 10));
 
+        // Liveness per client while measuring: the latency figures (and "0 lost") mean something only if every client
+        // stayed connected and kept receiving. A client that got nothing for longer than the bound fails the step.
+        var lastAt = new long[n];
+        var longestGap = new long[n];
+        var received = new int[n];
+        var closed = 0;
         var latencies = new double[n * (seconds + 5) * 4];
         var count = 0;
         var measuring = 0;
@@ -158,10 +182,21 @@ internal static class WallBenchmark
                     o.AccessTokenProvider = () => Task.FromResult<string?>(token);
                 })
                 .Build();
+            var client = i;
+            connection.Closed += _ =>
+            {
+                Interlocked.Increment(ref closed);
+                return Task.CompletedTask;
+            };
             connection.On<Stamp>("snapshot", stamp =>
             {
                 if (Volatile.Read(ref measuring) == 0)
                     return;
+                // One connection's handlers run one at a time: its own slots need no lock.
+                var now = Stopwatch.GetTimestamp();
+                longestGap[client] = Math.Max(longestGap[client], now - lastAt[client]);
+                lastAt[client] = now;
+                received[client]++;
                 var ms = (DateTimeOffset.UtcNow - stamp.AsOf).TotalMilliseconds;
                 var slot = Interlocked.Increment(ref count) - 1;
                 if (slot < latencies.Length)
@@ -190,9 +225,29 @@ internal static class WallBenchmark
         // Let the snapshot each client gets on connect (as old as the last change) pass before measuring.
         await Task.Delay(TimeSpan.FromSeconds(2));
         Console.WriteLine($"MEASURING connected={n - failed} failed={failed} in {connectSeconds:0.0} s");
+        var measureStart = Stopwatch.GetTimestamp();
+        Array.Fill(lastAt, measureStart);
         Volatile.Write(ref measuring, 1);
         await Task.Delay(TimeSpan.FromSeconds(seconds));
         Volatile.Write(ref measuring, 0);
+        var measureEnd = Stopwatch.GetTimestamp();
+        var closedWhileMeasuring = Volatile.Read(ref closed);
+        // The gap from each client's last message to the end of the window counts too.
+        var gaps = Enumerable.Range(0, n).Select(c => TimeSpan.FromSeconds(Math.Max(longestGap[c], measureEnd - lastAt[c]) / (double)Stopwatch.Frequency)).ToArray();
+        var silent = received.Count(r => r == 0);
+        var overBound = gaps.Count(g => g > maxGap);
+        var longest = gaps.Length == 0 ? TimeSpan.Zero : gaps.Max();
+        var problems = new List<string>();
+        if (failed > 0)
+            problems.Add($"{failed} of {n} never connected");
+        if (closedWhileMeasuring > 0)
+            problems.Add($"{closedWhileMeasuring} connections closed");
+        if (silent > 0)
+            problems.Add($"{silent} clients received nothing in {seconds} s");
+        if (overBound > 0)
+            problems.Add($"{overBound} clients had a gap over {maxGap.TotalSeconds:0} s");
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"LIVENESS {(problems.Count == 0 ? "ok" : "FAIL: " + string.Join("; ", problems))}: every client's messages {received.Min()}-{received.Max()} in {seconds} s, longest gap of any client {longest.TotalSeconds:0.0} s (bound {maxGap.TotalSeconds:0} s), connections closed {closedWhileMeasuring}"));
 
         var taken = Math.Min(Volatile.Read(ref count), latencies.Length);
         var sorted = latencies[..taken];
@@ -221,8 +276,9 @@ internal static class WallBenchmark
     /// program's <see cref="BrowsersCommand"/>): the Playwright client keeps managed objects per page (pages, frames,
     /// requests, event routing), and in this process they would be counted as the server's memory per circuit.
     /// </summary>
-    private static async Task RunCircuitsAsync(Uri address, string wallSecret, IReadOnlyList<int> counts, TimeSpan soak, bool census)
+    private static async Task<List<string>> RunCircuitsAsync(Uri address, string wallSecret, IReadOnlyList<int> counts, TimeSpan soak, TimeSpan cpuWindow, TimeSpan driftWindow, bool census)
     {
+        var failures = new List<string>();
         var wallUrl = new Uri(address, "/wall?token=" + Uri.EscapeDataString(wallSecret)).ToString();
         var overviewUrl = new Uri(address, "/?token=" + Uri.EscapeDataString(Token)).ToString();
         await using var browsers = BrowsersChild.Start(wallUrl, overviewUrl);
@@ -233,7 +289,7 @@ internal static class WallBenchmark
         // heap's drift with nothing opening is measured first and taken off each step's growth.
         var first = ManagedMb();
         var drift = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(20));
+        await Task.Delay(driftWindow);
         var baseline = ManagedMb();
         var driftPerSecond = (baseline - first) / drift.Elapsed.TotalSeconds;
         var baselineWs = WorkingSetMb();
@@ -247,11 +303,13 @@ internal static class WallBenchmark
         {
             var opened = await browsers.AskAsync($"open {m}", "OPENED");
             open = m;
-            var cpu = await MeasureCpuAsync(TimeSpan.FromSeconds(10));
+            var cpu = await MeasureCpuAsync(cpuWindow);
             var managed = ManagedMb();
             var ws = WorkingSetMb();
             var corrected = managed - baseline - driftPerSecond * sinceBaseline.Elapsed.TotalSeconds;
             var live = await browsers.AskAsync("live", "LIVE");
+            if (NoneLive(live))
+                failures.Add($"circuits m={m}: no wall moved ({live}): the memory of dead circuits says nothing");
             Console.WriteLine($"circuits m={m}: {opened}, {live}; server CPU {cpu:0} % of one core; " +
                               $"managed {managed:0.0} MB ({(managed - baseline) * 1024 / (m - 1):0} KB per extra circuit, " +
                               $"{corrected * 1024 / (m - 1):0} KB without the drift), " +
@@ -275,6 +333,8 @@ internal static class WallBenchmark
             }
             samples.Add((started.Elapsed.TotalMinutes, ManagedMb(), WorkingSetMb()));
             var live = await browsers.AskAsync("live", "LIVE");
+            if (NoneLive(live))
+                failures.Add($"soak: no wall moved at the end ({live})");
             Console.WriteLine($"soak: managed {samples[0].Managed:0.0} -> {samples[^1].Managed:0.0} MB (max {samples.Max(s => s.Managed):0.0}), " +
                               $"working set {samples[0].WorkingSet:0} -> {samples[^1].WorkingSet:0} MB; at the end {live}");
             if (soakCensus is not null)
@@ -289,7 +349,11 @@ internal static class WallBenchmark
         await Task.Delay(TimeSpan.FromSeconds(3));
         var afterOverview = ManagedMb();
         Console.WriteLine($"reference: {reference} Overview pages on top: managed +{afterOverview - beforeOverview:0.0} MB ({(afterOverview - beforeOverview) * 1024 / reference:0} KB per Overview circuit)");
+        return failures;
     }
+
+    /// <summary>"LIVE 0/N" with N &gt; 0: not one wall's shown state moved.</summary>
+    private static bool NoneLive(string live) => live.StartsWith("LIVE 0/", StringComparison.Ordinal) && !live.EndsWith("/0", StringComparison.Ordinal);
 
     /// <summary>
     /// The child: one headless Chromium driven by Playwright, told over standard input what to open

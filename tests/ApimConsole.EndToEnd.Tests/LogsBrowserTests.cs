@@ -253,15 +253,6 @@ public sealed class LogsBrowserTests : BrowserTest
         }
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (await condition())
-                return;
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}.");
-    }
+    private static Task WaitUntilAsync(Func<Task<bool>> condition, string what) =>
+        Eventually.Until(condition, TimeSpan.FromSeconds(30), what, every: TimeSpan.FromMilliseconds(100));
 }

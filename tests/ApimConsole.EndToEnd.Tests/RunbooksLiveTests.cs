@@ -50,17 +50,7 @@ public sealed class RunbooksLiveTests : BrowserTest
         await Expect(page.GetByTestId("no-scenario")).ToBeVisibleAsync();
     }
 
-    private static async Task WaitForAsync(HttpClient http, Func<JsonElement, bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await http.GetFromJsonAsync<JsonElement>("/api/estate");
-            if (condition(last))
-                return;
-            await Task.Delay(200);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}. Last estate: {last}");
-    }
+    private static Task WaitForAsync(HttpClient http, Func<JsonElement, bool> condition, string what) =>
+        Eventually.Until(() => http.GetFromJsonAsync<JsonElement>("/api/estate"), condition, TimeSpan.FromSeconds(30),
+            $"{what} (/api/estate)", every: TimeSpan.FromMilliseconds(200));
 }

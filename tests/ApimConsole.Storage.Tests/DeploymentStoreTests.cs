@@ -21,8 +21,7 @@ public sealed class DeploymentStoreTests
         await using var temp = new TempStore();
         await temp.Services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
         var store = temp.Services.GetRequiredService<DeploymentStore>();
-        var changes = new List<long>();
-        store.Changed += changes.Add;
+        using var writes = store.Writes.Subscribe(capacity: 100);
 
         var id = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
         await store.SetStateAsync(id, DeploymentState.Running, null, CancellationToken.None);
@@ -41,8 +40,11 @@ public sealed class DeploymentStoreTests
         Assert.Equal([(null, DeploymentTargetOutcome.PartiallyApplied, "arch-1"), ("instance-3", DeploymentTargetOutcome.Loaded, "arch-1"), ("instance-4", DeploymentTargetOutcome.RolledBack, "arch-1")],
             read.Targets.Select(t => (t.InstanceId, t.Outcome, t.ArchiveId)));
         Assert.Equal(DeploymentStore.MaxMessageLength, read.Targets[2].Message!.Length);
-        Assert.Equal(7, changes.Count);
-        Assert.All(changes, c => Assert.Equal(id, c));
+        // Every write is published: seven writes, seven values, counting up.
+        var published = new List<long>();
+        while (writes.Updates.TryRead(out var count))
+            published.Add(count);
+        Assert.Equal(Enumerable.Range(1, 7).Select(i => writes.Snapshot + i), published);
     }
 
     [Fact]

@@ -3,10 +3,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.SqlServer.TransactSql.ScriptDom;
 
 namespace ApimConsole.Storage.Tests;
 
-/// <summary>Checks both providers' migrations without any database server: nothing here opens a connection.</summary>
+/// <summary>Checks both providers' migrations without any database server: only the SQLite history tests open a (file) store.</summary>
 public sealed class MigrationTests
 {
     private static ConsoleDbContext CreateContext(string provider)
@@ -63,5 +64,73 @@ public sealed class MigrationTests
 
         Assert.Contains("CREATE TABLE \"AuditEntries\"", script);
         Assert.Contains("\"At\" INTEGER NOT NULL", script);
+    }
+
+    [Fact]
+    public void SqlServerScripts_AreValidTSql_AndCreateEveryTableOfTheModel()
+    {
+        // No SQL Server runs here: the scripts a DBA would run are parsed by SQL Server's own parser instead.
+        using var db = CreateContext(StorageOptions.SqlServer);
+        var tables = db.Model.GetEntityTypes().Select(e => e.GetTableName()).OfType<string>().Distinct().ToList();
+
+        var migrations = db.GetService<IMigrator>().GenerateScript();
+        Assert.Equal(tables.Append("__EFMigrationsHistory").Order(StringComparer.Ordinal), CreatedTables(migrations).Order(StringComparer.Ordinal));
+        Assert.Equal(tables.Order(StringComparer.Ordinal), CreatedTables(db.Database.GenerateCreateScript()).Order(StringComparer.Ordinal));
+    }
+
+    private static List<string> CreatedTables(string script)
+    {
+        var fragment = new TSql160Parser(initialQuotedIdentifiers: true).Parse(new StringReader(script), out var errors);
+        Assert.Empty(errors.Select(e => $"line {e.Line}: {e.Message}"));
+        var tables = new CreateTableNames();
+        fragment.Accept(tables);
+        return tables.Names;
+    }
+
+    private sealed class CreateTableNames : TSqlFragmentVisitor
+    {
+        public List<string> Names { get; } = [];
+
+        public override void Visit(CreateTableStatement node) => Names.Add(node.SchemaObjectName.BaseIdentifier.Value);
+    }
+
+    // The history of a SQLite store made before the migrations were squashed into InitialCreate (December 2026).
+    private static readonly string[] SqliteBeforeSquash =
+        ["20261123165006_InitialCreate", "20261123181156_Deployments", "20261123190814_Incidents", "20261123192233_Traffic", "20261123202317_Security"];
+
+    [Fact]
+    public async Task StoreMadeBeforeTheSquash_IsAdoptedWithItsData_AndOneThatStoppedPartWay_IsRefusedSayingDeleteIt()
+    {
+        await using var store = new TempStore();
+        var migrator = store.Services.GetRequiredService<ConsoleStoreMigrator>();
+        var contexts = store.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>();
+        await migrator.MigrateAsync(CancellationToken.None);
+        await store.Services.GetRequiredService<AuditLog>().RecordAsync("alice", "deployment.requested", "group-2 (Internal)", "kept", CancellationToken.None);
+        string initialCreate;
+        await using (var db = await contexts.CreateDbContextAsync())
+            initialCreate = Assert.Single(db.Database.GetMigrations());
+
+        // All five old migrations applied: the same schema; the history becomes InitialCreate's, the data stays.
+        await RewriteHistoryAsync(contexts, SqliteBeforeSquash);
+        await migrator.MigrateAsync(CancellationToken.None);
+        await using (var db = await contexts.CreateDbContextAsync())
+        {
+            Assert.Equal([initialCreate], await db.Database.GetAppliedMigrationsAsync());
+            Assert.Equal("kept", Assert.Single(await db.AuditEntries.ToListAsync()).Details);
+        }
+
+        // Stopped after two of them: refused at start-up, naming what to do.
+        await RewriteHistoryAsync(contexts, SqliteBeforeSquash[..2]);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => migrator.MigrateAsync(CancellationToken.None));
+        Assert.Contains("pre-release build", refused.Message);
+        Assert.Contains("delete it", refused.Message);
+    }
+
+    private static async Task RewriteHistoryAsync(IDbContextFactory<ConsoleDbContext> contexts, IEnumerable<string> migrations)
+    {
+        await using var db = await contexts.CreateDbContextAsync();
+        await db.Database.ExecuteSqlRawAsync("DELETE FROM \"__EFMigrationsHistory\"");
+        foreach (var migration in migrations)
+            await db.Database.ExecuteSqlAsync($"INSERT INTO \"__EFMigrationsHistory\" VALUES ({migration}, {"10.0.0"})");
     }
 }

@@ -124,9 +124,8 @@ public sealed class StoreFailureTests : IAsyncLifetime
 
         var write = audit.RecordAsync("bob", "gateway.restart", "dc1/instance-2", null, CancellationToken.None);
         // Wait until the store has refused at least once (locked), then let the lock go.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!health.Current.Failing && !write.IsCompleted && DateTime.UtcNow < deadline)
-            await Task.Delay(10); // polling for the condition, not a timed wait
+        await Eventually.Until(() => health.Current.Failing || write.IsCompleted, TimeSpan.FromSeconds(20),
+            "the locked store to refuse the write (or the write to end)");
         Assert.True(health.Current.Failing, "the locked store never refused the write");
         Assert.Contains("locked", health.Current.Problem);
         await using (var commit = blocker.CreateCommand())

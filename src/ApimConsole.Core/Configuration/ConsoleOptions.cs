@@ -50,6 +50,36 @@ public sealed class CassandraOptions
     public List<string> ContactPoints { get; set; } = [];
     public string? Username { get; set; }
     public string? Password { get; set; }
+    /// <summary>Client-to-node encryption (<c>client_encryption_options</c> in cassandra.yaml).</summary>
+    public CassandraTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>
+/// TLS toward the Cassandra nodes of one datacenter, for clusters with <c>client_encryption_options: enabled: true</c>.
+/// Files are PEM (or PFX/PKCS#12 for the client certificate); relative paths are resolved against the console's
+/// working folder.
+/// </summary>
+public sealed class CassandraTlsOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>PEM file of the CA certificate(s) that signed the nodes' certificates. Empty: the system's trust store.</summary>
+    public string? CaFile { get; set; }
+
+    /// <summary>Whether the node's certificate must name the host the console connects to (SAN DNS or IP, or CN).</summary>
+    public bool CheckHostName { get; set; } = true;
+
+    /// <summary>
+    /// The console's client certificate, for nodes with <c>require_client_auth: true</c>: a PEM certificate (its key in
+    /// the same file or in <see cref="ClientKeyFile"/>) or a PFX/PKCS#12 file holding both.
+    /// </summary>
+    public string? ClientCertificateFile { get; set; }
+
+    /// <summary>PEM private key of a PEM <see cref="ClientCertificateFile"/>, when the key is in a file of its own.</summary>
+    public string? ClientKeyFile { get; set; }
+
+    /// <summary>Password of a PFX <see cref="ClientCertificateFile"/>, or of an encrypted PEM key.</summary>
+    public string? ClientCertificatePassword { get; set; }
 }
 
 public sealed class TraceLogOptions
@@ -63,19 +93,6 @@ public sealed class TraceLogOptions
     /// Empty means UTC.
     /// </summary>
     public string? TimeZone { get; set; }
-}
-
-public sealed class LoadBalancerOptions
-{
-    /// <summary>URL of the load balancer's pool status document; empty when there is no witness.</summary>
-    public string? StatusUrl { get; set; }
-
-    /// <summary>
-    /// How long after a datacenter fails the load balancer may still show its pool serving: its health-check interval
-    /// plus its health-check timeout. Until the pools have been read this long after the console lost a datacenter,
-    /// "pool serving" is not taken as proof that only the link is down.
-    /// </summary>
-    public TimeSpan HealthCheckLag { get; set; } = TimeSpan.FromSeconds(1.8);
 }
 
 /// <summary>Failure detection, bound from <c>Probes</c>. See README for why the defaults are what they are.</summary>

@@ -43,6 +43,8 @@ public static class ConsoleOptionsValidator
                 if (!HostPort.TryParse(dc.Cassandra.ContactPoints[c], 9042, out _))
                     errors.Add($"{key}:Cassandra:ContactPoints:{c} '{dc.Cassandra.ContactPoints[c]}' is not host or host:port.");
             }
+            if (dc.Cassandra.Tls.Enabled)
+                CassandraTlsFiles.TryLoad(dc.Cassandra.Tls, $"{key}:Cassandra:Tls", errors);
 
             if (!string.IsNullOrWhiteSpace(dc.Logs.Url))
                 CheckHttpUrl(errors, $"{key}:Logs:Url", dc.Logs.Url);
@@ -57,10 +59,7 @@ public static class ConsoleOptionsValidator
         else if (estate.Datacenters.Count > 0 && !seen.Contains(estate.ConsoleDatacenter))
             errors.Add($"{root}:ConsoleDatacenter '{estate.ConsoleDatacenter}' is not the id of a configured datacenter ({string.Join(", ", seen)}).");
 
-        if (!string.IsNullOrWhiteSpace(estate.LoadBalancer.StatusUrl))
-            CheckHttpUrl(errors, $"{root}:LoadBalancer:StatusUrl", estate.LoadBalancer.StatusUrl);
-        if (estate.LoadBalancer.HealthCheckLag < TimeSpan.Zero || estate.LoadBalancer.HealthCheckLag > TimeSpan.FromMinutes(5))
-            errors.Add($"{root}:LoadBalancer:HealthCheckLag must be between 0 and 5 minutes (found {estate.LoadBalancer.HealthCheckLag}).");
+        LoadBalancerOptionsValidator.Validate(estate, errors);
         return errors;
     }
 
@@ -104,7 +103,7 @@ public static class ConsoleOptionsValidator
         return errors;
     }
 
-    private static void CheckHttpUrl(List<string> errors, string key, string value)
+    internal static void CheckHttpUrl(List<string> errors, string key, string value)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
             errors.Add($"{key} '{value}' is not an absolute http(s) URL.");

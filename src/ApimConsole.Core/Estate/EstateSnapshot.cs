@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using ApimConsole.Core.Scenarios;
+
 namespace ApimConsole.Core.Estate;
 
 /// <summary>The whole estate as the console sees it at <see cref="AsOf"/>. Immutable; the status engine publishes new ones.</summary>
@@ -9,6 +12,43 @@ public sealed record EstateSnapshot(
     InterDatacenterLink Link,
     LoadBalancerView? LoadBalancer)
 {
+    private IReadOnlyList<FailoverScenario>? _scenarios;
+
+    // A copy made with `with` is a new snapshot: it classifies again (the field is not copied).
+    private EstateSnapshot(EstateSnapshot original)
+    {
+        AsOf = original.AsOf;
+        EstateName = original.EstateName;
+        ConsoleDatacenter = original.ConsoleDatacenter;
+        Datacenters = original.Datacenters;
+        Link = original.Link;
+        LoadBalancer = original.LoadBalancer;
+    }
+
+    /// <summary>
+    /// The failover scenarios in force in this snapshot, worst first, with repair advice as of <see cref="AsOf"/>:
+    /// classified once per snapshot, on first read, and shared by every reader (screens, hub, API, incident
+    /// recorder). A reader that shows durations as the clock moves asks for <see cref="FailoverScenarios.At"/>.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyList<FailoverScenario> Scenarios
+    {
+        get
+        {
+            if (Volatile.Read(ref _scenarios) is { } scenarios)
+                return scenarios;
+            // Two first readers may both classify; the result is the same and one of them is kept.
+            Interlocked.CompareExchange(ref _scenarios, FailoverScenarioClassifier.Classify(this, AsOf), null);
+            return _scenarios!;
+        }
+    }
+
+    public bool Equals(EstateSnapshot? other) =>
+        other is not null && AsOf == other.AsOf && EstateName == other.EstateName && ConsoleDatacenter == other.ConsoleDatacenter
+        && Equals(Datacenters, other.Datacenters) && Equals(Link, other.Link) && Equals(LoadBalancer, other.LoadBalancer);
+
+    public override int GetHashCode() => HashCode.Combine(AsOf, EstateName, ConsoleDatacenter, Datacenters, Link, LoadBalancer);
+
     public DatacenterSnapshot? Find(string datacenterId) =>
         Datacenters.FirstOrDefault(d => string.Equals(d.Id, datacenterId, StringComparison.OrdinalIgnoreCase));
 

@@ -99,7 +99,7 @@ public static class EstateAssessor
                 else
                 {
                     state = DatacenterState.Unreachable;
-                    reason = $"{dc.Name} unreachable (DC down or link down): no witness can tell which.";
+                    reason = $"{dc.Name} unreachable (DC down or link down): no witness can tell which{NoWitness(loadBalancer, dc.Id)}.";
                     remoteVerdicts.Add((dc.Id, LinkState.Unknown, reason));
                     assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter} (DC down or link down)");
                 }
@@ -124,6 +124,15 @@ public static class EstateAssessor
         var linkSince = previousLink is not null && previousLink.State == link.State ? previousLink.Since : now;
         return new EstateSnapshot(now, estateName, consoleDatacenter, datacenters, link with { Since = linkSince }, loadBalancer);
     }
+
+    /// <summary>Why there is no witness: none configured, not read yet, or the load balancer's own reason for being Down.</summary>
+    private static string NoWitness(LoadBalancerView? loadBalancer, string datacenterId) => loadBalancer switch
+    {
+        null => "",
+        { State: ComponentState.Unknown } => " yet (the load balancer has not been read)",
+        { State: ComponentState.Up } => $" (the load balancer's status has no pool for {datacenterId})",
+        _ => $" (the load balancer: {loadBalancer.Reason ?? "down"})",
+    };
 
     private static InterDatacenterLink AssessLink(List<(string Id, LinkState Link, string Reason)> verdicts)
     {

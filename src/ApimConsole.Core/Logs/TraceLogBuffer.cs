@@ -1,3 +1,5 @@
+using ApimConsole.Core.Live;
+
 namespace ApimConsole.Core.Logs;
 
 /// <summary>One trace entry with where it came from and its place in the buffer.</summary>
@@ -13,6 +15,7 @@ public sealed class TraceLogBuffer
     private readonly TraceLogRecord?[] _ring;
     private long _lastSequence;
     private int _count;
+    private readonly LiveFeed<long> _appends = new(0);
 
     public TraceLogBuffer(int capacity)
     {
@@ -33,8 +36,11 @@ public sealed class TraceLogBuffer
         get { lock (_gate) return _lastSequence; }
     }
 
-    /// <summary>Raised after records were added (outside the lock); subscribers throttle their own refreshes.</summary>
-    public event Action? Appended;
+    /// <summary>
+    /// The live <see cref="LastSequence"/>: it moves after records were added (published outside the lock). Readers
+    /// ask the buffer for what came after the last sequence they saw.
+    /// </summary>
+    public ILiveFeed<long> Appends => _appends;
 
     public void Append(string datacenterId, string groupId, string instanceId, string fileName, IReadOnlyList<TraceEntry> entries)
     {
@@ -50,7 +56,11 @@ public sealed class TraceLogBuffer
                 _count = Math.Min(_count + 1, _ring.Length);
             }
         }
-        Appended?.Invoke();
+        long last;
+        lock (_gate)
+            last = _lastSequence;
+        // Max, not last: two appenders may publish in either order, the feed only moves forward.
+        _appends.Update(published => Math.Max(published, last));
     }
 
     /// <summary>

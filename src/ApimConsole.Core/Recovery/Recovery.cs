@@ -1,3 +1,5 @@
+using ApimConsole.Core.Live;
+
 namespace ApimConsole.Core.Recovery;
 
 /// <summary>
@@ -12,11 +14,11 @@ namespace ApimConsole.Core.Recovery;
 /// (<c>nodetool repair not yet marked done on dc2/cassandra-2</c>).</param>
 public sealed record IncompleteRecovery(string IncidentKey, string Title, DateTimeOffset Ended, IReadOnlyList<string> Waiting);
 
-/// <summary>The recoveries still incomplete, kept current by the incident recorder.</summary>
-public interface IRecoveryStatus
+/// <summary>The recoveries still incomplete, kept current by the incident recorder; a new list each time it changes.</summary>
+public interface IRecoveryStatus : ILiveFeed<IReadOnlyList<IncompleteRecovery>>
 {
-    IReadOnlyList<IncompleteRecovery> Incomplete { get; }
+    IReadOnlyList<IncompleteRecovery> Incomplete => Current;
 
-    /// <summary>Raised (on any thread) after <see cref="Incomplete"/> changed.</summary>
-    event Action? Changed;
+    /// <summary>Whether recoveries are tracked at all (false for the stand-in of a console without incident recording).</summary>
+    bool Tracked => true;
 }

@@ -36,4 +36,32 @@ public sealed record FailoverScenario(
     string Title,
     string WhatHappens,
     IReadOnlyList<RunbookStep> Runbook,
-    IReadOnlyList<string> Advisories);
+    IReadOnlyList<string> Advisories)
+{
+    /// <summary>
+    /// Where the repair rules count the outage from (<see cref="Since"/>, except for a lost quorum: the node down
+    /// longest); null means <see cref="Since"/>.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? RepairClockFrom { get; init; }
+}
+
+/// <summary>Scenarios classified once (<see cref="Estate.EstateSnapshot.Scenarios"/>), read at a later moment.</summary>
+public static class FailoverScenarios
+{
+    /// <summary>
+    /// The same scenarios with their repair advice as of <paramref name="now"/> (what classifying the snapshot at
+    /// <paramref name="now"/> gives): a screen whose "since" durations move with the clock shows the advice that goes with them.
+    /// </summary>
+    public static IReadOnlyList<FailoverScenario> At(this IReadOnlyList<FailoverScenario> scenarios, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(scenarios);
+        if (scenarios.Count == 0)
+            return scenarios;
+        return scenarios.Select(s =>
+        {
+            var down = now - (s.RepairClockFrom ?? s.Since);
+            return s with { Advisories = RepairAdvisor.Advise(s.Kind, down < TimeSpan.Zero ? TimeSpan.Zero : down) };
+        }).ToList();
+    }
+}

@@ -5,7 +5,8 @@ namespace ApimConsole.Core.Scenarios;
 /// <summary>
 /// Names every failover scenario in force in an estate snapshot, worst first, with what the system does about it
 /// (in the product documentation's words), the runbook and the repair advisories for its duration so far.
-/// Pure: the same snapshot and <c>now</c> give the same list.
+/// Pure: the same snapshot and <c>now</c> give the same list. Every snapshot carries its own classification
+/// (<see cref="EstateSnapshot.Scenarios"/>, classified once); readers use that rather than classifying again.
 /// </summary>
 /// <remarks>
 /// Component scenarios are not raised inside a datacenter that is Down or Unreachable: the datacenter scenario
@@ -120,7 +121,7 @@ public static class FailoverScenarioClassifier
                 + "(API Manager catalog, client registry, settings, KPS data and Cassandra-held quotas and tokens there). "
                 + BlockDeployments,
             Runbooks.RestoreQuorum(dc, down));
-        return scenario with { Advisories = RepairAdvisor.Advise(FailoverScenarioKind.CassandraQuorumLost, Positive(longest)) };
+        return scenario with { Advisories = RepairAdvisor.Advise(FailoverScenarioKind.CassandraQuorumLost, Positive(longest)), RepairClockFrom = down[0].Since };
     }
 
     private static FailoverScenario DatacenterDown(DatacenterSnapshot dc, EstateSnapshot snapshot, DateTimeOffset now)
@@ -158,7 +159,10 @@ public static class FailoverScenarioClassifier
         DateTimeOffset since, DateTimeOffset now, string title, string whatHappens, IReadOnlyList<RunbookStep> runbook)
     {
         return new FailoverScenario(kind, keySuffix is null ? kind.ToString() : $"{kind}:{keySuffix}", dcId, componentKey, severity, since, title, whatHappens, runbook,
-            RepairAdvisor.Advise(kind, Positive(now - since)));
+            RepairAdvisor.Advise(kind, Positive(now - since)))
+        {
+            RepairClockFrom = since,
+        };
     }
 
     private static TimeSpan Positive(TimeSpan span) => span < TimeSpan.Zero ? TimeSpan.Zero : span;

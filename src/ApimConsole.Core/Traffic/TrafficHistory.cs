@@ -1,3 +1,5 @@
+using ApimConsole.Core.Live;
+
 namespace ApimConsole.Core.Traffic;
 
 /// <summary>Requests of one API path or one instance over a window.</summary>
@@ -45,7 +47,7 @@ public sealed class TrafficHistory
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerTenMinutes = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerHour = [];
     private readonly Dictionary<string, List<CoverageSpan>> _coverage = new(StringComparer.OrdinalIgnoreCase);
-    private long _version;
+    private readonly LiveFeed<long> _versions = new(0);
     private DateTimeOffset _latestMinute = DateTimeOffset.MinValue;
     private DateTimeOffset _minutesTrimmedAt = DateTimeOffset.MinValue;
 
@@ -58,13 +60,13 @@ public sealed class TrafficHistory
     }
 
     /// <summary>Moves on every change; a view built at one version is current until it moves.</summary>
-    public long Version => Interlocked.Read(ref _version);
+    public long Version => _versions.Current;
 
-    /// <summary>Raised after every change, on the writer's thread. Handlers must be quick (a throttled refresh).</summary>
-    public event Action? Changed;
+    /// <summary>The live <see cref="Version"/>: it moves after every change (pages watch it and rebuild their report).</summary>
+    public ILiveFeed<long> Versions => _versions;
 
-    /// <summary>How many handlers listen to <see cref="Changed"/> (a page that was closed must not).</summary>
-    public int Listeners => Changed?.GetInvocationList().Length ?? 0;
+    /// <summary>How many subscribe to <see cref="Versions"/> (a page that was closed must not).</summary>
+    public int Listeners => _versions.Subscribers;
 
     public void Add(IEnumerable<KeyValuePair<TrafficMinuteKey, TrafficStats>> cells) =>
         Add(cells.Select(c => new TrafficCell(c.Key.DatacenterId, c.Key.InstanceId, c.Key.ApiPath, c.Key.Minute, c.Value)));
@@ -323,7 +325,6 @@ public sealed class TrafficHistory
 
     private void Touch()
     {
-        Interlocked.Increment(ref _version);
-        Changed?.Invoke();
+        _versions.Update(version => version + 1);
     }
 }

@@ -33,9 +33,14 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
     private readonly string _expectedAuthorization;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, UploadedArchive> _archives = new(StringComparer.Ordinal);
+    /// <summary>Policy archives waiting for their environment archive.</summary>
+    private readonly Dictionary<string, UploadedArchive> _policies = new(StringComparer.Ordinal);
     private WebApplication? _app;
 
-    private sealed record UploadedArchive(string ArchiveId, string GroupId, string FileName, long Size, bool FailsToLoad, DateTimeOffset UploadedAt);
+    private sealed record UploadedArchive(string ArchiveId, string GroupId, string FileName, long Size, bool FailsToLoad, DateTimeOffset UploadedAt)
+    {
+        public byte[] Content { get; init; } = [];
+    }
 
     public AdminNodeManagerServer(LabDatacenter dc, string username, string password, LabFaults faults, DeploymentLog deployments, TimeProvider time, ILogger logger, CancellationToken stopping)
     {
@@ -108,7 +113,9 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         app.MapGet(router + "/api/configuration/archiveId", (RequestDelegate)(context => Route(context, i => LabHosting.WriteJsonAsync(context, new { result = i.ArchiveId }))));
         app.MapPut(router + "/api/configuration", (RequestDelegate)PushConfiguration);
 
-        app.MapPost("/api/deployment/group/configuration/file/{groupId}", (RequestDelegate)Upload);
+        app.MapPost("/api/deployment/group/configuration/file/{groupId}", (RequestDelegate)(context => Upload(context, UploadKind.Deployment)));
+        app.MapPost("/api/deployment/group/configuration/file/policy/{groupId}", (RequestDelegate)(context => Upload(context, UploadKind.Policy)));
+        app.MapPost("/api/deployment/group/configuration/file/environment/{groupId}", (RequestDelegate)(context => Upload(context, UploadKind.Environment)));
         app.MapGet("/api/deployment/domain/deployments", (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, new { result = Deployments() })));
         app.MapFallback((RequestDelegate)(context => LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"No resource at {context.Request.Path}")));
     }
@@ -224,6 +231,10 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         await handler(instance).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <c>api/monitoring/summary</c> as the reference gives it: the instance, and under <c>summaryMetrics</c> the System
+    /// overview counters since it started (<c>uptime</c> in seconds).
+    /// </summary>
     private Task Summary(HttpContext context, GatewayInstance instance)
     {
         var (successes, failures, exceptions) = instance.Totals;
@@ -232,63 +243,90 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         {
             result = new
             {
-                instanceId = instance.Id,
+                id = instance.Id,
+                name = instance.Name,
                 groupId = instance.Group.Id,
-                timestamp = now.ToUnixTimeMilliseconds(),
-                uptime = (long)(now - instance.StartedAt).TotalSeconds,
-                successes,
-                failures,
-                exceptions,
-                numMessagesProcessed = successes + failures + exceptions,
-                archiveId = instance.ArchiveId,
+                groupName = instance.Group.Name,
+                hostName = instance.HostId,
+                summaryMetrics = new
+                {
+                    groupName = "System overview",
+                    numMessages = successes + failures + exceptions,
+                    successes,
+                    failures,
+                    exceptions,
+                    uptime = (long)(now - instance.StartedAt).TotalSeconds,
+                    cpuUsed = 0,
+                    cpuUsedAvg = 0,
+                    cpuUsedMax = 0,
+                    metricsStoreError = 0,
+                },
             },
         });
     }
 
-    private static readonly string[] KnownMetrics = ["successes", "failures", "exceptions", "numMessagesProcessed"];
+    private static readonly string[] KnownMetrics = ["successes", "failures", "exceptions", "numMessages"];
 
-    /// <summary>60 points over the timeline window (10m: 10 s each), from what the instance still holds.</summary>
+    /// <summary>
+    /// <c>api/monitoring/metrics/timeline</c>: a MetricTimeline <c>{name, series: [{name, pointInterval, pointStart, data}]}</c>,
+    /// one series per <c>metricType</c> (default <c>successes</c>), 120 points over the timeline (10m: 5 s each; 10h, 5d),
+    /// from what the instance still holds.
+    /// </summary>
     private Task Timeline(HttpContext context, GatewayInstance instance)
     {
-        var window = ParseDuration(context.Request.Query["timeline"].ToString(), TimeSpan.FromMinutes(10));
+        var timeline = context.Request.Query["timeline"].ToString() is { Length: > 0 } tl ? tl : "10m";
+        TimeSpan? window = timeline switch
+        {
+            "10m" => TimeSpan.FromMinutes(10),
+            "10h" => TimeSpan.FromHours(10),
+            "5d" => TimeSpan.FromDays(5),
+            _ => null,
+        };
         if (window is null)
-            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "timeline must be like 10m, 1h, 1d or 5d");
-        var metrics = context.Request.Query["metricType"].Where(m => !string.IsNullOrEmpty(m)).Select(m => m!).ToList();
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"Unsupported timeline period '{timeline}' (one of 10m, 10h, 5d)");
+        var metrics = context.Request.Query["metricType"].Where(m => !string.IsNullOrEmpty(m)).Select(m => m!).Distinct().ToList();
         if (metrics.Count == 0)
-            metrics = ["successes", "failures"];
+            metrics = ["successes"];
         var unknown = metrics.FirstOrDefault(m => !KnownMetrics.Contains(m));
         if (unknown is not null)
             return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unknown metricType '{unknown}' (known: {string.Join(", ", KnownMetrics)})");
 
-        const int points = 60;
+        const int points = 120;
         var interval = window.Value / points;
         var now = _time.GetUtcNow();
         var start = now - window.Value;
-        var buckets = KnownMetrics.ToDictionary(m => m, _ => new long[points]);
+        var buckets = KnownMetrics.ToDictionary(m => m, _ => new double[points]);
         foreach (var t in instance.Search(_ => true, start, int.MaxValue))
         {
             var index = (int)((t.Timestamp - start) / interval);
             if (index is < 0 or >= points)
                 continue;
-            buckets["numMessagesProcessed"][index]++;
+            buckets["numMessages"][index]++;
             buckets[t.FinalStatus switch { "Pass" => "successes", "Fail" => "failures", _ => "exceptions" }][index]++;
         }
-        var series = metrics.Distinct().ToDictionary(m => m, m => buckets[m]);
         return LabHosting.WriteJsonAsync(context, new
         {
             result = new
             {
-                timeline = context.Request.Query["timeline"].ToString() is { Length: > 0 } tl ? tl : "10m",
-                pointStart = start.ToUnixTimeMilliseconds(),
-                pointInterval = (long)interval.TotalMilliseconds,
-                series,
+                name = metrics[0],
+                series = metrics.Select(m => new
+                {
+                    name = m,
+                    pointInterval = (long)interval.TotalMilliseconds,
+                    pointStart = start.ToUnixTimeMilliseconds(),
+                    data = buckets[m],
+                }).ToArray(),
             },
         });
     }
 
     private static readonly string[] SearchFields = ["leg", "correlationId", "status", "method", "uri", "serviceName", "finalStatus", "remoteAddr"];
 
-    /// <summary>ops/search: newest first; count at most 1000 (default 100); ago bounds the age (default 10m).</summary>
+    /// <summary>
+    /// ops/search: newest first; count at most 1000 (default 100); <c>ago</c> bounds the age in minutes or hours as the
+    /// traffic monitor takes it (<c>10m</c>, <c>24h</c>; default 10m); <c>protocol</c> http (the default) only, the lab
+    /// records nothing else.
+    /// </summary>
     private Task Search(HttpContext context, GatewayInstance instance)
     {
         var query = context.Request.Query;
@@ -300,9 +338,11 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         if (query["count"].ToString() is { Length: > 0 } countText && (!int.TryParse(countText, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count < 1))
             return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "count must be a positive integer");
         count = Math.Min(count, 1000);
-        var ago = ParseDuration(query["ago"].ToString(), TimeSpan.FromMinutes(10));
+        var ago = ParseAgo(query["ago"].ToString());
         if (ago is null)
-            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "ago must be like 30s, 10m, 1h or 1d");
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "ago must be minutes or hours, like 10m or 24h");
+        if (query["protocol"].ToString() is { Length: > 0 } protocol && protocol != "http")
+            return LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"The lab records only protocol 'http', not '{protocol}'");
 
         Func<GatewayTransaction, bool> match = field switch
         {
@@ -353,17 +393,44 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         }).ToArray());
     }
 
-    private async Task Upload(HttpContext context)
+    private enum UploadKind { Deployment, Policy, Environment }
+
+    /// <summary>
+    /// The three uploads of the reference: a deployment archive (<c>.fed</c>, field <c>file</c>) to <c>file/{groupId}</c>;
+    /// a policy archive (<c>.pol</c>, field <c>policyFile</c>) to <c>file/policy/{groupId}</c>, kept until its environment
+    /// archive (<c>.env</c>, field <c>environmentFile</c>) comes to <c>file/environment/{groupId}?relatedPolicyArchiveID=</c>,
+    /// which merges the two into a deployment archive. Each answers <c>{"result": "&lt;id&gt;"}</c>.
+    /// </summary>
+    private async Task Upload(HttpContext context, UploadKind kind)
     {
         var groupId = (string)context.Request.RouteValues["groupId"]!;
+        var (field, extension) = kind switch
+        {
+            UploadKind.Policy => ("policyFile", ".pol"),
+            UploadKind.Environment => ("environmentFile", ".env"),
+            _ => ("file", ".fed"),
+        };
         if (!_dc.Groups.Any(g => g.Id == groupId))
         {
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 601, $"Group '{groupId}' not found").ConfigureAwait(false);
             return;
         }
+        UploadedArchive? policy = null;
+        if (kind == UploadKind.Environment)
+        {
+            var related = context.Request.Query["relatedPolicyArchiveID"].ToString();
+            lock (_gate)
+                policy = _policies.GetValueOrDefault(related);
+            if (policy is null || policy.GroupId != groupId)
+            {
+                await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400,
+                    related.Length == 0 ? "relatedPolicyArchiveID is required" : $"No policy archive '{related}' was uploaded to group '{groupId}'").ConfigureAwait(false);
+                return;
+            }
+        }
         if (!context.Request.HasFormContentType)
         {
-            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "Expected a multipart/form-data upload with a .fed file").ConfigureAwait(false);
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Expected a multipart/form-data upload with the {extension} in field '{field}'").ConfigureAwait(false);
             return;
         }
         IFormCollection form;
@@ -376,19 +443,19 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Unreadable upload: {e.Message}").ConfigureAwait(false);
             return;
         }
-        // A .fed goes alone; a policy archive goes with its environment archive (.pol + .env).
-        var files = form.Files.ToList();
-        if (files.Count == 0 || files.Any(f => f.Length == 0))
+        var file = form.Files.GetFile(field);
+        if (form.Files.Count != 1 || file is null)
         {
-            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "The upload holds no file (or an empty one)").ConfigureAwait(false);
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400,
+                $"Expected one file in field '{field}' (got {(form.Files.Count == 0 ? "none" : string.Join(", ", form.Files.Select(f => $"'{f.Name}'")))})").ConfigureAwait(false);
             return;
         }
-        if (files.Count > 2 || (files.Count == 2 && !(files.Any(f => HasExtension(f, ".pol")) && files.Any(f => HasExtension(f, ".env")))))
+        if (file.Length == 0 || !HasExtension(file, extension))
         {
-            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, "Upload one .fed, or one .pol with its .env").ConfigureAwait(false);
+            await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"Field '{field}' must hold a non-empty {extension} file").ConfigureAwait(false);
             return;
         }
-        if (files.Sum(f => f.Length) > MaxArchiveBytes)
+        if (file.Length + (policy?.Content.Length ?? 0) > MaxArchiveBytes)
         {
             await LabHosting.WriteErrorAsync(context, StatusCodes.Status400BadRequest, 400, $"The archive is larger than {MaxArchiveBytes} bytes").ConfigureAwait(false);
             return;
@@ -396,21 +463,31 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
         byte[] bytes;
         using (var buffer = new MemoryStream())
         {
-            // The policy first, then the environment: the same pair gives the same id whatever order it came in.
-            foreach (var part in files.OrderBy(f => HasExtension(f, ".env") ? 1 : 0))
-            {
-                await using var stream = part.OpenReadStream();
+            // A merged archive is the policy, then the environment.
+            if (policy is not null)
+                buffer.Write(policy.Content);
+            await using (var stream = file.OpenReadStream())
                 await stream.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
-            }
             bytes = buffer.ToArray();
         }
         // Same content, same id, in either datacenter: that is what lets a console compare deployments across DCs.
-        var archiveId = Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
+        var hash = Convert.ToHexStringLower(SHA256.HashData(bytes))[..32];
         var failsToLoad = bytes.AsSpan().IndexOf(Encoding.ASCII.GetBytes(LoadFailureMarker)) >= 0;
+        var name = policy is null ? file.FileName : $"{policy.FileName} + {file.FileName}";
+        if (kind == UploadKind.Policy)
+        {
+            // A policy archive alone is not loadable: kept (its bytes too) for the environment upload that names it.
+            var policyId = "pol-" + hash;
+            lock (_gate)
+                _policies[policyId] = new UploadedArchive(policyId, groupId, name, bytes.Length, failsToLoad, _time.GetUtcNow()) { Content = bytes };
+            _logger.LogInformation("ANM {Datacenter}: policy archive {ArchiveId} uploaded for {Group}", _dc.Id, policyId, groupId);
+            await LabHosting.WriteJsonAsync(context, new { result = policyId }).ConfigureAwait(false);
+            return;
+        }
         lock (_gate)
-            _archives[archiveId] = new UploadedArchive(archiveId, groupId, string.Join(" + ", files.Select(f => f.FileName)), bytes.Length, failsToLoad, _time.GetUtcNow());
-        _logger.LogInformation("ANM {Datacenter}: archive {ArchiveId} uploaded for {Group}", _dc.Id, archiveId, groupId);
-        await LabHosting.WriteJsonAsync(context, new { result = archiveId }).ConfigureAwait(false);
+            _archives[hash] = new UploadedArchive(hash, groupId, name, bytes.Length, failsToLoad, _time.GetUtcNow());
+        _logger.LogInformation("ANM {Datacenter}: archive {ArchiveId} uploaded for {Group}", _dc.Id, hash, groupId);
+        await LabHosting.WriteJsonAsync(context, new { result = hash }).ConfigureAwait(false);
     }
 
     private static bool HasExtension(IFormFile file, string extension) =>
@@ -468,49 +545,55 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
             {
                 _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.RolledBack);
                 i.WriteTrace(new TraceLine("ERROR", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Failed to load configuration {archiveId}; rolled back to {previous}", 0));
+                // The reference's answer to a load: 200 either way, result.status false when it failed and rolled back.
                 await LabHosting.WriteJsonAsync(context, new
                 {
-                    result = new { status = "RolledBack", archiveId = previous, attemptedArchiveId = archiveId },
-                    errors = new[] { new { code = 500, message = $"Failed to load configuration {archiveId} on {i.Id}; rolled back to {previous}" } },
-                }, StatusCodes.Status500InternalServerError).ConfigureAwait(false);
+                    result = new
+                    {
+                        status = false,
+                        errorCount = 1,
+                        failureReason = $"Failed to load configuration {archiveId} on {i.Id}; rolled back to {previous}",
+                        traceData = new { traceRecords = new[] { new { dateTime = _time.GetUtcNow().ToUnixTimeMilliseconds(), level = 1, message = $"Failed to load configuration {archiveId}" } } },
+                    },
+                }).ConfigureAwait(false);
                 return;
             }
             i.LoadArchive(archiveId);
             _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.Loaded);
             i.WriteTrace(new TraceLine("INFO", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Configuration {archiveId} loaded (was {previous})", 0));
-            await LabHosting.WriteJsonAsync(context, new { result = new { status = "Loaded", archiveId, previousArchiveId = previous } }).ConfigureAwait(false);
+            await LabHosting.WriteJsonAsync(context, new
+            {
+                result = new
+                {
+                    status = true,
+                    errorCount = 0,
+                    traceData = new { traceRecords = new[] { new { dateTime = _time.GetUtcNow().ToUnixTimeMilliseconds(), level = 3, message = $"Configuration {archiveId} loaded (was {previous})" } } },
+                },
+            }).ConfigureAwait(false);
         }).ConfigureAwait(false);
     }
 
-    private object Deployments() => _dc.Groups.Select(g => new
-    {
-        groupId = g.Id,
-        groupName = g.Name,
-        deployments = _dc.Instances.Where(i => i.Group.Id == g.Id).Select(i => new
+    /// <summary>
+    /// <c>deployment/domain/deployments</c> as the reference gives it: group id → instance id → the properties of the
+    /// archive it runs (<c>rootProperties.Id</c> is its id).
+    /// </summary>
+    private Dictionary<string, Dictionary<string, object>> Deployments() => _dc.Groups.ToDictionary(g => g.Id, g =>
+        _dc.Instances.Where(i => i.Group.Id == g.Id).ToDictionary(i => i.Id, i => (object)new
         {
-            serviceId = i.Id,
-            serviceName = i.Name,
-            rootProperties = new Dictionary<string, string>
-            {
-                ["Id"] = i.ArchiveId,
-                ["Name"] = $"{g.Name} configuration",
-            },
-        }).ToArray(),
-    }).ToArray();
+            rootProperties = new Dictionary<string, string> { ["Id"] = i.ArchiveId, ["Name"] = $"{g.Name} configuration" },
+        }));
 
-    /// <summary>"30s", "10m", "1h", "5d"; empty gives the default; null when unreadable.</summary>
-    internal static TimeSpan? ParseDuration(string text, TimeSpan fallback)
+    /// <summary><c>ago</c> of ops/search: "10m", "24h"; empty gives 10 minutes; null when unreadable (seconds and days included).</summary>
+    internal static TimeSpan? ParseAgo(string text)
     {
         if (string.IsNullOrEmpty(text))
-            return fallback;
+            return TimeSpan.FromMinutes(10);
         if (text.Length < 2 || !int.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n <= 0 || n > 100_000)
             return null;
         return text[^1] switch
         {
-            's' => TimeSpan.FromSeconds(n),
             'm' => TimeSpan.FromMinutes(n),
             'h' => TimeSpan.FromHours(n),
-            'd' => TimeSpan.FromDays(n),
             _ => null,
         };
     }

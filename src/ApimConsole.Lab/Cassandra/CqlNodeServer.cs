@@ -1,8 +1,11 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using ApimConsole.Lab.Faults;
 using Microsoft.Extensions.Logging;
@@ -21,6 +24,14 @@ public sealed record CqlNodeIdentity(
     Guid HostId,
     Guid SchemaVersion,
     string ClusterName);
+
+/// <summary>
+/// Client-to-node encryption of a lab node, as <c>client_encryption_options</c> in cassandra.yaml: TLS 1.2/1.3 with
+/// <paramref name="Certificate"/> (with its key); with <paramref name="RequireClientCertificate"/>
+/// (<c>require_client_auth</c>) a client must present a certificate signed by one of
+/// <paramref name="ClientAuthorities"/> (any certificate when null).
+/// </summary>
+public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
 /// A TCP listener speaking CQL native protocol v4 well enough for real drivers: OPTIONS, STARTUP, the
@@ -71,6 +82,12 @@ public sealed class CqlNodeServer : IAsyncDisposable
     public int MaxRequestBodyBytes { get; init; } = 1 << 20;
 
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>Null: clear text. Otherwise every connection starts with a TLS handshake, as on a node with client encryption.</summary>
+    public CqlNodeTls? Tls { get; init; }
+
+    /// <summary>Longest a client may take over its TLS handshake before the node hangs up.</summary>
+    public TimeSpan TlsHandshakeTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Hears every statement the node runs (QUERY, PREPARE, EXECUTE), before it runs.</summary>
     public Action<string>? StatementObserved { get; init; }
@@ -192,7 +209,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
         private readonly CqlNodeServer _server;
         private readonly Socket _socket;
-        private readonly NetworkStream _stream;
+        private Stream _stream;
         private readonly IPAddress? _remote;
         private readonly CancellationTokenSource _closed;
         private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -246,6 +263,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
         public async Task RunAsync()
         {
             var token = _closed.Token;
+            if (_server.Tls is { } tls)
+                await StartTlsAsync(tls, token).ConfigureAwait(false);
             var header = new byte[9];
             while (!token.IsCancellationRequested)
             {
@@ -294,6 +313,46 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 }
                 _ = ReplyAsync(frame, mode == FaultMode.Slow ? _server.Faults.SlowDelay : TimeSpan.Zero, token);
             }
+        }
+
+        private async Task StartTlsAsync(CqlNodeTls tls, CancellationToken token)
+        {
+            var ssl = new SslStream(_stream, leaveInnerStreamOpen: false);
+            _stream = ssl;
+            using var timeout = new CancellationTokenSource(_server.TlsHandshakeTimeout, _server.Time);
+            using var handshake = CancellationTokenSource.CreateLinkedTokenSource(token, timeout.Token);
+            try
+            {
+                await ssl.AuthenticateAsServerAsync(new SslServerAuthenticationOptions
+                {
+                    ServerCertificate = tls.Certificate,
+                    EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    ClientCertificateRequired = tls.RequireClientCertificate,
+                    CertificateRevocationCheckMode = X509RevocationMode.NoCheck,
+                    RemoteCertificateValidationCallback = (_, certificate, _, _) => AcceptClient(tls, certificate as X509Certificate2),
+                }, handshake.Token).ConfigureAwait(false);
+            }
+            catch (AuthenticationException e)
+            {
+                // A client that does not speak TLS, or is refused: the node hangs up, as Cassandra does.
+                _server.Logger.LogDebug(e, "CQL TLS handshake from {Remote} failed", _remote);
+                throw new IOException("TLS handshake failed", e);
+            }
+        }
+
+        private static bool AcceptClient(CqlNodeTls tls, X509Certificate2? certificate)
+        {
+            if (!tls.RequireClientCertificate)
+                return true;
+            if (certificate is null)
+                return false;
+            if (tls.ClientAuthorities is null)
+                return true;
+            using var chain = new X509Chain();
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(tls.ClientAuthorities);
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            return chain.Build(certificate);
         }
 
         private static int ReplyVersionFor(int requested) => requested is >= 1 and < ProtocolVersion ? requested : ProtocolVersion;
@@ -400,6 +459,15 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 throw Ready(opcode, new CqlRequestException(CqlErrorCode.ServerError, "unreachable"));
         }
 
+        /// <summary>
+        /// What the node offers, truthfully. A Cassandra 4.0 node lists CQL_VERSION ["3.4.5"], PROTOCOL_VERSIONS from
+        /// ProtocolVersion.supportedVersions() (["3/v3", "4/v4", "5/v5-beta"] while v5 was beta) and COMPRESSION
+        /// ["snappy", "lz4"] (OptionsMessage; snappy only when its library loads). The lab speaks v4 only, without compression, so it
+        /// lists exactly that: a driver believing a listed v3, v5 or lz4 would fail against the lab where it would work
+        /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
+        /// as Cassandra does) and pick compression only from this list, so they see a v4-only node without
+        /// compression, which a real node can be.
+        /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {
             ["CQL_VERSION"] = [CqlSystemTables.CqlVersion],
@@ -462,27 +530,45 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Query);
             var statement = reader.LongString();
-            var skipMetadata = ReadQueryParameters(ref reader);
-            return (CqlOpcode.Result, Run(statement, skipMetadata), false);
+            var parameters = ReadQueryParameters(ref reader);
+            return (CqlOpcode.Result, Run(statement, parameters), false);
         }
 
         private (CqlOpcode, CqlBodyWriter, bool) Prepare(ref CqlBodyReader reader)
         {
             EnsureReady(CqlOpcode.Prepare);
             var statement = reader.LongString();
-            // Run it once: a statement that cannot run cannot be prepared.
+            // Run it once, markers unbound: a statement that cannot run cannot be prepared.
             _server.StatementObserved?.Invoke(statement);
             var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
             var id = MD5.HashData(Encoding.UTF8.GetBytes((_keyspace ?? "") + "\n" + statement));
             _server._prepared[Convert.ToHexString(id)] = statement;
 
+            // v4 Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers, with the
+            // indexes of those that bind the partition key (what token-aware drivers route by).
             var body = new CqlBodyWriter().Int(0x0004).ShortBytes(id);
-            // Variables metadata: the lab's statements take no bind markers.
-            body.Int(0).Int(0).Int(0);
             if (result is CqlRowsResult rows)
-                WriteRowsMetadata(body, rows, skipMetadata: false);
+            {
+                var markers = rows.Markers;
+                body.Int(markers.Count > 0 ? 0x0001 : 0).Int(markers.Count).Int(rows.PartitionKeyMarkers.Count);
+                foreach (var index in rows.PartitionKeyMarkers)
+                    body.Short((ushort)index);
+                if (markers.Count > 0)
+                {
+                    body.String(rows.Table.Keyspace).String(rows.Table.Name);
+                    foreach (var marker in markers)
+                    {
+                        body.String(marker.Name);
+                        marker.Type.WriteOption(body);
+                    }
+                }
+                WriteRowsMetadata(body, rows, skipMetadata: false, pagingState: null);
+            }
             else
+            {
+                body.Int(0).Int(0).Int(0);
                 body.Int(0x0004).Int(0);
+            }
             return (CqlOpcode.Result, body, false);
         }
 
@@ -490,17 +576,24 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Execute);
             var id = reader.ShortBytes().ToArray();
-            var skipMetadata = ReadQueryParameters(ref reader);
+            var parameters = ReadQueryParameters(ref reader);
             if (!_server._prepared.TryGetValue(Convert.ToHexString(id), out var statement))
                 throw new CqlUnpreparedException(id);
-            return (CqlOpcode.Result, Run(statement, skipMetadata), false);
+            return (CqlOpcode.Result, Run(statement, parameters), false);
         }
 
-        /// <summary>Reads &lt;consistency&gt;&lt;flags&gt;... and returns whether Skip_metadata is set.</summary>
-        private static bool ReadQueryParameters(ref CqlBodyReader reader)
+        /// <summary>What a QUERY or EXECUTE asks beside its statement (spec section 4.1.4).</summary>
+        private sealed record QueryParameters(IReadOnlyList<byte[]?> Values, bool SkipMetadata, int PageSize, byte[]? PagingState);
+
+        /// <summary>
+        /// Reads &lt;consistency&gt;&lt;flags&gt;[values][result_page_size][paging_state][serial_consistency][timestamp].
+        /// Named values (flag 0x40) are taken in the order sent; a not-set value (-2) is refused, as for a restriction.
+        /// </summary>
+        private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader)
         {
             _ = reader.Short();
             var flags = reader.Byte();
+            var values = new List<byte[]?>();
             if ((flags & 0x01) != 0)
             {
                 var count = reader.Short();
@@ -508,27 +601,41 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 {
                     if ((flags & 0x40) != 0)
                         _ = reader.String();
-                    _ = reader.Bytes();
+                    var length = reader.Int();
+                    if (length == -2)
+                        throw new CqlRequestException(CqlErrorCode.Invalid, $"Invalid unset value for bind variable {i}");
+                    values.Add(length < 0 ? null : reader.Raw(length).ToArray());
                 }
             }
-            return (flags & 0x02) != 0;
+            var pageSize = 0;
+            if ((flags & 0x04) != 0)
+                pageSize = reader.Int();
+            byte[]? pagingState = null;
+            if ((flags & 0x08) != 0)
+            {
+                var length = reader.Int();
+                pagingState = length < 0 ? null : reader.Raw(length).ToArray();
+            }
+            return new QueryParameters(values, (flags & 0x02) != 0, pageSize, pagingState);
         }
 
-        private CqlBodyWriter Run(string statement, bool skipMetadata)
+        private CqlBodyWriter Run(string statement, QueryParameters parameters)
         {
             _server.StatementObserved?.Invoke(statement);
-            var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt);
+            var result = CqlSystemTables.Execute(statement, _keyspace, _server.Identity(), _server.Peers(), _server._startedAt, parameters.Values);
             switch (result)
             {
                 case CqlSetKeyspaceResult use:
                     _keyspace = use.Keyspace;
                     return new CqlBodyWriter().Int(0x0003).String(use.Keyspace);
                 case CqlRowsResult rows:
+                    var (first, count, next) = Page(statement, parameters, rows.Rows.Count);
                     var body = new CqlBodyWriter().Int(0x0002);
-                    WriteRowsMetadata(body, rows, skipMetadata);
-                    body.Int(rows.Rows.Count);
-                    foreach (var row in rows.Rows)
+                    WriteRowsMetadata(body, rows, parameters.SkipMetadata, next);
+                    body.Int(count);
+                    for (var r = first; r < first + count; r++)
                     {
+                        var row = rows.Rows[r];
                         for (var i = 0; i < rows.Columns.Count; i++)
                             rows.Columns[i].Type.WriteCell(body, row[i]);
                     }
@@ -538,14 +645,55 @@ public sealed class CqlNodeServer : IAsyncDisposable
             }
         }
 
-        private static void WriteRowsMetadata(CqlBodyWriter body, CqlRowsResult rows, bool skipMetadata)
+        /// <summary>
+        /// The rows of this page and the paging state of the next (null on the last page). The state is the offset
+        /// of the next row and a hash of the statement and its values, so a state is only honoured for the query
+        /// that made it. The lab's tables do not change between pages, so an offset walks every row exactly once.
+        /// </summary>
+        private static (int First, int Count, byte[]? Next) Page(string statement, QueryParameters parameters, int total)
         {
-            if (skipMetadata)
+            if (parameters.PageSize <= 0)
+                return (0, total, null);
+            var fingerprint = QueryFingerprint(statement, parameters.Values);
+            var first = 0;
+            if (parameters.PagingState is { } state)
             {
-                body.Int(0x0004).Int(rows.Columns.Count);
-                return;
+                if (state.Length != 8 || !state.AsSpan(4).SequenceEqual(fingerprint) || (first = BinaryPrimitives.ReadInt32BigEndian(state)) < 0 || first > total)
+                    throw new CqlRequestException(CqlErrorCode.ProtocolError, "Invalid value for the paging state");
             }
-            body.Int(0x0001).Int(rows.Columns.Count).String(rows.Table.Keyspace).String(rows.Table.Name);
+            var count = Math.Min(parameters.PageSize, total - first);
+            if (first + count >= total)
+                return (first, count, null);
+            var next = new byte[8];
+            BinaryPrimitives.WriteInt32BigEndian(next, first + count);
+            fingerprint.CopyTo(next, 4);
+            return (first, count, next);
+        }
+
+        private static byte[] QueryFingerprint(string statement, IReadOnlyList<byte[]?> values)
+        {
+            using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            hash.AppendData(Encoding.UTF8.GetBytes(statement));
+            foreach (var value in values)
+            {
+                hash.AppendData(BitConverter.GetBytes(value?.Length ?? -1));
+                if (value is not null)
+                    hash.AppendData(value);
+            }
+            return hash.GetHashAndReset()[..4];
+        }
+
+        /// <summary>Rows metadata: &lt;flags&gt;&lt;columns_count&gt;[&lt;paging_state&gt;][&lt;global_table_spec&gt;&lt;col_spec&gt;...].</summary>
+        private static void WriteRowsMetadata(CqlBodyWriter body, CqlRowsResult rows, bool skipMetadata, byte[]? pagingState)
+        {
+            const int globalTablesSpec = 0x0001, hasMorePages = 0x0002, noMetadata = 0x0004;
+            var flags = (skipMetadata ? noMetadata : globalTablesSpec) | (pagingState is null ? 0 : hasMorePages);
+            body.Int(flags).Int(rows.Columns.Count);
+            if (pagingState is not null)
+                body.Bytes(pagingState);
+            if (skipMetadata)
+                return;
+            body.String(rows.Table.Keyspace).String(rows.Table.Name);
             foreach (var column in rows.Columns)
             {
                 body.String(column.Name);

@@ -6,13 +6,22 @@ internal sealed record CqlColumn(string Name, CqlType Type);
 
 internal sealed record CqlTable(string Keyspace, string Name, IReadOnlyList<CqlColumn> Columns)
 {
+    /// <summary>The partition key columns, in order; the first column when not given.</summary>
+    public IReadOnlyList<string> PartitionKey { get; init; } = [Columns[0].Name];
+
     public CqlColumn? Find(string name) => Columns.FirstOrDefault(c => c.Name == name);
 }
 
 /// <summary>What a statement produced: rows of a table, or a keyspace switch (<c>USE</c>).</summary>
 internal abstract record CqlStatementResult;
 
-internal sealed record CqlRowsResult(CqlTable Table, IReadOnlyList<CqlColumn> Columns, IReadOnlyList<object?[]> Rows) : CqlStatementResult;
+/// <param name="Markers">The columns the statement's bind markers (<c>?</c>) stand for, in order.</param>
+/// <param name="PartitionKeyMarkers">For each partition key column, the index of its marker; empty unless every one is bound.</param>
+internal sealed record CqlRowsResult(CqlTable Table, IReadOnlyList<CqlColumn> Columns, IReadOnlyList<object?[]> Rows) : CqlStatementResult
+{
+    public IReadOnlyList<CqlColumn> Markers { get; init; } = [];
+    public IReadOnlyList<short> PartitionKeyMarkers { get; init; } = [];
+}
 
 internal sealed record CqlSetKeyspaceResult(string Keyspace) : CqlStatementResult;
 
@@ -54,7 +63,7 @@ internal static partial class CqlSystemTables
         C("host_id", CqlType.Uuid), C("native_address", CqlType.Inet), C("native_port", CqlType.Int),
         C("preferred_ip", CqlType.Inet), C("preferred_port", CqlType.Int), C("rack", CqlType.Text),
         C("release_version", CqlType.Text), C("schema_version", CqlType.Uuid), C("tokens", CqlType.SetOfText),
-    ]);
+    ]) { PartitionKey = ["peer", "peer_port"] };
 
     // Schema tables: the columns of Cassandra 4.0, always empty in the lab.
     private static readonly CqlTable[] SchemaTables =
@@ -93,7 +102,12 @@ internal static partial class CqlSystemTables
     private static partial Regex And();
 
     /// <summary>Runs <paramref name="statement"/> against the node's view; throws <see cref="CqlRequestException"/> on anything else.</summary>
-    public static CqlStatementResult Execute(string statement, string? keyspace, CqlNodeIdentity self, IReadOnlyList<CqlNodeIdentity> peers, DateTimeOffset startedAt)
+    /// <param name="values">
+    /// The values of the statement's bind markers (<c>col = ?</c>), in order, as sent ([value]: null for a null).
+    /// Null: the statement is being prepared, markers are not bound and restrict nothing.
+    /// </param>
+    public static CqlStatementResult Execute(string statement, string? keyspace, CqlNodeIdentity self, IReadOnlyList<CqlNodeIdentity> peers, DateTimeOffset startedAt,
+        IReadOnlyList<byte[]?>? values = null)
     {
         var use = UseStatement().Match(statement);
         if (use.Success)
@@ -136,13 +150,22 @@ internal static partial class CqlSystemTables
             _ => [],
         };
 
+        var markers = new List<CqlColumn>();
         if (select.Groups["where"].Success)
-            rows = Restrict(rows, select.Groups["where"].Value, definition);
+            rows = Restrict(rows, select.Groups["where"].Value, definition, markers, values);
+        if (values is not null && values.Count != markers.Count)
+            throw new CqlRequestException(CqlErrorCode.Invalid, $"There were {markers.Count} markers(?) in CQL but {values.Count} bound variables");
         if (select.Groups["limit"].Success && int.TryParse(select.Groups["limit"].Value, out var limit))
             rows = rows.Take(limit);
 
         var result = rows.Select(row => columns.Select(c => row.GetValueOrDefault(c.Name)).ToArray()).ToList();
-        return new CqlRowsResult(definition, columns, result);
+        // As Cassandra: the partition key's marker indexes, only when the markers bind every partition key column.
+        var keyMarkers = definition.PartitionKey.Select(k => (short)markers.FindIndex(m => m.Name == k)).ToList();
+        return new CqlRowsResult(definition, columns, result)
+        {
+            Markers = markers,
+            PartitionKeyMarkers = keyMarkers.Any(i => i < 0) ? [] : keyMarkers,
+        };
     }
 
     private static int ReleaseMajor(string releaseVersion)
@@ -174,7 +197,8 @@ internal static partial class CqlSystemTables
         return columns;
     }
 
-    private static IEnumerable<Dictionary<string, object?>> Restrict(IEnumerable<Dictionary<string, object?>> rows, string where, CqlTable table)
+    private static IEnumerable<Dictionary<string, object?>> Restrict(IEnumerable<Dictionary<string, object?>> rows, string where, CqlTable table,
+        List<CqlColumn> markers, IReadOnlyList<byte[]?>? values)
     {
         foreach (var condition in And().Split(where))
         {
@@ -182,9 +206,25 @@ internal static partial class CqlSystemTables
             if (!match.Success)
                 throw new CqlRequestException(CqlErrorCode.Invalid, $"The lab node only supports equality restrictions, not '{condition}'");
             var name = Unquote(match.Groups["column"].Value);
-            if (table.Find(name) is null)
-                throw new CqlRequestException(CqlErrorCode.Invalid, $"Undefined column name {name} in table {table.Keyspace}.{table.Name}");
-            var wanted = match.Groups["text"].Success ? match.Groups["text"].Value : match.Groups["bare"].Value;
+            var column = table.Find(name)
+                ?? throw new CqlRequestException(CqlErrorCode.Invalid, $"Undefined column name {name} in table {table.Keyspace}.{table.Name}");
+            string? wanted;
+            if (!match.Groups["text"].Success && match.Groups["bare"].Value == "?")
+            {
+                var index = markers.Count;
+                markers.Add(column);
+                if (values is null)
+                    continue;
+                if (index >= values.Count)
+                    continue; // counted and refused by the caller
+                wanted = values[index] is { } bytes
+                    ? Format(column.Type.ReadValue(bytes))
+                    : throw new CqlRequestException(CqlErrorCode.Invalid, $"Invalid null value in condition for column {name}");
+            }
+            else
+            {
+                wanted = match.Groups["text"].Success ? match.Groups["text"].Value : match.Groups["bare"].Value;
+            }
             rows = rows.Where(row => string.Equals(Format(row.GetValueOrDefault(name)), wanted, StringComparison.OrdinalIgnoreCase));
         }
         return rows;

@@ -133,6 +133,8 @@ internal ref struct CqlBodyReader(ReadOnlySpan<byte> body)
 
     public ReadOnlySpan<byte> ShortBytes() => Take(Short());
 
+    public ReadOnlySpan<byte> Raw(int count) => Take(count);
+
     /// <summary>[bytes]/[value]: null (-1) and not-set (-2) come back empty.</summary>
     public ReadOnlySpan<byte> Bytes()
     {
@@ -205,6 +207,29 @@ internal sealed record CqlType(ushort Id, CqlType? Element = null, CqlType? Valu
         var cell = new CqlBodyWriter();
         WriteValue(cell, value);
         writer.Bytes(cell.Written.Span);
+    }
+
+    /// <summary>A bound value of this type, as <see cref="WriteCell"/> would have written it; scalars only.</summary>
+    public object ReadValue(byte[] bytes)
+    {
+        try
+        {
+            return Id switch
+            {
+                0x0004 when bytes.Length == 1 => bytes[0] != 0,
+                0x0009 when bytes.Length == 4 => BinaryPrimitives.ReadInt32BigEndian(bytes),
+                0x0002 or 0x000B when bytes.Length == 8 => BinaryPrimitives.ReadInt64BigEndian(bytes),
+                0x000C when bytes.Length == 16 => new Guid(bytes, bigEndian: true),
+                0x000D => new UTF8Encoding(false, true).GetString(bytes),
+                0x0010 when bytes.Length is 4 or 16 => new IPAddress(bytes),
+                0x0003 => bytes,
+                _ => throw new CqlRequestException(CqlErrorCode.Invalid, $"Invalid value of {bytes.Length} bytes for a column of type 0x{Id:X4}"),
+            };
+        }
+        catch (DecoderFallbackException)
+        {
+            throw new CqlRequestException(CqlErrorCode.Invalid, "Invalid UTF-8 in a bound text value");
+        }
     }
 
     private void WriteValue(CqlBodyWriter writer, object value)

@@ -192,19 +192,6 @@ public sealed class LabFaults : IEndpointFaults
         return entry;
     }
 
-    public bool IsValidTarget(string? target)
-    {
-        try
-        {
-            ParseTarget(target);
-            return true;
-        }
-        catch (LabFaultException)
-        {
-            return false;
-        }
-    }
-
     private (string Target, bool IsInstance) ParseTarget(string? target)
     {
         var t = target?.Trim().ToLowerInvariant();

@@ -13,10 +13,11 @@ public sealed record TraceLine(string Level, DateTimeOffset Time, string Thread,
 
     /// <summary>
     /// <c>INFO    15/Sep/2020:10:46:33.426 [455a:697f605fdb408a78c01cc73e] message</c>, or <c>[455a]</c> without a
-    /// correlation id (local time of the gateway, no zone).
+    /// correlation id. The time has no zone, as on a real gateway; the lab's gateways write UTC (not this machine's
+    /// zone), which is what a console without <c>Logs:TimeZone</c> assumes.
     /// </summary>
     public string Format() =>
-        $"{Level,-8}{Time.ToLocalTime().ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{(CorrelationId is null ? Thread : Thread + ":" + CorrelationId)}] {new string(' ', Depth * 4)}{Text}";
+        $"{Level,-8}{Time.UtcDateTime.ToString("dd/MMM/yyyy:HH:mm:ss.fff", CultureInfo.InvariantCulture)} [{(CorrelationId is null ? Thread : Thread + ":" + CorrelationId)}] {new string(' ', Depth * 4)}{Text}";
 }
 
 /// <summary>One leg-0 transaction as the traffic monitor records it.</summary>

@@ -23,7 +23,6 @@ internal sealed class TrafficGenerator : IAsyncDisposable
     private int _inFlight;
     private long _sent;
     private long _failed;
-    private long _skipped;
 
     public TrafficGenerator(Uri loadBalancer, IReadOnlyList<LabApiOptions> apis, double ratePerSecond, int concurrency, TimeProvider time, ILogger logger)
     {
@@ -44,8 +43,6 @@ internal sealed class TrafficGenerator : IAsyncDisposable
 
     public long Sent => Interlocked.Read(ref _sent);
     public long Failed => Interlocked.Read(ref _failed);
-    /// <summary>Requests not sent because <c>TrafficConcurrency</c> were already in flight.</summary>
-    public long Skipped => Interlocked.Read(ref _skipped);
 
     public void Start() => _loop = Task.Run(() => RunAsync(_stop.Token));
 
@@ -65,11 +62,9 @@ internal sealed class TrafficGenerator : IAsyncDisposable
                 while (budget >= 1)
                 {
                     budget -= 1;
+                    // TrafficConcurrency requests already in flight: this one is not sent.
                     if (Volatile.Read(ref _inFlight) >= _concurrency)
-                    {
-                        Interlocked.Increment(ref _skipped);
                         continue;
-                    }
                     Interlocked.Increment(ref _inFlight);
                     _ = SendOneAsync(cancellationToken);
                 }

@@ -83,29 +83,47 @@ public sealed class AdminNodeManagerClient
         PostAsync($"management/stop/{Uri.EscapeDataString(groupId)}/{Uri.EscapeDataString(serviceId)}", cancellationToken);
 
     /// <summary>
-    /// <c>POST /deployment/group/configuration/file/{groupId}</c> (multipart): stores the archive with the group's ANM
-    /// and returns its id. A <c>.fed</c> goes alone; a <c>.pol</c> goes with its <c>.env</c>.
+    /// Stores a configuration with the group's ANM and returns the id of the deployment archive to load. A <c>.fed</c>
+    /// is one call, <c>POST /deployment/group/configuration/file/{groupId}</c> (multipart field <c>file</c>). A <c>.pol</c>
+    /// with its <c>.env</c> is two: the policy archive to <c>.../file/policy/{groupId}</c> (field <c>policyFile</c>), whose
+    /// answer is the policy archive's id, then the environment archive to
+    /// <c>.../file/environment/{groupId}?relatedPolicyArchiveID={that id}</c> (field <c>environmentFile</c>), whose answer
+    /// is the id of the merged deployment archive. Every answer is <c>{"result": "&lt;id&gt;"}</c>.
     /// </summary>
     public async Task<string> UploadConfigurationAsync(string groupId, IReadOnlyList<AnmArchiveFile> files, CancellationToken cancellationToken)
     {
+        var group = Uri.EscapeDataString(groupId);
+        if (files is [{ } fed] && HasExtension(fed, ".fed"))
+            return await UploadFileAsync($"deployment/group/configuration/file/{group}", "file", fed, "upload", cancellationToken);
+        var policy = files.Count == 2 ? files.FirstOrDefault(f => HasExtension(f, ".pol")) : null;
+        var environment = files.Count == 2 ? files.FirstOrDefault(f => HasExtension(f, ".env")) : null;
+        if (policy is null || environment is null)
+            throw new ArgumentException($"Upload one .fed, or one .pol with its .env (got {string.Join(", ", files.Select(f => f.FileName))}).", nameof(files));
+        var policyArchiveId = await UploadFileAsync($"deployment/group/configuration/file/policy/{group}", "policyFile", policy, "policy archive upload", cancellationToken);
+        return await UploadFileAsync($"deployment/group/configuration/file/environment/{group}?relatedPolicyArchiveID={Uri.EscapeDataString(policyArchiveId)}",
+            "environmentFile", environment, "environment archive upload", cancellationToken);
+    }
+
+    private static bool HasExtension(AnmArchiveFile file, string extension) => file.FileName.EndsWith(extension, StringComparison.OrdinalIgnoreCase);
+
+    private async Task<string> UploadFileAsync(string relative, string field, AnmArchiveFile file, string what, CancellationToken cancellationToken)
+    {
         using var form = new MultipartFormDataContent();
-        foreach (var file in files)
-        {
-            var part = new ReadOnlyMemoryContent(file.Content);
-            part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            form.Add(part, "file", file.FileName);
-        }
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_api, $"deployment/group/configuration/file/{Uri.EscapeDataString(groupId)}")) { Content = form };
+        var part = new ReadOnlyMemoryContent(file.Content);
+        part.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        form.Add(part, field, file.FileName);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_api, relative)) { Content = form };
         request.Headers.Authorization = _auth;
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         await EnsureSuccess(response, cancellationToken);
-        return AnmDeploymentParser.ParseArchiveId(await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken), "upload");
+        return AnmDeploymentParser.ParseArchiveId(await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken), what);
     }
 
     /// <summary>
-    /// <c>PUT /router/service/{instanceId}/api/configuration?archiveId=</c>: the instance loads the archive, or rolls
-    /// back to its previous configuration (a <see cref="AnmLoadStatus.RolledBack"/> result, not an exception). An
-    /// instance the router cannot reach is an <see cref="HttpRequestException"/>.
+    /// <c>PUT /router/service/{instanceId}/api/configuration?archiveId=</c>: the instance loads the archive, or fails to
+    /// and rolls back to its previous configuration. Both are a 200 whose <c>result.status</c> is <c>true</c> or
+    /// <c>false</c> (a <see cref="AnmLoadStatus.RolledBack"/> result, not an exception). Any other status, or an instance
+    /// the router cannot reach, is an <see cref="HttpRequestException"/>; a 200 in another shape an <see cref="AnmProtocolException"/>.
     /// </summary>
     public async Task<AnmPushResult> PushConfigurationAsync(string instanceId, string archiveId, CancellationToken cancellationToken)
     {
@@ -114,21 +132,21 @@ public sealed class AdminNodeManagerClient
         request.Headers.Authorization = _auth;
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (response.IsSuccessStatusCode)
-            return AnmDeploymentParser.ParsePush(await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken), success: true);
-        var body = await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken, truncate: true);
-        if ((int)response.StatusCode == 500)
         {
+            var result = AnmDeploymentParser.ParsePush(await ReadBoundedAsync(response.Content, 1024 * 1024, cancellationToken));
+            if (result.Status == AnmLoadStatus.Loaded)
+                return result with { LiveArchiveId = archiveId };
+            // The answer does not say what the instance went back to; the instance does.
             try
             {
-                var result = AnmDeploymentParser.ParsePush(body, success: false);
-                if (result.Status == AnmLoadStatus.RolledBack)
-                    return result;
+                return result with { LiveArchiveId = await GetArchiveIdAsync(instanceId, cancellationToken) };
             }
-            catch (AnmProtocolException)
+            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException)
             {
-                // Not the documented rollback answer: reported below as the server error it is.
+                return result;
             }
         }
+        var body = await ReadBoundedAsync(response.Content, 64 * 1024, cancellationToken, truncate: true);
         throw new HttpRequestException($"ANM answered {(int)response.StatusCode} {response.ReasonPhrase}{(body.Length > 0 ? ": " + body[..Math.Min(body.Length, 2048)] : "")}", null, response.StatusCode);
     }
 

@@ -15,7 +15,7 @@ public enum AnmLoadStatus
 }
 
 /// <summary>The answer to <c>PUT /router/service/{instance}/api/configuration?archiveId=</c>.</summary>
-/// <param name="LiveArchiveId">The archive the instance runs after the call (the previous one when rolled back), when the ANM says.</param>
+/// <param name="LiveArchiveId">The archive the instance runs after the call, when known (the documented answer does not say).</param>
 /// <param name="Message">The ANM's own words when the load failed.</param>
 public sealed record AnmPushResult(AnmLoadStatus Status, string? LiveArchiveId, string? Message);
 
@@ -39,67 +39,84 @@ public static class AnmDeploymentParser
         return CheckArchiveId(result.GetString(), what);
     }
 
-    public static AnmPushResult ParsePush(string json, bool success)
+    /// <summary>
+    /// The answer to a configuration load, as the reference gives it: <c>{"result": {"status": true|false, "errorCount",
+    /// "failureReason"?, "traceData": {"traceRecords": [{"dateTime", "level", "message"}]}}}</c>. <c>true</c>: loaded;
+    /// <c>false</c>: the load failed and the instance went back to its previous configuration. Anything else is not read.
+    /// </summary>
+    public static AnmPushResult ParsePush(string json)
     {
-        using var document = ParseObject(json, "configuration push");
+        const string what = "configuration load (PUT api/configuration)";
+        using var document = ParseObject(json, what);
         if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
-            throw new AnmProtocolException("configuration push: no 'result' object");
-        var status = result.TryGetProperty("status", out var s) && s.ValueKind == JsonValueKind.String ? s.GetString() : null;
-        string? live = null;
-        if (result.TryGetProperty("archiveId", out var a))
-            live = a.ValueKind == JsonValueKind.String ? CheckArchiveId(a.GetString(), "configuration push") : throw new AnmProtocolException("configuration push: 'archiveId' is not a string");
-        string? message = null;
-        if (document.RootElement.TryGetProperty("errors", out var errors))
+            throw Unread(what, "no 'result' object");
+        if (!result.TryGetProperty("status", out var status) || status.ValueKind is not (JsonValueKind.True or JsonValueKind.False))
+            throw Unread(what, result.TryGetProperty("status", out var s) ? $"result.status is {Shorten(s.GetRawText())}, not true or false" : "no result.status");
+        if (status.ValueKind == JsonValueKind.True)
+            return new AnmPushResult(AnmLoadStatus.Loaded, null, null);
+        var reasons = new List<string>();
+        if (result.TryGetProperty("failureReason", out var reason) && reason.ValueKind == JsonValueKind.String && !string.IsNullOrWhiteSpace(reason.GetString()))
+            reasons.Add(reason.GetString()!.Trim());
+        if (result.TryGetProperty("errorCount", out var count) && count.TryGetInt32(out var errors) && errors > 0)
+            reasons.Add($"{errors} error{(errors == 1 ? "" : "s")}");
+        if (reasons.Count == 0 && result.TryGetProperty("traceData", out var trace) && trace.ValueKind == JsonValueKind.Object
+            && trace.TryGetProperty("traceRecords", out var records) && records.ValueKind == JsonValueKind.Array)
         {
-            if (errors.ValueKind != JsonValueKind.Array)
-                throw new AnmProtocolException("configuration push: 'errors' is not an array");
-            message = string.Join("; ", errors.EnumerateArray()
-                .Select(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null)
-                .Where(m => !string.IsNullOrEmpty(m)));
-            if (message.Length > 2000)
-                message = message[..2000];
+            // No reason given: the last lines of the load's trace say what happened.
+            reasons.AddRange(records.EnumerateArray()
+                .Select(r => r.ValueKind == JsonValueKind.Object && r.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString() : null)
+                .Where(m => !string.IsNullOrWhiteSpace(m)).TakeLast(3)!);
         }
-        return (status, success) switch
-        {
-            ("Loaded", true) => new AnmPushResult(AnmLoadStatus.Loaded, live, null),
-            ("RolledBack", _) => new AnmPushResult(AnmLoadStatus.RolledBack, live, string.IsNullOrEmpty(message) ? null : message),
-            _ => throw new AnmProtocolException($"configuration push: unexpected status '{status ?? "(none)"}'"),
-        };
+        var message = string.Join("; ", reasons);
+        if (message.Length > 2000)
+            message = message[..2000];
+        return new AnmPushResult(AnmLoadStatus.RolledBack, null, message.Length == 0 ? null : message);
     }
 
+    private static AnmProtocolException Unread(string endpoint, string problem) =>
+        new($"the ANM answered {endpoint} in a shape this console does not read: {problem}");
+
+    /// <summary>
+    /// <c>GET /deployment/domain/deployments</c> as the reference gives it: <c>result</c> maps each group id to a map of
+    /// its instance ids, each with the <c>rootProperties</c> (and policy and environment properties) of the archive it
+    /// runs; <c>rootProperties.Id</c> is the deployment archive's id. The answer names no group or instance, so their ids
+    /// stand for their names.
+    /// </summary>
     public static IReadOnlyList<AnmGroupDeployments> ParseDeployments(string json)
     {
-        using var document = ParseObject(json, "deployments");
-        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Array)
-            throw new AnmProtocolException("deployments: 'result' is not an array");
+        const string what = "deployment/domain/deployments";
+        using var document = ParseObject(json, what);
+        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+            throw Unread(what, result.ValueKind == JsonValueKind.Array ? "'result' is a list, not a map of group ids" : "no 'result' map of group ids");
         var groups = new List<AnmGroupDeployments>();
-        foreach (var g in result.EnumerateArray())
+        foreach (var group in result.EnumerateObject())
         {
-            if (g.ValueKind != JsonValueKind.Object)
-                throw new AnmProtocolException("deployments: a group is not an object");
-            var groupId = RequiredText(g, "groupId", "deployments: a group");
+            var groupId = CheckId(group.Name, what, "group id");
+            if (group.Value.ValueKind != JsonValueKind.Object)
+                throw Unread(what, $"group '{groupId}' is not a map of instance ids");
             var instances = new List<AnmInstanceDeployment>();
-            if (!g.TryGetProperty("deployments", out var list) || list.ValueKind != JsonValueKind.Array)
-                throw new AnmProtocolException($"deployments: group '{groupId}' has no 'deployments' array");
-            foreach (var d in list.EnumerateArray())
+            foreach (var instance in group.Value.EnumerateObject())
             {
-                if (d.ValueKind != JsonValueKind.Object)
-                    throw new AnmProtocolException($"deployments: an entry of group '{groupId}' is not an object");
-                var serviceId = RequiredText(d, "serviceId", $"deployments: an entry of group '{groupId}'");
+                var serviceId = CheckId(instance.Name, what, $"instance id in group '{groupId}'");
+                if (instance.Value.ValueKind != JsonValueKind.Object)
+                    throw Unread(what, $"'{groupId}/{serviceId}' is not an object");
                 string? archiveId = null;
-                if (d.TryGetProperty("rootProperties", out var root))
+                if (instance.Value.TryGetProperty("rootProperties", out var root) && root.ValueKind != JsonValueKind.Null)
                 {
                     if (root.ValueKind != JsonValueKind.Object)
-                        throw new AnmProtocolException($"deployments: rootProperties of '{serviceId}' is not an object");
+                        throw Unread(what, $"rootProperties of '{groupId}/{serviceId}' is not an object");
                     if (root.TryGetProperty("Id", out var id))
-                        archiveId = id.ValueKind == JsonValueKind.String ? CheckArchiveId(id.GetString(), "deployments") : throw new AnmProtocolException($"deployments: the Id of '{serviceId}' is not a string");
+                        archiveId = id.ValueKind == JsonValueKind.String ? CheckArchiveId(id.GetString(), what) : throw Unread(what, $"rootProperties.Id of '{groupId}/{serviceId}' is not a string");
                 }
-                instances.Add(new AnmInstanceDeployment(serviceId, Text(d, "serviceName") ?? serviceId, archiveId));
+                instances.Add(new AnmInstanceDeployment(serviceId, serviceId, archiveId));
             }
-            groups.Add(new AnmGroupDeployments(groupId, Text(g, "groupName") ?? groupId, instances));
+            groups.Add(new AnmGroupDeployments(groupId, groupId, instances));
         }
         return groups;
     }
+
+    private static string CheckId(string id, string what, string kind) =>
+        id.Length is > 0 and <= 200 && !id.Any(char.IsControl) ? id : throw Unread(what, $"'{Shorten(id)}' is not a {kind}");
 
     private static JsonDocument ParseObject(string json, string what)
     {

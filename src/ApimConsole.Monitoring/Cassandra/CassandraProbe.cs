@@ -4,7 +4,8 @@ using ApimConsole.Core.Configuration;
 
 namespace ApimConsole.Monitoring.Cassandra;
 
-public sealed record CassandraProbeRequest(HostPort Endpoint, string? Username, string? Password);
+/// <param name="Tls">Null: the node is spoken to in clear. Otherwise the probe opens TLS 1.2/1.3 before the first frame.</param>
+public sealed record CassandraProbeRequest(HostPort Endpoint, string? Username, string? Password, CassandraTlsMaterial? Tls = null);
 
 public sealed record CassandraLocalInfo(string? ClusterName, string? DataCenter, string? Rack, string? ReleaseVersion, Guid? SchemaVersion, Guid? HostId);
 
@@ -109,6 +110,7 @@ public sealed class CassandraProbe
         Socket? socket = null;
         Stream? stream = null;
         Session? session = null;
+        CassandraTlsHandshake? tls = null;
         var reused = false;
         var succeeded = false;
         try
@@ -124,6 +126,12 @@ public sealed class CassandraProbe
                 socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
                 await socket.ConnectAsync(request.Endpoint.Host, request.Endpoint.Port, deadline.Token).ConfigureAwait(false);
                 stream = new NetworkStream(socket, ownsSocket: false);
+                if (request.Tls is { } tlsMaterial)
+                {
+                    step = "TLS handshake";
+                    tls = new CassandraTlsHandshake(request.Endpoint.Host, tlsMaterial);
+                    stream = await tls.AuthenticateAsync(stream, deadline.Token).ConfigureAwait(false);
+                }
                 session = new Session(stream, _maxFrameBytes) { Token = deadline.Token };
 
                 step = "waiting for SUPPORTED";
@@ -186,6 +194,16 @@ public sealed class CassandraProbe
         catch (OperationCanceledException)
         {
             return CassandraProbeResult.Failed($"timed out after {(long)timeout.TotalMilliseconds} ms ({step})") with { TimedOut = true };
+        }
+        catch (CassandraTlsException e)
+        {
+            return CassandraProbeResult.Failed(e.Message);
+        }
+        catch (Exception e) when (tls?.RefusedForWantOfAClientCertificate(e) is { } reason)
+        {
+            // TLS 1.3: the client's handshake ends before the server has judged its certificate; the refusal comes
+            // as an alert on the first read.
+            return CassandraProbeResult.Failed(reason);
         }
         catch (CqlProtocolException e)
         {

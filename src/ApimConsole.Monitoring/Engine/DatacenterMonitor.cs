@@ -38,11 +38,19 @@ internal sealed class DatacenterMonitor
             var name = $"Admin Node Manager ({new Uri(urls[i]).Authority})";
             _anms.Add((new ComponentMonitor(options.Id, id, name, engine.Probes, now), client));
         }
+        CassandraTlsMaterial? tls = null;
+        if (options.Cassandra.Tls.Enabled)
+        {
+            // The validator has loaded these files at start with the same code; failing here means they changed since.
+            var errors = new List<string>();
+            tls = CassandraTlsFiles.TryLoad(options.Cassandra.Tls, $"Estate:Datacenters ({options.Id}):Cassandra:Tls", errors)
+                ?? throw new InvalidOperationException(string.Join(" ", errors));
+        }
         for (var i = 0; i < options.Cassandra.ContactPoints.Count; i++)
         {
             HostPort.TryParse(options.Cassandra.ContactPoints[i], 9042, out var endpoint);
             var monitor = new ComponentMonitor(options.Id, $"cassandra-{i + 1}", $"cassandra-{i + 1}", engine.Probes, now);
-            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password), new CassandraConnection()));
+            _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password, tls), new CassandraConnection()));
         }
     }
 

@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Health;
+using ApimConsole.Core.Live;
 using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Cassandra;
 using ApimConsole.Monitoring.Gateways;
@@ -22,6 +23,10 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     /// <summary>Probes in flight at once, whatever the size of the estate.</summary>
     public const int MaxConcurrentProbes = 64;
 
+    /// <summary>The load balancer's component key in the snapshot's terms: <c>global/load-balancer</c>.</summary>
+    public const string LoadBalancerDatacenter = "global";
+    public const string LoadBalancerComponent = "load-balancer";
+
     private readonly EstateOptions _estate;
     private readonly ProbeOptions _probes;
     private readonly TimeProvider _time;
@@ -30,16 +35,16 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly SemaphoreSlim _concurrency = new(MaxConcurrentProbes);
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ProbeScheduler _scheduler;
-    private readonly Lock _subscribersGate = new();
-    private readonly List<EstateSubscription> _subscribers = [];
     private readonly List<DatacenterMonitor> _datacenters = [];
     private readonly List<HttpClient> _clients = [];
     private readonly ComponentMonitor? _loadBalancer;
-    private readonly LoadBalancerClient? _loadBalancerClient;
+    private readonly ILoadBalancerWitness? _witness;
+    private readonly Func<CancellationToken, Task<(ProbeOutcome, object?)>>? _witnessProbe;
+    private readonly TimeSpan _witnessTimeout;
     private IReadOnlyList<LoadBalancerPool> _pools = [];
     /// <summary>When <see cref="_pools"/> was read (UTC ticks of the engine's clock); 0 before the first read.</summary>
     private long _poolsReadAtTicks;
-    private volatile EstateSnapshot _current;
+    private readonly LiveFeed<EstateSnapshot> _feed;
     private CancellationToken _stopping;
 
     public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
@@ -61,34 +66,27 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         }
         if (Uri.TryCreate(_estate.LoadBalancer.StatusUrl, UriKind.Absolute, out _))
         {
-            _loadBalancer = new ComponentMonitor("global", "load-balancer", "Global load balancer", _probes, now);
-            _loadBalancerClient = new LoadBalancerClient(probeClient);
+            // The witness has its own client: its credentials and TLS trust are not the estate's.
+            _witnessTimeout = _estate.LoadBalancer.Timeout ?? _probes.Timeout;
+            var witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
+            _clients.Add(witnessClient);
+            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), witnessClient);
+            var name = _witness.Product == "lab" ? "Global load balancer" : $"Global load balancer ({_witness.Product})";
+            _loadBalancer = new ComponentMonitor(LoadBalancerDatacenter, LoadBalancerComponent, name, _probes, now);
+            _witnessProbe = ProbeLoadBalancerAsync;
         }
-        _current = Assess(null, now);
+        // Subscribers hear only snapshots that say something new; Current moves on every assessment.
+        _feed = new LiveFeed<EstateSnapshot>(Assess(null, now), EstateChanges.SameContent);
     }
 
-    public EstateSnapshot Current => _current;
+    public EstateSnapshot Current => _feed.Current;
 
     internal ProbeOptions Probes => _probes;
     internal TimeProvider Time => _time;
     internal ILogger Logger => _logger;
     internal CassandraProbe CassandraProbe => _cassandraProbe;
 
-    public EstateSubscription Subscribe(int capacity = 16)
-    {
-        var subscription = new EstateSubscription(capacity, Unsubscribe);
-        // Register first, then take the snapshot, so that nothing published in between is lost.
-        lock (_subscribersGate)
-            _subscribers.Add(subscription);
-        subscription.Snapshot = _current;
-        return subscription;
-    }
-
-    private void Unsubscribe(EstateSubscription subscription)
-    {
-        lock (_subscribersGate)
-            _subscribers.Remove(subscription);
-    }
+    public FeedSubscription<EstateSnapshot> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _feed.Subscribe(capacity);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -97,7 +95,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         foreach (var dc in _datacenters)
             dc.Start();
         if (_loadBalancer is not null)
-            Schedule(_loadBalancer, ProbeLoadBalancerAsync);
+            Schedule(_loadBalancer, _witnessProbe!);
 
         // The publisher: reassess on every change, and at least once per interval so AsOf shows the state is fresh.
         // One wake-up wait stays pending across ticks so that no signal is lost and no waiter leaks.
@@ -138,16 +136,10 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     private void Publish()
     {
-        var previous = _current;
-        var next = Assess(previous, _time.GetUtcNow());
-        _current = next;
-        if (EstateChanges.SameContent(previous, next))
-            return;
-        EstateSubscription[] subscribers;
-        lock (_subscribersGate)
-            subscribers = [.. _subscribers];
-        foreach (var subscriber in subscribers)
-            subscriber.Publish(next);
+        var next = Assess(_feed.Current, _time.GetUtcNow());
+        // Classified here, once, before anyone reads it: screens, hub, API and recorder share this one result.
+        _ = next.Scenarios;
+        _feed.Publish(next);
     }
 
     private EstateSnapshot Assess(EstateSnapshot? previous, DateTimeOffset now)
@@ -166,7 +158,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     private async Task<(ProbeOutcome, object?)> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
     {
-        var pools = await _loadBalancerClient!.GetPoolsAsync(new Uri(_estate.LoadBalancer.StatusUrl!), cancellationToken);
+        var pools = await _witness!.ReadPoolsAsync(cancellationToken);
         Volatile.Write(ref _pools, pools);
         Interlocked.Exchange(ref _poolsReadAtTicks, _time.GetUtcNow().UtcTicks);
         // The pool list is the detail: a change in it is a change worth publishing.
@@ -185,6 +177,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
     private async Task<(ProbeOutcome, object?)> RunProbeAsync(Func<CancellationToken, Task<(ProbeOutcome, object?)>> probe, CancellationToken token)
     {
+        // The witness has a timeout of its own (Estate:LoadBalancer:Timeout); everything else the probes'.
+        var timeout = ReferenceEquals(probe, _witnessProbe) ? _witnessTimeout : _probes.Timeout;
         try
         {
             await _concurrency.WaitAsync(token);
@@ -195,13 +189,13 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         }
         try
         {
-            using var deadline = new CancellationTokenSource(_probes.Timeout, _time);
+            using var deadline = new CancellationTokenSource(timeout, _time);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
             return await probe(linked.Token);
         }
         catch (OperationCanceledException) when (!token.IsCancellationRequested)
         {
-            return (ProbeOutcome.Failed($"no answer within {_probes.Timeout.TotalMilliseconds:0} ms"), null);
+            return (ProbeOutcome.Failed($"no answer within {timeout.TotalMilliseconds:0} ms"), null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -227,7 +221,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             dc.Retire();
         foreach (var client in _clients)
             client.Dispose();
-        _concurrency.Dispose();
-        _wake.Dispose();
+        // _concurrency and _wake are not disposed: probes still in flight when the engine stops release a slot and may
+        // wake the loop after this point (that threw ObjectDisposedException at shutdown). A SemaphoreSlim holds no OS
+        // handle unless its AvailableWaitHandle is used, which these never are.
     }
 }

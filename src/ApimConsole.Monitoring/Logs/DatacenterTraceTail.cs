@@ -1,4 +1,5 @@
 using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Logs;
 using Microsoft.Extensions.Logging;
 
@@ -35,6 +36,7 @@ public sealed class DatacenterTraceTail
     private readonly Queue<string> _notes = new();
     private readonly Lock _gate = new();
     private TraceTailStatus _status;
+    private readonly LiveFeed<TraceTailStatus> _liveStatus;
 
     public DatacenterTraceTail(string datacenterId, ITraceLogSource source, TraceLogBuffer buffer, TimeProvider time, ILogger logger)
     {
@@ -44,6 +46,7 @@ public sealed class DatacenterTraceTail
         _time = time;
         _logger = logger;
         _status = new TraceTailStatus(datacenterId, source.Location, Reachable: false, Error: null, LastSuccess: null, []);
+        _liveStatus = new LiveFeed<TraceTailStatus>(_status);
     }
 
     public string DatacenterId { get; }
@@ -59,8 +62,8 @@ public sealed class DatacenterTraceTail
         get { lock (_gate) return _status; }
     }
 
-    /// <summary>Raised (outside the lock, on the polling thread) when <see cref="Status"/> changes its <see cref="TraceTailStatus.Version"/>.</summary>
-    public event Action<TraceTailStatus>? StatusChanged;
+    /// <summary><see cref="Status"/>, live: a new value each time it changes its <see cref="TraceTailStatus.Version"/>.</summary>
+    public ILiveFeed<TraceTailStatus> LiveStatus => _liveStatus;
 
     /// <summary>One round: list, read each instance's new lines, append them. Returns whether the source answered.</summary>
     public async Task<bool> PollOnceAsync(CancellationToken cancellationToken)
@@ -136,9 +139,9 @@ public sealed class DatacenterTraceTail
                 reachable ? now : previous.LastSuccess, changed ? _notes.ToList() : previous.Notes, unreachableSince,
                 changed ? previous.Version + 1 : previous.Version);
             _status = status;
+            if (changed)
+                _liveStatus.Publish(status);
         }
-        if (changed)
-            StatusChanged?.Invoke(status);
     }
 
     /// <summary>The source a datacenter's <c>Logs</c> configuration names; null when it names none.</summary>

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Logs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -61,8 +62,6 @@ public sealed class TraceLogTailService : BackgroundService
                 MaxBytesPerPoll = settings.MaxBytesPerPoll,
             })
             .ToList();
-        foreach (var tail in _tails)
-            tail.StatusChanged += status => StatusChanged?.Invoke(status);
         Buffer = buffer;
     }
 
@@ -78,8 +77,8 @@ public sealed class TraceLogTailService : BackgroundService
     public TraceTailStatus? StatusOf(string datacenterId) =>
         _tails.FirstOrDefault(t => string.Equals(t.DatacenterId, datacenterId, StringComparison.Ordinal))?.Status;
 
-    /// <summary>Raised on a tail's polling thread when its status changes (reachability, error, notes); handlers must not block.</summary>
-    public event Action<TraceTailStatus>? StatusChanged;
+    /// <summary>Each tailed datacenter's status, live: a new value when reachability, the error or the notes change.</summary>
+    public IReadOnlyList<ILiveFeed<TraceTailStatus>> LiveStatuses => _tails.Select(t => t.LiveStatus).ToList();
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(_tails.Select(t => Task.Run(() => t.RunAsync(PollInterval, stoppingToken), CancellationToken.None)));

@@ -11,7 +11,9 @@ namespace ApimConsole.Monitoring.Traffic;
 public sealed record TraceEntry(string Level, string Text, DateTimeOffset Time, int Depth);
 
 /// <summary>An instance's counters since it started (<c>api/monitoring/summary</c>).</summary>
-public sealed record InstanceSummary(long Successes, long Failures, long Exceptions, long Processed, TimeSpan? Uptime, DateTimeOffset ReadAt);
+/// <param name="Processed"><c>numMessages</c>.</param>
+/// <param name="Exceptions">null when the ANM does not report them.</param>
+public sealed record InstanceSummary(long Successes, long Failures, long? Exceptions, long Processed, TimeSpan? Uptime, DateTimeOffset ReadAt);
 
 /// <summary>An instance's own 10-minute timeline (<c>api/monitoring/metrics/timeline</c>): successes and failures per point.</summary>
 public sealed record InstanceTimeline(DateTimeOffset Start, TimeSpan Interval, IReadOnlyList<long> Successes, IReadOnlyList<long> Failures)
@@ -47,13 +49,23 @@ public sealed class AnmTrafficClient
 
     public string BaseUrl { get; }
 
-    /// <summary>Leg-0 transactions that started within <paramref name="ago"/> (whole seconds, at least one), newest first.</summary>
+    /// <summary>
+    /// Leg-0 HTTP transactions that started within <paramref name="ago"/>, newest first. The traffic monitor takes
+    /// <c>ago</c> in minutes or hours (<c>10m</c>, <c>24h</c>), so the window is rounded up to whole minutes: the caller
+    /// drops what it has seen or what is older than it asked for.
+    /// </summary>
     public async Task<IReadOnlyList<TrafficTransaction>> SearchAsync(string datacenterId, string instanceId, int count, TimeSpan ago, CancellationToken cancellationToken)
     {
         count = Math.Clamp(count, 1, MaxSearchCount);
-        var seconds = Math.Max(1, (long)Math.Ceiling(ago.TotalSeconds));
-        var json = await GetAsync(Router(instanceId, $"ops/search?format=json&field=leg&value=0&count={count}&ago={seconds}s"), MaxSearchBytes, cancellationToken);
+        var json = await GetAsync(Router(instanceId, $"ops/search?format=json&protocol=http&field=leg&value=0&count={count}&ago={Ago(ago)}"), MaxSearchBytes, cancellationToken);
         return ParseSearch(json, datacenterId, instanceId);
+    }
+
+    /// <summary><c>ago</c> as the traffic monitor reads it: whole minutes (at least 1), or whole hours when that is exact.</summary>
+    public static string Ago(TimeSpan ago)
+    {
+        var minutes = Math.Max(1, (long)Math.Ceiling(ago.TotalMinutes - 1e-9));
+        return minutes % 60 == 0 ? $"{minutes / 60}h" : $"{minutes}m";
     }
 
     public async Task<IReadOnlyList<TraceEntry>> GetTraceAsync(string instanceId, string correlationId, CancellationToken cancellationToken)
@@ -172,38 +184,86 @@ public sealed class AnmTrafficClient
         return lines;
     }
 
+    /// <summary>
+    /// Reads <c>api/monitoring/summary</c>: the counters are under <c>result.summaryMetrics</c> (the same metrics as
+    /// <c>metrics/totals</c> of the SystemOverview group). <c>numMessages</c>, <c>successes</c> and <c>failures</c> must be
+    /// there: a counter that is missing is an answer this console does not read, never a zero.
+    /// </summary>
     public static InstanceSummary ParseSummary(string json, DateTimeOffset now)
     {
-        using var document = Parse(json, "monitoring summary");
-        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
-            throw new AnmProtocolException("monitoring summary has no 'result' object");
-        long Counter(string name) => result.TryGetProperty(name, out var v) && v.TryGetInt64(out var n) && n >= 0 ? n : 0;
-        var successes = Counter("successes");
-        var failures = Counter("failures");
-        var exceptions = Counter("exceptions");
-        var processed = result.TryGetProperty("numMessagesProcessed", out _) ? Counter("numMessagesProcessed") : successes + failures + exceptions;
-        TimeSpan? uptime = result.TryGetProperty("uptime", out var u) && u.TryGetInt64(out var up) && up >= 0 ? TimeSpan.FromSeconds(up) : null;
-        return new InstanceSummary(successes, failures, exceptions, processed, uptime, now);
+        using var document = Parse(json, "monitoring/summary");
+        if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object)
+            throw Unread("monitoring/summary", "no 'result' object");
+        if (!result.TryGetProperty("summaryMetrics", out var metrics) || metrics.ValueKind != JsonValueKind.Object)
+            throw Unread("monitoring/summary", "no 'result.summaryMetrics' object");
+        long? Counter(string name, bool required)
+        {
+            if (!metrics.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+                return required ? throw Unread("monitoring/summary", $"result.summaryMetrics has no '{name}'") : null;
+            if (v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) && double.IsFinite(d) && d >= 0 && d == Math.Floor(d) && d < 9e15)
+                return (long)d;
+            throw Unread("monitoring/summary", $"result.summaryMetrics.{name} is {Shorten(v.GetRawText())}, not a count");
+        }
+        var processed = Counter("numMessages", required: true)!.Value;
+        var successes = Counter("successes", required: true)!.Value;
+        var failures = Counter("failures", required: true)!.Value;
+        var exceptions = Counter("exceptions", required: false);
+        var uptime = Counter("uptime", required: false);
+        return new InstanceSummary(successes, failures, exceptions, processed, uptime is { } up ? TimeSpan.FromSeconds(up) : null, now);
     }
 
+    /// <summary>
+    /// Reads <c>api/monitoring/metrics/timeline</c>: a MetricTimeline <c>{name, series: [{name, pointInterval, pointStart,
+    /// data}]}</c>, under <c>result</c> as every ANM answer is, or bare. The console asks for the <c>successes</c> and
+    /// <c>failures</c> series; an answer without either, or with points that are not counts, is not read (no empty chart).
+    /// </summary>
     public static InstanceTimeline ParseTimeline(string json)
     {
-        using var document = Parse(json, "monitoring timeline");
-        if (!document.RootElement.TryGetProperty("result", out var result) || result.ValueKind != JsonValueKind.Object
-            || !result.TryGetProperty("pointStart", out var start) || !start.TryGetInt64(out var startMs)
-            || !result.TryGetProperty("pointInterval", out var interval) || !interval.TryGetInt64(out var intervalMs) || intervalMs <= 0
-            || !result.TryGetProperty("series", out var series) || series.ValueKind != JsonValueKind.Object)
-            throw new AnmProtocolException("monitoring timeline lacks result.pointStart, pointInterval or series");
-        IReadOnlyList<long> Series(string name)
+        const string what = "monitoring/metrics/timeline";
+        using var document = Parse(json, what);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+            throw Unread(what, "the answer is not an object");
+        var timeline = root.TryGetProperty("result", out var result) ? result : root;
+        if (timeline.ValueKind != JsonValueKind.Object)
+            throw Unread(what, "'result' is not an object");
+        if (!timeline.TryGetProperty("series", out var series) || series.ValueKind != JsonValueKind.Array)
+            throw Unread(what, series.ValueKind == JsonValueKind.Object ? "'series' is an object, not a list of series" : "no 'series' list");
+        var found = new Dictionary<string, (long Start, long Interval, List<long> Points)>(StringComparer.Ordinal);
+        var index = 0;
+        foreach (var item in series.EnumerateArray())
         {
-            if (!series.TryGetProperty(name, out var values))
-                return [];
-            if (values.ValueKind != JsonValueKind.Array)
-                throw new AnmProtocolException($"monitoring timeline series '{name}' is not an array");
-            return values.EnumerateArray().Select(v => v.TryGetInt64(out var n) && n >= 0 ? n : throw new AnmProtocolException($"monitoring timeline series '{name}' holds '{v}'")).ToList();
+            index++;
+            if (item.ValueKind != JsonValueKind.Object)
+                throw Unread(what, $"series {index} is not an object");
+            var name = item.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : throw Unread(what, $"series {index} has no 'name'");
+            if (!item.TryGetProperty("pointStart", out var start) || !start.TryGetInt64(out var startMs) || startMs is < 0 or > 253402300799999)
+                throw Unread(what, $"series '{Shorten(name)}' has no 'pointStart' in epoch milliseconds");
+            if (!item.TryGetProperty("pointInterval", out var interval) || !interval.TryGetInt64(out var intervalMs) || intervalMs is <= 0 or > 86_400_000L * 30)
+                throw Unread(what, $"series '{Shorten(name)}' has no positive 'pointInterval'");
+            if (!item.TryGetProperty("data", out var data) || data.ValueKind != JsonValueKind.Array)
+                throw Unread(what, $"series '{Shorten(name)}' has no 'data' list");
+            if (data.GetArrayLength() > 10_000)
+                throw Unread(what, $"series '{Shorten(name)}' holds {data.GetArrayLength()} points");
+            var points = new List<long>(data.GetArrayLength());
+            foreach (var v in data.EnumerateArray())
+            {
+                if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d) || d < 0 || d > 9e15)
+                    throw Unread(what, $"series '{Shorten(name)}' holds {Shorten(v.GetRawText())}, not a count");
+                points.Add((long)Math.Round(d));
+            }
+            found[name] = (startMs, intervalMs, points);
         }
-        return new InstanceTimeline(DateTimeOffset.FromUnixTimeMilliseconds(startMs), TimeSpan.FromMilliseconds(intervalMs), Series("successes"), Series("failures"));
+        if (!found.TryGetValue("successes", out var successes) || !found.TryGetValue("failures", out var failures))
+            throw Unread(what, $"no '{(found.ContainsKey("successes") ? "failures" : "successes")}' series (series: {(found.Count == 0 ? "none" : string.Join(", ", found.Keys.Select(k => Shorten(k))))})");
+        if (successes.Start != failures.Start || successes.Interval != failures.Interval)
+            throw Unread(what, "the 'successes' and 'failures' series do not share their pointStart and pointInterval");
+        return new InstanceTimeline(DateTimeOffset.FromUnixTimeMilliseconds(successes.Start), TimeSpan.FromMilliseconds(successes.Interval), successes.Points, failures.Points);
     }
+
+    /// <summary>An answer this console does not read, with what is wrong: shown as the instance's (and the datacenter's) status.</summary>
+    private static AnmProtocolException Unread(string endpoint, string problem) =>
+        new($"the ANM answered {endpoint} in a shape this console does not read: {problem}");
 
     private static JsonDocument Parse(string json, string what)
     {

@@ -16,9 +16,16 @@ public sealed record DatacenterCollectionStatus(
     bool Collected,
     string? Reason,
     long TransactionsRead,
-    IReadOnlyDictionary<string, InstanceCollectionStatus> Instances);
+    IReadOnlyDictionary<string, InstanceCollectionStatus> Instances)
+{
+    /// <summary>
+    /// What the datacenter's ANM answered that the console could not read although the poll went through (an instance's
+    /// monitoring summary or timeline in a shape it does not know), each with the instances it concerns. Empty when none.
+    /// </summary>
+    public IReadOnlyList<string> Problems { get; init; } = [];
+}
 
-/// <summary>An instance as the last poll saw it: its monitoring summary and timeline, or why they could not be read.</summary>
+/// <summary>An instance as the last poll saw it: its monitoring summary and timeline, or why they (or its transactions) could not be read.</summary>
 public sealed record InstanceCollectionStatus(string InstanceId, InstanceSummary? Summary, InstanceTimeline? Timeline, string? Problem);
 
 /// <summary>
@@ -226,7 +233,9 @@ public sealed class TrafficCollector : BackgroundService
         var cut = accept;
         foreach (var result in results)
         {
-            if (result.Transactions is { Count: > 0 } list && list.Count >= _options.MaxTransactionsPerPoll)
+            // The search reaches back whole minutes (the traffic monitor's unit): a full answer loses something only
+            // when its oldest row is younger than what this poll needs.
+            if (result.Transactions is { Count: > 0 } list && list.Count >= _options.MaxTransactionsPerPoll && list.Min(t => t.Timestamp) > accept)
             {
                 var oldest = list.Min(t => t.Timestamp);
                 if (oldest > spanFrom)
@@ -273,10 +282,19 @@ public sealed class TrafficCollector : BackgroundService
 
         dc.Status = new DatacenterCollectionStatus(dc.Id, now, true, null, dc.TransactionsRead,
             results.ToDictionary(r => r.InstanceId, r => new InstanceCollectionStatus(r.InstanceId, r.Summary,
-                dc.Timelines.GetValueOrDefault(r.InstanceId), r.Error is null ? null : ProbeOutcome.Describe(r.Error)), StringComparer.OrdinalIgnoreCase));
+                dc.Timelines.GetValueOrDefault(r.InstanceId),
+                r.Error is not null ? ProbeOutcome.Describe(r.Error) : r.Problems is { Count: > 0 } p ? string.Join("; ", p.Select(x => x.Problem)) : null), StringComparer.OrdinalIgnoreCase))
+        {
+            // An answer in a shape the console does not read is the datacenter's status, not a detail of one instance.
+            Problems = results.SelectMany(r => (r.Problems ?? []).Where(p => p.Shape).Select(p => (r.InstanceId, p.Problem)))
+                .GroupBy(p => p.Problem, StringComparer.Ordinal)
+                .Select(g => $"{g.Key} ({string.Join(", ", g.Select(p => p.InstanceId).Order(StringComparer.OrdinalIgnoreCase))})")
+                .ToList(),
+        };
     }
 
-    private sealed record InstanceResult(string InstanceId, IReadOnlyList<TrafficTransaction>? Transactions, InstanceSummary? Summary, Exception? Error);
+    private sealed record InstanceResult(string InstanceId, IReadOnlyList<TrafficTransaction>? Transactions, InstanceSummary? Summary, Exception? Error,
+        IReadOnlyList<(string Problem, bool Shape)>? Problems = null);
 
     private async Task<List<InstanceResult>> ReadInstancesAsync(DatacenterCollection dc, List<string> instances, TimeSpan ago, CancellationToken cancellationToken)
     {
@@ -296,19 +314,36 @@ public sealed class TrafficCollector : BackgroundService
                 {
                     return new InstanceResult(instance, null, null, ex);
                 }
-                // The summary and timeline are extras: their failure costs their figures, not the poll.
+                // The summary and timeline are extras: their failure costs their figures (shown with the reason, never
+                // as zeros), not the poll.
+                var problems = new List<(string, bool)>();
                 InstanceSummary? summary = null;
                 try
                 {
                     summary = await WithTimeoutAsync(ct => dc.Anm.GetSummaryAsync(instance, _time.GetUtcNow(), ct), cancellationToken);
-                    if (readTimeline)
-                        dc.Timelines[instance] = await WithTimeoutAsync(ct => dc.Anm.GetTimelineAsync(instance, ct), cancellationToken);
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    _logger.LogDebug(ex, "Traffic: monitoring summary or timeline of {Datacenter}/{Instance} not read", dc.Id, instance);
+                    _logger.LogDebug(ex, "Traffic: monitoring summary of {Datacenter}/{Instance} not read", dc.Id, instance);
+                    problems.Add((ProbeOutcome.Describe(ex), ex is AnmProtocolException));
                 }
-                return new InstanceResult(instance, transactions, summary, null);
+                if (readTimeline)
+                {
+                    try
+                    {
+                        dc.Timelines[instance] = await WithTimeoutAsync(ct => dc.Anm.GetTimelineAsync(instance, ct), cancellationToken);
+                        dc.TimelineProblems.TryRemove(instance, out _);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                    {
+                        _logger.LogDebug(ex, "Traffic: monitoring timeline of {Datacenter}/{Instance} not read", dc.Id, instance);
+                        dc.Timelines.TryRemove(instance, out _);
+                        dc.TimelineProblems[instance] = (ProbeOutcome.Describe(ex), ex is AnmProtocolException);
+                    }
+                }
+                if (dc.TimelineProblems.TryGetValue(instance, out var timelineProblem))
+                    problems.Add(timelineProblem);
+                return new InstanceResult(instance, transactions, summary, null, problems);
             }
             finally
             {
@@ -343,7 +378,7 @@ public sealed class TrafficCollector : BackgroundService
         var from = dc.LastPoll is { } last && last <= now ? last : now - _options.PollInterval;
         dc.LastPollSucceeded = false;
         RecordCoverage(new CoverageSpan(dc.Id, from, now, false, reason));
-        dc.Status = new DatacenterCollectionStatus(dc.Id, now, false, reason, dc.TransactionsRead, dc.Status.Instances);
+        dc.Status = new DatacenterCollectionStatus(dc.Id, now, false, reason, dc.TransactionsRead, dc.Status.Instances) { Problems = dc.Status.Problems };
         _logger.LogDebug("Traffic: {Datacenter} not collected: {Reason}", dc.Id, reason);
     }
 
@@ -451,6 +486,8 @@ public sealed class TrafficCollector : BackgroundService
         public long TransactionsRead { get; set; }
         public Dictionary<string, DateTimeOffset> Seen { get; } = new(StringComparer.OrdinalIgnoreCase);
         public System.Collections.Concurrent.ConcurrentDictionary<string, InstanceTimeline> Timelines { get; } = new(StringComparer.OrdinalIgnoreCase);
+        /// <summary>Why an instance's timeline was not read the last time it was asked for; it is asked only now and then.</summary>
+        public System.Collections.Concurrent.ConcurrentDictionary<string, (string Problem, bool Shape)> TimelineProblems { get; } = new(StringComparer.OrdinalIgnoreCase);
         public DatacenterCollectionStatus Status { get; set; } = new(id, null, false, "not polled yet", 0, new Dictionary<string, InstanceCollectionStatus>());
     }
 }

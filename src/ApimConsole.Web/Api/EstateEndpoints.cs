@@ -16,7 +16,7 @@ public static class EstateEndpoints
         endpoints.MapGet("/api/scenarios", (IEstateStatus status, TimeProvider time) =>
             {
                 var snapshot = status.Current;
-                return Results.Json(new { asOf = snapshot.AsOf, scenarios = FailoverScenarioClassifier.Classify(snapshot, time.GetUtcNow()) }, EstateJson.Options);
+                return Results.Json(new { asOf = snapshot.AsOf, scenarios = snapshot.Scenarios.At(time.GetUtcNow()) }, EstateJson.Options);
             })
             .WithName("GetScenarios")
             .RequireAuthorization(ConsolePolicies.Viewer);

@@ -18,19 +18,30 @@ public sealed record DeployedVersions(DateTimeOffset AsOf, IReadOnlyList<GroupDe
 /// Asks every datacenter's ANM (<c>GET /deployment/domain/deployments</c>) at once and answers with what it has within
 /// <see cref="DeploymentOptions.ReadTimeout"/>: a datacenter's ANMs are asked together (the first answer is used), all
 /// under one deadline, so a hung ANM costs at most the read timeout, never one timeout per ANM. An ANM the status engine
-/// already reports Down is not asked: its datacenter is unread at once, with the engine's reason.
+/// already reports Down is not asked: its datacenter is unread at once, with the engine's reason. That answer names
+/// groups and instances by id only; their names come from the topology the status engine last read.
 /// </summary>
-public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOptions<DeploymentOptions> options, TimeProvider time, IEstateStatus? status = null)
+public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOptions<DeploymentOptions> options, TimeProvider time, IEstateStatus status)
 {
     public async Task<DeployedVersions> ReadAsync(CancellationToken cancellationToken)
     {
-        var snapshot = status?.Current;
+        var snapshot = status.Current;
         using var deadline = new CancellationTokenSource(options.Value.ReadTimeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         var reads = anms.DatacenterIds.Select(dc => ReadDatacenterAsync(dc, snapshot, linked.Token, cancellationToken)).ToList();
         var results = await Task.WhenAll(reads);
+        var estate = snapshot;
         var instances = results.Where(r => r.Groups is not null)
-            .SelectMany(r => r.Groups!.SelectMany(g => g.Instances.Select(i => new DeployedInstance(r.Datacenter, g.GroupId, g.GroupName, i.InstanceId, i.InstanceName, i.ArchiveId))))
+            .SelectMany(r =>
+            {
+                var known = estate.Find(r.Datacenter)?.Groups ?? [];
+                return r.Groups!.SelectMany(g =>
+                {
+                    var group = known.FirstOrDefault(k => k.Id == g.GroupId);
+                    return g.Instances.Select(i => new DeployedInstance(r.Datacenter, g.GroupId, group?.Name ?? g.GroupName,
+                        i.InstanceId, group?.Instances.FirstOrDefault(k => k.Id == i.InstanceId)?.Name ?? i.InstanceName, i.ArchiveId));
+                });
+            })
             .ToList();
         var unread = results.Where(r => r.Groups is null).ToDictionary(r => r.Datacenter, r => r.Problem!);
         return new DeployedVersions(time.GetUtcNow(), DeploymentDrift.Assess(instances, unread.Keys), unread);

@@ -1,6 +1,7 @@
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Guardrails;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Monitoring.Engine;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,8 @@ namespace ApimConsole.Web.Guardrails;
 /// <summary>
 /// The deployment guardrail, live. As <see cref="IDeploymentGate"/> it decides at the moment of the call from the
 /// status engine's current snapshot and the current incomplete recoveries, so a deployment that asks before each
-/// push never acts on an old answer. For the UI it keeps <see cref="Current"/> (every kind, every datacenter) and
-/// raises <see cref="Changed"/> when a decision or a reason changes.
+/// push never acts on an old answer. For the UI it is a live feed of <see cref="Current"/> (every kind, every datacenter)
+/// that publishes when a decision or a reason changes.
 /// </summary>
 /// <remarks>
 /// It re-evaluates on every new snapshot, on every change of the recoveries, and on a timer of one probe interval.
@@ -27,7 +28,7 @@ namespace ApimConsole.Web.Guardrails;
 /// by a permit has completed before the time the history gives for the turn.
 /// </para>
 /// </remarks>
-public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposable
+public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState>, IHostedService, IDisposable
 {
     private readonly IEstateStatus _status;
     private readonly IRecoveryStatus _recovery;
@@ -35,7 +36,9 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     private readonly ILogger<GuardrailService> _logger;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly EstateSubscription _subscription;
+    private readonly FeedSubscription<EstateSnapshot> _subscription;
+    private readonly FeedSubscription<IReadOnlyList<IncompleteRecovery>> _recoveries;
+    private readonly LiveFeed<GuardrailState> _feed;
     private readonly ITimer _timer;
     private GuardrailState _current;
     private int _disposed;
@@ -60,16 +63,18 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
 
         // Subscribe before the first evaluation, so a snapshot published in between is evaluated again.
         _subscription = status.Subscribe(capacity: 1);
+        _recoveries = recovery.Subscribe(capacity: 1);
         _current = Decide([]);
+        _feed = new LiveFeed<GuardrailState>(_current);
         lock (_gate)
         {
             foreach (var verdict in _current.Changes)
                 Record(new GuardrailTransition(_current.AsOf, verdict.Kind, null, verdict.Decision));
             Publish(PerDatacenter(_status.Current, _current.AsOf), _current.AsOf);
         }
-        _recovery.Changed += Reevaluate;
         _timer = time.CreateTimer(_ => Reevaluate(), null, interval, interval);
-        _ = PumpAsync(_stop.Token);
+        _ = FollowAsync(_subscription, "estate snapshots", _stop.Token);
+        _ = FollowAsync(_recoveries, "incomplete recoveries", _stop.Token);
     }
 
     /// <summary>How old the estate picture may be before it blocks (see <see cref="GuardrailPolicy.StaleAfter"/>).</summary>
@@ -78,8 +83,8 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     /// <summary>Every kind, to every datacenter, as last evaluated.</summary>
     public GuardrailState Current => Volatile.Read(ref _current);
 
-    /// <summary>Raised (on any thread) after a decision or a reason in <see cref="Current"/> changed.</summary>
-    public event Action? Changed;
+    /// <summary><see cref="Current"/> now, then a new state each time a decision or a reason changed.</summary>
+    public FeedSubscription<GuardrailState> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _feed.Subscribe(capacity);
 
     /// <summary>How long a turn to a stricter decision waits for the permits in flight before it revokes them.</summary>
     public static readonly TimeSpan TurnBound = TimeSpan.FromSeconds(2);
@@ -181,11 +186,11 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
             GuardrailPolicy.Decide(snapshot, now, _recovery.Incomplete, targetDatacenters, StaleAfter));
     }
 
-    private async Task PumpAsync(CancellationToken cancellationToken)
+    private async Task FollowAsync<T>(FeedSubscription<T> subscription, string what, CancellationToken cancellationToken)
     {
         try
         {
-            await foreach (var _ in _subscription.Updates.ReadAllAsync(cancellationToken))
+            await foreach (var _ in subscription.Updates.ReadAllAsync(cancellationToken))
                 Reevaluate();
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -193,8 +198,8 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         }
         catch (Exception ex)
         {
-            // The timer still re-evaluates; only the prompt reaction to snapshots is lost.
-            _logger.LogError(ex, "The guardrail stopped following estate snapshots");
+            // The timer still re-evaluates; only the prompt reaction to these changes is lost.
+            _logger.LogError(ex, "The guardrail stopped following {What}", what);
         }
     }
 
@@ -255,6 +260,8 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         if (previous.SameVerdicts(all))
             return false;
         Volatile.Write(ref _current, all);
+        // Under the lock, so subscribers hear the states in the order they were decided.
+        _feed.Publish(all);
         next = all;
         return true;
     }
@@ -356,7 +363,6 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
                     verdict.Kind, before.Decision, verdict.Decision, string.Join(" | ", verdict.Reasons));
             }
         }
-        RaiseChanged();
     }
 
     /// <summary>One permit in flight: the kinds and datacenters it holds, how it is revoked, and when it was disposed.</summary>
@@ -365,24 +371,6 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
         public IReadOnlyList<(ChangeKind Kind, string Datacenter)> Keys { get; } = keys;
         public CancellationTokenSource Revoke { get; } = new();
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    private void RaiseChanged()
-    {
-        if (Changed is not { } handlers)
-            return;
-        foreach (var handler in handlers.GetInvocationList().Cast<Action>())
-        {
-            try
-            {
-                handler();
-            }
-            catch (Exception ex)
-            {
-                // One broken subscriber must not keep the others (or the guardrail) from hearing of the change.
-                _logger.LogWarning(ex, "A guardrail subscriber failed");
-            }
-        }
     }
 
     /// <summary>Being resolved at start is what makes it live from the start (and log every decision change).</summary>
@@ -394,10 +382,10 @@ public sealed class GuardrailService : IDeploymentGate, IHostedService, IDisposa
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _recovery.Changed -= Reevaluate;
         _timer.Dispose();
         _stop.Cancel();
         _subscription.Dispose();
+        _recoveries.Dispose();
         _stop.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using ApimConsole.Core.Live;
 using ApimConsole.Storage;
 using ApimConsole.Storage.Records;
 using Microsoft.EntityFrameworkCore;
@@ -31,18 +32,39 @@ public sealed record IncidentView(
         i.StartedAt, i.EndedAt, IncidentRules.SplitNodes(i.CassandraNodes), i.RecoveredAt);
 }
 
+/// <summary>What a page that only lists recent incidents needs of the timeline (the runbooks link scenarios to theirs).</summary>
+public interface IIncidentTimeline
+{
+    /// <summary>Moves after every write to the timeline.</summary>
+    ILiveFeed<long> Writes { get; }
+
+    /// <summary>See <see cref="IncidentLog.ListAsync"/>.</summary>
+    Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken);
+}
+
+/// <summary>The timeline of a console that records no incidents: always empty, never moves.</summary>
+public sealed class NoIncidentTimeline : IIncidentTimeline
+{
+    public ILiveFeed<long> Writes { get; } = new LiveFeed<long>(0);
+
+    public Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<IncidentView>>([]);
+}
+
 /// <summary>
 /// The read side of the incident timeline, and the one place that says "the timeline changed": the recorder and the
-/// repair checklist call <see cref="NotifyChanged"/> after they write, pages subscribe to <see cref="Changed"/>.
+/// repair checklist call <see cref="NotifyChanged"/> after they write, pages watch <see cref="Writes"/>.
 /// </summary>
-public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time)
+public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, TimeProvider time) : IIncidentTimeline
 {
     public const int MaxDays = 366;
 
-    /// <summary>Raised (on any thread) after an incident, a component change or a repair check was written.</summary>
-    public event Action? Changed;
+    private readonly LiveFeed<long> _writes = new(0);
 
-    public void NotifyChanged() => Changed?.Invoke();
+    /// <summary>Writes to the timeline so far, live: it moves after an incident, a component change or a repair check was written.</summary>
+    public ILiveFeed<long> Writes => _writes;
+
+    public void NotifyChanged() => _writes.Update(writes => writes + 1);
 
     /// <summary>
     /// Open incidents first (newest first), then past ones that started or ended within the last

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Storage;
@@ -34,6 +35,7 @@ public sealed class IncidentRecorder(
     public const string EstateSubject = "estate";
     public const string LinkSubject = "link";
     public const string DatacenterSubject = "datacenter";
+    public const string LoadBalancerSubject = "load-balancer";
 
     internal static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
@@ -44,16 +46,12 @@ public sealed class IncidentRecorder(
     // console's own ignorance (nothing probed yet), not a change in the estate.
     private readonly HashSet<string> _judged = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Incident> _open = new(StringComparer.Ordinal);
-    private long _snapshotsRecorded;
     // After a failed write the in-memory picture may be stale (another console sharing the store may have opened the
     // same incident): reload it before the next attempt.
     private bool _reload;
 
     /// <summary>The <see cref="EstateSnapshot.AsOf"/> of the last snapshot fully recorded; for tests and diagnostics.</summary>
     public DateTimeOffset? LastRecorded { get; private set; }
-
-    /// <summary>How many snapshots have been fully recorded since start.</summary>
-    public long SnapshotsRecorded => Interlocked.Read(ref _snapshotsRecorded);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -109,7 +107,6 @@ public sealed class IncidentRecorder(
                 recovery.Evaluate(snapshot);
                 await recovery.PersistCompletedAsync(stoppingToken);
                 LastRecorded = snapshot.AsOf;
-                Interlocked.Increment(ref _snapshotsRecorded);
                 if (wrote)
                     log.NotifyChanged();
             }
@@ -129,7 +126,7 @@ public sealed class IncidentRecorder(
     private long _subscriptionDropped;
 
     /// <summary>Moves every snapshot the subscription holds into <paramref name="pending"/>; returns how many old ones the bound dropped.</summary>
-    private int Drain(EstateSubscription subscription, Queue<EstateSnapshot> pending)
+    private int Drain(FeedSubscription<EstateSnapshot> subscription, Queue<EstateSnapshot> pending)
     {
         var dropped = 0;
         // Snapshots the subscription itself lost (it holds SubscriptionCapacity) before they were read here.
@@ -159,7 +156,7 @@ public sealed class IncidentRecorder(
     }
 
     /// <summary>Waits <paramref name="delay"/> while still taking the subscription's snapshots, so its small buffer drops none.</summary>
-    private async Task<int> WaitDrainingAsync(EstateSubscription subscription, Queue<EstateSnapshot> pending, TimeSpan delay, CancellationToken stoppingToken)
+    private async Task<int> WaitDrainingAsync(FeedSubscription<EstateSnapshot> subscription, Queue<EstateSnapshot> pending, TimeSpan delay, CancellationToken stoppingToken)
     {
         var dropped = 0;
         var until = Task.Delay(delay, time, stoppingToken);
@@ -256,7 +253,7 @@ public sealed class IncidentRecorder(
             });
         }
 
-        var scenarios = FailoverScenarioClassifier.Classify(snapshot, snapshot.AsOf);
+        var scenarios = snapshot.Scenarios;
         var inForce = scenarios.ToDictionary(s => s.Key, StringComparer.Ordinal);
         var opened = new List<Incident>();
         var updated = new List<(Incident Row, string Severity, string Title, string Nodes)>();
@@ -356,6 +353,9 @@ public sealed class IncidentRecorder(
     private static IEnumerable<Subject> Subjects(EstateSnapshot snapshot)
     {
         yield return new Subject(EstateSubject, LinkSubject, "Link", snapshot.Link.State.ToString(), snapshot.Link.Since, snapshot.Link.Reason);
+        // The global load balancer (the witness) is a component of its own: its outages are history like any other's.
+        if (snapshot.LoadBalancer is { } lb)
+            yield return new Subject(EstateSubject, LoadBalancerSubject, "LoadBalancer", lb.State.ToString(), lb.Since, lb.Reason);
         foreach (var dc in snapshot.Datacenters)
         {
             yield return new Subject(dc.Id, DatacenterSubject, "Datacenter", dc.State.ToString(), dc.Since, dc.Reason);

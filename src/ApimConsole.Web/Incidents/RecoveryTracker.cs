@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Storage;
 using ApimConsole.Storage.Records;
@@ -27,11 +28,13 @@ public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts
     // Marks made while an incident was still open (or before it was tracked), merged in when it is tracked.
     private readonly Dictionary<long, Dictionary<string, string?>> _marks = [];
     private EstateSnapshot? _lastSnapshot;
-    private IReadOnlyList<IncompleteRecovery> _incomplete = [];
+    private readonly LiveFeed<IReadOnlyList<IncompleteRecovery>> _incomplete = new([]);
 
-    public IReadOnlyList<IncompleteRecovery> Incomplete => Volatile.Read(ref _incomplete);
+    public IReadOnlyList<IncompleteRecovery> Current => _incomplete.Current;
 
-    public event Action? Changed;
+    public IReadOnlyList<IncompleteRecovery> Incomplete => _incomplete.Current;
+
+    public FeedSubscription<IReadOnlyList<IncompleteRecovery>> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _incomplete.Subscribe(capacity);
 
     /// <summary>Takes on an ended incident (loaded at start-up or just closed). Incidents that need no recovery are ignored.</summary>
     public void Track(Incident incident)
@@ -76,11 +79,9 @@ public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts
         }
     }
 
-    /// <summary>Judges every tracked recovery against <paramref name="snapshot"/> (the last one seen when null) and raises <see cref="Changed"/> if the list changed.</summary>
+    /// <summary>Judges every tracked recovery against <paramref name="snapshot"/> (the last one seen when null) and publishes the list if it changed.</summary>
     public void Evaluate(EstateSnapshot? snapshot = null)
     {
-        IReadOnlyList<IncompleteRecovery> next;
-        bool changed;
         lock (_gate)
         {
             snapshot ??= _lastSnapshot;
@@ -98,13 +99,10 @@ public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts
                 else
                     incomplete.Add(new IncompleteRecovery(candidate.Key, candidate.Title, candidate.EndedAt, waiting));
             }
-            changed = !SameList(_incomplete, incomplete);
-            next = incomplete;
-            if (changed)
-                Volatile.Write(ref _incomplete, next);
+            // Published under the lock, so two evaluations never publish out of order.
+            if (!SameList(_incomplete.Current, incomplete))
+                _incomplete.Publish(incomplete);
         }
-        if (changed)
-            Changed?.Invoke();
     }
 
     /// <summary>Stamps the recoveries found complete in the store; those that fail stay pending for the next call.</summary>

@@ -2,6 +2,7 @@ using ApimConsole.Web.Hosting;
 using ApimConsole.Web.Security;
 using ApimConsole.Lab;
 using ApimConsole.Lab.Api;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Lab;
@@ -18,7 +19,11 @@ public static class EmbeddedLab
     {
         var options = builder.Configuration.GetSection(LabOptions.SectionName).GetChecked<LabOptions>();
         if (!options.Enabled)
+        {
+            // Pages always have a lab control; without a lab it is inert.
+            builder.Services.TryAddSingleton<ILabControl, NoLab>();
             return builder;
+        }
         var errors = options.Validate();
         if (errors.Count > 0)
             throw new OptionsValidationException(LabOptions.SectionName, typeof(LabOptions), errors);
@@ -36,6 +41,7 @@ public static class EmbeddedLab
         var lab = starting.GetAwaiter().GetResult();
         builder.Configuration.AddInMemoryCollection(lab.ToConsoleConfiguration());
         builder.Services.AddSingleton(lab);
+        builder.Services.AddSingleton<ILabControl>(_ => new EmbeddedLabControl(lab));
         builder.Services.AddHostedService(sp => new EmbeddedLabLifetime(lab, loggerFactory));
         return builder;
     }

@@ -20,6 +20,22 @@ public sealed record LogDatacenter(string Id, string Name, TimeZoneInfo Zone)
         return $"{Zone.Id} (UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)})";
     }
 
+    /// <summary>
+    /// The sentence above the log lines: "Times are Amsterdam's local time: Europe/Amsterdam, Central European Standard
+    /// Time (UTC+01:00)." with the name and offset in force at <paramref name="at"/>, or, with no zone configured, "Times
+    /// are UTC, as Amsterdam's gateways write them." (never "Amsterdam's local time, UTC" while Amsterdam is on CET).
+    /// </summary>
+    public string ZoneSentence(DateTimeOffset at)
+    {
+        if (Zone == TimeZoneInfo.Utc || Zone.Id is "UTC" or "Etc/UTC")
+            return $"Times are UTC, as {Name}'s gateways write them.";
+        var name = Zone.IsDaylightSavingTime(at) ? Zone.DaylightName : Zone.StandardName;
+        var offset = Zone.GetUtcOffset(at);
+        var sign = offset < TimeSpan.Zero ? "-" : "+";
+        var zoneName = string.IsNullOrWhiteSpace(name) || name == Zone.Id ? "" : ", " + name;
+        return $"Times are {Name}'s local time: {Zone.Id}{zoneName} (UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)}).";
+    }
+
     /// <summary>A moment on the console's clock as this datacenter's local time.</summary>
     public DateTime LocalTime(DateTimeOffset at) => TimeZoneInfo.ConvertTime(at, Zone).DateTime;
 }

@@ -1,3 +1,4 @@
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Logs;
 using ApimConsole.Monitoring.Logs;
 
@@ -5,7 +6,7 @@ namespace ApimConsole.Web.Logs;
 
 /// <summary>
 /// One historical search started from the Logs page: it runs <see cref="ITraceLogSearch"/> in the background, keeps
-/// the hits in time order as they stream in, and its progress; <see cref="Changed"/> tells the page (which throttles
+/// the hits in time order as they stream in, and its progress; the page watches <see cref="Versions"/> (and throttles
 /// its own renders). Cancel stops the read; what was found stays.
 /// </summary>
 public sealed class LogSearchRun : IDisposable
@@ -19,8 +20,12 @@ public sealed class LogSearchRun : IDisposable
 
     public TraceSearchQuery Query { get; }
 
-    /// <summary>Raised on the search's thread when hits or progress arrive and when it ends.</summary>
-    public event Action? Changed;
+    private readonly LiveFeed<long> _versions = new(0);
+
+    /// <summary>Moves, on the search's thread, when hits or progress arrive and when it ends.</summary>
+    public ILiveFeed<long> Versions => _versions;
+
+    private void Changed() => _versions.Update(version => version + 1);
 
     public bool Running { get; private set; }
 
@@ -58,7 +63,7 @@ public sealed class LogSearchRun : IDisposable
             {
                 lock (_gate)
                     Insert(hit);
-                Changed?.Invoke();
+                Changed();
             }
         }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
@@ -76,7 +81,7 @@ public sealed class LogSearchRun : IDisposable
         finally
         {
             Running = false;
-            Changed?.Invoke();
+            Changed();
         }
     }
 
@@ -125,7 +130,7 @@ public sealed class LogSearchRun : IDisposable
         {
             lock (run._gate)
                 run._progress = value;
-            run.Changed?.Invoke();
+            run.Changed();
         }
     }
 }

@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Web.Security;
 
 /// <summary>
-/// At start-up, after the store is migrated: the three roles exist; with no user at all, "admin" (Administrator) is
-/// created with <see cref="AuthOptions.InitialAdminPassword"/> or a generated password logged once; and
-/// <see cref="AuthOptions.BootstrapAdminToken"/>, when set, is an Administrator API token.
+/// At start-up, after the store is migrated: the three roles exist and <see cref="AuthOptions.BootstrapAdminToken"/>,
+/// when set, is an Administrator API token. Once the console listens (not before: a start that fails on a busy port
+/// must not use up a password printed only once), with no user at all, "admin" (Administrator) is created with
+/// <see cref="AuthOptions.InitialAdminPassword"/> or a generated password logged once.
 /// </summary>
 internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenService tokens, AuditLog audit, IOptions<AuthOptions> options, ILogger<FirstStartService> logger)
-    : IHostedService
+    : IHostedLifecycleService
 {
     public const string AdminUserName = "admin";
 
@@ -26,6 +27,21 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
                 if (!await roles.RoleExistsAsync(role))
                     Check(await roles.CreateAsync(new IdentityRole(role)), $"creating role {role}");
             }
+        }
+        if (!string.IsNullOrWhiteSpace(auth.BootstrapAdminToken))
+        {
+            var token = await tokens.EnsureBootstrapAsync(auth.BootstrapAdminToken, cancellationToken);
+            if (token.RevokedAt is not null)
+                logger.LogWarning("Auth:BootstrapAdminToken is set but that token was revoked on {RevokedAt} by {RevokedBy}; it stays revoked.", token.RevokedAt, token.RevokedBy);
+        }
+    }
+
+    /// <summary>Runs after every hosted service started, the web server included: the console listens.</summary>
+    public async Task StartedAsync(CancellationToken cancellationToken)
+    {
+        var auth = options.Value;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
             var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
             if (!users.Users.Any())
             {
@@ -50,15 +66,12 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
                 }
             }
         }
-        if (!string.IsNullOrWhiteSpace(auth.BootstrapAdminToken))
-        {
-            var token = await tokens.EnsureBootstrapAsync(auth.BootstrapAdminToken, cancellationToken);
-            if (token.RevokedAt is not null)
-                logger.LogWarning("Auth:BootstrapAdminToken is set but that token was revoked on {RevokedAt} by {RevokedBy}; it stays revoked.", token.RevokedAt, token.RevokedBy);
-        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     /// <summary>24 random characters with at least one upper-case letter, one lower-case letter and one digit.</summary>
     internal static string GeneratePassword()

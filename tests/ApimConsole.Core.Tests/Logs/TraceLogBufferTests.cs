@@ -35,15 +35,16 @@ public sealed class TraceLogBufferTests
     }
 
     [Fact]
-    public void Append_RaisesAppended_OnlyWhenSomethingWasAdded()
+    public void Append_PublishesTheLastSequence_OnlyWhenSomethingWasAdded()
     {
         var buffer = new TraceLogBuffer(10);
-        var raised = 0;
-        buffer.Appended += () => raised++;
+        using var appends = buffer.Appends.Subscribe();
 
         buffer.Append("dc1", "g", "i", "f", []);
         buffer.Append("dc1", "g", "i", "f", [Entry(1)]);
 
-        Assert.Equal(1, raised);
+        Assert.True(appends.Updates.TryRead(out var last));
+        Assert.Equal(buffer.LastSequence, last);
+        Assert.False(appends.Updates.TryRead(out _));
     }
 }

@@ -151,15 +151,16 @@ public sealed class TrafficHistoryTests
     }
 
     [Fact]
-    public void Changes_MoveTheVersion_AndRaiseChanged()
+    public void Changes_MoveTheVersion_AndPublishIt()
     {
         var history = new TrafficHistory();
-        var raised = 0;
-        history.Changed += () => raised++;
+        using var versions = history.Versions.Subscribe();
         var before = history.Version;
         history.Add([Cell("dc1", "i", "/a", T0, 1)]);
         history.Add(Array.Empty<TrafficCell>());
-        Assert.Equal(1, raised);
+        Assert.True(versions.Updates.TryRead(out var published));
+        Assert.Equal(before + 1, published);
+        Assert.False(versions.Updates.TryRead(out _));
         Assert.Equal(before + 1, history.Version);
     }
 }

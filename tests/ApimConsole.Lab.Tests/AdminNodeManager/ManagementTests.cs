@@ -79,16 +79,21 @@ public sealed class ManagementTests
         await client.GetAsync(url + "/nowhere"); // no API: 404, a failure
 
         using var anm = LabTestHost.AnmClient(lab.Endpoints["dc1"]);
-        var summary = (await LabTestHost.GetJsonAsync(anm, "/api/router/service/instance-1/api/monitoring/summary")).GetProperty("result");
+        // The reference's shapes: counters under result.summaryMetrics; the timeline's series a list of named series.
+        var summary = (await LabTestHost.GetJsonAsync(anm, "/api/router/service/instance-1/api/monitoring/summary")).GetProperty("result").GetProperty("summaryMetrics");
         Assert.Equal(5, summary.GetProperty("successes").GetInt64());
         Assert.Equal(1, summary.GetProperty("failures").GetInt64());
+        Assert.Equal(6, summary.GetProperty("numMessages").GetInt64());
 
         var timeline = (await LabTestHost.GetJsonAsync(anm, "/api/router/service/instance-1/api/monitoring/metrics/timeline?timeline=10m&metricType=successes&metricType=failures")).GetProperty("result");
-        Assert.Equal(10_000, timeline.GetProperty("pointInterval").GetInt64());
-        var series = timeline.GetProperty("series");
-        Assert.Equal(60, series.GetProperty("successes").GetArrayLength());
-        Assert.Equal(5, series.GetProperty("successes").EnumerateArray().Sum(p => p.GetInt64()));
-        Assert.Equal(1, series.GetProperty("failures").EnumerateArray().Sum(p => p.GetInt64()));
+        var series = timeline.GetProperty("series").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+        Assert.Equal(["successes", "failures"], series.Keys);
+        Assert.All(series.Values, s => Assert.Equal(5_000, s.GetProperty("pointInterval").GetInt64()));
+        Assert.Equal(120, series["successes"].GetProperty("data").GetArrayLength());
+        Assert.Equal(5, series["successes"].GetProperty("data").EnumerateArray().Sum(p => p.GetDouble()));
+        Assert.Equal(1, series["failures"].GetProperty("data").EnumerateArray().Sum(p => p.GetDouble()));
+        using (var badTimeline = await anm.GetAsync("/api/router/service/instance-1/api/monitoring/metrics/timeline?timeline=7m"))
+            Assert.Equal(HttpStatusCode.NotFound, badTimeline.StatusCode);
 
         var search = await LabTestHost.GetJsonAsync(anm, "/api/router/service/instance-1/ops/search?format=json&field=leg&value=0&count=3&ago=10m");
         var data = search.GetProperty("data").EnumerateArray().ToList();
@@ -98,6 +103,11 @@ public sealed class ManagementTests
 
         using var badCount = await anm.GetAsync("/api/router/service/instance-1/ops/search?count=-4");
         Assert.Equal(HttpStatusCode.BadRequest, badCount.StatusCode);
+        // The traffic monitor takes ago in minutes or hours; the lab records only HTTP.
+        using var seconds = await anm.GetAsync("/api/router/service/instance-1/ops/search?ago=30s");
+        Assert.Equal(HttpStatusCode.BadRequest, seconds.StatusCode);
+        using var jms = await anm.GetAsync("/api/router/service/instance-1/ops/search?protocol=jms");
+        Assert.Equal(HttpStatusCode.BadRequest, jms.StatusCode);
         using var unknownInstance = await anm.GetAsync("/api/router/service/instance-77/ops/search");
         Assert.Equal(HttpStatusCode.NotFound, unknownInstance.StatusCode);
     }

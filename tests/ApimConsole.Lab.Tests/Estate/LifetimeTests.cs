@@ -14,7 +14,7 @@ public sealed class LifetimeTests
         using var client = LabTestHost.Client(timeout: TimeSpan.FromSeconds(30));
         var hungGateway = client.GetAsync(LabTestHost.TrafficUrl(lab, "dc1", "instance-1") + "/healthcheck");
         var hungAnm = client.GetAsync(lab.Endpoints["dc2"].AnmUrl + "/api/topology");
-        await Eventually.WaitAsync(() => Task.FromResult(lab.TrafficCounts.Sent > 0), "some traffic to flow");
+        await Eventually.Until(() => lab.TrafficCounts.Sent > 0, TimeSpan.FromSeconds(10), "some traffic to flow");
 
         var watch = Stopwatch.StartNew();
         await lab.DisposeAsync();

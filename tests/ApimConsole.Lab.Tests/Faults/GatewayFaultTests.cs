@@ -94,12 +94,12 @@ public sealed class GatewayFaultTests
 
         // The witness: the load balancer still sees both datacenters serving.
         using var client = LabTestHost.Client();
-        await Eventually.WaitAsync(async () =>
+        await Eventually.Until(async () =>
         {
             var pools = await LabTestHost.PoolsAsync(client, lab);
             return LabTestHost.Pool(pools, "dc1").GetProperty("healthyDestinations").GetInt32() == 2
                 && LabTestHost.Pool(pools, "dc2").GetProperty("healthyDestinations").GetInt32() == 2;
-        }, "both pools fully healthy while the link is down");
+        }, TimeSpan.FromSeconds(10), "both pools fully healthy while the link is down");
 
         lab.Faults.Apply("link", "up");
         Assert.Equal(200, await LabTestHost.TryGetStatusAsync(console, lab.Endpoints["dc2"].Gateways[0].TrafficUrl + "/healthcheck"));

@@ -17,13 +17,13 @@ public sealed class TraceFileTests
     private static async Task<List<TraceEntry>> WhenWrittenAsync(LabEstate lab, string folder, IEnumerable<string> ids)
     {
         List<TraceEntry> entries = [];
-        await Eventually.WaitAsync(() =>
+        await Eventually.Until(() =>
         {
             lab.FlushTraceFiles();
             entries = ParseFolder(folder);
             var complete = entries.Where(e => e.Message.Contains("transaction complete", StringComparison.Ordinal)).Select(e => e.CorrelationId).ToHashSet();
             return Task.FromResult(ids.All(complete.Contains));
-        }, "every transaction's trace in the files");
+        }, TimeSpan.FromSeconds(10), "every transaction's trace in the files");
         return entries;
     }
 

@@ -7,12 +7,12 @@ public sealed class LoadBalancerTests
 {
     private static async Task WaitForPoolsAsync(HttpClient client, LabEstate lab, int dc1Healthy, int dc2Healthy, string what)
     {
-        await Eventually.WaitAsync(async () =>
+        await Eventually.Until(async () =>
         {
             var pools = await LabTestHost.PoolsAsync(client, lab);
             return LabTestHost.Pool(pools, "dc1").GetProperty("healthyDestinations").GetInt32() == dc1Healthy
                 && LabTestHost.Pool(pools, "dc2").GetProperty("healthyDestinations").GetInt32() == dc2Healthy;
-        }, what);
+        }, TimeSpan.FromSeconds(10), what);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public sealed class LoadBalancerTests
         var window = TimeSpan.FromSeconds(1.5);
         var beforeStart = DateTimeOffset.UtcNow;
         var sentAtBefore = lab.TrafficSent;
-        await Eventually.WaitAsync(() => Task.FromResult(DateTimeOffset.UtcNow > beforeStart + window), "the first window to pass");
+        await Eventually.Until(() => DateTimeOffset.UtcNow > beforeStart + window, TimeSpan.FromSeconds(10), "the first window to pass");
         var sentBefore = lab.TrafficSent - sentAtBefore;
         var dc1Before = await CountDmzTransactionsAsync(dc1, beforeStart, beforeStart + window);
         var dc2Before = await CountDmzTransactionsAsync(dc2, beforeStart, beforeStart + window);
@@ -67,7 +67,7 @@ public sealed class LoadBalancerTests
         await WaitForPoolsAsync(client, lab, 2, 0, "dc2 out of the pool");
         var afterStart = DateTimeOffset.UtcNow;
         var sentAtAfter = lab.TrafficSent;
-        await Eventually.WaitAsync(() => Task.FromResult(DateTimeOffset.UtcNow > afterStart + window), "the second window to pass");
+        await Eventually.Until(() => DateTimeOffset.UtcNow > afterStart + window, TimeSpan.FromSeconds(10), "the second window to pass");
         var sentAfter = lab.TrafficSent - sentAtAfter;
         var dc1After = await CountDmzTransactionsAsync(dc1, afterStart, afterStart + window);
 

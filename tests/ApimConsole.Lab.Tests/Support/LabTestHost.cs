@@ -87,20 +87,3 @@ public static class LabTestHost
     public static JsonElement Pool(JsonElement pools, string datacenterId) =>
         pools.GetProperty("pools").EnumerateArray().Single(p => p.GetProperty("datacenter").GetString() == datacenterId);
 }
-
-public static class Eventually
-{
-    /// <summary>Polls <paramref name="condition"/> until it holds or <paramref name="timeout"/> passes (then fails with <paramref name="what"/>).</summary>
-    public static async Task WaitAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (true)
-        {
-            if (await condition())
-                return;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Timed out waiting for: {what}");
-            await Task.Delay(50);
-        }
-    }
-}

@@ -144,22 +144,33 @@ public sealed class MalformedAnmAnswerTests
     }
 
     [Theory]
-    [InlineData(200, "{\"result\":{\"status\":\"Exploded\"}}")]
-    [InlineData(200, "{\"result\":\"Loaded\"}")]
-    [InlineData(200, "{\"result\":{\"status\":\"RolledBack\",\"archiveId\":7}}")]
-    [InlineData(200, "{}")]
-    public async Task Push_WithAnUndocumentedAnswer_IsAProtocolError(int status, string body)
+    [InlineData(200, "{\"result\":{\"status\":\"Exploded\"}}", "result.status is \"Exploded\"")]
+    [InlineData(200, "{\"result\":\"Loaded\"}", "no 'result' object")]
+    // The lab's old, undocumented answers: a status of Loaded / RolledBack is not the reference's true / false.
+    [InlineData(200, "{\"result\":{\"status\":\"Loaded\",\"archiveId\":\"abc\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"status\":\"RolledBack\",\"archiveId\":\"abc\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"status\":\"true\"}}", "not true or false")]
+    [InlineData(200, "{\"result\":{\"errorCount\":0}}", "no result.status")]
+    [InlineData(200, "{}", "no 'result' object")]
+    public async Task Push_WithAnUndocumentedAnswer_IsAProtocolError(int status, string body, string named)
     {
         var (app, client, http) = await StartAsync(status, body);
         await using (app)
         using (http)
-            await Assert.ThrowsAsync<AnmProtocolException>(() => client.PushConfigurationAsync("instance-1", "abc", Deadline()));
+        {
+            var error = await Assert.ThrowsAsync<AnmProtocolException>(() => client.PushConfigurationAsync("instance-1", "abc", Deadline()));
+            Assert.Contains("in a shape this console does not read", error.Message);
+            Assert.Contains(named, error.Message);
+        }
     }
 
-    [Fact]
-    public async Task Push_ServerErrorThatIsNotARollback_IsAnHttpError()
+    [Theory]
+    [InlineData("<html>boom</html>")]
+    // A 500 is a failure of the call whatever it holds, the lab's old rollback answer included: a rollback is a 200.
+    [InlineData("{\"result\":{\"status\":\"RolledBack\"},\"errors\":[{\"code\":500,\"message\":\"rolled back\"}]}")]
+    public async Task Push_ServerError_IsAnHttpError(string body)
     {
-        var (app, client, http) = await StartAsync(500, "<html>boom</html>");
+        var (app, client, http) = await StartAsync(500, body);
         await using (app)
         using (http)
         {
@@ -169,23 +180,26 @@ public sealed class MalformedAnmAnswerTests
     }
 
     [Theory]
-    [InlineData("{\"result\":{}}")]
-    [InlineData("{\"result\":[{\"groupName\":\"no id\",\"deployments\":[]}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\"}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"serviceId\":\"instance-1\",\"rootProperties\":{\"Id\":5}}]}]}")]
-    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"rootProperties\":{\"Id\":\"a\"}}]}]}")]
-    public async Task Deployments_OffTheDocumentedShape_AreAProtocolError(string body)
+    [InlineData("{\"result\":[]}", "'result' is a list, not a map of group ids")]
+    // The lab's old, undocumented list of groups.
+    [InlineData("{\"result\":[{\"groupId\":\"group-2\",\"deployments\":[{\"serviceId\":\"instance-1\",\"rootProperties\":{\"Id\":\"a\"}}]}]}", "'result' is a list")]
+    [InlineData("{\"result\":{\"group-2\":[]}}", "group 'group-2' is not a map of instance ids")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":7}}}", "'group-2/instance-1' is not an object")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":{\"rootProperties\":{\"Id\":5}}}}}", "rootProperties.Id of 'group-2/instance-1' is not a string")]
+    [InlineData("{\"result\":{\"group-2\":{\"instance-1\":{\"rootProperties\":{\"Id\":\"../x\"}}}}}", "is not an archive id")]
+    [InlineData("{}", "no 'result' map of group ids")]
+    public async Task Deployments_OffTheDocumentedShape_AreAProtocolError(string body, string named)
     {
         var (app, client, http) = await StartAsync(200, body);
         await using (app)
         using (http)
-            await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()));
+            Assert.Contains(named, (await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()))).Message);
     }
 
     [Fact]
     public async Task Deployments_LargerThanTheBound_AreAProtocolError()
     {
-        var (app, client, http) = await StartAsync(200, "{\"result\":[" + new string(' ', 5 * 1024 * 1024) + "]}");
+        var (app, client, http) = await StartAsync(200, "{\"result\":{" + new string(' ', 5 * 1024 * 1024) + "}}");
         await using (app)
         using (http)
             await Assert.ThrowsAsync<AnmProtocolException>(() => client.GetDeploymentsAsync(Deadline()));

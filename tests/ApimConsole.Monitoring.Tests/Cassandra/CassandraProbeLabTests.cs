@@ -14,7 +14,7 @@ public sealed class CassandraProbeLabTests : IAsyncLifetime
     private readonly CassandraProbe _probe = new();
     private LabRing _ring = null!;
 
-    public async Task InitializeAsync() => _ring = await LabRing.StartAsync("127.0.4", _faults);
+    public async Task InitializeAsync() => _ring = await LabRing.StartAsync(_faults, subnet: "127.0.4");
 
     public async Task DisposeAsync() => await _ring.DisposeAsync();
 
@@ -40,7 +40,7 @@ public sealed class CassandraProbeLabTests : IAsyncLifetime
     [Fact]
     public async Task Probe_OfAPre40Node_FallsBackToSystemPeers()
     {
-        await using var ring = await LabRing.StartAsync("127.0.5", _faults, releaseVersion: "3.11.14");
+        await using var ring = await LabRing.StartAsync(_faults, subnet: "127.0.5", releaseVersion: "3.11.14");
 
         var result = await ProbeAsync(ring.Endpoint(0), Generous);
 
@@ -54,7 +54,7 @@ public sealed class CassandraProbeLabTests : IAsyncLifetime
     [Fact]
     public async Task Probe_WithPassword_Authenticates()
     {
-        await using var ring = await LabRing.StartAsync("127.0.6", _faults, username: "console", password: "pa55");
+        await using var ring = await LabRing.StartAsync(_faults, subnet: "127.0.6", username: "console", password: "pa55");
 
         var result = await ProbeAsync(ring.Endpoint(0), Generous, "console", "pa55");
 
@@ -65,7 +65,7 @@ public sealed class CassandraProbeLabTests : IAsyncLifetime
     [Fact]
     public async Task Probe_WithWrongPassword_FailsWithTheReason()
     {
-        await using var ring = await LabRing.StartAsync("127.0.6", _faults, username: "console", password: "pa55");
+        await using var ring = await LabRing.StartAsync(_faults, subnet: "127.0.6", username: "console", password: "pa55");
 
         var result = await ProbeAsync(ring.Endpoint(0), Generous, "console", "wrong");
 
@@ -78,7 +78,7 @@ public sealed class CassandraProbeLabTests : IAsyncLifetime
     [Fact]
     public async Task Probe_WithoutCredentials_OfANodeThatWantsThem_SaysSo()
     {
-        await using var ring = await LabRing.StartAsync("127.0.6", _faults, username: "console", password: "pa55");
+        await using var ring = await LabRing.StartAsync(_faults, subnet: "127.0.6", username: "console", password: "pa55");
 
         var result = await ProbeAsync(ring.Endpoint(0), Generous);
 

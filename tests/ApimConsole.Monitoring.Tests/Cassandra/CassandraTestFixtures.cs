@@ -1,81 +1,10 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using ApimConsole.Core.Configuration;
-using ApimConsole.Lab.Cassandra;
-using ApimConsole.Lab.Faults;
 using ApimConsole.Monitoring.Cassandra;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace ApimConsole.Monitoring.Tests.Cassandra;
-
-internal sealed class TestFaults : IEndpointFaults
-{
-    private readonly ConcurrentDictionary<string, FaultMode> _modes = new();
-
-    public TimeSpan SlowDelay { get; set; } = TimeSpan.FromMilliseconds(150);
-
-    public void Set(string componentId, FaultMode mode) => _modes[componentId] = mode;
-
-    public FaultMode ModeFor(string datacenterId, string componentId, IPAddress? remote) =>
-        _modes.GetValueOrDefault(componentId, FaultMode.None);
-}
-
-/// <summary>Three lab Cassandra nodes on <c>{subnet}.1..3</c> sharing one port.</summary>
-internal sealed class LabRing : IAsyncDisposable
-{
-    public static readonly Guid SchemaVersion = Guid.Parse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0");
-
-    private LabRing(List<CqlNodeServer> nodes, List<CqlNodeIdentity> identities)
-    {
-        Nodes = nodes;
-        Identities = identities;
-    }
-
-    public IReadOnlyList<CqlNodeServer> Nodes { get; }
-
-    public IReadOnlyList<CqlNodeIdentity> Identities { get; }
-
-    public HostPort Endpoint(int node) => new(Identities[node].Address.ToString(), Identities[node].NativePort);
-
-    public static async Task<LabRing> StartAsync(string subnet, IEndpointFaults faults, string releaseVersion = "4.0.11",
-        string? username = null, string? password = null)
-    {
-        for (var attempt = 0; ; attempt++)
-        {
-            var nodes = new List<CqlNodeServer>();
-            var identities = new List<CqlNodeIdentity>();
-            var port = 0;
-            try
-            {
-                for (var i = 0; i < 3; i++)
-                {
-                    var address = IPAddress.Parse($"{subnet}.{i + 1}");
-                    var index = i;
-                    var node = new CqlNodeServer(() => identities[index], () => identities, faults, NullLogger.Instance, username, password);
-                    await node.StartAsync(new IPEndPoint(address, port), CancellationToken.None);
-                    port = node.LocalEndPoint!.Port;
-                    nodes.Add(node);
-                    identities.Add(new CqlNodeIdentity("dc1", $"cassandra-{i + 1}", address, port, "DC1", $"rack{i + 1}",
-                        releaseVersion, Guid.NewGuid(), SchemaVersion, "apim-lab"));
-                }
-                return new LabRing(nodes, identities);
-            }
-            catch (SocketException) when (attempt < 5)
-            {
-                foreach (var node in nodes)
-                    await node.DisposeAsync();
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var node in Nodes)
-            await node.DisposeAsync();
-    }
-}
 
 /// <summary>
 /// A hostile CQL "server" on a raw TcpListener: for each request frame it reads, a script decides the bytes to send

@@ -39,7 +39,7 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
         for (var i = 0; i < 40; i++)
         {
             monitors.Add(Add($"c{i}", _ => ProbeOutcome.Ok));
-            await WaitForAsync(() => _starts.Count(s => s.Id == $"c{i}") == 1, $"the first probe of c{i}");
+            await Eventually.Until(() => _starts.Count(s => s.Id == $"c{i}") == 1, Wait, $"the first probe of c{i}", every: Poll);
             await AdvanceAsync(TimeSpan.FromMilliseconds(17));
         }
 
@@ -67,12 +67,12 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
     {
         var a = Add("a", _ => ProbeOutcome.Ok);
         var b = Add("b", _ => ProbeOutcome.Ok);
-        await WaitForAsync(() => _starts.Count == 2, "the first probes");
+        await Eventually.Until(() => _starts.Count == 2, Wait, "the first probes", every: Poll);
         await AdvanceAsync(TimeSpan.FromMilliseconds(300));
         Assert.Equal(2, _starts.Count);
 
         a.Nudge();
-        await WaitForAsync(() => _starts.Count(s => s.Id == "a") == 2, "a's nudged probe");
+        await Eventually.Until(() => _starts.Count(s => s.Id == "a") == 2, Wait, "a's nudged probe", every: Poll);
         Assert.Equal(_time.GetUtcNow(), _starts.Last(s => s.Id == "a").At);
 
         b.Stop.Cancel();
@@ -86,7 +86,7 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
     {
         var healthy = true;
         var monitor = Add("flaky", _ => healthy ? ProbeOutcome.Ok : ProbeOutcome.Failed("refused"));
-        await WaitForAsync(() => _starts.Count == 1, "the first probe");
+        await Eventually.Until(() => _starts.Count == 1, Wait, "the first probe", every: Poll);
         await AdvanceAsync(TimeSpan.FromSeconds(2));
         Assert.Equal(ApimConsole.Core.Estate.ComponentState.Up, monitor.Read().State);
 
@@ -112,7 +112,7 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
             return (await release.Task, null);
         }, null);
         Add("fast", _ => ProbeOutcome.Ok);
-        await WaitForAsync(() => Volatile.Read(ref slowStarts) == 1 && _starts.Count == 1, "both first probes");
+        await Eventually.Until(() => Volatile.Read(ref slowStarts) == 1 && _starts.Count == 1, Wait, "both first probes", every: Poll);
 
         await AdvanceAsync(TimeSpan.FromSeconds(3));
         Assert.Equal(1, Volatile.Read(ref slowStarts));
@@ -120,7 +120,7 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
 
         release.SetResult(ProbeOutcome.Ok);
         // Its interval ran from its start: long past, so it is due at once.
-        await WaitForAsync(() => Volatile.Read(ref slowStarts) == 2, "the slow component's next probe");
+        await Eventually.Until(() => Volatile.Read(ref slowStarts) == 2, Wait, "the slow component's next probe", every: Poll);
     }
 
     private ComponentMonitor Add(string id, Func<CancellationToken, ProbeOutcome> probe)
@@ -141,21 +141,13 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
             var step = span - t < Step ? span - t : Step;
             // The clock moves only while the loop is parked: a pass still to run (a wake-up is a queued continuation
             // on a busy machine) would otherwise see a later time than the one it was due at.
-            await WaitForAsync(() => _scheduler.Idle, "the scheduler to wait");
+            await Eventually.Until(() => _scheduler.Idle, Wait, "the scheduler to wait", every: Poll);
             _time.Advance(step);
         }
     }
 
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            if (limit.IsCancellationRequested)
-                throw new Xunit.Sdk.XunitException($"timed out waiting for {what}");
-            await Task.Delay(5, CancellationToken.None);
-        }
-    }
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(5);
 
     public async ValueTask DisposeAsync()
     {

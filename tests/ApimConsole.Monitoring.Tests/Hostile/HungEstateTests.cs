@@ -45,7 +45,7 @@ public sealed class HungEstateTests
                 && s.AllComponents().Count(c => c.DatacenterId != "dc1" && c.State == ComponentState.Unknown && c.Reason!.StartsWith("not reachable from dc1")) == 2 * components / 3,
             "dc1 all Down, dc2 and dc3 all Unknown (not reachable)", TimeSpan.FromSeconds(30));
         // A second round of probes, so the bound is also seen holding while probes finish and start.
-        await WaitUntil(() => peer.Accepted >= components + StatusEngine.MaxConcurrentProbes, "a second round of probes");
+        await Eventually.Until(() => peer.Accepted >= components + StatusEngine.MaxConcurrentProbes, TimeSpan.FromSeconds(20), "a second round of probes");
 
         Assert.InRange(peer.PeakOpen, 1, StatusEngine.MaxConcurrentProbes);
         // The bound is what limited the probes (126 components wanted to connect at once), not luck.
@@ -63,16 +63,16 @@ public sealed class HungEstateTests
         // Sample while every component is probed at least once and the queue behind the bound turns over.
         var worstPoolRoundTrip = TimeSpan.Zero;
         var mostPending = 0L;
-        var clock = Stopwatch.StartNew();
-        while (peer.Accepted < components + StatusEngine.MaxConcurrentProbes)
+        await Eventually.Until(async () =>
         {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"only {peer.Accepted} probes in 30 s");
             var roundTrip = Stopwatch.StartNew();
             await Task.Run(() => roundTrip.Stop());
             worstPoolRoundTrip = roundTrip.Elapsed > worstPoolRoundTrip ? roundTrip.Elapsed : worstPoolRoundTrip;
             mostPending = Math.Max(mostPending, ThreadPool.PendingWorkItemCount);
-            await Task.Delay(10);
-        }
+            return peer.Accepted;
+        }, accepted => accepted >= components + StatusEngine.MaxConcurrentProbes, TimeSpan.FromSeconds(30),
+            "every component probed and the queue behind the bound turned over (last observed: probes accepted)",
+            every: TimeSpan.FromMilliseconds(10));
 
         // Generous bounds: a blocked pool shows in seconds and in a queue that grows with every round. A round of
         // probes timing out together queues a burst of continuations, at most about one per component.
@@ -81,16 +81,5 @@ public sealed class HungEstateTests
         Assert.True(worstPoolRoundTrip < TimeSpan.FromSeconds(2), $"a work item waited {worstPoolRoundTrip.TotalMilliseconds:0} ms for a pool thread");
         Assert.True(mostPending < components, $"{mostPending} work items queued on the pool");
         Assert.InRange(peer.PeakOpen, 1, StatusEngine.MaxConcurrentProbes);
-    }
-
-    private static async Task WaitUntil(Func<bool> condition, string what)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!condition())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(20))
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}");
-            await Task.Delay(20);
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Monitoring.Logs;
@@ -119,7 +120,7 @@ public sealed class TrafficAndLogPeersHostileTests
     {
         public EstateSnapshot Current { get; } = Snapshot(DateTimeOffset.UtcNow);
 
-        public EstateSubscription Subscribe(int capacity = 16) => new(capacity, _ => { }) { Snapshot = Current };
+        public FeedSubscription<EstateSnapshot> Subscribe(int capacity = 16) => new LiveFeed<EstateSnapshot>(Current).Subscribe(capacity);
 
         private static EstateSnapshot Snapshot(DateTimeOffset at) => new(at, "hostile", "dc1",
         [

@@ -84,13 +84,13 @@ public sealed class DatacenterTraceTailTests : IDisposable
         var buffer = new TraceLogBuffer(10);
         using var cts = new CancellationTokenSource();
         var run = Tail(buffer, time).RunAsync(TimeSpan.FromSeconds(1), cts.Token);
-        await WaitForAsync(() => buffer.Count == 1);
+        await Eventually.Until(() => buffer.Count == 1, TimeSpan.FromSeconds(10), "the first entry in the buffer");
 
         File.AppendAllText(a, Line(3, "third"));
         await Task.Yield();
         Assert.Equal(1, buffer.Count); // no new poll before the interval passes
         time.Advance(TimeSpan.FromSeconds(1));
-        await WaitForAsync(() => buffer.Count == 2);
+        await Eventually.Until(() => buffer.Count == 2, TimeSpan.FromSeconds(10), "the second entry in the buffer");
 
         await cts.CancelAsync();
         await run;
@@ -126,15 +126,5 @@ public sealed class DatacenterTraceTailTests : IDisposable
         Assert.IsType<DirectoryTraceLogSource>(DatacenterTraceTail.SourceFor(new TraceLogOptions { Directory = _root }, http, TimeSpan.FromSeconds(1)));
         Assert.IsType<HttpTraceLogSource>(DatacenterTraceTail.SourceFor(new TraceLogOptions { Url = "http://127.0.0.1:1/" }, http, TimeSpan.FromSeconds(1)));
         Assert.Null(DatacenterTraceTail.SourceFor(new TraceLogOptions(), http, TimeSpan.FromSeconds(1)));
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(10);
-        }
     }
 }

@@ -29,15 +29,11 @@ public sealed class LabLogServerMatchesNginxTests
             // The gateway records a transaction just after it answers: wait until the last one is in the files, so
             // nothing changes between the two servers' answers.
             var folder = Path.Combine(lab.TraceDirectory("dc1"), "groups", "group-3", "instance-3", "trace");
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (true)
+            await Eventually.Until(() =>
             {
                 lab.FlushTraceFiles();
-                if (Directory.GetFiles(folder).Any(f => File.ReadAllText(f).Contains(last + "] transaction complete", StringComparison.Ordinal)))
-                    break;
-                Assert.True(DateTime.UtcNow < deadline, "the last transaction never reached the trace file");
-                await Task.Delay(20);
-            }
+                return Directory.GetFiles(folder).Any(f => File.ReadAllText(f).Contains(last + "] transaction complete", StringComparison.Ordinal));
+            }, TimeSpan.FromSeconds(10), "the last transaction to reach the trace file");
             await using var nginx = await NginxServer.StartAsync(lab.TraceDirectory("dc1"));
 
             var labSource = new HttpTraceLogSource(http, new Uri(lab.Endpoints["dc1"].LogsUrl), TimeSpan.FromSeconds(5));

@@ -94,25 +94,23 @@ public sealed class NginxServer : IAsyncDisposable
         }
     }
 
-    private async Task<bool> WaitUntilListeningAsync()
+    /// <summary>True once nginx accepts a connection; false when it exits first (the caller reads why).</summary>
+    private Task<bool> WaitUntilListeningAsync() =>
+        Eventually.Until(AcceptsAsync, accepts => accepts || _process.HasExited, TimeSpan.FromSeconds(15),
+            $"nginx to listen on port {Port} or exit", every: TimeSpan.FromMilliseconds(25));
+
+    private async Task<bool> AcceptsAsync()
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
+        try
         {
-            if (_process.HasExited)
-                return false;
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, Port);
-                return true;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(25);
-            }
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port);
+            return true;
         }
-        return false;
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     private static int FreePort()

@@ -40,18 +40,15 @@ public sealed class TraceLogSourceLabTests : IAsyncLifetime
             ids.Add(body.RootElement.GetProperty("correlationId").GetString()!);
         }
         var source = new DirectoryTraceLogSource(_lab.TraceDirectory(dc));
-        var deadline = DateTime.UtcNow.AddSeconds(10);
         // The gateway records a transaction just after it answers: wait for the last one's trace.
-        while (true)
+        await Eventually.Until(async () =>
         {
             _lab.FlushTraceFiles();
             var text = string.Concat((await source.ListFilesAsync(default)).Where(f => f.InstanceId == instanceId)
                 .Select(f => File.ReadAllText(Path.Combine(_lab.TraceDirectory(dc), f.RelativePath))));
-            if (text.Contains(ids[^1] + "] transaction complete", StringComparison.Ordinal))
-                return ids;
-            Assert.True(DateTime.UtcNow < deadline, "the trace of the last request never reached the file");
-            await Task.Delay(20);
-        }
+            return text.Contains(ids[^1] + "] transaction complete", StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(10), "the trace of the last request to reach the file");
+        return ids;
     }
 
     private static async Task<List<TraceEntry>> ReadAllAsync(ITraceLogSource source, TraceFileInfo file, int chunk)

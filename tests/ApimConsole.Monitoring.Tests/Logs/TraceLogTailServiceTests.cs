@@ -41,12 +41,8 @@ public sealed class TraceLogTailServiceTests : IDisposable
         var service = provider.GetRequiredService<TraceLogTailService>();
 
         await service.StartAsync(default);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (service.Buffer.Count == 0 || service.Statuses.Any(s => s.Error is null && !s.Reachable))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the tails never polled");
-            await Task.Delay(10);
-        }
+        await Eventually.Until(() => service.Buffer.Count > 0 && !service.Statuses.Any(s => s.Error is null && !s.Reachable),
+            TimeSpan.FromSeconds(10), "the tails to poll");
         await service.StopAsync(default);
 
         Assert.Same(provider.GetRequiredService<TraceLogBuffer>(), service.Buffer);

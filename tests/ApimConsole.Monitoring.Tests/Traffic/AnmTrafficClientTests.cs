@@ -36,14 +36,61 @@ public sealed class AnmTrafficClientTests
     }
 
     [Fact]
-    public void TraceSummaryAndTimeline_AreRead()
+    public void Trace_IsRead()
     {
         var trace = AnmTrafficClient.ParseTrace("""[{"level":"INFO","text":"run circuit","time":1763906400000,"depth":1}]""");
         Assert.Equal(("INFO", "run circuit", 1), (trace[0].Level, trace[0].Text, trace[0].Depth));
-        var summary = AnmTrafficClient.ParseSummary("""{"result":{"successes":5,"failures":1,"exceptions":2,"numMessagesProcessed":8,"uptime":60}}""", DateTimeOffset.UnixEpoch);
-        Assert.Equal((8L, TimeSpan.FromMinutes(1)), (summary.Processed, summary.Uptime!.Value));
-        var timeline = AnmTrafficClient.ParseTimeline("""{"result":{"pointStart":0,"pointInterval":10000,"series":{"successes":[1,2],"failures":[0,1]}}}""");
-        Assert.Equal(4, timeline.Total);
-        Assert.Throws<AnmProtocolException>(() => AnmTrafficClient.ParseTimeline("""{"result":{"pointStart":0,"pointInterval":10000,"series":{"successes":[-1]}}}"""));
+    }
+
+    [Theory]
+    [InlineData(0, "1m")]
+    [InlineData(16, "1m")]
+    [InlineData(60, "1m")]
+    [InlineData(61, "2m")]
+    [InlineData(600, "10m")]
+    [InlineData(3600, "1h")]
+    [InlineData(86400, "24h")]
+    public void Ago_IsInMinutesOrHours_AsTheTrafficMonitorTakesIt(int seconds, string expected) =>
+        Assert.Equal(expected, AnmTrafficClient.Ago(TimeSpan.FromSeconds(seconds)));
+
+    [Theory]
+    // The console's old reading of the summary: counters straight under result.
+    [InlineData("""{"result":{"successes":5,"failures":1,"exceptions":2,"numMessagesProcessed":8,"uptime":60}}""", "no 'result.summaryMetrics' object")]
+    [InlineData("""{"result":{"summaryMetrics":{"successes":5,"failures":1}}}""", "result.summaryMetrics has no 'numMessages'")]
+    [InlineData("""{"result":{"summaryMetrics":{"numMessages":6,"failures":1}}}""", "result.summaryMetrics has no 'successes'")]
+    [InlineData("""{"result":{"summaryMetrics":{"numMessages":6,"successes":"5","failures":1}}}""", "result.summaryMetrics.successes is \"5\", not a count")]
+    [InlineData("""{"result":{"summaryMetrics":{"numMessages":6,"successes":5,"failures":-1}}}""", "result.summaryMetrics.failures is -1, not a count")]
+    [InlineData("""{"result":[]}""", "no 'result' object")]
+    public void Summary_InAnotherShape_IsNotRead_NamingWhat(string json, string named)
+    {
+        var ex = Assert.Throws<AnmProtocolException>(() => AnmTrafficClient.ParseSummary(json, DateTimeOffset.UnixEpoch));
+        Assert.Equal("the ANM answered monitoring/summary in a shape this console does not read: " + named, ex.Message);
+    }
+
+    [Theory]
+    // The console's old reading of the timeline: series as an object of arrays.
+    [InlineData("""{"result":{"pointStart":0,"pointInterval":10000,"series":{"successes":[1,2],"failures":[0,1]}}}""", "'series' is an object, not a list of series")]
+    [InlineData("""{"result":{"name":"x"}}""", "no 'series' list")]
+    [InlineData("""{"name":"successes","series":[{"name":"successes","pointInterval":5000,"pointStart":0,"data":[1]}]}""", "no 'failures' series (series: successes)")]
+    [InlineData("""{"name":"x","series":[]}""", "no 'successes' series (series: none)")]
+    [InlineData("""{"series":[{"name":"successes","pointInterval":0,"pointStart":0,"data":[1]}]}""", "series 'successes' has no positive 'pointInterval'")]
+    [InlineData("""{"series":[{"name":"successes","pointInterval":5000,"pointStart":0,"data":[-1]}]}""", "series 'successes' holds -1, not a count")]
+    [InlineData("""{"series":[{"name":"successes","pointInterval":5000,"pointStart":0,"data":[1]},{"name":"failures","pointInterval":10000,"pointStart":0,"data":[1]}]}""", "the 'successes' and 'failures' series do not share their pointStart and pointInterval")]
+    public void Timeline_InAnotherShape_IsNotRead_NamingWhat(string json, string named)
+    {
+        var ex = Assert.Throws<AnmProtocolException>(() => AnmTrafficClient.ParseTimeline(json));
+        Assert.Equal("the ANM answered monitoring/metrics/timeline in a shape this console does not read: " + named, ex.Message);
+    }
+
+    [Fact]
+    public void Timeline_IsRead_UnderResultOrBare()
+    {
+        const string timeline = """{"name":"successes","series":[{"name":"successes","pointInterval":5000,"pointStart":1363737600000,"data":[0.0,2.0,1.0]},{"name":"failures","pointInterval":5000,"pointStart":1363737600000,"data":[1.0,0.0,0.0]}]}""";
+        foreach (var json in new[] { timeline, $$"""{"result":{{timeline}}}""" })
+        {
+            var read = AnmTrafficClient.ParseTimeline(json);
+            Assert.Equal((DateTimeOffset.FromUnixTimeMilliseconds(1363737600000), TimeSpan.FromSeconds(5), 4L), (read.Start, read.Interval, read.Total));
+            Assert.Equal([0L, 2L, 1L], read.Successes);
+        }
     }
 }

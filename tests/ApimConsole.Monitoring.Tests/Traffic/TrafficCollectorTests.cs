@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Monitoring.Traffic;
@@ -58,8 +59,9 @@ public sealed class TrafficCollectorTests : IDisposable
 
         Assert.Equal(3, _recent.Count);
         Assert.Equal(3, _recent.Search(new TransactionQuery { Limit = 100 }).Select(t => t.CorrelationId).Distinct().Count());
-        // Steady polls ask only for the interval plus the overlap.
-        Assert.Contains("ago=16s", _anm.Requests.Last(r => r.Contains("ops/search")));
+        // Steady polls ask for the interval plus the overlap (16 s), in the traffic monitor's unit: whole minutes.
+        Assert.Contains("ago=1m", _anm.Requests.Last(r => r.Contains("ops/search")));
+        Assert.Contains("protocol=http", _anm.Requests.Last(r => r.Contains("ops/search")));
         Assert.Contains("count=1000", _anm.Requests.Last(r => r.Contains("ops/search")));
         var view = _history.Views(TrafficWindow.TenMinutes, _time.GetUtcNow(), ["dc1"]).Single();
         Assert.Equal(3, view.Series.Points.Sum(p => p.Count));
@@ -107,7 +109,7 @@ public sealed class TrafficCollectorTests : IDisposable
         _anm.Hung.Add("dc2");
         var poll = _collector.PollAsync("dc2", default);
         // The request timeout runs on the collector's clock: move it past 5 s and the poll ends as a gap.
-        await WaitUntil(() => _anm.Waiting > 0);
+        await Eventually.Until(() => _anm.Waiting > 0, TimeSpan.FromSeconds(10), "the poll to wait on the ANM", every: TimeSpan.FromMilliseconds(1));
         _time.Advance(TimeSpan.FromSeconds(6));
         await poll.WaitAsync(TimeSpan.FromSeconds(10));
         var status = _collector.Status().Single(s => s.DatacenterId == "dc2");
@@ -125,6 +127,35 @@ public sealed class TrafficCollectorTests : IDisposable
         Assert.True(status.Collected);
         Assert.Contains("503", status.Instances["instance-2"].Problem);
         Assert.Equal(1, _recent.Count);
+    }
+
+    [Fact]
+    public async Task SummaryAndTimelineInAShapeNotRead_AreTheDatacentersStatusWithTheReason_NotZeros()
+    {
+        // The console's old reading: counters straight under result. A real ANM puts them under result.summaryMetrics.
+        _anm.SummaryAnswer = """{"result":{"successes":5,"failures":1,"numMessagesProcessed":6}}""";
+        _anm.TimelineAnswer = """{"result":{"pointStart":0,"pointInterval":10000,"series":{"successes":[1,2],"failures":[0,1]}}}""";
+        _anm.Add("dc1", "instance-1", Tx(1, T0.AddSeconds(-1)));
+        await _collector.PollAsync("dc1", default);
+
+        var status = _collector.Status().Single(s => s.DatacenterId == "dc1");
+        // The transactions were read: the poll covers its time. The instances' own figures are not shown as zeros.
+        Assert.True(status.Collected);
+        Assert.Equal(1, _recent.Count);
+        Assert.All(status.Instances.Values, i => Assert.Null(i.Summary));
+        Assert.All(status.Instances.Values, i => Assert.Null(i.Timeline));
+        Assert.All(status.Instances.Values, i => Assert.Contains("the ANM answered monitoring/summary in a shape this console does not read: no 'result.summaryMetrics' object", i.Problem));
+        Assert.Contains(status.Problems, p => p.Contains("monitoring/summary in a shape this console does not read") && p.Contains("instance-1"));
+        Assert.Contains(status.Problems, p => p.Contains("monitoring/metrics/timeline in a shape this console does not read: 'series' is an object"));
+
+        // Once the ANM answers in the reference's shape, the figures come and the problems go.
+        _anm.SummaryAnswer = new ScriptedAnm().SummaryAnswer;
+        _anm.TimelineAnswer = new ScriptedAnm().TimelineAnswer;
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await _collector.PollAsync("dc1", default);
+        status = _collector.Status().Single(s => s.DatacenterId == "dc1");
+        Assert.Empty(status.Problems);
+        Assert.All(status.Instances.Values, i => Assert.Equal((6L, 4L), (i.Summary!.Processed, i.Timeline!.Total)));
     }
 
     [Fact]
@@ -172,18 +203,6 @@ public sealed class TrafficCollectorTests : IDisposable
         Assert.Contains("not collecting", view.Series.Points.Single(p => p.Start == T0.AddMinutes(-1)).GapReason);
     }
 
-    private static async Task WaitUntil(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met");
-            await Task.Yield();
-            await Task.Delay(1);
-        }
-    }
-
     private static object Tx(int n, DateTimeOffset started) => new
     {
         correlationId = n.ToString("x24"),
@@ -217,7 +236,7 @@ public sealed class TrafficCollectorTests : IDisposable
     private sealed class StaticEstate(EstateSnapshot snapshot) : IEstateStatus
     {
         public EstateSnapshot Current => snapshot;
-        public EstateSubscription Subscribe(int capacity = 16) => new(capacity, _ => { }) { Snapshot = snapshot };
+        public FeedSubscription<EstateSnapshot> Subscribe(int capacity = 16) => new LiveFeed<EstateSnapshot>(snapshot).Subscribe(capacity);
     }
 
     /// <summary>Answers like a lab ANM's router: ops/search from a list per instance, summary and timeline.</summary>
@@ -228,6 +247,8 @@ public sealed class TrafficCollectorTests : IDisposable
         public HashSet<string> Hung { get; } = [];
         public HashSet<string> Stopped { get; } = [];
         public Dictionary<string, string> Malformed { get; } = [];
+        public string SummaryAnswer { get; set; } = """{"result":{"id":"instance-1","summaryMetrics":{"numMessages":6,"successes":5,"failures":1,"exceptions":0,"uptime":60}}}""";
+        public string TimelineAnswer { get; set; } = """{"result":{"name":"successes","series":[{"name":"successes","pointInterval":5000,"pointStart":0,"data":[1.0,2.0]},{"name":"failures","pointInterval":5000,"pointStart":0,"data":[0.0,1.0]}]}}""";
         public List<string> Requests { get; } = [];
         public string? LastAuthorization { get; private set; }
         private int _waiting;
@@ -271,9 +292,9 @@ public sealed class TrafficCollectorTests : IDisposable
                         body = JsonSerializer.Serialize(new { data = _transactions.GetValueOrDefault(instance) ?? [] });
             }
             else if (uri.AbsolutePath.EndsWith("/summary", StringComparison.Ordinal))
-                body = """{"result":{"successes":5,"failures":1,"exceptions":0,"numMessagesProcessed":6,"uptime":60}}""";
+                body = SummaryAnswer;
             else
-                body = """{"result":{"pointStart":0,"pointInterval":10000,"series":{"successes":[1,2],"failures":[0,1]}}}""";
+                body = TimelineAnswer;
             return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         }
     }

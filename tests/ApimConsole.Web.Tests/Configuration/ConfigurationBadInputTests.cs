@@ -33,6 +33,8 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Estate:Datacenters:0:Id", "dc 1; drop", "Estate:Datacenters:0:Id 'dc 1; drop' may contain only letters, digits")]
     [InlineData("Estate:Datacenters:0:Logs:Url", "ftp://logs.dc1.test/", "Estate:Datacenters:0:Logs:Url 'ftp://logs.dc1.test/' is not an absolute http(s) URL")]
     [InlineData("Estate:LoadBalancer:StatusUrl", "lb.test/pools", "Estate:LoadBalancer:StatusUrl 'lb.test/pools' is not an absolute http(s) URL")]
+    [InlineData("Estate:LoadBalancer:Kind", "Nginx", "Estate:LoadBalancer:Kind 'Nginx' is unknown: use one of Lab, HaproxyCsv, HaproxyJson, F5, NginxPlus, Citrix")]
+    [InlineData("Estate:LoadBalancer:Kind", "HaproxyCsv", "Estate:LoadBalancer:StatusUrl is required when Estate:LoadBalancer:Kind is HaproxyCsv")]
     [InlineData("Estate:Name", " ", "Estate:Name is required")]
     [InlineData("Probes:Fall", "0", "Probes:Fall must be between 1 and 100")]
     [InlineData("Traffic:PollInterval", "00:00:00.001", "Traffic:PollInterval must be between 100 ms and 5 minutes")]
@@ -55,6 +57,7 @@ public sealed class ConfigurationBadInputTests
     [InlineData("Traffic:PollInterval", "5 seconds", "Traffic:PollInterval: '5 seconds' is not a duration")]
     [InlineData("Logs:BufferCapacity", "lots", "Logs:BufferCapacity: 'lots' is not a number")]
     [InlineData("Estate:LoadBalancer:HealthCheckLag", "2s", "Estate:LoadBalancer:HealthCheckLag: '2s' is not a duration")]
+    [InlineData("Estate:LoadBalancer:Timeout", "soon", "Estate:LoadBalancer:Timeout: 'soon' is not a duration")]
     public async Task ValueOfTheWrongType_StopsStart_NamingTheKeyAndValue(string key, string value, string message)
     {
         var error = await StartFailsWith(key, value);

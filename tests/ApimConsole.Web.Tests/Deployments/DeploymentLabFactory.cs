@@ -13,55 +13,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ApimConsole.Web.Tests.Deployments;
 
-/// <summary>
-/// A guardrail the test steers. The real one (GuardrailService) is not on this branch; the console resolves whatever
-/// <see cref="IDeploymentGate"/> is registered, and this is registered only in these tests.
-/// </summary>
-public sealed class ScriptedGate : IDeploymentGate
-{
-    private readonly Lock _gate = new();
-    private readonly List<IReadOnlyCollection<string>> _calls = [];
-
-    /// <summary>Decides each call; null answers Allow.</summary>
-    public Func<ChangeKind, IReadOnlyCollection<string>, (GuardrailDecision Decision, string[] Reasons)>? Script { get; set; }
-
-    public IReadOnlyList<IReadOnlyCollection<string>> Calls
-    {
-        get { lock (_gate) return _calls.ToList(); }
-    }
-
-    public GuardrailVerdict Evaluate(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
-    {
-        lock (_gate)
-            _calls.Add(targetDatacenters.ToList());
-        var (decision, reasons) = Script?.Invoke(kind, targetDatacenters) ?? (GuardrailDecision.Allow, []);
-        return new GuardrailVerdict(kind, decision, reasons, DateTimeOffset.UtcNow);
-    }
-
-    /// <summary>When set, every permit for these datacenters is revoked this long after it was handed out (a turn that outlasted its bound).</summary>
-    public (string Datacenter, TimeSpan After)? RevokeAfter { get; set; }
-
-    /// <summary>Asked the same way as <see cref="Evaluate"/> (and recorded in <see cref="Calls"/>); no turn waits for it.</summary>
-    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
-    {
-        var verdict = Evaluate(kind, targetDatacenters);
-        if (RevokeAfter is { } revoke && targetDatacenters.Contains(revoke.Datacenter))
-        {
-            var revoked = new CancellationTokenSource(revoke.After);
-            return new DeploymentPermit(verdict, revoked.Token, revoked.Dispose);
-        }
-        return DeploymentPermit.Unguarded(verdict);
-    }
-
-    public void Reset()
-    {
-        Script = null;
-        RevokeAfter = null;
-        lock (_gate)
-            _calls.Clear();
-    }
-}
-
 /// <summary>The console with its embedded lab (as <see cref="LabConsoleFactory"/>) plus a <see cref="ScriptedGate"/> and small upload limits.</summary>
 public class DeploymentLabFactory : WebApplicationFactory<Program>
 {
@@ -99,16 +50,9 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
     public async Task WaitForGroupsAsync()
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (true)
-        {
-            var estate = await client.GetFromJsonAsync<JsonElement>("/api/estate");
-            if (estate.GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2))
-                return;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"The console never learnt the groups: {estate}");
-            await Task.Delay(100);
-        }
+        await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/estate"),
+            estate => estate.GetProperty("datacenters").EnumerateArray().All(d => d.GetProperty("groups").GetArrayLength() == 2),
+            TimeSpan.FromSeconds(30), "the console to learn both datacenters' groups (/api/estate)", every: TimeSpan.FromMilliseconds(100));
     }
 
     public async Task<HttpResponseMessage> FaultAsync(string target, string action)
@@ -123,20 +67,8 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
         (await client.DeleteAsync("/api/lab/faults")).EnsureSuccessStatusCode();
     }
 
-    public static byte[] Zip(params (string Name, string Content)[] entries)
-    {
-        using var buffer = new MemoryStream();
-        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
-        {
-            foreach (var (name, content) in entries)
-            {
-                // Stored, not deflated: the lab looks for its marker in the archive's raw bytes.
-                using var stream = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
-                stream.Write(Encoding.UTF8.GetBytes(content));
-            }
-        }
-        return buffer.ToArray();
-    }
+    /// <summary>A zip of stored entries, as an upload carries it (see <see cref="DeploymentArchives.Zip"/>).</summary>
+    public static byte[] Zip(params (string Name, string Content)[] entries) => DeploymentArchives.Zip(entries);
 
     public static MultipartFormDataContent Form(string? kind, string? group, params (string FileName, byte[] Content)[] files) =>
         Form(kind, group, null, files);
@@ -159,17 +91,9 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
     public async Task<JsonElement> WaitForFinishAsync(long id)
     {
         using var client = CreateClient();
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        JsonElement last;
-        while (true)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>($"/api/deployments/{id}");
-            if (last.GetProperty("state").GetString() is not ("Pending" or "Running"))
-                return last;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Deployment {id} did not finish: {last}");
-            await Task.Delay(50);
-        }
+        return await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>($"/api/deployments/{id}"),
+            last => last.GetProperty("state").GetString() is not ("Pending" or "Running"), TimeSpan.FromSeconds(30),
+            $"deployment {id} to finish", every: TimeSpan.FromMilliseconds(50));
     }
 
     public override async ValueTask DisposeAsync()

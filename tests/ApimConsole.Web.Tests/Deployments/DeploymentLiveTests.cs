@@ -86,6 +86,9 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.False(dmz.GetProperty("drift").GetBoolean());
         Assert.All(dmz.GetProperty("instances").EnumerateArray(), i => Assert.Equal(archiveId, i.GetProperty("archiveId").GetString()));
+        // domain/deployments names groups and instances by id only: the names are the topology's.
+        Assert.Equal("DMZ", dmz.GetProperty("groupName").GetString());
+        Assert.All(dmz.GetProperty("instances").EnumerateArray(), i => Assert.NotEqual(i.GetProperty("instanceId").GetString(), i.GetProperty("instanceName").GetString()));
 
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.requested" && a.Details!.StartsWith($"Deployment {Id(created)}:"));

@@ -93,27 +93,27 @@ public sealed class KillMidDeploymentTests : IAsyncLifetime
 
     private async Task<T> WaitForAsync<T>(Func<Task<(bool Done, T Value)>> check, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        try
         {
-            try
+            var (_, value) = await Eventually.Until(async () =>
             {
-                var (done, value) = await check();
-                if (done)
-                    return value;
-            }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
-            {
-                // Not listening yet.
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                string log;
-                lock (_output)
-                    log = string.Join("\n", _output.TakeLast(40));
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}. Console output:\n{log}");
-            }
-            await Task.Delay(50);
+                try
+                {
+                    return await check();
+                }
+                catch (HttpRequestException)
+                {
+                    return (false, default!); // Not listening yet.
+                }
+            }, result => result.Done, timeout, what, every: TimeSpan.FromMilliseconds(50));
+            return value;
+        }
+        catch (Xunit.Sdk.XunitException timedOut)
+        {
+            string log;
+            lock (_output)
+                log = string.Join("\n", _output.TakeLast(40));
+            throw new Xunit.Sdk.XunitException($"{timedOut.Message} Console output:\n{log}");
         }
     }
 

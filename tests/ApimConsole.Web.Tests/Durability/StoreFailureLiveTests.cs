@@ -17,56 +17,6 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace ApimConsole.Web.Tests.Durability;
 
-/// <summary>
-/// "Disk full", simulated honestly: while <see cref="Failing"/>, every write command the console sends its SQLite
-/// store fails with the error SQLite gives for a full disk (SQLITE_FULL, 13); reads still work.
-/// </summary>
-public sealed class DiskFullSwitch : DbCommandInterceptor
-{
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _refused = new();
-    public volatile bool Failing;
-
-    /// <summary>How many refused write commands started with <paramref name="prefix"/> (e.g. <c>INSERT INTO "Deployments"</c>).</summary>
-    public int Refused(string prefix) => _refused.Count(t => t.StartsWith(prefix, StringComparison.Ordinal));
-
-    private void Check(DbCommand command)
-    {
-        if (!Failing)
-            return;
-        var text = command.CommandText.TrimStart();
-        if (text.StartsWith("INSERT", StringComparison.OrdinalIgnoreCase) || text.StartsWith("UPDATE", StringComparison.OrdinalIgnoreCase)
-            || text.StartsWith("DELETE", StringComparison.OrdinalIgnoreCase))
-        {
-            _refused.Enqueue(text);
-            throw new SqliteException("SQLite Error 13: 'database or disk is full'.", 13);
-        }
-    }
-
-    public override InterceptionResult<DbDataReader> ReaderExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result)
-    {
-        Check(command);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
-    {
-        Check(command);
-        return ValueTask.FromResult(result);
-    }
-
-    public override InterceptionResult<int> NonQueryExecuting(DbCommand command, CommandEventData eventData, InterceptionResult<int> result)
-    {
-        Check(command);
-        return result;
-    }
-
-    public override ValueTask<InterceptionResult<int>> NonQueryExecutingAsync(DbCommand command, CommandEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
-    {
-        Check(command);
-        return ValueTask.FromResult(result);
-    }
-}
-
 /// <summary>The console with its embedded lab, allowing deployments, on a store the test can make refuse writes.</summary>
 public sealed class StoreFailureFactory : DeploymentLabFactory
 {
@@ -91,17 +41,8 @@ public sealed class StoreFailureLiveTests(StoreFailureFactory factory) : IClassF
 
     private async Task<JsonElement> WaitAsync(string path, Func<JsonElement, bool> condition, string what, int seconds = 30)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        JsonElement last;
-        while (true)
-        {
-            last = await GetAsync(path);
-            if (condition(last))
-                return last;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}; last {path}: {last}");
-            await Task.Delay(100);
-        }
+        return await Eventually.Until(() => GetAsync(path), condition, TimeSpan.FromSeconds(seconds), $"{what} ({path})",
+            every: TimeSpan.FromMilliseconds(100));
     }
 
     private static bool HasScenario(JsonElement scenarios, string key) =>
@@ -200,20 +141,24 @@ public sealed class StoreFailureLiveTests(StoreFailureFactory factory) : IClassF
         factory.DiskFull.Failing = false;
 
         // The queued history is stored: the Down and the Up of the flap during the outage, and its incident, opened and closed.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
-        {
-            await using var db = await contexts.CreateDbContextAsync();
-            var changes = await db.ComponentStateChanges.AsNoTracking()
-                .Where(c => c.DatacenterId == "dc2" && c.ComponentId == "instance-2").ToListAsync();
-            var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Key == "GatewayInstanceDown:dc2/instance-2");
-            var during = changes.Where(c => c.At >= outageStart && c.At <= outageEnd).ToList();
-            if (during.Any(c => c.ToState == "Down") && during.Any(c => c.ToState == "Up" && c.FromState == "Down") && incident?.EndedAt is not null)
-                break;
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"The outage's history was not stored after recovery: changes {string.Join(", ", changes.Select(c => $"{c.At:HH:mm:ss.fff} {c.FromState}->{c.ToState}"))}; incident {(incident is null ? "none" : $"{incident.StartedAt}-{incident.EndedAt}")}");
-            await Task.Delay(200);
-        }
+        await Eventually.Until(async () =>
+            {
+                await using var db = await contexts.CreateDbContextAsync();
+                var changes = await db.ComponentStateChanges.AsNoTracking()
+                    .Where(c => c.DatacenterId == "dc2" && c.ComponentId == "instance-2").ToListAsync();
+                var incident = await db.Incidents.AsNoTracking().FirstOrDefaultAsync(i => i.Key == "GatewayInstanceDown:dc2/instance-2");
+                return (Changes: changes, Incident: incident);
+            },
+            stored =>
+            {
+                var during = stored.Changes.Where(c => c.At >= outageStart && c.At <= outageEnd).ToList();
+                return during.Any(c => c.ToState == "Down") && during.Any(c => c.ToState == "Up" && c.FromState == "Down")
+                    && stored.Incident?.EndedAt is not null;
+            },
+            TimeSpan.FromSeconds(60), "the outage's history to be stored after recovery",
+            every: TimeSpan.FromMilliseconds(200),
+            describe: stored => $"changes {string.Join(", ", stored.Changes.Select(c => $"{c.At:HH:mm:ss.fff} {c.FromState}->{c.ToState}"))}; "
+                + $"incident {(stored.Incident is null ? "none" : $"{stored.Incident.StartedAt}-{stored.Incident.EndedAt}")}");
         await WaitAsync("/api/store", s => !s.GetProperty("failing").GetBoolean(), "the store to be shown healthy again");
 
         // Nothing refused was done behind the scenes: no deployment row, no push, no audit of the refused actions.

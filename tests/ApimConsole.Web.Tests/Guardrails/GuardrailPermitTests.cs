@@ -25,16 +25,9 @@ public sealed class GuardrailPermitTests : IDisposable
     public void Dispose() => _guardrail.Dispose();
 
     /// <summary>The pump and the end of a turn run on their own tasks: wait for their effect, never sleep a fixed time.</summary>
-    private async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}. History: {string.Join("; ", _guardrail.History)}");
-            await Task.Delay(10);
-        }
-    }
+    private Task WaitUntilAsync(Func<bool> condition, string what) =>
+        Eventually.Until(() => _guardrail.History, _ => condition(), Wait, what,
+            describe: history => "history " + string.Join("; ", history));
 
     private bool PublishedBlock(string? datacenter) =>
         _guardrail.History.LastOrDefault(t => t.Kind == Gateway && t.DatacenterId == datacenter)?.Decision == GuardrailDecision.Block;

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Guardrails;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Tests.Components;
@@ -15,28 +16,29 @@ public sealed class GuardrailServiceTests : IDisposable
     private readonly FakeEstateStatus _status = new(At(T0));
     private readonly FakeRecoveryStatus _recovery = new();
     private readonly GuardrailService _guardrail;
+    private readonly FeedSubscription<GuardrailState> _heard;
     private int _changes;
 
     public GuardrailServiceTests()
     {
         _guardrail = Service(_status, _recovery, _clock);
-        _guardrail.Changed += () => Interlocked.Increment(ref _changes);
+        _heard = _guardrail.Subscribe(capacity: 100);
     }
 
     public void Dispose() => _guardrail.Dispose();
 
-    /// <summary>The snapshot pump runs on its own task: wait for its effect, never sleep a fixed time.</summary>
-    private async Task<GuardrailState> WaitForAsync(Func<GuardrailState, bool> condition, string what)
+    /// <summary>How many new states subscribers have been handed so far.</summary>
+    private int Changes()
     {
-        var deadline = DateTime.UtcNow + Wait;
-        while (!condition(_guardrail.Current))
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}. Last: {string.Join("; ", _guardrail.Current.Changes.Select(c => $"{c.Kind} {c.Decision}"))}");
-            await Task.Delay(10);
-        }
-        return _guardrail.Current;
+        while (_heard.Updates.TryRead(out _))
+            _changes++;
+        return _changes;
     }
+
+    /// <summary>The snapshot pump runs on its own task: wait for its effect, never sleep a fixed time.</summary>
+    private Task<GuardrailState> WaitForAsync(Func<GuardrailState, bool> condition, string what) =>
+        Eventually.Until(() => _guardrail.Current, condition, Wait, what,
+            describe: state => string.Join("; ", state.Changes.Select(c => $"{c.Kind} {c.Decision}")));
 
     /// <summary>Moves the clock one probe interval at a time, as the status engine would tick, publishing nothing.</summary>
     private void AdvanceWithoutSnapshots(TimeSpan total)
@@ -89,7 +91,7 @@ public sealed class GuardrailServiceTests : IDisposable
 
         var state = await WaitForAsync(s => s.Worst == GuardrailDecision.Warn, "a gateway instance down to warn");
         Assert.Contains("dc2/instance-2", Assert.Single(state.For(ChangeKind.GatewayConfiguration).Reasons));
-        Assert.True(Volatile.Read(ref _changes) >= 1);
+        Assert.True(Changes() >= 1);
 
         _status.Publish(At(T0));
         await WaitForAsync(s => s.Worst == GuardrailDecision.Allow, "back to allowed once the instance is up");
@@ -101,7 +103,7 @@ public sealed class GuardrailServiceTests : IDisposable
         // Fresh for StaleAfter (3 s): still allowed.
         AdvanceWithoutSnapshots(TimeSpan.FromSeconds(3));
         Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
-        Assert.Equal(0, Volatile.Read(ref _changes));
+        Assert.Equal(0, Changes());
 
         // One more interval with no snapshot: the timer alone turns it.
         _clock.Advance(ProbeInterval);
@@ -109,7 +111,7 @@ public sealed class GuardrailServiceTests : IDisposable
         Assert.Equal(GuardrailDecision.Block, _guardrail.Current.For(ChangeKind.GatewayConfiguration).Decision);
         Assert.Equal(GuardrailDecision.Block, _guardrail.Current.For(ChangeKind.KpsTableStructure).Decision);
         Assert.Contains("last assessed 14:00:00 UTC", Assert.Single(_guardrail.Current.For(ChangeKind.GatewayConfiguration).Reasons));
-        Assert.Equal(1, Volatile.Read(ref _changes));
+        Assert.Equal(1, Changes());
     }
 
     [Fact]
@@ -123,7 +125,7 @@ public sealed class GuardrailServiceTests : IDisposable
         }
 
         Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
-        Assert.Equal(0, Volatile.Read(ref _changes));
+        Assert.Equal(0, Changes());
     }
 
     [Fact]
@@ -136,37 +138,40 @@ public sealed class GuardrailServiceTests : IDisposable
         _clock.Advance(ProbeInterval);
 
         Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
-        Assert.Equal(2, Volatile.Read(ref _changes));
+        Assert.Equal(2, Changes());
     }
 
     [Fact]
-    public void RecoveryChange_IsReEvaluated_AtOnce()
+    public async Task RecoveryChange_IsReEvaluated_AtOnce()
     {
         _recovery.Set(new IncompleteRecovery("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(-1), ["nodetool repair not yet marked done"]));
 
-        var gateway = _guardrail.Current.For(ChangeKind.GatewayConfiguration);
+        // The gate sees it at the moment of the call.
+        Assert.Equal(GuardrailDecision.Block, _guardrail.Evaluate(ChangeKind.KpsTableStructure, []).Decision);
+        // The published state follows the recoveries' feed, without waiting for the timer.
+        var gateway = (await WaitForAsync(s => s.Worst == GuardrailDecision.Block, "the recovery to block")).For(ChangeKind.GatewayConfiguration);
         Assert.Equal(GuardrailDecision.Block, gateway.Decision);
         Assert.Contains("Recovery from \"Inter-DC link down\"", Assert.Single(gateway.Reasons));
-        Assert.Equal(1, Volatile.Read(ref _changes));
-        // The gate sees it too.
-        Assert.Equal(GuardrailDecision.Block, _guardrail.Evaluate(ChangeKind.KpsTableStructure, []).Decision);
+        Assert.Equal(1, Changes());
 
         _recovery.Set();
-        Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
-        Assert.Equal(2, Volatile.Read(ref _changes));
+        await WaitForAsync(s => s.Worst == GuardrailDecision.Allow, "the recovery's end to allow");
+        Assert.Equal(2, Changes());
     }
 
     [Fact]
-    public void ABrokenSubscriber_DoesNotStopTheOthers()
+    public async Task AStalledSubscriber_DoesNotStopTheOthers()
     {
-        var heard = 0;
-        _guardrail.Changed += () => throw new InvalidOperationException("broken");
-        _guardrail.Changed += () => heard++;
+        // Never read: it keeps the newest state and counts what it lost; nobody waits for it.
+        using var stalled = _guardrail.Subscribe(capacity: 1);
 
         _recovery.Set(new IncompleteRecovery("DatacenterDown:dc2", "dc2 down", T0, []));
+        await WaitForAsync(s => s.Worst == GuardrailDecision.Block, "the recovery to block");
+        _recovery.Set();
+        await WaitForAsync(s => s.Worst == GuardrailDecision.Allow, "the recovery's end to allow");
 
-        Assert.Equal(1, heard);
-        Assert.Equal(GuardrailDecision.Block, _guardrail.Current.Worst);
+        Assert.Equal(2, Changes());
+        Assert.Equal(1, stalled.Dropped);
     }
 
     [Fact]
@@ -178,6 +183,6 @@ public sealed class GuardrailServiceTests : IDisposable
         Assert.Equal(0, _recovery.Subscribers);
         AdvanceWithoutSnapshots(TimeSpan.FromSeconds(10));
         Assert.Equal(GuardrailDecision.Allow, _guardrail.Current.Worst);
-        Assert.Equal(0, Volatile.Read(ref _changes));
+        Assert.Equal(0, Changes());
     }
 }

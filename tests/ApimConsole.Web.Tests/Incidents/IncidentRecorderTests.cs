@@ -200,7 +200,7 @@ public sealed class IncidentRecorderTests
         flaky.Failing = true;
         var downAt = T0.AddMinutes(1);
         status.Publish(TestEstate.AllUp(downAt).WithInstance("dc2", "instance-2", ComponentState.Down, downAt));
-        await Wait.UntilAsync(() => flaky.Failures >= 1, "a failed write");
+        await Eventually.Until(() => flaky.Failures >= 1, TimeSpan.FromSeconds(10), "a failed write");
         // The status engine is not held up: later snapshots are accepted while the store is away.
         var later = TestEstate.AllUp(downAt.AddSeconds(30)).WithInstance("dc2", "instance-2", ComponentState.Down, downAt)
             .WithInstance("dc1", "instance-1", ComponentState.Down, downAt.AddSeconds(30));
@@ -211,11 +211,11 @@ public sealed class IncidentRecorderTests
 
         flaky.Failing = false;
         // The retry waits on the console's clock: move it on until the recorder has caught up.
-        await Wait.UntilAsync(() =>
+        await Eventually.Until(() =>
         {
             store.Time.Advance(TimeSpan.FromSeconds(1));
             return recorder.LastRecorded == later.AsOf;
-        }, "the recorder to catch up with the newest snapshot");
+        }, TimeSpan.FromSeconds(10), "the recorder to catch up with the newest snapshot");
 
         var open = await store.QueryAsync(db => db.Incidents.Where(i => i.EndedAt == null).OrderBy(i => i.Key).Select(i => i.Key).ToListAsync());
         Assert.Equal(["GatewayInstanceDown:dc1/instance-1", "GatewayInstanceDown:dc2/instance-2"], open);

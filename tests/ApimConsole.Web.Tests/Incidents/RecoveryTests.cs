@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Tests.Components;
@@ -44,8 +45,7 @@ public sealed class RecoveryTests
         var (store, console, _, _, ended) = await Dc2DownFor(TimeSpan.FromHours(2).Add(TimeSpan.FromSeconds(1)));
         await using var _store = store;
         var recovery = console.GetRequiredService<IRecoveryStatus>();
-        var changed = 0;
-        recovery.Changed += () => Interlocked.Increment(ref changed);
+        using var changes = recovery.Subscribe(capacity: 100);
 
         var incomplete = Assert.Single(recovery.Incomplete);
         Assert.Equal(("DatacenterDown:dc2", ended), (incomplete.IncidentKey, incomplete.Ended));
@@ -63,7 +63,7 @@ public sealed class RecoveryTests
 
         await checklist.MarkDoneAsync(id, "dc2/cassandra-3", "bob", "after the reboot", CancellationToken.None);
         Assert.Empty(recovery.Incomplete);
-        Assert.True(changed >= 3);
+        Assert.True(changes.Updates.Count >= 3);
         Assert.NotNull((await store.QueryAsync(db => db.Incidents.SingleAsync())).RecoveredAt);
     }
 
@@ -77,10 +77,9 @@ public sealed class RecoveryTests
 
         Assert.Equal(["dc2/cassandra-2 is not in schema agreement yet."], Assert.Single(recovery.Incomplete).Waiting);
 
-        var changed = new TaskCompletionSource();
-        recovery.Changed += () => changed.TrySetResult();
+        using var changes = recovery.Subscribe();
         await IncidentStore.PublishAndWaitAsync(status, recorder, TestEstate.AllUp(ended.AddMinutes(1)));
-        await changed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await changes.Updates.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Empty(recovery.Incomplete);
     }
 
@@ -152,7 +151,7 @@ public sealed class RecoveryTests
 
     private sealed class NoRecoveries : IRecoveryStatus
     {
-        public IReadOnlyList<IncompleteRecovery> Incomplete => [];
-        public event Action? Changed { add { } remove { } }
+        public IReadOnlyList<IncompleteRecovery> Current => [];
+        public FeedSubscription<IReadOnlyList<IncompleteRecovery>> Subscribe(int capacity = 16) => new LiveFeed<IReadOnlyList<IncompleteRecovery>>([]).Subscribe(capacity);
     }
 }

@@ -45,13 +45,9 @@ public sealed class DeploymentRaceLiveTests(DeploymentRaceLiveTests.SlowLabConso
             Settle, "every component of both DCs up, both groups known");
         using (var client = console.CreateClient())
         {
-            var deadline = DateTime.UtcNow + Settle;
-            while ((await client.GetFromJsonAsync<JsonElement>("/api/guardrails")).GetProperty("changes").EnumerateArray()
-                   .Any(c => c.GetProperty("decision").GetString() == "Block"))
-            {
-                Assert.True(DateTime.UtcNow < deadline, "The guardrail never allowed deployments on the all-up lab.");
-                await Task.Delay(100);
-            }
+            await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/guardrails"),
+                g => !g.GetProperty("changes").EnumerateArray().Any(c => c.GetProperty("decision").GetString() == "Block"), Settle,
+                "the guardrail to allow deployments on the all-up lab", every: TimeSpan.FromMilliseconds(100));
         }
 
         var result = await DeploymentRace.RunAsync(console, TimeSpan.FromSeconds(30), submitters: 4, seed: 5, slowPushes: true, log: output.WriteLine);

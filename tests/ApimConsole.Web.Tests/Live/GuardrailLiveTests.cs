@@ -40,16 +40,8 @@ public sealed class GuardrailLiveTests(LabConsoleFactory console) : IClassFixtur
 
     private async Task<JsonElement> WaitForGuardrailsAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what, string query = "")
     {
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await GuardrailsAsync(query);
-            if (condition(last))
-                return last;
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}\nLast guardrails: {last}");
+        return await Eventually.Until(() => GuardrailsAsync(query), condition, timeout, $"{what} (/api/guardrails{query})",
+            every: TimeSpan.FromMilliseconds(100));
     }
 
     [Fact]

@@ -47,12 +47,8 @@ public sealed class HostilePeersLiveTests : IAsyncLifetime
     {
         using var client = _console.CreateClient();
         // Probes in flight against the hung peer before the first timed request: the pages are asked while they hang.
-        var clock = Stopwatch.StartNew();
-        while (_peer.Open < 8)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"only {_peer.Open} probe connections reached the hung peer");
-            await Task.Delay(20);
-        }
+        await Eventually.Until(() => _peer.Open, open => open >= 8, TimeSpan.FromSeconds(20),
+            "8 probe connections to reach the hung peer (last observed: connections open)");
 
         // One untimed round first: the first render of each page compiles its code (JIT), which no peer causes.
         foreach (var path in Paths)

@@ -22,19 +22,9 @@ public sealed class IncidentLiveTests(LabConsoleFactory console) : IClassFixture
     private async Task<JsonElement> WaitForIncidentAsync(string query, Func<JsonElement, bool> condition, string what)
     {
         using var client = console.CreateClient();
-        var deadline = DateTime.UtcNow + Detect;
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>("/api/incidents" + query);
-            foreach (var incident in last.GetProperty("incidents").EnumerateArray())
-            {
-                if (condition(incident))
-                    return incident;
-            }
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}\nLast: {last}");
+        var incidents = await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/incidents" + query),
+            last => last.GetProperty("incidents").EnumerateArray().Any(condition), Detect, what, every: TimeSpan.FromMilliseconds(100));
+        return incidents.GetProperty("incidents").EnumerateArray().First(condition);
     }
 
     [Fact]

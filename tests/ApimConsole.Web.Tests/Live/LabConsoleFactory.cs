@@ -39,35 +39,17 @@ public class LabConsoleFactory : WebApplicationFactory<Program>
     /// <summary>Polls <c>/api/estate</c> until <paramref name="condition"/> holds, failing with the last state seen.</summary>
     public async Task<JsonElement> WaitForEstateAsync(Func<JsonElement, bool> condition, TimeSpan timeout, string what)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement last = default;
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await EstateAsync();
-            if (condition(last))
-                return last;
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for: {what}\nLast estate: {last}");
+        return await Eventually.Until(EstateAsync, condition, timeout, $"{what} (/api/estate)", every: TimeSpan.FromMilliseconds(100));
     }
 
     /// <summary>Polls <c>/api/scenarios</c> until a scenario with <paramref name="key"/> is in force, and returns it.</summary>
     public async Task<JsonElement> WaitForScenarioAsync(string key, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        JsonElement last = default;
         using var client = CreateClient();
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>("/api/scenarios");
-            foreach (var scenario in last.GetProperty("scenarios").EnumerateArray())
-            {
-                if (scenario.GetProperty("key").GetString() == key)
-                    return scenario;
-            }
-            await Task.Delay(100);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out after {timeout.TotalSeconds} s waiting for scenario {key}\nLast: {last}");
+        var scenarios = await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/scenarios"),
+            last => last.GetProperty("scenarios").EnumerateArray().Any(s => s.GetProperty("key").GetString() == key), timeout,
+            $"scenario {key} (/api/scenarios)", every: TimeSpan.FromMilliseconds(100));
+        return scenarios.GetProperty("scenarios").EnumerateArray().First(s => s.GetProperty("key").GetString() == key);
     }
 
     public async Task<HttpResponseMessage> FaultAsync(string target, string action)

@@ -54,15 +54,10 @@ public sealed class LogsLiveTests(LogsLabConsole console) : IClassFixture<LogsLa
         using var client = console.CreateClient();
 
         // Hits reach the files once the lab's writer flushed them: search until it finds them.
-        string text = "";
-        var deadline = DateTime.UtcNow + Settle;
-        while (DateTime.UtcNow < deadline)
-        {
-            text = await client.GetStringAsync($"/api/logs/{dc}/download?source=search&correlationId=Id-{correlationId}%200");
-            if (text.Split('\n').Any(l => l.Contains(correlationId, StringComparison.Ordinal) && !l.StartsWith('#')))
-                break;
-            await Task.Delay(200);
-        }
+        var text = await Eventually.Until(
+            () => client.GetStringAsync($"/api/logs/{dc}/download?source=search&correlationId=Id-{correlationId}%200"),
+            t => t.Split('\n').Any(l => l.Contains(correlationId, StringComparison.Ordinal) && !l.StartsWith('#')), Settle,
+            $"the search to find {correlationId} in the files", every: TimeSpan.FromMilliseconds(200));
         var hits = text.Split('\n').Where(l => l.Length > 0 && !l.StartsWith('#')).ToList();
         Assert.NotEmpty(hits);
         Assert.All(hits, h => Assert.Contains($":{correlationId}]", h));
@@ -130,18 +125,9 @@ public sealed class LogsLiveTests(LogsLabConsole console) : IClassFixture<LogsLa
 
     private async Task<JsonElement> WaitForAsync(string url, Func<JsonElement, bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + Settle;
-        JsonElement last = default;
         using var client = console.CreateClient();
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>(url);
-            if (condition(last))
-                return last;
-            await Task.Delay(200);
-        }
-        var text = last.ToString();
-        throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}\nLast {url}: {text[..Math.Min(3000, text.Length)]}");
+        return await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>(url), condition, Settle, $"{what} ({url})",
+            every: TimeSpan.FromMilliseconds(200));
     }
 
     private static JsonElement Dc(JsonElement status, string id) =>

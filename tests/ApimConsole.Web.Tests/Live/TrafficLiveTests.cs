@@ -126,16 +126,10 @@ public sealed class TrafficLiveTests(TrafficLabConsole console) : IClassFixture<
 
         // The load balancer's health checks take the dc2 pool out; then every request goes to dc1. Wait for a
         // whole 5 s span after that, read back from the store, in which dc2 carried nothing.
-        var deadline = DateTime.UtcNow + Settle;
-        (double Dc1PerSecond, int Dc2) after;
-        do
-        {
-            after = await Dc1ShareOfRecentAsync(TimeSpan.FromSeconds(5));
-            if (after.Dc2 == 0 && after.Dc1PerSecond > before.Dc1PerSecond * 1.5)
-                break;
-            await Task.Delay(500);
-        }
-        while (DateTime.UtcNow < deadline);
+        var after = await Eventually.Until(() => Dc1ShareOfRecentAsync(TimeSpan.FromSeconds(5)),
+            a => a.Dc2 == 0 && a.Dc1PerSecond > before.Dc1PerSecond * 1.5, Settle,
+            $"a 5 s span in which dc2 carried nothing and dc1 more than 1.5 x its {before.Dc1PerSecond:0.0}/s",
+            every: TimeSpan.FromMilliseconds(500));
         Assert.True(after.Dc1PerSecond > before.Dc1PerSecond * 1.5,
             $"dc1 carried {before.Dc1PerSecond:0.0}/s before and {after.Dc1PerSecond:0.0}/s after dc2 went down");
         Assert.Equal(0, after.Dc2);
@@ -187,17 +181,9 @@ public sealed class TrafficLiveTests(TrafficLabConsole console) : IClassFixture<
 
     private async Task<JsonElement> WaitForTrafficAsync(Func<JsonElement, bool> condition, string what)
     {
-        var deadline = DateTime.UtcNow + Settle;
-        JsonElement last = default;
         using var client = console.CreateClient();
-        while (DateTime.UtcNow < deadline)
-        {
-            last = await client.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m");
-            if (condition(last))
-                return last;
-            await Task.Delay(200);
-        }
-        throw new Xunit.Sdk.XunitException($"Timed out waiting for: {what}\nLast: {last.ToString()[..Math.Min(4000, last.ToString().Length)]}");
+        return await Eventually.Until(() => client.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m"), condition, Settle, what,
+            every: TimeSpan.FromMilliseconds(200));
     }
 
     private static JsonElement Dc(JsonElement traffic, string id) =>

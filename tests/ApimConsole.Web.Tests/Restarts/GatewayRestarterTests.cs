@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Engine;
@@ -209,6 +210,6 @@ public sealed class GatewayRestarterTests : IAsyncLifetime
 
         public EstateSnapshot Current => Interlocked.Increment(ref _reads) == 1 ? first : then;
 
-        public EstateSubscription Subscribe(int capacity = 16) => throw new NotSupportedException();
+        public FeedSubscription<EstateSnapshot> Subscribe(int capacity = 16) => throw new NotSupportedException();
     }
 }

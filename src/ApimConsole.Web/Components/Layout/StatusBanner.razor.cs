@@ -1,5 +1,6 @@
 using ApimConsole.Core.Guardrails;
 using ApimConsole.Storage;
+using ApimConsole.Web.Components.Controls;
 using ApimConsole.Web.Guardrails;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -7,51 +8,25 @@ using MudBlazor;
 namespace ApimConsole.Web.Components.Layout;
 
 /// <summary>
-/// The deployment guardrail's state on every page, kept live by <see cref="GuardrailService.Changed"/>; under it, while
-/// the console's own store refuses writes, a line saying so since when (<see cref="ConsoleStoreHealth"/>).
+/// The deployment guardrail's state on every page, watched live (<see cref="GuardrailService"/> is a live feed); under
+/// it, while the console's own store refuses writes, a line saying so since when (<see cref="ConsoleStoreHealth"/>).
 /// </summary>
-public partial class StatusBanner : ComponentBase, IDisposable
+public partial class StatusBanner : LiveComponentBase
 {
     [Inject] public required GuardrailService Guardrail { get; init; }
-    // Looked up rather than injected: hosts without a store (component tests) show no store line.
-    [Inject] public required IServiceProvider Services { get; init; }
-
-    private ConsoleStoreHealth? _store;
-
-    private ConsoleStoreStatus? StoreStatus => _store?.Current;
+    [Inject] public required ConsoleStoreHealth Store { get; init; }
 
     private bool _expanded;
 
+    // Read at render time: a render caused by either feed shows the newest of both (attempts move without a turn).
     private GuardrailState State => Guardrail.Current;
+
+    private ConsoleStoreStatus StoreStatus => Store.Current;
 
     protected override void OnInitialized()
     {
-        Guardrail.Changed += OnGuardrailChanged;
-        _store = Services.GetService<ConsoleStoreHealth>();
-        if (_store is not null)
-            _store.Changed += OnStoreChanged;
-    }
-
-    private void OnStoreChanged(ConsoleStoreStatus status) => _ = RefreshAsync();
-
-    // Raised on the guardrail's thread; the render goes back to this circuit. Changes are rare (a decision or a
-    // reason), so there is nothing to throttle.
-    private void OnGuardrailChanged() => _ = RefreshAsync();
-
-    private async Task RefreshAsync()
-    {
-        try
-        {
-            await InvokeAsync(StateHasChanged);
-        }
-        catch (ObjectDisposedException)
-        {
-            // The circuit went away between the change and the render.
-        }
-        catch (Exception ex)
-        {
-            await DispatchExceptionAsync(ex);
-        }
+        Watch(Guardrail);
+        Watch(Store);
     }
 
     private void ToggleReasons() => _expanded = !_expanded;
@@ -96,12 +71,4 @@ public partial class StatusBanner : ComponentBase, IDisposable
         GuardrailDecision.Warn => "confirm",
         _ => "allowed",
     };
-
-    public void Dispose()
-    {
-        Guardrail.Changed -= OnGuardrailChanged;
-        if (_store is not null)
-            _store.Changed -= OnStoreChanged;
-        GC.SuppressFinalize(this);
-    }
 }

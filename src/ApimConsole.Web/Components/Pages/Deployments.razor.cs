@@ -45,8 +45,6 @@ public partial class Deployments : EstateComponentBase
     private DeployedVersions? _versions;
     private bool _loadingVersions;
     private readonly CancellationTokenSource _gone = new();
-    private ITimer? _refresh;
-    private int _refreshPending;
 
     private IReadOnlyList<GatewayGroupStatus> Groups => DeploymentRequests.KnownGroups(Snapshot);
 
@@ -56,17 +54,10 @@ public partial class Deployments : EstateComponentBase
     protected override async Task OnInitializedAsync()
     {
         _group = Groups.FirstOrDefault()?.Id;
-        Store.Changed += OnStoreChanged;
-        // Coalesce bursts of writes (one per instance pushed) into one reload.
-        _refresh = Time.CreateTimer(_ => _ = InvokeAsync(ReloadHistoryAsync), null, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // A burst of writes (one per instance pushed) becomes one reload: the render throttle coalesces them.
+        Watch(Store.Writes, _ => ReloadHistoryAsync());
         await ReloadHistoryAsync();
         _ = InvokeAsync(LoadVersionsAsync);
-    }
-
-    private void OnStoreChanged(long deploymentId)
-    {
-        if (Interlocked.Exchange(ref _refreshPending, 1) == 0)
-            _refresh?.Change(TimeSpan.FromMilliseconds(200), Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The groups become known when the ANMs first answer, which may be after the page opened.</summary>
@@ -81,7 +72,6 @@ public partial class Deployments : EstateComponentBase
 
     private async Task ReloadHistoryAsync()
     {
-        Interlocked.Exchange(ref _refreshPending, 0);
         if (_gone.IsCancellationRequested)
             return;
         var wasRunning = _history.Any(d => !d.State.IsFinished());
@@ -230,9 +220,7 @@ public partial class Deployments : EstateComponentBase
 
     public override void Dispose()
     {
-        Store.Changed -= OnStoreChanged;
         _gone.Cancel();
-        _refresh?.Dispose();
         base.Dispose();
     }
 }

@@ -1,16 +1,16 @@
 using ApimConsole.Storage.Records;
+using ApimConsole.Web.Components.Controls;
 using ApimConsole.Web.Incidents;
 using Microsoft.AspNetCore.Components;
 
 namespace ApimConsole.Web.Components.Pages;
 
-public partial class Incidents : ComponentBase, IDisposable
+public partial class Incidents : LiveComponentBase
 {
     public static readonly int[] DayRanges = [1, 7, 30, 90, 366];
     private const int MaxChanges = 500;
 
     [Inject] public required IncidentLog Log { get; init; }
-    [Inject] public required TimeProvider Time { get; init; }
 
     private readonly CancellationTokenSource _disposed = new();
     private IReadOnlyList<IncidentView> _incidents = [];
@@ -20,7 +20,6 @@ public partial class Incidents : ComponentBase, IDisposable
     private long? _expanded;
     private string? _error;
     private ITimer? _clock;
-    private int _reloadPending;
     private volatile bool _isDisposed;
 
     /// <summary>Durations of open incidents are measured from here; a one-second tick keeps them moving.</summary>
@@ -28,8 +27,9 @@ public partial class Incidents : ComponentBase, IDisposable
 
     protected override async Task OnInitializedAsync()
     {
-        Log.Changed += OnLogChanged;
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        // The recorder writes after every change of the estate: a burst becomes one reload (the render throttle).
+        Watch(Log.Writes, _ => LoadAsync());
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
         await LoadAsync();
     }
 
@@ -54,19 +54,6 @@ public partial class Incidents : ComponentBase, IDisposable
         }
     }
 
-    // The recorder writes after every change of the estate: coalesce a burst into one reload.
-    private void OnLogChanged()
-    {
-        if (Interlocked.Exchange(ref _reloadPending, 1) == 1)
-            return;
-        _ = InvokeAsync(async () =>
-        {
-            Interlocked.Exchange(ref _reloadPending, 0);
-            await LoadAsync();
-            StateHasChanged();
-        });
-    }
-
     private async Task SetFilterAsync(bool openOnly, int days)
     {
         (_openOnly, _days) = (openOnly, days);
@@ -89,14 +76,15 @@ public partial class Incidents : ComponentBase, IDisposable
     private static string Subject(ComponentStateChange change) => change.ComponentKind switch
     {
         "Link" => "inter-DC link",
+        "LoadBalancer" => "global load balancer",
         "Datacenter" => change.DatacenterId,
         _ => $"{change.DatacenterId}/{change.ComponentId}",
     };
 
-    public void Dispose()
+    public override void Dispose()
     {
         _isDisposed = true;
-        Log.Changed -= OnLogChanged;
+        base.Dispose();
         _clock?.Dispose();
         _disposed.Cancel();
         _disposed.Dispose();

@@ -1,7 +1,7 @@
 using System.Security.Claims;
-using System.Threading.Channels;
 using ApimConsole.Core.Logs;
 using ApimConsole.Monitoring.Logs;
+using ApimConsole.Web.Components.Controls;
 using ApimConsole.Web.Logs;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -12,24 +12,22 @@ namespace ApimConsole.Web.Components.Pages;
 /// <summary>
 /// One datacenter's trace logs: the live tail of its instances from the shared <see cref="TraceLogBuffer"/> (this
 /// circuit keeps a cursor, a filter and references to the shared records, see <see cref="LiveLogView"/>), or a
-/// historical search of its files streamed in as hits are found. New lines and tail status changes are rendered at most
-/// once per <see cref="Throttle"/>. <c>/logs?dc=dc2&amp;correlationId=…</c> opens dc2 and searches that transaction.
+/// historical search of its files streamed in as hits are found. New lines, tail status changes and search hits are
+/// rendered at most once per <see cref="LiveComponentBase.Throttle"/>. <c>/logs?dc=dc2&amp;correlationId=…</c> opens dc2 and searches that transaction.
 /// </summary>
-public partial class Logs : ComponentBase, IAsyncDisposable
+public partial class Logs : LiveComponentBase, IAsyncDisposable
 {
-    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
     private const float LineHeight = 20;
     private static readonly TraceLevel[] FilterLevels = [TraceLevel.Fatal, TraceLevel.Error, TraceLevel.Info, TraceLevel.Debug, TraceLevel.Data, TraceLevel.Unknown];
 
     private enum ViewMode { Live, Search }
 
     private readonly CancellationTokenSource _disposed = new();
-    // Capacity 1, newest wins: a burst of appends becomes one refresh.
-    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private IReadOnlyList<LogDatacenter> _datacenters = [];
     private LiveLogView _view = null!;
     private ICollection<TraceLogRecord> _searchHits = [];
     private LogSearchRun? _search;
+    private IDisposable? _searchWatch;
     private ViewMode _mode = ViewMode.Live;
     private TraceTailStatus? _status;
     private bool _paused;
@@ -49,8 +47,7 @@ public partial class Logs : ComponentBase, IAsyncDisposable
     [Inject] public required TraceLogBuffer Buffer { get; init; }
     [Inject] public required TraceLogTailService Tails { get; init; }
     [Inject] public required LogDatacenters Datacenters { get; init; }
-    [Inject] public required TimeProvider Time { get; init; }
-    [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required ITraceLogSearch Search { get; init; }
     [Inject] public required IJSRuntime JS { get; init; }
 
     [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
@@ -95,16 +92,17 @@ public partial class Logs : ComponentBase, IAsyncDisposable
             filter = LogFilter.Parse(name => name == "correlationId" ? CorrelationQuery : null, Datacenter.Zone, out var errors) ?? LogFilter.None;
             _filterErrors = errors;
         }
-        // Subscribe first, then read: an append between the two only causes one more (empty) refresh.
-        Buffer.Appended += OnChanged;
-        Tails.StatusChanged += OnStatusChanged;
+        // Watch first, then read: an append between the two only causes one more (empty) refresh.
+        Watch(Buffer.Appends, _ => Update());
+        // Every datacenter's tail, not only the one shown: the page switches between them.
+        foreach (var tail in Tails.LiveStatuses)
+            Watch(tail, _ => Update());
         _view = new LiveLogView(Buffer, Datacenter.Id, filter);
         _view.Refresh();
-        
+
         _status = Tails.StatusOf(Datacenter.Id);
-        _ = PumpAsync(_disposed.Token);
         // The banner's "since … (3 min)" grows while nothing else changes.
-        _clock = Time.CreateTimer(_ => { if (_status is { Reachable: false }) OnChanged(); }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _clock = Time.CreateTimer(_ => { if (_status is { Reachable: false }) RequestRender(Update); }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
 
         if (filter.CorrelationId is not null)
             StartSearch(filter);
@@ -142,37 +140,6 @@ public partial class Logs : ComponentBase, IAsyncDisposable
         _stick = atBottom;
         StateHasChanged();
         return Task.CompletedTask;
-    }
-
-    private void OnChanged() => _changes.Writer.TryWrite(true);
-
-    private void OnStatusChanged(TraceTailStatus status)
-    {
-        if (status.DatacenterId == Datacenter.Id)
-            OnChanged();
-    }
-
-    private async Task PumpAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var _ in _changes.Reader.ReadAllAsync(cancellationToken))
-            {
-                await InvokeAsync(() =>
-                {
-                    Update();
-                    StateHasChanged();
-                });
-                await Task.Delay(Throttle, Time, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            await DispatchExceptionAsync(ex);
-        }
     }
 
     /// <summary>Takes in what changed since the last render (on the circuit's context).</summary>
@@ -277,18 +244,13 @@ public partial class Logs : ComponentBase, IAsyncDisposable
         _view.Refresh();
         _selected = null;
         _searchHits = [];
-        if (Services.GetService(typeof(ITraceLogSearch)) is not ITraceLogSearch search)
-        {
-            _filterErrors = ["Historical search is not available in this console; the live tail below is filtered instead."];
-            _mode = ViewMode.Live;
-            return;
-        }
         _mode = ViewMode.Search;
         SearchFilter = filter;
         var run = new LogSearchRun(filter.ToSearchQuery(Datacenter.Id, LogEndpoints.DefaultSearchResults));
-        run.Changed += OnChanged;
+        _searchWatch?.Dispose();
+        _searchWatch = WatchUntilDisposed(run.Versions, _ => Update());
         _search = run;
-        _ = run.RunAsync(search, _disposed.Token);
+        _ = run.RunAsync(Search, _disposed.Token);
     }
 
     private void CancelSearch() => _search?.Cancel();
@@ -306,12 +268,10 @@ public partial class Logs : ComponentBase, IAsyncDisposable
     
     public async ValueTask DisposeAsync()
     {
-        Buffer.Appended -= OnChanged;
-        Tails.StatusChanged -= OnStatusChanged;
         _clock?.Dispose();
+        base.Dispose();
         _search?.Dispose();
         await _disposed.CancelAsync();
-        _changes.Writer.TryComplete();
         _disposed.Dispose();
         try
         {

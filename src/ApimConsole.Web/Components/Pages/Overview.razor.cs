@@ -17,11 +17,11 @@ public partial class Overview : EstateComponentBase
     protected override void OnInitialized()
     {
         base.OnInitialized();
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
 
-    /// <summary>Classified from the snapshot being shown, so the list and the panels never disagree.</summary>
-    private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
+    /// <summary>The snapshot's own classification, so the list and the panels never disagree; advice as of now.</summary>
+    private IReadOnlyList<FailoverScenario> Scenarios => Snapshot.Scenarios.At(Now);
 
     /// <summary>A large estate is grouped, counted and filterable; a small one shows every component as it always has.</summary>
     private bool Large => OverviewFilter.IsLarge(Snapshot);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using ApimConsole.Storage;
 using ApimConsole.Web.Security;
 using ApimConsole.Core.Recovery;
@@ -16,8 +15,6 @@ public partial class Runbooks : EstateComponentBase
 {
     private readonly HashSet<string> _busy = new(StringComparer.OrdinalIgnoreCase);
     private ITimer? _clock;
-    private IRecoveryStatus? _recovery;
-    private IncidentLog? _incidents;
     private IReadOnlyList<IncidentView> _recentIncidents = [];
     private readonly CancellationTokenSource _closing = new();
     private bool _interactive;
@@ -25,28 +22,26 @@ public partial class Runbooks : EstateComponentBase
     [Inject] public required IGatewayRestarter Restarter { get; init; }
     [Inject] public required IDialogService Dialogs { get; init; }
     [Inject] public required ISnackbar Snackbar { get; init; }
-    [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required IRecoveryStatus Recovery { get; init; }
+    [Inject] public required IIncidentTimeline Incidents { get; init; }
+    [Inject] public required ConsoleStoreHealth StoreHealth { get; init; }
 
     /// <summary>The signed-in user (or token) who acts.</summary>
     [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
-    /// <summary>Classified from the snapshot being shown, so scenarios and buttons never disagree.</summary>
-    private IReadOnlyList<FailoverScenario> Scenarios => FailoverScenarioClassifier.Classify(Snapshot, Now);
+    /// <summary>The snapshot's own classification, so scenarios and buttons never disagree; advice as of now.</summary>
+    private IReadOnlyList<FailoverScenario> Scenarios => Snapshot.Scenarios.At(Now);
 
     protected override void OnInitialized()
     {
         base.OnInitialized();
-        _clock = Time.CreateTimer(_ => _ = InvokeAsync(StateHasChanged), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
-        // Another part of the console keeps incomplete recoveries; without it this section is simply not shown.
-        _recovery = Services.GetService(typeof(IRecoveryStatus)) as IRecoveryStatus;
-        if (_recovery is not null)
-            _recovery.Changed += OnRecoveryChanged;
+        _clock = Time.CreateTimer(_ => RequestRender(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        // Incident recording keeps incomplete recoveries; without it (Tracked false) this section is not shown.
+        Watch(Recovery);
         // The incident timeline gives each scenario's incident its repair checklist; without it, no checklist.
-        _incidents = Services.GetService(typeof(IncidentLog)) as IncidentLog;
-        if (_incidents is not null)
-            _incidents.Changed += OnIncidentsChanged;
+        Watch(Incidents.Writes, _ => LoadIncidentsAsync());
     }
 
     protected override async Task OnInitializedAsync()
@@ -60,23 +55,15 @@ public partial class Runbooks : EstateComponentBase
 
     private async Task LoadIncidentsAsync()
     {
-        if (_incidents is null)
-            return;
         try
         {
             // Repairs are asked for after outages of more than 2 h; recoveries are judged for weeks at most.
-            _recentIncidents = await _incidents.ListAsync(openOnly: false, days: 31, _closing.Token);
+            _recentIncidents = await Incidents.ListAsync(openOnly: false, days: 31, _closing.Token);
         }
         catch (OperationCanceledException) when (_closing.IsCancellationRequested)
         {
         }
     }
-
-    private void OnIncidentsChanged() => _ = InvokeAsync(async () =>
-    {
-        await LoadIncidentsAsync();
-        StateHasChanged();
-    });
 
     /// <summary>The open incident of a scenario in force, when the timeline has recorded it.</summary>
     private long? OpenIncidentOf(FailoverScenario scenario) =>
@@ -99,8 +86,6 @@ public partial class Runbooks : EstateComponentBase
             StateHasChanged();
         }
     }
-
-    private void OnRecoveryChanged() => _ = InvokeAsync(StateHasChanged);
 
     /// <summary>The instances whose restart a scenario's runbook calls for: the instance itself, or every instance of the datacenter.</summary>
     private IEnumerable<string> InstancesOf(FailoverScenario scenario) => scenario.Kind switch
@@ -146,7 +131,7 @@ public partial class Runbooks : EstateComponentBase
         catch (ConsoleStoreUnavailableException ex)
         {
             // The request could not be audited, so nothing was sent (the restarter records the outcome itself).
-            Snackbar.Add(StoreRefusal.Message(ex, Services.GetService<ConsoleStoreHealth>(),
+            Snackbar.Add(StoreRefusal.Message(ex, StoreHealth,
                 $"{decision.Key} was not {(decision.Action == RestartAction.Restart ? "restarted" : "started")}. Nothing was sent to its Admin Node Manager."), Severity.Error);
         }
         catch (Exception ex)
@@ -165,10 +150,6 @@ public partial class Runbooks : EstateComponentBase
     public override void Dispose()
     {
         _clock?.Dispose();
-        if (_recovery is not null)
-            _recovery.Changed -= OnRecoveryChanged;
-        if (_incidents is not null)
-            _incidents.Changed -= OnIncidentsChanged;
         _closing.Cancel();
         _closing.Dispose();
         base.Dispose();

@@ -1,7 +1,7 @@
-using System.Threading.Channels;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
+using ApimConsole.Web.Components.Controls;
 using ApimConsole.Web.Traffic;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components;
@@ -12,20 +12,14 @@ namespace ApimConsole.Web.Components.Pages;
 /// <summary>
 /// Each datacenter's traffic side by side, then combined, over 10 minutes, 10 hours or 5 days. It reads only what
 /// the collector gathered (never the estate), and refreshes when the history changes, at most once per
-/// <see cref="Throttle"/> however fast polls land.
+/// <see cref="LiveComponentBase.Throttle"/> however fast polls land.
 /// </summary>
-public partial class Traffic : ComponentBase, IDisposable
+public partial class Traffic : LiveComponentBase
 {
-    public static readonly TimeSpan Throttle = TimeSpan.FromMilliseconds(100);
-
-    private readonly CancellationTokenSource _disposed = new();
-    // Capacity 1, newest wins: a burst of changes becomes one refresh.
-    private readonly Channel<bool> _changes = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private ITimer? _clock;
 
     [Inject] public required TrafficReports Reports { get; init; }
     [Inject] public required IEstateStatus Estate { get; init; }
-    [Inject] public required TimeProvider Time { get; init; }
 
     /// <summary>The window shown, from the address (<c>/traffic?window=10h</c>) so a view can be linked.</summary>
     [SupplyParameterFromQuery(Name = "window")] public string? WindowKey { get; set; }
@@ -44,10 +38,9 @@ public partial class Traffic : ComponentBase, IDisposable
         if (AuthenticationState is not null)
             _user = (await AuthenticationState).User;
         Report = Reports.Build(Window, _user);
-        Reports.History.Changed += OnHistoryChanged;
-        _ = PumpAsync(_disposed.Token);
-        // The window slides even when nothing arrives (a silent DC's gap must grow): redraw now and then.
-        _clock = Time.CreateTimer(_ => OnHistoryChanged(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        Watch(Reports.History.Versions, _ => Report = Reports.Build(Window, _user));
+        // The window slides even when nothing arrives (a silent DC's gap must grow): rebuild now and then.
+        _clock = Time.CreateTimer(_ => RequestRender(() => Report = Reports.Build(Window, _user)), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     }
 
     protected override void OnParametersSet()
@@ -56,28 +49,6 @@ public partial class Traffic : ComponentBase, IDisposable
         {
             Window = window;
             Report = Reports.Build(Window, _user);
-        }
-    }
-
-    private void OnHistoryChanged() => _changes.Writer.TryWrite(true);
-
-    private async Task PumpAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await foreach (var _ in _changes.Reader.ReadAllAsync(cancellationToken))
-            {
-                Report = Reports.Build(Window, _user);
-                await InvokeAsync(StateHasChanged);
-                await Task.Delay(Throttle, Time, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception ex)
-        {
-            await DispatchExceptionAsync(ex);
         }
     }
 
@@ -91,13 +62,10 @@ public partial class Traffic : ComponentBase, IDisposable
     private IReadOnlyDictionary<string, GatewayInstanceStatus> Instances =>
         Estate.Current.Datacenters.SelectMany(d => d.GatewayInstances).ToDictionary(i => $"{i.DatacenterId}/{i.Id}", StringComparer.OrdinalIgnoreCase);
 
-    public void Dispose()
+    public override void Dispose()
     {
-        Reports.History.Changed -= OnHistoryChanged;
         _clock?.Dispose();
-        _disposed.Cancel();
-        _changes.Writer.TryComplete();
-        _disposed.Dispose();
+        base.Dispose();
         GC.SuppressFinalize(this);
     }
 }

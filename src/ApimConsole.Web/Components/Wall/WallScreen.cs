@@ -33,7 +33,7 @@ public sealed record WallScreen(
 
     public static WallScreen Build(EstateSnapshot snapshot, GuardrailState guardrail, IReadOnlyDictionary<string, double?[]>? rates, DateTimeOffset now)
     {
-        var scenarios = FailoverScenarioClassifier.Classify(snapshot, now);
+        var scenarios = snapshot.Scenarios.At(now);
         var datacenters = snapshot.Datacenters.Select(dc =>
         {
             IReadOnlyList<double?> rate = rates?.GetValueOrDefault(dc.Id) ?? [];

@@ -1,0 +1,73 @@
+# More checks of the lab's CQL nodes with the DataStax python driver (Debian's python3-cassandra).
+# Usage:
+#   python_driver_checks.py tls <address> <port> <ca.pem> [client.pem]    connect over TLS (ssl.SSLContext), read system.local
+#   python_driver_checks.py prepared <address> <port> <peer address>      prepared statements with bind markers on system tables
+#   python_driver_checks.py paging <address> <port> <fetch size>          walk system.peers page by page
+import sys
+
+try:
+    import ssl
+    from cassandra.cluster import Cluster
+    from cassandra.policies import WhiteListRoundRobinPolicy
+    from cassandra.query import SimpleStatement
+except ImportError as e:
+    print("MISSING-DRIVER: %s" % e)
+    sys.exit(3)
+
+mode, address, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+options = dict(port=port, connect_timeout=5, control_connection_timeout=5)
+
+if mode == "tls":
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies the chain and the host name
+    context.load_verify_locations(sys.argv[4])
+    if len(sys.argv) > 5:
+        context.load_cert_chain(sys.argv[5])
+    options["ssl_context"] = context
+if mode == "paging":
+    # Only the contact point is connected to: the other peers of this lab exist only in system.peers.
+    options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
+
+cluster = Cluster([address], **options)
+try:
+    session = cluster.connect()
+    if mode == "tls":
+        row = session.execute("SELECT data_center, release_version FROM system.local WHERE key='local'").one()
+        print("protocol_version=%d" % cluster.protocol_version)
+        print("data_center=%s" % row.data_center)
+        print("hosts=%s" % ",".join(sorted("%s:%s/%s" % (h.endpoint.address, h.endpoint.port, "up" if h.is_up else "down")
+                                            for h in cluster.metadata.all_hosts())))
+    elif mode == "prepared":
+        peer = sys.argv[4]
+        # The partition key is bound, so the driver would route by token, perhaps to the peer itself (whose
+        # system.peers does not list it, as on Cassandra): ask the contact point.
+        seed = cluster.metadata.get_host(address)
+        by_peer = session.prepare("SELECT peer, data_center, rack, host_id FROM system.peers WHERE peer = ?")
+        print("peers_bind=%s" % ",".join("%s.%s.%s:%s" % (c.keyspace_name, c.table_name, c.name, c.type.typename) for c in by_peer.column_metadata))
+        print("peers_routing=%s" % by_peer.routing_key_indexes)
+        print("peers_result=%s" % ",".join(c[2] for c in by_peer.result_metadata))
+        rows = list(session.execute(by_peer, [peer], host=seed))
+        print("peers_rows=%d" % len(rows))
+        print("peers_row=%s/%s" % (rows[0].peer, rows[0].rack) if rows else "peers_row=none")
+        print("peers_none=%d" % len(list(session.execute(by_peer, ["10.9.9.9"], host=seed))))
+        by_key = session.prepare("SELECT key, data_center, rack FROM system.local WHERE key = ?")
+        print("local_bind=%s" % ",".join("%s:%s" % (c.name, c.type.typename) for c in by_key.column_metadata))
+        row = session.execute(by_key, ["local"]).one()
+        print("local_row=%s/%s" % (row.key, row.data_center))
+        print("local_other=%d" % len(list(session.execute(by_key, ["remote"]))))
+    elif mode == "paging":
+        statement = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=int(sys.argv[4]))
+        result = session.execute(statement)
+        seen, pages = [], 0
+        while True:
+            pages += 1
+            seen.extend(str(r.peer) for r in result.current_rows)
+            if not result.has_more_pages:
+                break
+            result.fetch_next_page()
+        print("pages=%d" % pages)
+        print("rows=%d" % len(seen))
+        print("distinct=%d" % len(set(seen)))
+        # The same through the driver's own iteration, which fetches the pages as it goes.
+        print("iterated=%d" % len(list(session.execute(statement))))
+finally:
+    cluster.shutdown()

@@ -1,0 +1,217 @@
+using ApimConsole.Core.Configuration;
+using ApimConsole.Core.Logs;
+using ApimConsole.Monitoring.Logs;
+using ApimConsole.Web.Logs;
+using Bunit;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using MudBlazor.Services;
+using static ApimConsole.Web.Tests.Logs.TraceRecords;
+using LogsPage = ApimConsole.Web.Components.Pages.Logs;
+
+namespace ApimConsole.Web.Tests.Logs;
+
+public sealed class LogsPageTests : BunitContext, IAsyncLifetime
+{
+    private static readonly DateTime T0 = new(2026, 11, 23, 14, 0, 0, DateTimeKind.Unspecified);
+    private const string Correlation = "697f605fdb408a78c01cc73e";
+
+    private readonly TraceLogBuffer _buffer = new(1000);
+    private readonly SwitchableSource _dc1 = new("http://logs.dc1.test/");
+    private readonly SwitchableSource _dc2 = new("http://logs.dc2.test/");
+    private readonly FakeTimeProvider _tailClock = new(new DateTimeOffset(2026, 11, 23, 13, 2, 11, TimeSpan.Zero));
+    private readonly TraceLogTailService _tails;
+    private readonly FakeSearch _search = new();
+
+    public LogsPageTests()
+    {
+        JSInterop.Mode = JSRuntimeMode.Loose;
+        Services.AddMudServices();
+        var estate = Options.Create(new EstateOptions
+        {
+            ConsoleDatacenter = "dc1",
+            Datacenters =
+            [
+                new DatacenterOptions { Id = "dc1", Name = "Frankfurt" },
+                new DatacenterOptions { Id = "dc2", Name = "Amsterdam" },
+            ],
+        });
+        var sources = new FakeSources(
+            new Dictionary<string, ITraceLogSource> { ["dc1"] = _dc1, ["dc2"] = _dc2 },
+            new Dictionary<string, TimeZoneInfo> { ["dc2"] = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam") });
+        // The tails poll on their own fake clock; the page throttles on the real one.
+        _tails = new TraceLogTailService(sources, _buffer, _tailClock, NullLoggerFactory.Instance);
+        Services.AddSingleton(_buffer);
+        Services.AddSingleton(_tails);
+        Services.AddSingleton(new LogDatacenters(estate, sources));
+        Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<ITraceLogSearch>(_search);
+    }
+
+    Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await _tails.StopAsync(default);
+        await DisposeAsync();
+    }
+
+    private void Seed()
+    {
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
+        [
+            Entry(TraceLevel.Info, T0.AddSeconds(2), "dc1 second"),
+            Entry(TraceLevel.Error, T0.AddSeconds(3), "dc1 failed upstream"),
+        ]);
+        // Another instance's batch arrives later but holds an earlier line: the view sorts a batch by time.
+        _buffer.Append("dc1", "group-2", "instance-2", "b.trc", [Entry(TraceLevel.Info, T0.AddSeconds(1), "dc1 first", correlation: null)]);
+        _buffer.Append("dc2", "group-2", "instance-3", "c.trc",
+        [
+            Entry(TraceLevel.Info, T0, "dc2 only"),
+            new TraceEntry(0, 10, TraceLevel.Unknown, null, null, null, "\u0001\u0002garbage", IsMalformed: true, Note: "binary data"),
+        ]);
+    }
+
+    private static IReadOnlyList<string> Messages(IRenderedComponent<LogsPage> page) =>
+        page.FindAll("[data-testid=lines] [data-testid=line] .log-message").Select(m => m.TextContent.Trim()).ToList();
+
+    private static AngleSharp.Dom.IElement Input(IRenderedComponent<LogsPage> page, string testId)
+    {
+        var element = page.Find($"[data-testid={testId}]");
+        return element.TagName == "INPUT" ? element : element.QuerySelector("input")!;
+    }
+
+    [Fact]
+    public void RendersTheChosenDatacentersLines_FromTheSharedBuffer_MergedByTime()
+    {
+        Seed();
+        var page = Render<LogsPage>();
+
+        Assert.Equal("dc1", page.Find("[data-testid=lines]").GetAttribute("data-dc"));
+        // instance-2's line came later but is older: what a refresh reads is merged by time; dc2's lines are left out.
+        Assert.Equal(["dc1 first", "dc1 second", "dc1 failed upstream"], Messages(page));
+        Assert.Equal("ERROR", page.FindAll("[data-testid=line]")[2].GetAttribute("data-level"));
+        Assert.Contains("UTC", page.Find("[data-testid=zone]").TextContent);
+
+        page.Find("[data-testid=dc-dc2]").Click();
+        Assert.Equal(["dc2 only", "\u0001\u0002garbage"], Messages(page));
+        var malformed = page.FindAll("[data-testid=line]")[1];
+        Assert.Contains("log-malformed", malformed.ClassName);
+        Assert.Contains("binary data", malformed.QuerySelector("[data-testid=line-note]")!.TextContent);
+        Assert.Contains("Europe/Amsterdam", page.Find("[data-testid=zone]").TextContent);
+    }
+
+    [Fact]
+    public void Filters_ByLevelTextAndInstance_AndABadTimeIsNamed()
+    {
+        Seed();
+        var page = Render<LogsPage>();
+
+        Input(page, "f-level-Error").Change(true);
+        page.Find("[data-testid=apply]").Click();
+        Assert.Equal(["dc1 failed upstream"], Messages(page));
+
+        Input(page, "f-level-Error").Change(false);
+        Input(page, "f-text").Change("FIRST");
+        page.Find("[data-testid=apply]").Click();
+        Assert.Equal(["dc1 first"], Messages(page));
+
+        Input(page, "f-text").Change("");
+        Input(page, "f-instance").Change("group-2/instance-1");
+        page.Find("[data-testid=apply]").Click();
+        Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
+        Assert.Contains("instance=group-2%2Finstance-1", page.Find("[data-testid=download]").GetAttribute("href"));
+
+        Input(page, "f-from").Change("yesterday-ish");
+        page.Find("[data-testid=apply]").Click();
+        Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent);
+        // The bad filter changed nothing.
+        Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
+    }
+
+    [Fact]
+    public void NewLines_AppearLive_AndPauseStopsThemUntilResume()
+    {
+        Seed();
+        var page = Render<LogsPage>();
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc", [Entry(TraceLevel.Info, T0.AddSeconds(5), "live one")]);
+        page.WaitForAssertion(() => Assert.Contains("live one", Messages(page)));
+
+        page.Find("[data-testid=pause]").Click();
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=pause]").GetAttribute("aria-pressed")));
+        var renders = page.RenderCount;
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc", [Entry(TraceLevel.Info, T0.AddSeconds(6), "while paused")]);
+        // The append was taken in (the page rendered again) but the paused view did not move.
+        page.WaitForAssertion(() => Assert.True(page.RenderCount > renders));
+        Assert.DoesNotContain("while paused", Messages(page));
+        Assert.Contains("paused", page.Find("[data-testid=line-count]").TextContent);
+
+        page.Find("[data-testid=pause]").Click();
+        // The click may wait for a refresh already on the circuit's dispatcher: wait for its result.
+        page.WaitForAssertion(() => Assert.Equal("while paused", Messages(page)[^1]));
+    }
+
+    [Fact]
+    public async Task UnreachableSource_ShowsABannerWithSinceWhen_OnlyForThatDatacenter_AndClearsWhenItAnswers()
+    {
+        Seed();
+        _dc2.FailWith = "logs.dc2.test unreachable (connection refused)";
+        await _tails.StartAsync(default);
+        await Eventually.Until(() => _tails.StatusOf("dc2")!.UnreachableSince is not null && _tails.StatusOf("dc1")!.Reachable,
+            TimeSpan.FromSeconds(10), "dc2's tail unreachable and dc1's reachable");
+
+        var page = Render<LogsPage>();
+        Assert.Empty(page.FindAll("[data-testid=unreachable-banner]"));
+        page.Find("[data-testid=dc-dc2]").Click();
+
+        var banner = page.Find("[data-testid=unreachable-banner]");
+        // 13:02:11 UTC is 14:02:11 in Amsterdam in November.
+        Assert.Equal("14:02:11", banner.QuerySelector("[data-testid=unreachable-since]")!.TextContent);
+        Assert.Contains("Amsterdam's logs unreachable since", banner.TextContent);
+        Assert.Contains("connection refused", banner.TextContent);
+        Assert.Contains("retrying every 1 s", banner.TextContent);
+        // What was read before stays shown.
+        Assert.Contains("dc2 only", Messages(page));
+
+        _dc2.FailWith = null;
+        _tailClock.Advance(TraceLogTailOptionsDefaults.PollInterval);
+        page.WaitForAssertion(() => Assert.Empty(page.FindAll("[data-testid=unreachable-banner]")));
+    }
+
+    [Fact]
+    public void QueryString_OpensTheDatacenter_AndSearchesTheTransaction_StreamingHits_UntilCancelled()
+    {
+        Services.GetRequiredService<NavigationManager>().NavigateTo($"/logs?dc=dc2&correlationId={Correlation}");
+        var page = Render<LogsPage>();
+
+        page.WaitForAssertion(() => Assert.NotNull(_search.Query));
+        Assert.Equal("dc2", _search.Query!.DatacenterId);
+        Assert.Equal(Correlation, _search.Query.CorrelationId);
+        Assert.Equal("dc2", page.Find("[data-testid=lines]").GetAttribute("data-dc"));
+        Assert.Equal("search", page.Find("[data-testid=lines]").GetAttribute("data-mode"));
+        Assert.Equal(Correlation, Input(page, "f-correlation").GetAttribute("value"));
+
+        // Hits stream in as found, in any order; the view keeps them by time.
+        _search.Hits.Writer.TryWrite(Record(1, "dc2", "instance-3", Entry(TraceLevel.Info, T0.AddSeconds(9), "later hit")));
+        page.WaitForAssertion(() => Assert.Equal(["later hit"], Messages(page)));
+        _search.Hits.Writer.TryWrite(Record(2, "dc2", "instance-4", Entry(TraceLevel.Info, T0.AddSeconds(1), "earlier hit")));
+        _search.Progress!.Report(new TraceSearchProgress(4, 2, 2048, 1024, 2, Done: false, Truncated: false, Error: null));
+        page.WaitForAssertion(() => Assert.Equal(["earlier hit", "later hit"], Messages(page)));
+        page.WaitForAssertion(() => Assert.Contains("2 of 4 file(s)", page.Find("[data-testid=search-progress]").TextContent));
+        Assert.Contains("source=search", page.Find("[data-testid=download]").GetAttribute("href"));
+        Assert.Equal("running", page.Find("[data-testid=search-panel]").GetAttribute("data-state"));
+
+        page.Find("[data-testid=search-cancel]").Click();
+        page.WaitForAssertion(() => Assert.Equal("cancelled", page.Find("[data-testid=search-panel]").GetAttribute("data-state")));
+        Assert.True(_search.WasCancelled);
+        Assert.Equal(["earlier hit", "later hit"], Messages(page));
+    }
+}
+
+internal static class TraceLogTailOptionsDefaults
+{
+    public static TimeSpan PollInterval => new TraceLogTailOptions().PollInterval;
+}
