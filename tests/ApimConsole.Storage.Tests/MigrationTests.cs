@@ -104,18 +104,27 @@ public sealed class MigrationTests
         await using var store = new TempStore();
         var migrator = store.Services.GetRequiredService<ConsoleStoreMigrator>();
         var contexts = store.Services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>();
-        await migrator.MigrateAsync(CancellationToken.None);
-        await store.Services.GetRequiredService<AuditLog>().RecordAsync("alice", "deployment.requested", "group-2 (Internal)", "kept", CancellationToken.None);
         string initialCreate;
+        string[] all;
+        Directory.CreateDirectory(Path.Combine(store.Root, "data"));
+        // The schema an old store has is the squashed InitialCreate's (the migrations after it came later): build only that.
         await using (var db = await contexts.CreateDbContextAsync())
-            initialCreate = Assert.Single(db.Database.GetMigrations());
+        {
+            all = db.Database.GetMigrations().ToArray();
+            initialCreate = Assert.Single(all, m => m.EndsWith("_InitialCreate", StringComparison.Ordinal));
+            Assert.Equal(initialCreate, all[0]);
+            await db.GetService<IMigrator>().MigrateAsync(initialCreate);
+            await db.Database.ExecuteSqlRawAsync(
+                "INSERT INTO \"AuditEntries\" (\"At\", \"Actor\", \"Action\", \"Target\", \"Details\") VALUES (0, 'alice', 'deployment.requested', 'group-2 (Internal)', 'kept')");
+        }
 
-        // All five old migrations applied: the same schema; the history becomes InitialCreate's, the data stays.
+        // All five old migrations applied: the same schema; the history becomes InitialCreate's, the later migrations
+        // run on it, and the data stays.
         await RewriteHistoryAsync(contexts, SqliteBeforeSquash);
         await migrator.MigrateAsync(CancellationToken.None);
         await using (var db = await contexts.CreateDbContextAsync())
         {
-            Assert.Equal([initialCreate], await db.Database.GetAppliedMigrationsAsync());
+            Assert.Equal(all, await db.Database.GetAppliedMigrationsAsync());
             Assert.Equal("kept", Assert.Single(await db.AuditEntries.ToListAsync()).Details);
         }
 
