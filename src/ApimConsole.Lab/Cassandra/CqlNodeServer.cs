@@ -34,16 +34,25 @@ public sealed record CqlNodeIdentity(
 public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
-/// A TCP listener speaking CQL native protocol v4 well enough for real drivers: OPTIONS, STARTUP, the
-/// PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables, REGISTER. Any other protocol
-/// version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
+/// A TCP listener speaking CQL native protocol v3 and v4 well enough for real drivers: OPTIONS, STARTUP (with LZ4 or
+/// Snappy frame compression), the PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables,
+/// REGISTER. Any other protocol version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
 /// Each node is meant to listen on its own loopback address with the same port as its peers, as a real ring does,
 /// so a driver that discovers peers from <c>system.peers</c> reaches them on the port it already knows.
 /// </summary>
 public sealed class CqlNodeServer : IAsyncDisposable
 {
-    /// <summary>The only protocol version the lab speaks.</summary>
+    /// <summary>The highest protocol version the lab speaks (and the one it answers an unknown higher version in).</summary>
     public const int ProtocolVersion = 4;
+
+    /// <summary>The lowest protocol version the lab speaks, as Cassandra 4.0 (v1 and v2 are refused).</summary>
+    public const int MinProtocolVersion = 3;
+
+    /// <summary>PROTOCOL_VERSIONS of SUPPORTED, in Cassandra's "num/description" form; see <c>Supported()</c>.</summary>
+    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4"];
+
+    /// <summary>COMPRESSION of SUPPORTED: what Cassandra 4.0 lists (OptionsMessage / InitialConnectionHandler), in its order.</summary>
+    public static readonly string[] SupportedCompressions = ["snappy", "lz4"];
 
     public const string Authenticator = "org.apache.cassandra.auth.PasswordAuthenticator";
 
@@ -94,6 +103,15 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
     /// <summary>Connections currently open (for tests and the lab panel).</summary>
     public int OpenConnections => _connections.Count;
+
+    private long _compressedFramesReceived;
+    private long _compressedFramesSent;
+
+    /// <summary>Request frames that arrived with the compression flag and were decompressed (for tests: compression really happened).</summary>
+    public long CompressedFramesReceived => Interlocked.Read(ref _compressedFramesReceived);
+
+    /// <summary>Response frames sent compressed.</summary>
+    public long CompressedFramesSent => Interlocked.Read(ref _compressedFramesSent);
 
     private bool RequiresAuthentication => Username is not null || Password is not null;
 
@@ -215,6 +233,10 @@ public sealed class CqlNodeServer : IAsyncDisposable
         private readonly SemaphoreSlim _writeLock = new(1, 1);
         private Phase _phase = Phase.New;
         private string? _keyspace;
+        // The connection's protocol version (3 or 4): that of its last frame until STARTUP, then fixed.
+        private int _version;
+        // Set by STARTUP's COMPRESSION; from then on request bodies flagged 0x01 are decompressed and responses compressed.
+        private CqlFrameCompressor? _compressor;
         private int _aborted;
 
         public Connection(CqlNodeServer server, Socket socket, IPAddress? remote, CancellationToken stopping)
@@ -280,17 +302,25 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 var opcode = header[headerLength - 5];
                 var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(headerLength - 4));
 
-                if ((header[0] & 0x80) != 0 || version != ProtocolVersion)
+                if ((header[0] & 0x80) != 0 || version is < MinProtocolVersion or > ProtocolVersion)
                 {
                     var message = (header[0] & 0x80) != 0
                         ? "Invalid frame: a response frame was sent to the server"
-                        : $"Invalid or unsupported protocol version ({version}); supported versions are (4/v4)";
+                        : $"Invalid or unsupported protocol version ({version}); supported versions are ({string.Join(", ", SupportedProtocolVersions)})";
                     await SendErrorAndCloseAsync(ReplyVersionFor(version), streamId, CqlErrorCode.ProtocolError, message).ConfigureAwait(false);
                     return;
                 }
+                if (_phase != Phase.New && version != _version)
+                {
+                    // Cassandra: a connection's version is the one its STARTUP came in (OPTIONS before it may be in any).
+                    await SendErrorAndCloseAsync(_version, streamId, CqlErrorCode.ProtocolError,
+                        $"Invalid message version. Got {version}/v{version} but previous messages on this connection had version {_version}/v{_version}").ConfigureAwait(false);
+                    return;
+                }
+                _version = version;
                 if (length < 0 || length > _server.MaxRequestBodyBytes)
                 {
-                    await SendErrorAndCloseAsync(ProtocolVersion, streamId, CqlErrorCode.ProtocolError,
+                    await SendErrorAndCloseAsync(_version, streamId, CqlErrorCode.ProtocolError,
                         $"Request is too big: length {length} exceeds maximum allowed length {_server.MaxRequestBodyBytes}").ConfigureAwait(false);
                     return;
                 }
@@ -304,8 +334,15 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 if (mode == FaultMode.Hang)
                     continue;
 
+                var compressor = _compressor;
                 var (responseOpcode, responseBody, close) = Handle(flags, (CqlOpcode)opcode, body);
-                var frame = Frame(ProtocolVersion, streamId, responseOpcode, responseBody);
+                // Once STARTUP has been received the node may compress every response, the STARTUP's own included
+                // (spec section 5), as Cassandra does; an empty body is left as it is (a server "may only compress
+                // frames above a certain size"). A refused STARTUP leaves no compressor, so its ERROR is in clear.
+                compressor ??= (CqlOpcode)opcode == CqlOpcode.Startup ? _compressor : null;
+                var frame = Frame(_version, streamId, responseOpcode, responseBody, compressor);
+                if ((frame[1] & 0x01) != 0)
+                    Interlocked.Increment(ref _server._compressedFramesSent);
                 if (close)
                 {
                     await WriteAsync(frame, token).ConfigureAwait(false);
@@ -355,7 +392,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
             return chain.Build(certificate);
         }
 
-        private static int ReplyVersionFor(int requested) => requested is >= 1 and < ProtocolVersion ? requested : ProtocolVersion;
+        private static int ReplyVersionFor(int requested) => requested is >= 1 and <= ProtocolVersion ? requested : ProtocolVersion;
 
         private async Task SendErrorAndCloseAsync(int version, short streamId, int code, string message)
         {
@@ -390,13 +427,16 @@ public sealed class CqlNodeServer : IAsyncDisposable
             }
         }
 
-        private static byte[] Frame(int version, short streamId, CqlOpcode opcode, CqlBodyWriter body)
+        private static byte[] Frame(int version, short streamId, CqlOpcode opcode, CqlBodyWriter body, CqlFrameCompressor? compressor = null)
         {
             var payload = body.Written.Span;
+            var compressed = compressor is not null && payload.Length > 0;
+            if (compressed)
+                payload = compressor!.Compress(payload);
             var headerLength = version is 1 or 2 ? 8 : 9;
             var frame = new byte[headerLength + payload.Length];
             frame[0] = (byte)(0x80 | version);
-            frame[1] = 0;
+            frame[1] = compressed ? (byte)0x01 : (byte)0;
             if (headerLength == 8)
                 frame[2] = (byte)streamId;
             else
@@ -412,10 +452,23 @@ public sealed class CqlNodeServer : IAsyncDisposable
             try
             {
                 if ((flags & 0x01) != 0)
-                    throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated (COMPRESSION is not supported by this node)");
+                {
+                    // STARTUP itself is never compressed: compression starts with the frames after it.
+                    if (_compressor is null)
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated: the frame has the compression flag but STARTUP chose no COMPRESSION");
+                    try
+                    {
+                        body = _compressor.Decompress(body, _server.MaxRequestBodyBytes);
+                    }
+                    catch (CqlCompressionException e)
+                    {
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Cannot decompress the {_compressor.Name} frame body: {e.Message}");
+                    }
+                    Interlocked.Increment(ref _server._compressedFramesReceived);
+                }
                 var reader = new CqlBodyReader(body);
-                // A custom payload ([bytes map]) comes before the message body; the lab ignores it.
-                if ((flags & 0x04) != 0)
+                // A custom payload ([bytes map]) comes before the message body (v4 only); the lab ignores it.
+                if ((flags & 0x04) != 0 && _version >= 4)
                     reader.SkipBytesMap();
                 return opcode switch
                 {
@@ -460,19 +513,21 @@ public sealed class CqlNodeServer : IAsyncDisposable
         }
 
         /// <summary>
-        /// What the node offers, truthfully. A Cassandra 4.0 node lists CQL_VERSION ["3.4.5"], PROTOCOL_VERSIONS from
-        /// ProtocolVersion.supportedVersions() (["3/v3", "4/v4", "5/v5-beta"] while v5 was beta) and COMPRESSION
-        /// ["snappy", "lz4"] (OptionsMessage; snappy only when its library loads). The lab speaks v4 only, without compression, so it
-        /// lists exactly that: a driver believing a listed v3, v5 or lz4 would fail against the lab where it would work
-        /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
-        /// as Cassandra does) and pick compression only from this list, so they see a v4-only node without
-        /// compression, which a real node can be.
+        /// What the node offers, truthfully. Cassandra 4.0 answers OPTIONS (transport/InitialConnectionHandler.java and
+        /// messages/OptionsMessage.java) with CQL_VERSION [QueryProcessor.CQL_VERSION] = ["3.4.5"], COMPRESSION
+        /// ["snappy", "lz4"] (snappy when its library loads; "LZ4 is always available") and PROTOCOL_VERSIONS
+        /// ProtocolVersion.supportedVersions(): v3, v4 and v5 ("5/v5-beta" in 3.10-3.11 and the 4.0 betas, "5/v5"
+        /// once v5 left beta for 4.0 GA). The lab implements CQL 3.4.5's system tables, both compressions and v3/v4,
+        /// and lists those. It does not implement v5 (from 4.0 GA its frames are wrapped in checksummed segments), so
+        /// it does not list it: a driver believing a listed v5 would fail against the lab where it works against
+        /// Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends as a
+        /// node does), so they settle on v4, as against a 3.11 node.
         /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {
             ["CQL_VERSION"] = [CqlSystemTables.CqlVersion],
-            ["COMPRESSION"] = [],
-            ["PROTOCOL_VERSIONS"] = ["4/v4"],
+            ["COMPRESSION"] = SupportedCompressions,
+            ["PROTOCOL_VERSIONS"] = SupportedProtocolVersions,
         });
 
         private (CqlOpcode, CqlBodyWriter, bool) Startup(ref CqlBodyReader reader)
@@ -482,8 +537,11 @@ public sealed class CqlNodeServer : IAsyncDisposable
             var options = reader.StringMap();
             if (!options.ContainsKey("CQL_VERSION"))
                 throw new CqlRequestException(CqlErrorCode.ProtocolError, "CQL_VERSION is mandatory");
-            if (options.TryGetValue("COMPRESSION", out var compression) && compression.Length > 0)
-                throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression}");
+            // Keys are upper-cased and the value lower-cased, as Cassandra's StartupMessage does.
+            var compression = options.FirstOrDefault(o => string.Equals(o.Key, "COMPRESSION", StringComparison.OrdinalIgnoreCase)).Value;
+            if (compression is not null)
+                _compressor = CqlFrameCompressor.ForName(compression)
+                    ?? throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression.ToLowerInvariant()}");
             if (_server.RequiresAuthentication)
             {
                 _phase = Phase.Authenticating;
@@ -530,7 +588,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Query);
             var statement = reader.LongString();
-            var parameters = ReadQueryParameters(ref reader);
+            var parameters = ReadQueryParameters(ref reader, _version);
             return (CqlOpcode.Result, Run(statement, parameters), false);
         }
 
@@ -544,15 +602,19 @@ public sealed class CqlNodeServer : IAsyncDisposable
             var id = MD5.HashData(Encoding.UTF8.GetBytes((_keyspace ?? "") + "\n" + statement));
             _server._prepared[Convert.ToHexString(id)] = statement;
 
-            // v4 Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers, with the
-            // indexes of those that bind the partition key (what token-aware drivers route by).
+            // Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers and, from v4 on,
+            // gives the indexes of those that bind the partition key (what token-aware drivers route by).
             var body = new CqlBodyWriter().Int(0x0004).ShortBytes(id);
             if (result is CqlRowsResult rows)
             {
                 var markers = rows.Markers;
-                body.Int(markers.Count > 0 ? 0x0001 : 0).Int(markers.Count).Int(rows.PartitionKeyMarkers.Count);
-                foreach (var index in rows.PartitionKeyMarkers)
-                    body.Short((ushort)index);
+                body.Int(markers.Count > 0 ? 0x0001 : 0).Int(markers.Count);
+                if (_version >= 4)
+                {
+                    body.Int(rows.PartitionKeyMarkers.Count);
+                    foreach (var index in rows.PartitionKeyMarkers)
+                        body.Short((ushort)index);
+                }
                 if (markers.Count > 0)
                 {
                     body.String(rows.Table.Keyspace).String(rows.Table.Name);
@@ -566,7 +628,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
             }
             else
             {
-                body.Int(0).Int(0).Int(0);
+                body.Int(0).Int(0);
+                if (_version >= 4)
+                    body.Int(0);
                 body.Int(0x0004).Int(0);
             }
             return (CqlOpcode.Result, body, false);
@@ -576,7 +640,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Execute);
             var id = reader.ShortBytes().ToArray();
-            var parameters = ReadQueryParameters(ref reader);
+            var parameters = ReadQueryParameters(ref reader, _version);
             if (!_server._prepared.TryGetValue(Convert.ToHexString(id), out var statement))
                 throw new CqlUnpreparedException(id);
             return (CqlOpcode.Result, Run(statement, parameters), false);
@@ -587,9 +651,10 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
         /// <summary>
         /// Reads &lt;consistency&gt;&lt;flags&gt;[values][result_page_size][paging_state][serial_consistency][timestamp].
-        /// Named values (flag 0x40) are taken in the order sent; a not-set value (-2) is refused, as for a restriction.
+        /// Named values (flag 0x40) are taken in the order sent; a not-set value (-2, v4) is refused, as for a
+        /// restriction; in v3, which has no not-set value, every negative length is null.
         /// </summary>
-        private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader)
+        private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader, int version)
         {
             _ = reader.Short();
             var flags = reader.Byte();
@@ -602,7 +667,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
                     if ((flags & 0x40) != 0)
                         _ = reader.String();
                     var length = reader.Int();
-                    if (length == -2)
+                    if (length == -2 && version >= 4)
                         throw new CqlRequestException(CqlErrorCode.Invalid, $"Invalid unset value for bind variable {i}");
                     values.Add(length < 0 ? null : reader.Raw(length).ToArray());
                 }
