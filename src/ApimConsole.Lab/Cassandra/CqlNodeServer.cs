@@ -516,12 +516,14 @@ public sealed class CqlNodeServer : IAsyncDisposable
         /// What the node offers, truthfully. Cassandra 4.0 answers OPTIONS (transport/InitialConnectionHandler.java and
         /// messages/OptionsMessage.java) with CQL_VERSION [QueryProcessor.CQL_VERSION] = ["3.4.5"], COMPRESSION
         /// ["snappy", "lz4"] (snappy when its library loads; "LZ4 is always available") and PROTOCOL_VERSIONS
-        /// ProtocolVersion.supportedVersions(): v3, v4 and v5 ("5/v5-beta" in 3.10-3.11 and the 4.0 betas, "5/v5"
-        /// once v5 left beta for 4.0 GA). The lab implements CQL 3.4.5's system tables, both compressions and v3/v4,
-        /// and lists those. It does not implement v5 (from 4.0 GA its frames are wrapped in checksummed segments), so
-        /// it does not list it: a driver believing a listed v5 would fail against the lab where it works against
-        /// Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends as a
-        /// node does), so they settle on v4, as against a 3.11 node.
+        /// ProtocolVersion.supportedVersions() = ["3/v3", "4/v4", "5/v5", "6/v6-beta"]: v5 left beta in 4.0-beta5 and
+        /// v6 came in as the beta (ProtocolVersion.java: V5(5, "v5", false), V6(6, "v6-beta", true); a 4.0.0 node logs
+        /// "Native protocol supported versions: 3/v3, 4/v4, 5/v5, 6/v6-beta (default: 5/v5)"; "5/v5-beta" is what
+        /// 3.10-3.11 listed). The lab implements CQL 3.4.5's system tables, both compressions and v3/v4, and lists
+        /// exactly those. It does not implement v5/v6 (their frames travel in checksummed segments, with v5 message
+        /// changes), so it does not list them: a driver believing a listed v5 would fail against the lab where it works
+        /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
+        /// as a node does), so they settle on v4, as against a 3.11 node.
         /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {

@@ -9,7 +9,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 /// <summary>
 /// What a lab node lists in SUPPORTED and honours: LZ4 and Snappy frame compression chosen by STARTUP (raw frames
 /// here, and the DataStax python driver with <c>compression='lz4'</c> / <c>'snappy'</c>), protocol v3 beside v4, and
-/// a refusal of v5 that drivers downgrade from.
+/// a refusal of v5/v6 that drivers downgrade from.
 /// </summary>
 public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsyncLifetime
 {
@@ -200,7 +200,8 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
     [Theory]
     [InlineData(0x05, 0x00)]
     [InlineData(0x05, 0x10)] // with USE_BETA: the lab lists no v5, beta or not
-    public async Task V5_IsRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
+    [InlineData(0x06, 0x10)] // Cassandra 4.0's beta version, with USE_BETA
+    public async Task V5AndV6_AreRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
     {
         await using var client = await RawCqlClient.ConnectAsync(Node.LocalEndPoint!);
         await client.SendRawAsync(Frame(version, flags, 1, 0x05, []));
@@ -210,7 +211,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         Assert.Equal((byte)0x84, error.Version);
         var (code, message) = RawCqlClient.Error(error.Body);
         Assert.Equal(0x000A, code);
-        Assert.Equal("Invalid or unsupported protocol version (5); supported versions are (3/v3, 4/v4)", message);
+        Assert.Equal($"Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4)", message);
     }
 
     // ---- the DataStax python driver ----
