@@ -51,6 +51,9 @@ public abstract class CqlFrameCompressor
             var length = BinaryPrimitives.ReadInt32BigEndian(compressed);
             if (length < 0 || length > maxLength)
                 throw new CqlCompressionException($"LZ4 body claims {length} uncompressed bytes, over the limit of {maxLength}");
+            // An LZ4 byte yields at most 255 bytes (a match length byte): a bigger claim is a lie, refused before allocating.
+            if (length > (long)(compressed.Length - 4) * 255 + 16)
+                throw new CqlCompressionException($"LZ4 body claims {length} uncompressed bytes, more than its {compressed.Length - 4} bytes can hold");
             return Lz4Block.Decode(compressed[4..], length);
         }
     }
@@ -311,6 +314,9 @@ public static class SnappyRaw
         }
         if (declared > (ulong)maxLength)
             throw new CqlCompressionException($"Snappy body claims {declared} uncompressed bytes, over the limit of {maxLength}");
+        // The densest element is a 3-byte copy of 64 bytes: a bigger claim is a lie, refused before allocating.
+        if (declared > (ulong)(input.Length - ip) * 22)
+            throw new CqlCompressionException($"Snappy body claims {declared} uncompressed bytes, more than its {input.Length - ip} bytes can hold");
         var length = (int)declared;
         var output = new byte[length];
         var op = 0;

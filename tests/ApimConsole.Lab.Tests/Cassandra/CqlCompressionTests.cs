@@ -258,6 +258,24 @@ public sealed class CqlCompressionTests
 
     [Theory]
     [MemberData(nameof(Codecs))]
+    public void ClaimsUnderTheLimit_ButBeyondWhatTheBytesCanHold_AreRefusedBeforeAllocating(string name)
+    {
+        var codec = CqlFrameCompressor.ForName(name)!;
+        // 512 KB claimed (under the 1 MB limit) by a body of a few bytes.
+        var lie = name == "lz4" ? Convert.FromHexString("00080000" + "00") : Convert.FromHexString("808020" + "00");
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<CqlCompressionException>(() => codec.Decompress(lie, Limit));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 64 * 1024, $"{name}: allocated for a claim its bytes cannot hold");
+        Assert.Contains("can hold", error.Message);
+
+        // The densest real streams stay accepted: one byte repeated, at the limit.
+        var ones = new byte[Limit];
+        Array.Fill(ones, (byte)1);
+        Assert.Equal(Limit, codec.Decompress(codec.Compress(ones), Limit).Length);
+    }
+
+    [Theory]
+    [MemberData(nameof(Codecs))]
     public void RandomGarbage_IsRefusedOrDecoded_NeverAnotherException(string name)
     {
         var codec = CqlFrameCompressor.ForName(name)!;
