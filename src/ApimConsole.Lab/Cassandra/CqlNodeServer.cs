@@ -34,22 +34,25 @@ public sealed record CqlNodeIdentity(
 public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
-/// A TCP listener speaking CQL native protocol v3 and v4 well enough for real drivers: OPTIONS, STARTUP (with LZ4 or
-/// Snappy frame compression), the PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables,
+/// A TCP listener speaking CQL native protocol v3, v4 and v5 well enough for real drivers: OPTIONS, STARTUP (with LZ4
+/// or Snappy frame compression; v5's checksummed segments, LZ4 only), the PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables,
 /// REGISTER. Any other protocol version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
 /// Each node is meant to listen on its own loopback address with the same port as its peers, as a real ring does,
 /// so a driver that discovers peers from <c>system.peers</c> reaches them on the port it already knows.
 /// </summary>
 public sealed class CqlNodeServer : IAsyncDisposable
 {
-    /// <summary>The highest protocol version the lab speaks (and the one it answers an unknown higher version in).</summary>
+    /// <summary>The version the lab answers a version it does not speak in (one every driver reads).</summary>
     public const int ProtocolVersion = 4;
+
+    /// <summary>The highest protocol version the lab speaks: v5, with its segment framing, as Cassandra 4.0.</summary>
+    public const int MaxProtocolVersion = 5;
 
     /// <summary>The lowest protocol version the lab speaks, as Cassandra 4.0 (v1 and v2 are refused).</summary>
     public const int MinProtocolVersion = 3;
 
     /// <summary>PROTOCOL_VERSIONS of SUPPORTED, in Cassandra's "num/description" form; see <c>Supported()</c>.</summary>
-    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4"];
+    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4", "5/v5"];
 
     /// <summary>COMPRESSION of SUPPORTED: what Cassandra 4.0 lists (OptionsMessage / InitialConnectionHandler), in its order.</summary>
     public static readonly string[] SupportedCompressions = ["snappy", "lz4"];
@@ -237,6 +240,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
         private int _version;
         // Set by STARTUP's COMPRESSION; from then on request bodies flagged 0x01 are decompressed and responses compressed.
         private CqlFrameCompressor? _compressor;
+        // v5: after the answer to STARTUP, envelopes travel in segments both ways (LZ4 at the segment level, if chosen).
+        private bool _segmented;
+        private Stream? _input;
         private int _aborted;
 
         public Connection(CqlNodeServer server, Socket socket, IPAddress? remote, CancellationToken stopping)
@@ -288,21 +294,23 @@ public sealed class CqlNodeServer : IAsyncDisposable
             if (_server.Tls is { } tls)
                 await StartTlsAsync(tls, token).ConfigureAwait(false);
             var header = new byte[9];
+            _input = _stream;
             while (!token.IsCancellationRequested)
             {
+                var input = _input;
                 // A clean end of stream between frames is the client hanging up.
-                if (await _stream.ReadAtLeastAsync(header.AsMemory(0, 1), 1, throwOnEndOfStream: false, token).ConfigureAwait(false) == 0)
+                if (await input.ReadAtLeastAsync(header.AsMemory(0, 1), 1, throwOnEndOfStream: false, token).ConfigureAwait(false) == 0)
                     return;
                 var version = header[0] & 0x7F;
                 // Protocol v1 and v2 have an 8-byte header with a one-byte stream id.
                 var headerLength = version is 1 or 2 ? 8 : 9;
-                await _stream.ReadExactlyAsync(header.AsMemory(1, headerLength - 1), token).ConfigureAwait(false);
+                await input.ReadExactlyAsync(header.AsMemory(1, headerLength - 1), token).ConfigureAwait(false);
                 var flags = header[1];
                 short streamId = headerLength == 8 ? (sbyte)header[2] : BinaryPrimitives.ReadInt16BigEndian(header.AsSpan(2));
                 var opcode = header[headerLength - 5];
                 var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(headerLength - 4));
 
-                if ((header[0] & 0x80) != 0 || version is < MinProtocolVersion or > ProtocolVersion)
+                if ((header[0] & 0x80) != 0 || version is < MinProtocolVersion or > MaxProtocolVersion)
                 {
                     var message = (header[0] & 0x80) != 0
                         ? "Invalid frame: a response frame was sent to the server"
@@ -325,7 +333,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
                     return;
                 }
                 var body = new byte[length];
-                await _stream.ReadExactlyAsync(body, token).ConfigureAwait(false);
+                await input.ReadExactlyAsync(body, token).ConfigureAwait(false);
 
                 // Faults can change while the connection is open: look again for every request.
                 var mode = _server.CurrentMode(_remote);
@@ -340,9 +348,30 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 // (spec section 5), as Cassandra does; an empty body is left as it is (a server "may only compress
                 // frames above a certain size"). A refused STARTUP leaves no compressor, so its ERROR is in clear.
                 compressor ??= (CqlOpcode)opcode == CqlOpcode.Startup ? _compressor : null;
-                var frame = Frame(_version, streamId, responseOpcode, responseBody, compressor);
-                if ((frame[1] & 0x01) != 0)
-                    Interlocked.Increment(ref _server._compressedFramesSent);
+                byte[] frame;
+                if (_version >= 5)
+                {
+                    // v5: no envelope compression; the answer to STARTUP is the last envelope in the open, then segments.
+                    frame = Frame(_version, streamId, responseOpcode, responseBody);
+                    if (_segmented)
+                    {
+                        // A payload LZ4 cannot shrink goes as it is (uncompressed length 0), as the drivers do too.
+                        frame = CqlSegments.Wrap(frame, _compressor is not null, out var compressedSegment);
+                        if (compressedSegment)
+                            Interlocked.Increment(ref _server._compressedFramesSent);
+                    }
+                    else if ((CqlOpcode)opcode == CqlOpcode.Startup && responseOpcode is CqlOpcode.Ready or CqlOpcode.Authenticate)
+                    {
+                        _segmented = true;
+                        _input = new SegmentInput(this, _stream, _compressor is not null);
+                    }
+                }
+                else
+                {
+                    frame = Frame(_version, streamId, responseOpcode, responseBody, compressor);
+                    if ((frame[1] & 0x01) != 0)
+                        Interlocked.Increment(ref _server._compressedFramesSent);
+                }
                 if (close)
                 {
                     await WriteAsync(frame, token).ConfigureAwait(false);
@@ -392,12 +421,34 @@ public sealed class CqlNodeServer : IAsyncDisposable
             return chain.Build(certificate);
         }
 
-        private static int ReplyVersionFor(int requested) => requested is >= 1 and <= ProtocolVersion ? requested : ProtocolVersion;
+        /// <summary>The v5 segment reader, counting compressed segments as compressed frames received.</summary>
+        private sealed class SegmentInput(Connection connection, Stream inner, bool lz4) : Stream
+        {
+            private readonly CqlSegments.ReadStream _segments = new(inner, lz4, () => Interlocked.Increment(ref connection._server._compressedFramesReceived));
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => _segments.Read(buffer, offset, count);
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _segments.ReadAsync(buffer, cancellationToken);
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+
+        private static int ReplyVersionFor(int requested) => requested is >= 1 and <= MaxProtocolVersion ? requested : ProtocolVersion;
 
         private async Task SendErrorAndCloseAsync(int version, short streamId, int code, string message)
         {
             var body = new CqlBodyWriter().Int(code).String(message);
-            await WriteAsync(Frame(version, streamId, CqlOpcode.Error, body), _closed.Token).ConfigureAwait(false);
+            var frame = Frame(version, streamId, CqlOpcode.Error, body);
+            // Once a v5 connection has switched to segments, even its last word goes in one.
+            if (_segmented)
+                frame = CqlSegments.Wrap(frame, _compressor is not null);
+            await WriteAsync(frame, _closed.Token).ConfigureAwait(false);
         }
 
         private async Task ReplyAsync(byte[] frame, TimeSpan delay, CancellationToken token)
@@ -454,6 +505,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 if ((flags & 0x01) != 0)
                 {
                     // STARTUP itself is never compressed: compression starts with the frames after it.
+                    if (_version >= 5)
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, "The compression flag is not used in protocol v5: segments are compressed, not envelopes");
                     if (_compressor is null)
                         throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated: the frame has the compression flag but STARTUP chose no COMPRESSION");
                     try
@@ -519,11 +572,10 @@ public sealed class CqlNodeServer : IAsyncDisposable
         /// ProtocolVersion.supportedVersions() = ["3/v3", "4/v4", "5/v5", "6/v6-beta"]: v5 left beta in 4.0-beta5 and
         /// v6 came in as the beta (ProtocolVersion.java: V5(5, "v5", false), V6(6, "v6-beta", true); a 4.0.0 node logs
         /// "Native protocol supported versions: 3/v3, 4/v4, 5/v5, 6/v6-beta (default: 5/v5)"; "5/v5-beta" is what
-        /// 3.10-3.11 listed). The lab implements CQL 3.4.5's system tables, both compressions and v3/v4, and lists
-        /// exactly those. It does not implement v5/v6 (their frames travel in checksummed segments, with v5 message
-        /// changes), so it does not list them: a driver believing a listed v5 would fail against the lab where it works
-        /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
-        /// as a node does), so they settle on v4, as against a 3.11 node.
+        /// 3.10-3.11 listed). The lab implements CQL 3.4.5's system tables, both compressions and v3, v4 and v5, and
+        /// lists exactly those. It does not implement v6-beta (a client must set USE_BETA for it, and no driver does
+        /// by default), so it does not list it: a v6 frame gets the unsupported-version ERROR, which is what a 4.0
+        /// node's answer to a v6 frame without USE_BETA makes drivers do too (retry lower).
         /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {
@@ -542,8 +594,14 @@ public sealed class CqlNodeServer : IAsyncDisposable
             // Keys are upper-cased and the value lower-cased, as Cassandra's StartupMessage does.
             var compression = options.FirstOrDefault(o => string.Equals(o.Key, "COMPRESSION", StringComparison.OrdinalIgnoreCase)).Value;
             if (compression is not null)
-                _compressor = CqlFrameCompressor.ForName(compression)
+            {
+                var chosen = CqlFrameCompressor.ForName(compression)
                     ?? throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression.ToLowerInvariant()}");
+                // v5 segments are compressed with LZ4 only (spec v5 section 2.2).
+                if (_version >= 5 && chosen != CqlFrameCompressor.Lz4)
+                    throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Compression {chosen.Name} is not supported with protocol v5 (segments are compressed with lz4 only)");
+                _compressor = chosen;
+            }
             if (_server.RequiresAuthentication)
             {
                 _phase = Phase.Authenticating;
@@ -607,6 +665,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
             // Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers and, from v4 on,
             // gives the indexes of those that bind the partition key (what token-aware drivers route by).
             var body = new CqlBodyWriter().Int(0x0004).ShortBytes(id);
+            // v5: <result_metadata_id> follows the id; the lab's result metadata never changes, so it is fixed per statement.
+            if (_version >= 5)
+                body.ShortBytes(ResultMetadataId(statement));
             if (result is CqlRowsResult rows)
             {
                 var markers = rows.Markers;
@@ -642,11 +703,15 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Execute);
             var id = reader.ShortBytes().ToArray();
+            if (_version >= 5)
+                _ = reader.ShortBytes(); // result_metadata_id: the metadata never changes, so METADATA_CHANGED is never set
             var parameters = ReadQueryParameters(ref reader, _version);
             if (!_server._prepared.TryGetValue(Convert.ToHexString(id), out var statement))
                 throw new CqlUnpreparedException(id);
             return (CqlOpcode.Result, Run(statement, parameters), false);
         }
+
+        private static byte[] ResultMetadataId(string statement) => MD5.HashData(Encoding.UTF8.GetBytes("result metadata\n" + statement));
 
         /// <summary>What a QUERY or EXECUTE asks beside its statement (spec section 4.1.4).</summary>
         private sealed record QueryParameters(IReadOnlyList<byte[]?> Values, bool SkipMetadata, int PageSize, byte[]? PagingState);
@@ -659,7 +724,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
         private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader, int version)
         {
             _ = reader.Short();
-            var flags = reader.Byte();
+            // v5 widened the flags to an [int] (keyspace 0x80 and now_in_seconds 0x100 come after the paging state).
+            var flags = version >= 5 ? reader.Int() : reader.Byte();
             var values = new List<byte[]?>();
             if ((flags & 0x01) != 0)
             {

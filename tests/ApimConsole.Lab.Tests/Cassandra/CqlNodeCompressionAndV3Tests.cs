@@ -9,7 +9,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 /// <summary>
 /// What a lab node lists in SUPPORTED and honours: LZ4 and Snappy frame compression chosen by STARTUP (raw frames
 /// here, and the DataStax python driver with <c>compression='lz4'</c> / <c>'snappy'</c>), protocol v3 beside v4, and
-/// a refusal of v5/v6 that drivers downgrade from.
+/// a refusal of v6 and up that drivers downgrade from (v5 itself: <see cref="CqlNodeV5Tests"/>).
 /// </summary>
 public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsyncLifetime
 {
@@ -198,10 +198,10 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
     }
 
     [Theory]
-    [InlineData(0x05, 0x00)]
-    [InlineData(0x05, 0x10)] // with USE_BETA: the lab lists no v5, beta or not
-    [InlineData(0x06, 0x10)] // Cassandra 4.0's beta version, with USE_BETA
-    public async Task V5AndV6_AreRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
+    [InlineData(0x06, 0x00)]
+    [InlineData(0x06, 0x10)] // Cassandra 4.0's beta version, with USE_BETA: the lab does not list it
+    [InlineData(0x07, 0x00)]
+    public async Task V6AndUp_AreRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
     {
         await using var client = await RawCqlClient.ConnectAsync(Node.LocalEndPoint!);
         await client.SendRawAsync(Frame(version, flags, 1, 0x05, []));
@@ -211,7 +211,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         Assert.Equal((byte)0x84, error.Version);
         var (code, message) = RawCqlClient.Error(error.Body);
         Assert.Equal(0x000A, code);
-        Assert.Equal($"Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4)", message);
+        Assert.Equal($"Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4, 5/v5)", message);
     }
 
     // ---- the DataStax python driver ----
@@ -221,6 +221,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
     [InlineData("snappy", "4")]
     [InlineData("lz4", "3")]
     [InlineData("snappy", "3")]
+    [InlineData("lz4", "5")]
     public async Task PythonDriver_WithCompression_UsesIt_AndFramesReallyAreCompressed(string compression, string version)
     {
         var seed = _ring.Identities[0];
@@ -237,15 +238,17 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         Assert.Contains("data_center=DC1", output);
         Assert.Contains($"prepared_rack={seed.Rack}", output);
         Assert.Contains("peers_paged=2", output);
+        Assert.Contains("long_key_rows=0", output);
         foreach (var node in _ring.Identities)
             Assert.Contains($"{node.Address}:{node.NativePort}/up", output);
         // The lab saw compressed requests and sent compressed answers (the driver decompressed them: it read the rows).
-        Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesReceived) - receivedBefore >= 4, "the lab received too few compressed frames");
+        // On v5 the driver sends a segment LZ4 cannot shrink as it is, so only the big request is sure to be compressed.
+        Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesReceived) - receivedBefore >= (version == "5" ? 1 : 4), "the lab received too few compressed frames");
         Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesSent) - sentBefore >= 4, "the lab sent too few compressed frames");
     }
 
     [Fact]
-    public async Task PythonDriver_WithItsDefaults_NegotiatesV4_AndPicksLz4FromTheList()
+    public async Task PythonDriver_WithItsDefaults_NegotiatesV5_AndPicksLz4FromTheList()
     {
         var seed = _ring.Identities[0];
         var receivedBefore = _ring.Nodes.Sum(n => n.CompressedFramesReceived);
@@ -253,23 +256,38 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         var (exitCode, output) = await RunChecksAsync("compression", seed.Address.ToString(), seed.NativePort.ToString(), "default");
 
         Assert.True(exitCode == 0, $"the python driver failed with its defaults (exit {exitCode}):\n{output}");
-        // It starts at v5, is refused, and retries lower: v4, the highest the lab lists.
-        Assert.Contains("protocol_version=4", output);
+        // It starts above v5 (DSE versions), is refused, and retries lower: v5, the highest the lab lists, as with Cassandra 4.0.
+        Assert.Contains("protocol_version=5", output);
         Assert.Contains("compression_type=lz4", output);
         Assert.Contains("compressor=on", output);
         Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesReceived) > receivedBefore);
     }
 
     [Fact]
-    public async Task PythonDriver_WithProtocolV3_AndNoCompression_Connects()
+    public async Task PythonDriver_WithSnappyOnV5_FallsBackToNoCompression_AsWithCassandra()
+    {
+        // The driver does not offer snappy with v5 (segments are LZ4 only): it connects uncompressed.
+        var seed = _ring.Identities[0];
+        var (exitCode, output) = await RunChecksAsync("compression", seed.Address.ToString(), seed.NativePort.ToString(), "snappy", "5");
+
+        Assert.True(exitCode == 0, $"the python driver failed with snappy on v5 (exit {exitCode}):\n{output}");
+        Assert.Contains("protocol_version=5", output);
+        Assert.Contains("compression_type=None", output);
+        Assert.Contains("peers_paged=2", output);
+    }
+
+    [Theory]
+    [InlineData("3")]
+    [InlineData("5")]
+    public async Task PythonDriver_WithoutCompression_Connects(string version)
     {
         var seed = _ring.Identities[0];
         var receivedBefore = _ring.Nodes.Sum(n => n.CompressedFramesReceived);
 
-        var (exitCode, output) = await RunChecksAsync("compression", seed.Address.ToString(), seed.NativePort.ToString(), "none", "3");
+        var (exitCode, output) = await RunChecksAsync("compression", seed.Address.ToString(), seed.NativePort.ToString(), "none", version);
 
-        Assert.True(exitCode == 0, $"the python driver failed with v3 (exit {exitCode}):\n{output}");
-        Assert.Contains("protocol_version=3", output);
+        Assert.True(exitCode == 0, $"the python driver failed with v{version} (exit {exitCode}):\n{output}");
+        Assert.Contains($"protocol_version={version}", output);
         Assert.Contains("compression_type=None", output);
         Assert.Contains($"prepared_rack={seed.Rack}", output);
         Assert.Contains("peers_paged=2", output);

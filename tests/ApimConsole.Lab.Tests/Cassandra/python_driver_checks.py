@@ -74,6 +74,8 @@ try:
         print("data_center=%s" % row.data_center)
         by_key = session.prepare("SELECT key, rack FROM system.local WHERE key = ?")
         print("prepared_rack=%s" % session.execute(by_key, ["local"]).one().rack)
+        # A request big and repetitive enough that the driver compresses it (it sends small ones as they are on v5).
+        print("long_key_rows=%d" % len(list(session.execute(by_key, ["z" * 2000]))))
         peers = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=1)
         print("peers_paged=%d" % len(list(session.execute(peers))))
         print("hosts=%s" % ",".join(sorted("%s:%s/%s" % (h.endpoint.address, h.endpoint.port, "up" if h.is_up else "down")
