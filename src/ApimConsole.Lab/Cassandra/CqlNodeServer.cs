@@ -34,7 +34,7 @@ public sealed record CqlNodeIdentity(
 public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
-/// A TCP listener speaking CQL native protocol v3, v4 and v5 well enough for real drivers: OPTIONS, STARTUP (with LZ4
+/// A TCP listener speaking CQL native protocol v3, v4, v5 (and v6-beta with USE_BETA) well enough for real drivers: OPTIONS, STARTUP (with LZ4
 /// or Snappy frame compression; v5's checksummed segments, LZ4 only), the PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables,
 /// REGISTER. Any other protocol version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
 /// Each node is meant to listen on its own loopback address with the same port as its peers, as a real ring does,
@@ -45,14 +45,20 @@ public sealed class CqlNodeServer : IAsyncDisposable
     /// <summary>The version the lab answers a version it does not speak in (one every driver reads).</summary>
     public const int ProtocolVersion = 4;
 
-    /// <summary>The highest protocol version the lab speaks: v5, with its segment framing, as Cassandra 4.0.</summary>
-    public const int MaxProtocolVersion = 5;
+    /// <summary>
+    /// The highest protocol version the lab speaks: v6-beta, as Cassandra 4.0, which speaks it as v5 (4.0 has no
+    /// v6-only message) to a client that sets USE_BETA.
+    /// </summary>
+    public const int MaxProtocolVersion = 6;
+
+    /// <summary>Frame flag a client must set to speak a beta version (spec v5 section 2.4.1.2).</summary>
+    public const byte UseBetaFlag = 0x10;
 
     /// <summary>The lowest protocol version the lab speaks, as Cassandra 4.0 (v1 and v2 are refused).</summary>
     public const int MinProtocolVersion = 3;
 
     /// <summary>PROTOCOL_VERSIONS of SUPPORTED, in Cassandra's "num/description" form; see <c>Supported()</c>.</summary>
-    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4", "5/v5"];
+    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4", "5/v5", "6/v6-beta"];
 
     /// <summary>COMPRESSION of SUPPORTED: what Cassandra 4.0 lists (OptionsMessage / InitialConnectionHandler), in its order.</summary>
     public static readonly string[] SupportedCompressions = ["snappy", "lz4"];
@@ -318,6 +324,13 @@ public sealed class CqlNodeServer : IAsyncDisposable
                     await SendErrorAndCloseAsync(ReplyVersionFor(version), streamId, CqlErrorCode.ProtocolError, message).ConfigureAwait(false);
                     return;
                 }
+                if (version == 6 && (flags & UseBetaFlag) == 0)
+                {
+                    // Cassandra's envelope decoder, word for word: drivers recognise "USE_BETA flag is unset" and retry lower.
+                    await SendErrorAndCloseAsync(version, streamId, CqlErrorCode.ProtocolError,
+                        "Beta version of the protocol used (6/v6-beta), but USE_BETA flag is unset").ConfigureAwait(false);
+                    return;
+                }
                 if (_phase != Phase.New && version != _version)
                 {
                     // Cassandra: a connection's version is the one its STARTUP came in (OPTIONS before it may be in any).
@@ -572,10 +585,8 @@ public sealed class CqlNodeServer : IAsyncDisposable
         /// ProtocolVersion.supportedVersions() = ["3/v3", "4/v4", "5/v5", "6/v6-beta"]: v5 left beta in 4.0-beta5 and
         /// v6 came in as the beta (ProtocolVersion.java: V5(5, "v5", false), V6(6, "v6-beta", true); a 4.0.0 node logs
         /// "Native protocol supported versions: 3/v3, 4/v4, 5/v5, 6/v6-beta (default: 5/v5)"; "5/v5-beta" is what
-        /// 3.10-3.11 listed). The lab implements CQL 3.4.5's system tables, both compressions and v3, v4 and v5, and
-        /// lists exactly those. It does not implement v6-beta (a client must set USE_BETA for it, and no driver does
-        /// by default), so it does not list it: a v6 frame gets the unsupported-version ERROR, which is what a 4.0
-        /// node's answer to a v6 frame without USE_BETA makes drivers do too (retry lower).
+        /// 3.10-3.11 listed). The lab implements all of it: CQL 3.4.5's system tables, both compressions, v3, v4, v5,
+        /// and v6-beta for clients that set USE_BETA (spoken as v5, as 4.0 does), so it lists exactly what 4.0 lists.
         /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {

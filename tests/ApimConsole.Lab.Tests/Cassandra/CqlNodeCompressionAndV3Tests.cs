@@ -9,7 +9,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 /// <summary>
 /// What a lab node lists in SUPPORTED and honours: LZ4 and Snappy frame compression chosen by STARTUP (raw frames
 /// here, and the DataStax python driver with <c>compression='lz4'</c> / <c>'snappy'</c>), protocol v3 beside v4, and
-/// a refusal of v6 and up that drivers downgrade from (v5 itself: <see cref="CqlNodeV5Tests"/>).
+/// a refusal of v7 and up that drivers downgrade from (v5 and v6-beta: <see cref="CqlNodeV5Tests"/>).
 /// </summary>
 public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsyncLifetime
 {
@@ -198,10 +198,9 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
     }
 
     [Theory]
-    [InlineData(0x06, 0x00)]
-    [InlineData(0x06, 0x10)] // Cassandra 4.0's beta version, with USE_BETA: the lab does not list it
     [InlineData(0x07, 0x00)]
-    public async Task V6AndUp_AreRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
+    [InlineData(0x07, 0x10)]
+    public async Task V7AndUp_AreRefusedInV4_NamingTheVersionsTheNodeLists(byte version, byte flags)
     {
         await using var client = await RawCqlClient.ConnectAsync(Node.LocalEndPoint!);
         await client.SendRawAsync(Frame(version, flags, 1, 0x05, []));
@@ -211,7 +210,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         Assert.Equal((byte)0x84, error.Version);
         var (code, message) = RawCqlClient.Error(error.Body);
         Assert.Equal(0x000A, code);
-        Assert.Equal($"Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4, 5/v5)", message);
+        Assert.Equal($"Invalid or unsupported protocol version ({version}); supported versions are (3/v3, 4/v4, 5/v5, 6/v6-beta)", message);
     }
 
     // ---- the DataStax python driver ----
@@ -222,6 +221,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
     [InlineData("lz4", "3")]
     [InlineData("snappy", "3")]
     [InlineData("lz4", "5")]
+    [InlineData("lz4", "6")] // v6-beta, with allow_beta_protocol_version (USE_BETA)
     public async Task PythonDriver_WithCompression_UsesIt_AndFramesReallyAreCompressed(string compression, string version)
     {
         var seed = _ring.Identities[0];
@@ -243,7 +243,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
             Assert.Contains($"{node.Address}:{node.NativePort}/up", output);
         // The lab saw compressed requests and sent compressed answers (the driver decompressed them: it read the rows).
         // On v5 the driver sends a segment LZ4 cannot shrink as it is, so only the big request is sure to be compressed.
-        Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesReceived) - receivedBefore >= (version == "5" ? 1 : 4), "the lab received too few compressed frames");
+        Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesReceived) - receivedBefore >= (version is "5" or "6" ? 1 : 4), "the lab received too few compressed frames");
         Assert.True(_ring.Nodes.Sum(n => n.CompressedFramesSent) - sentBefore >= 4, "the lab sent too few compressed frames");
     }
 

@@ -17,7 +17,7 @@ public sealed class CqlNodeServerTests : IAsyncLifetime
     private Task<RawCqlClient> ConnectAsync(int node = 0) => RawCqlClient.ConnectAsync(_ring.Nodes[node].LocalEndPoint!);
 
     [Theory]
-    [InlineData(0x06)]
+    [InlineData(0x07)]
     [InlineData(0x42)]
     public async Task StartupInNewerVersion_GetsProtocolErrorInV4(byte version)
     {

@@ -178,6 +178,36 @@ public sealed class CqlNodeV5Tests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task V6Beta_WithoutUseBeta_IsRefusedAsCassandraDoes_AndWithItIsSpokenAsV5()
+    {
+        await using var without = await RawCqlClient.ConnectAsync(_ring.Nodes[0].LocalEndPoint!);
+        await without.SendAsync(0x06, 1, 0x05, []);
+        var error = await without.ReadAsync(Wait);
+        Assert.Equal(0x86, error!.Value.Version);
+        var (code, message) = RawCqlClient.Error(error.Value.Body);
+        Assert.Equal(0x000A, code);
+        // The python driver's ProtocolException.is_beta_protocol_error looks for "USE_BETA flag is unset".
+        Assert.Equal("Beta version of the protocol used (6/v6-beta), but USE_BETA flag is unset", message);
+        Assert.True(await without.ClosedWithinAsync(Wait));
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(_ring.Nodes[0].LocalEndPoint!);
+        var stream = tcp.GetStream();
+        var startup = Envelope(1, 0x01, RawCqlClient.Startup(), flags: 0x10);
+        startup[0] = 0x06;
+        await stream.WriteAsync(startup);
+        var ready = await ReadEnvelopeAsync(stream);
+        Assert.Equal((byte)0x86, ready.Version);
+        Assert.Equal(0x02, ready.Opcode);
+        var query = Envelope(2, 0x07, Query("SELECT rack FROM system.local"), flags: 0x10);
+        query[0] = 0x06;
+        await stream.WriteAsync(CqlSegments.Wrap(query, false));
+        var rows = await ReadEnvelopeAsync(new CqlSegments.ReadStream(stream, false));
+        Assert.Equal(0x08, rows.Opcode);
+        Assert.Contains("rack1", Encoding.UTF8.GetString(rows.Body));
+    }
+
+    [Fact]
     public async Task V5_WithSnappy_IsAProtocolError()
     {
         await using var client = await RawCqlClient.ConnectAsync(_ring.Nodes[0].LocalEndPoint!);

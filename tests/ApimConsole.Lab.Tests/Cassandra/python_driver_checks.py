@@ -33,6 +33,8 @@ if mode == "compression":
         options["compression"] = False if sys.argv[4] == "none" else sys.argv[4]
     if len(sys.argv) > 5:
         options["protocol_version"] = int(sys.argv[5])
+        # v6 is a beta version: the driver only speaks it when allowed, and then sets USE_BETA on every frame.
+        options["allow_beta_protocol_version"] = options["protocol_version"] == 6
 if mode == "paging":
     # Only the contact point is connected to: the other peers of this lab exist only in system.peers.
     options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
