@@ -75,7 +75,8 @@ try:
         row = session.execute("SELECT data_center, release_version FROM system.local WHERE key='local'").one()
         print("data_center=%s" % row.data_center)
         by_key = session.prepare("SELECT key, rack FROM system.local WHERE key = ?")
-        print("prepared_rack=%s" % session.execute(by_key, ["local"]).one().rack)
+        # system.local is each node's own: ask the contact point, not the node the driver would route the key to.
+        print("prepared_rack=%s" % session.execute(by_key, ["local"], host=cluster.metadata.get_host(address)).one().rack)
         # A request big and repetitive enough that the driver compresses it (it sends small ones as they are on v5).
         print("long_key_rows=%d" % len(list(session.execute(by_key, ["z" * 2000]))))
         peers = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=1)
