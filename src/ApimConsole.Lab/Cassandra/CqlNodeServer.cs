@@ -358,7 +358,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 var compressor = _compressor;
                 var (responseOpcode, responseBody, close) = Handle(flags, (CqlOpcode)opcode, body);
                 // Once STARTUP has been received the node may compress every response, the STARTUP's own included
-                // (spec section 5), as Cassandra does; an empty body is left as it is (a server "may only compress
+                // (spec section 5; drivers set their decompressor before sending STARTUP); an empty body is left as it is (a server "may only compress
                 // frames above a certain size"). A refused STARTUP leaves no compressor, so its ERROR is in clear.
                 compressor ??= (CqlOpcode)opcode == CqlOpcode.Startup ? _compressor : null;
                 byte[] frame;

@@ -90,7 +90,7 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
         await client.SendRawAsync(Frame(0x04, 0, 1, 0x01, RawCqlClient.StringMap(("CQL_VERSION", "3.0.0"), ("COMPRESSION", "lz4"))));
         var authenticate = await ReadFrameAsync(client);
         Assert.Equal(0x03, authenticate.Opcode);
-        // The answer to STARTUP may be compressed (spec section 5), and is, as on Cassandra.
+        // The answer to STARTUP may be compressed (spec section 5), and is.
         Assert.Equal(0x01, authenticate.Flags & 0x01);
         Assert.Contains(CqlNodeServer.Authenticator, Encoding.UTF8.GetString(codec.Decompress(authenticate.Body, 1 << 20)));
 
