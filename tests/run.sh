@@ -7,12 +7,16 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # chromium: the browser the end-to-end tests drive (never a Playwright-downloaded one).
 # python3-cassandra: the DataStax driver, an independent client of the lab's CQL nodes.
+# python3-lz4, python3-snappy: the compression modules that driver uses for compression='lz4' / 'snappy' against the
+# lab's nodes, and the reference the lab's own LZ4 and Snappy codecs are checked against.
 # nginx-light (or nginx): a real nginx the HTTP trace log source is proven against; the test starts its own.
 # haproxy: a real HAProxy 2.6 as the lab's global load balancer, the witness the console reads; the test starts its
 # own (haproxy -f cfg -db as a child process); its system service is never enabled or started.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s python3-cassandra >/dev/null 2>&1 || missing+=(python3-cassandra)
+dpkg -s python3-lz4 >/dev/null 2>&1 || missing+=(python3-lz4)
+dpkg -s python3-snappy >/dev/null 2>&1 || missing+=(python3-snappy)
 if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
     if apt-cache show nginx-light >/dev/null 2>&1; then missing+=(nginx-light); else missing+=(nginx); fi
 fi

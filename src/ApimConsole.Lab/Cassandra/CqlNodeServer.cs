@@ -34,16 +34,34 @@ public sealed record CqlNodeIdentity(
 public sealed record CqlNodeTls(X509Certificate2 Certificate, bool RequireClientCertificate = false, X509Certificate2Collection? ClientAuthorities = null);
 
 /// <summary>
-/// A TCP listener speaking CQL native protocol v4 well enough for real drivers: OPTIONS, STARTUP, the
-/// PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables, REGISTER. Any other protocol
-/// version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
+/// A TCP listener speaking CQL native protocol v3, v4, v5 (and v6-beta with USE_BETA) well enough for real drivers: OPTIONS, STARTUP (with LZ4
+/// or Snappy frame compression; v5's checksummed segments, LZ4 only), the PasswordAuthenticator (SASL PLAIN), QUERY/PREPARE/EXECUTE on the system tables,
+/// REGISTER. Any other protocol version gets ERROR 0x000A framed in a version the client can read, so drivers retry lower.
 /// Each node is meant to listen on its own loopback address with the same port as its peers, as a real ring does,
 /// so a driver that discovers peers from <c>system.peers</c> reaches them on the port it already knows.
 /// </summary>
 public sealed class CqlNodeServer : IAsyncDisposable
 {
-    /// <summary>The only protocol version the lab speaks.</summary>
+    /// <summary>The version the lab answers a version it does not speak in (one every driver reads).</summary>
     public const int ProtocolVersion = 4;
+
+    /// <summary>
+    /// The highest protocol version the lab speaks: v6-beta, as Cassandra 4.0, which speaks it as v5 (4.0 has no
+    /// v6-only message) to a client that sets USE_BETA.
+    /// </summary>
+    public const int MaxProtocolVersion = 6;
+
+    /// <summary>Frame flag a client must set to speak a beta version (spec v5 section 2.4.1.2).</summary>
+    public const byte UseBetaFlag = 0x10;
+
+    /// <summary>The lowest protocol version the lab speaks, as Cassandra 4.0 (v1 and v2 are refused).</summary>
+    public const int MinProtocolVersion = 3;
+
+    /// <summary>PROTOCOL_VERSIONS of SUPPORTED, in Cassandra's "num/description" form; see <c>Supported()</c>.</summary>
+    public static readonly string[] SupportedProtocolVersions = ["3/v3", "4/v4", "5/v5", "6/v6-beta"];
+
+    /// <summary>COMPRESSION of SUPPORTED: what Cassandra 4.0 lists (OptionsMessage / InitialConnectionHandler), in its order.</summary>
+    public static readonly string[] SupportedCompressions = ["snappy", "lz4"];
 
     public const string Authenticator = "org.apache.cassandra.auth.PasswordAuthenticator";
 
@@ -94,6 +112,15 @@ public sealed class CqlNodeServer : IAsyncDisposable
 
     /// <summary>Connections currently open (for tests and the lab panel).</summary>
     public int OpenConnections => _connections.Count;
+
+    private long _compressedFramesReceived;
+    private long _compressedFramesSent;
+
+    /// <summary>Request frames that arrived with the compression flag and were decompressed (for tests: compression really happened).</summary>
+    public long CompressedFramesReceived => Interlocked.Read(ref _compressedFramesReceived);
+
+    /// <summary>Response frames sent compressed.</summary>
+    public long CompressedFramesSent => Interlocked.Read(ref _compressedFramesSent);
 
     private bool RequiresAuthentication => Username is not null || Password is not null;
 
@@ -215,6 +242,13 @@ public sealed class CqlNodeServer : IAsyncDisposable
         private readonly SemaphoreSlim _writeLock = new(1, 1);
         private Phase _phase = Phase.New;
         private string? _keyspace;
+        // The connection's protocol version (3 or 4): that of its last frame until STARTUP, then fixed.
+        private int _version;
+        // Set by STARTUP's COMPRESSION; from then on request bodies flagged 0x01 are decompressed and responses compressed.
+        private CqlFrameCompressor? _compressor;
+        // v5: after the answer to STARTUP, envelopes travel in segments both ways (LZ4 at the segment level, if chosen).
+        private bool _segmented;
+        private Stream? _input;
         private int _aborted;
 
         public Connection(CqlNodeServer server, Socket socket, IPAddress? remote, CancellationToken stopping)
@@ -266,36 +300,53 @@ public sealed class CqlNodeServer : IAsyncDisposable
             if (_server.Tls is { } tls)
                 await StartTlsAsync(tls, token).ConfigureAwait(false);
             var header = new byte[9];
+            _input = _stream;
             while (!token.IsCancellationRequested)
             {
+                var input = _input;
                 // A clean end of stream between frames is the client hanging up.
-                if (await _stream.ReadAtLeastAsync(header.AsMemory(0, 1), 1, throwOnEndOfStream: false, token).ConfigureAwait(false) == 0)
+                if (await input.ReadAtLeastAsync(header.AsMemory(0, 1), 1, throwOnEndOfStream: false, token).ConfigureAwait(false) == 0)
                     return;
                 var version = header[0] & 0x7F;
                 // Protocol v1 and v2 have an 8-byte header with a one-byte stream id.
                 var headerLength = version is 1 or 2 ? 8 : 9;
-                await _stream.ReadExactlyAsync(header.AsMemory(1, headerLength - 1), token).ConfigureAwait(false);
+                await input.ReadExactlyAsync(header.AsMemory(1, headerLength - 1), token).ConfigureAwait(false);
                 var flags = header[1];
                 short streamId = headerLength == 8 ? (sbyte)header[2] : BinaryPrimitives.ReadInt16BigEndian(header.AsSpan(2));
                 var opcode = header[headerLength - 5];
                 var length = BinaryPrimitives.ReadInt32BigEndian(header.AsSpan(headerLength - 4));
 
-                if ((header[0] & 0x80) != 0 || version != ProtocolVersion)
+                if ((header[0] & 0x80) != 0 || version is < MinProtocolVersion or > MaxProtocolVersion)
                 {
                     var message = (header[0] & 0x80) != 0
                         ? "Invalid frame: a response frame was sent to the server"
-                        : $"Invalid or unsupported protocol version ({version}); supported versions are (4/v4)";
+                        : $"Invalid or unsupported protocol version ({version}); supported versions are ({string.Join(", ", SupportedProtocolVersions)})";
                     await SendErrorAndCloseAsync(ReplyVersionFor(version), streamId, CqlErrorCode.ProtocolError, message).ConfigureAwait(false);
                     return;
                 }
+                if (version == 6 && (flags & UseBetaFlag) == 0)
+                {
+                    // Cassandra's envelope decoder, word for word: drivers recognise "USE_BETA flag is unset" and retry lower.
+                    await SendErrorAndCloseAsync(version, streamId, CqlErrorCode.ProtocolError,
+                        "Beta version of the protocol used (6/v6-beta), but USE_BETA flag is unset").ConfigureAwait(false);
+                    return;
+                }
+                if (_phase != Phase.New && version != _version)
+                {
+                    // Cassandra: a connection's version is the one its STARTUP came in (OPTIONS before it may be in any).
+                    await SendErrorAndCloseAsync(_version, streamId, CqlErrorCode.ProtocolError,
+                        $"Invalid message version. Got {version}/v{version} but previous messages on this connection had version {_version}/v{_version}").ConfigureAwait(false);
+                    return;
+                }
+                _version = version;
                 if (length < 0 || length > _server.MaxRequestBodyBytes)
                 {
-                    await SendErrorAndCloseAsync(ProtocolVersion, streamId, CqlErrorCode.ProtocolError,
+                    await SendErrorAndCloseAsync(_version, streamId, CqlErrorCode.ProtocolError,
                         $"Request is too big: length {length} exceeds maximum allowed length {_server.MaxRequestBodyBytes}").ConfigureAwait(false);
                     return;
                 }
                 var body = new byte[length];
-                await _stream.ReadExactlyAsync(body, token).ConfigureAwait(false);
+                await input.ReadExactlyAsync(body, token).ConfigureAwait(false);
 
                 // Faults can change while the connection is open: look again for every request.
                 var mode = _server.CurrentMode(_remote);
@@ -304,8 +355,36 @@ public sealed class CqlNodeServer : IAsyncDisposable
                 if (mode == FaultMode.Hang)
                     continue;
 
+                var compressor = _compressor;
                 var (responseOpcode, responseBody, close) = Handle(flags, (CqlOpcode)opcode, body);
-                var frame = Frame(ProtocolVersion, streamId, responseOpcode, responseBody);
+                // Once STARTUP has been received the node may compress every response, the STARTUP's own included
+                // (spec section 5; drivers set their decompressor before sending STARTUP); an empty body is left as it is (a server "may only compress
+                // frames above a certain size"). A refused STARTUP leaves no compressor, so its ERROR is in clear.
+                compressor ??= (CqlOpcode)opcode == CqlOpcode.Startup ? _compressor : null;
+                byte[] frame;
+                if (_version >= 5)
+                {
+                    // v5: no envelope compression; the answer to STARTUP is the last envelope in the open, then segments.
+                    frame = Frame(_version, streamId, responseOpcode, responseBody);
+                    if (_segmented)
+                    {
+                        // A payload LZ4 cannot shrink goes as it is (uncompressed length 0), as the drivers do too.
+                        frame = CqlSegments.Wrap(frame, _compressor is not null, out var compressedSegment);
+                        if (compressedSegment)
+                            Interlocked.Increment(ref _server._compressedFramesSent);
+                    }
+                    else if ((CqlOpcode)opcode == CqlOpcode.Startup && responseOpcode is CqlOpcode.Ready or CqlOpcode.Authenticate)
+                    {
+                        _segmented = true;
+                        _input = new SegmentInput(this, _stream, _compressor is not null);
+                    }
+                }
+                else
+                {
+                    frame = Frame(_version, streamId, responseOpcode, responseBody, compressor);
+                    if ((frame[1] & 0x01) != 0)
+                        Interlocked.Increment(ref _server._compressedFramesSent);
+                }
                 if (close)
                 {
                     await WriteAsync(frame, token).ConfigureAwait(false);
@@ -355,12 +434,34 @@ public sealed class CqlNodeServer : IAsyncDisposable
             return chain.Build(certificate);
         }
 
-        private static int ReplyVersionFor(int requested) => requested is >= 1 and < ProtocolVersion ? requested : ProtocolVersion;
+        /// <summary>The v5 segment reader, counting compressed segments as compressed frames received.</summary>
+        private sealed class SegmentInput(Connection connection, Stream inner, bool lz4) : Stream
+        {
+            private readonly CqlSegments.ReadStream _segments = new(inner, lz4, () => Interlocked.Increment(ref connection._server._compressedFramesReceived));
+
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => throw new NotSupportedException();
+            public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override int Read(byte[] buffer, int offset, int count) => _segments.Read(buffer, offset, count);
+            public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _segments.ReadAsync(buffer, cancellationToken);
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        }
+
+        private static int ReplyVersionFor(int requested) => requested is >= 1 and <= MaxProtocolVersion ? requested : ProtocolVersion;
 
         private async Task SendErrorAndCloseAsync(int version, short streamId, int code, string message)
         {
             var body = new CqlBodyWriter().Int(code).String(message);
-            await WriteAsync(Frame(version, streamId, CqlOpcode.Error, body), _closed.Token).ConfigureAwait(false);
+            var frame = Frame(version, streamId, CqlOpcode.Error, body);
+            // Once a v5 connection has switched to segments, even its last word goes in one.
+            if (_segmented)
+                frame = CqlSegments.Wrap(frame, _compressor is not null);
+            await WriteAsync(frame, _closed.Token).ConfigureAwait(false);
         }
 
         private async Task ReplyAsync(byte[] frame, TimeSpan delay, CancellationToken token)
@@ -390,13 +491,16 @@ public sealed class CqlNodeServer : IAsyncDisposable
             }
         }
 
-        private static byte[] Frame(int version, short streamId, CqlOpcode opcode, CqlBodyWriter body)
+        private static byte[] Frame(int version, short streamId, CqlOpcode opcode, CqlBodyWriter body, CqlFrameCompressor? compressor = null)
         {
             var payload = body.Written.Span;
+            var compressed = compressor is not null && payload.Length > 0;
+            if (compressed)
+                payload = compressor!.Compress(payload);
             var headerLength = version is 1 or 2 ? 8 : 9;
             var frame = new byte[headerLength + payload.Length];
             frame[0] = (byte)(0x80 | version);
-            frame[1] = 0;
+            frame[1] = compressed ? (byte)0x01 : (byte)0;
             if (headerLength == 8)
                 frame[2] = (byte)streamId;
             else
@@ -412,10 +516,25 @@ public sealed class CqlNodeServer : IAsyncDisposable
             try
             {
                 if ((flags & 0x01) != 0)
-                    throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated (COMPRESSION is not supported by this node)");
+                {
+                    // STARTUP itself is never compressed: compression starts with the frames after it.
+                    if (_version >= 5)
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, "The compression flag is not used in protocol v5: segments are compressed, not envelopes");
+                    if (_compressor is null)
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, "Compression was not negotiated: the frame has the compression flag but STARTUP chose no COMPRESSION");
+                    try
+                    {
+                        body = _compressor.Decompress(body, _server.MaxRequestBodyBytes);
+                    }
+                    catch (CqlCompressionException e)
+                    {
+                        throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Cannot decompress the {_compressor.Name} frame body: {e.Message}");
+                    }
+                    Interlocked.Increment(ref _server._compressedFramesReceived);
+                }
                 var reader = new CqlBodyReader(body);
-                // A custom payload ([bytes map]) comes before the message body; the lab ignores it.
-                if ((flags & 0x04) != 0)
+                // A custom payload ([bytes map]) comes before the message body (v4 only); the lab ignores it.
+                if ((flags & 0x04) != 0 && _version >= 4)
                     reader.SkipBytesMap();
                 return opcode switch
                 {
@@ -460,19 +579,20 @@ public sealed class CqlNodeServer : IAsyncDisposable
         }
 
         /// <summary>
-        /// What the node offers, truthfully. A Cassandra 4.0 node lists CQL_VERSION ["3.4.5"], PROTOCOL_VERSIONS from
-        /// ProtocolVersion.supportedVersions() (["3/v3", "4/v4", "5/v5-beta"] while v5 was beta) and COMPRESSION
-        /// ["snappy", "lz4"] (OptionsMessage; snappy only when its library loads). The lab speaks v4 only, without compression, so it
-        /// lists exactly that: a driver believing a listed v3, v5 or lz4 would fail against the lab where it would work
-        /// against Cassandra. Drivers negotiate the version from the ERROR a refused version gets (which the lab sends
-        /// as Cassandra does) and pick compression only from this list, so they see a v4-only node without
-        /// compression, which a real node can be.
+        /// What the node offers, truthfully. Cassandra 4.0 answers OPTIONS (transport/InitialConnectionHandler.java and
+        /// messages/OptionsMessage.java) with CQL_VERSION [QueryProcessor.CQL_VERSION] = ["3.4.5"], COMPRESSION
+        /// ["snappy", "lz4"] (snappy when its library loads; "LZ4 is always available") and PROTOCOL_VERSIONS
+        /// ProtocolVersion.supportedVersions() = ["3/v3", "4/v4", "5/v5", "6/v6-beta"]: v5 left beta in 4.0-beta5 and
+        /// v6 came in as the beta (ProtocolVersion.java: V5(5, "v5", false), V6(6, "v6-beta", true); a 4.0.0 node logs
+        /// "Native protocol supported versions: 3/v3, 4/v4, 5/v5, 6/v6-beta (default: 5/v5)"; "5/v5-beta" is what
+        /// 3.10-3.11 listed). The lab implements all of it: CQL 3.4.5's system tables, both compressions, v3, v4, v5,
+        /// and v6-beta for clients that set USE_BETA (spoken as v5, as 4.0 does), so it lists exactly what 4.0 lists.
         /// </summary>
         private static CqlBodyWriter Supported() => new CqlBodyWriter().StringMultimap(new Dictionary<string, string[]>
         {
             ["CQL_VERSION"] = [CqlSystemTables.CqlVersion],
-            ["COMPRESSION"] = [],
-            ["PROTOCOL_VERSIONS"] = ["4/v4"],
+            ["COMPRESSION"] = SupportedCompressions,
+            ["PROTOCOL_VERSIONS"] = SupportedProtocolVersions,
         });
 
         private (CqlOpcode, CqlBodyWriter, bool) Startup(ref CqlBodyReader reader)
@@ -482,8 +602,17 @@ public sealed class CqlNodeServer : IAsyncDisposable
             var options = reader.StringMap();
             if (!options.ContainsKey("CQL_VERSION"))
                 throw new CqlRequestException(CqlErrorCode.ProtocolError, "CQL_VERSION is mandatory");
-            if (options.TryGetValue("COMPRESSION", out var compression) && compression.Length > 0)
-                throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression}");
+            // Keys are upper-cased and the value lower-cased, as Cassandra's StartupMessage does.
+            var compression = options.FirstOrDefault(o => string.Equals(o.Key, "COMPRESSION", StringComparison.OrdinalIgnoreCase)).Value;
+            if (compression is not null)
+            {
+                var chosen = CqlFrameCompressor.ForName(compression)
+                    ?? throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Unknown compression algorithm: {compression.ToLowerInvariant()}");
+                // v5 segments are compressed with LZ4 only (spec v5 section 2.2).
+                if (_version >= 5 && chosen != CqlFrameCompressor.Lz4)
+                    throw new CqlRequestException(CqlErrorCode.ProtocolError, $"Compression {chosen.Name} is not supported with protocol v5 (segments are compressed with lz4 only)");
+                _compressor = chosen;
+            }
             if (_server.RequiresAuthentication)
             {
                 _phase = Phase.Authenticating;
@@ -530,7 +659,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Query);
             var statement = reader.LongString();
-            var parameters = ReadQueryParameters(ref reader);
+            var parameters = ReadQueryParameters(ref reader, _version);
             return (CqlOpcode.Result, Run(statement, parameters), false);
         }
 
@@ -544,15 +673,22 @@ public sealed class CqlNodeServer : IAsyncDisposable
             var id = MD5.HashData(Encoding.UTF8.GetBytes((_keyspace ?? "") + "\n" + statement));
             _server._prepared[Convert.ToHexString(id)] = statement;
 
-            // v4 Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers, with the
-            // indexes of those that bind the partition key (what token-aware drivers route by).
+            // Prepared: <id><metadata><result_metadata>; the metadata describes the bind markers and, from v4 on,
+            // gives the indexes of those that bind the partition key (what token-aware drivers route by).
             var body = new CqlBodyWriter().Int(0x0004).ShortBytes(id);
+            // v5: <result_metadata_id> follows the id; the lab's result metadata never changes, so it is fixed per statement.
+            if (_version >= 5)
+                body.ShortBytes(ResultMetadataId(statement));
             if (result is CqlRowsResult rows)
             {
                 var markers = rows.Markers;
-                body.Int(markers.Count > 0 ? 0x0001 : 0).Int(markers.Count).Int(rows.PartitionKeyMarkers.Count);
-                foreach (var index in rows.PartitionKeyMarkers)
-                    body.Short((ushort)index);
+                body.Int(markers.Count > 0 ? 0x0001 : 0).Int(markers.Count);
+                if (_version >= 4)
+                {
+                    body.Int(rows.PartitionKeyMarkers.Count);
+                    foreach (var index in rows.PartitionKeyMarkers)
+                        body.Short((ushort)index);
+                }
                 if (markers.Count > 0)
                 {
                     body.String(rows.Table.Keyspace).String(rows.Table.Name);
@@ -566,7 +702,9 @@ public sealed class CqlNodeServer : IAsyncDisposable
             }
             else
             {
-                body.Int(0).Int(0).Int(0);
+                body.Int(0).Int(0);
+                if (_version >= 4)
+                    body.Int(0);
                 body.Int(0x0004).Int(0);
             }
             return (CqlOpcode.Result, body, false);
@@ -576,23 +714,29 @@ public sealed class CqlNodeServer : IAsyncDisposable
         {
             EnsureReady(CqlOpcode.Execute);
             var id = reader.ShortBytes().ToArray();
-            var parameters = ReadQueryParameters(ref reader);
+            if (_version >= 5)
+                _ = reader.ShortBytes(); // result_metadata_id: the metadata never changes, so METADATA_CHANGED is never set
+            var parameters = ReadQueryParameters(ref reader, _version);
             if (!_server._prepared.TryGetValue(Convert.ToHexString(id), out var statement))
                 throw new CqlUnpreparedException(id);
             return (CqlOpcode.Result, Run(statement, parameters), false);
         }
+
+        private static byte[] ResultMetadataId(string statement) => MD5.HashData(Encoding.UTF8.GetBytes("result metadata\n" + statement));
 
         /// <summary>What a QUERY or EXECUTE asks beside its statement (spec section 4.1.4).</summary>
         private sealed record QueryParameters(IReadOnlyList<byte[]?> Values, bool SkipMetadata, int PageSize, byte[]? PagingState);
 
         /// <summary>
         /// Reads &lt;consistency&gt;&lt;flags&gt;[values][result_page_size][paging_state][serial_consistency][timestamp].
-        /// Named values (flag 0x40) are taken in the order sent; a not-set value (-2) is refused, as for a restriction.
+        /// Named values (flag 0x40) are taken in the order sent; a not-set value (-2, v4) is refused, as for a
+        /// restriction; in v3, which has no not-set value, every negative length is null.
         /// </summary>
-        private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader)
+        private static QueryParameters ReadQueryParameters(ref CqlBodyReader reader, int version)
         {
             _ = reader.Short();
-            var flags = reader.Byte();
+            // v5 widened the flags to an [int] (keyspace 0x80 and now_in_seconds 0x100 come after the paging state).
+            var flags = version >= 5 ? reader.Int() : reader.Byte();
             var values = new List<byte[]?>();
             if ((flags & 0x01) != 0)
             {
@@ -602,7 +746,7 @@ public sealed class CqlNodeServer : IAsyncDisposable
                     if ((flags & 0x40) != 0)
                         _ = reader.String();
                     var length = reader.Int();
-                    if (length == -2)
+                    if (length == -2 && version >= 4)
                         throw new CqlRequestException(CqlErrorCode.Invalid, $"Invalid unset value for bind variable {i}");
                     values.Add(length < 0 ? null : reader.Raw(length).ToArray());
                 }

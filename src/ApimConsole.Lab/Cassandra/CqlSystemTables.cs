@@ -254,7 +254,8 @@ internal static partial class CqlSystemTables
         ["host_id"] = self.HostId,
         ["listen_address"] = self.Address,
         ["listen_port"] = StoragePort,
-        ["native_protocol_version"] = "4",
+        // ProtocolVersion.CURRENT of a 4.0 node: v5, the highest the lab speaks too.
+        ["native_protocol_version"] = "5",
         ["partitioner"] = Partitioner,
         ["rack"] = self.Rack,
         ["release_version"] = self.ReleaseVersion,

@@ -103,8 +103,8 @@ public sealed class CqlNodePagingAndBindingTests : IAsyncLifetime
         }
 
         Assert.Equal(["3.4.5"], supported["CQL_VERSION"]);
-        Assert.Equal(["4/v4"], supported["PROTOCOL_VERSIONS"]);
-        Assert.Empty(supported["COMPRESSION"]);
+        Assert.Equal(["3/v3", "4/v4", "5/v5", "6/v6-beta"], supported["PROTOCOL_VERSIONS"]);
+        Assert.Equal(["snappy", "lz4"], supported["COMPRESSION"]);
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 
 /// <summary>
 /// An independent real client accepts the lab's CQL nodes: the DataStax python driver (Debian's python3-cassandra)
-/// negotiates the protocol version down to v4, discovers the peers from system.peers_v2, and reads system.local.
+/// negotiates the protocol version down to v5 (as with Cassandra 4.0), discovers the peers from system.peers_v2, and reads system.local.
 /// </summary>
 public sealed class PythonDriverTests(ITestOutputHelper log)
 {
@@ -23,7 +23,7 @@ public sealed class PythonDriverTests(ITestOutputHelper log)
         var (exitCode, output) = await RunDriverAsync(seed.Address.ToString(), seed.NativePort.ToString());
 
         Assert.True(exitCode == 0, $"the python driver failed (exit {exitCode}):\n{output}");
-        Assert.Contains("protocol_version=4", output);
+        Assert.Contains("protocol_version=5", output);
         Assert.Contains($"data_center={seed.DataCenter}", output);
         Assert.Contains($"release_version={seed.ReleaseVersion}", output);
         Assert.Contains($"prepared_rack={seed.Rack}", output);

@@ -36,7 +36,7 @@ public sealed class PythonDriverTlsAndPagingTests(ITestOutputHelper log) : IDisp
         var (exitCode, output) = await RunAsync("tls", ring.Seed.Address.ToString(), ring.Port.ToString(), caFile);
 
         Assert.True(exitCode == 0, $"the python driver failed over TLS (exit {exitCode}):\n{output}");
-        Assert.Contains("protocol_version=4", output);
+        Assert.Contains("protocol_version=5", output);
         Assert.Contains("data_center=DC1", output);
         foreach (var address in addresses)
             Assert.Contains($"{address}:{ring.Port}/up", output);

@@ -3,6 +3,9 @@
 #   python_driver_checks.py tls <address> <port> <ca.pem> [client.pem]    connect over TLS (ssl.SSLContext), read system.local
 #   python_driver_checks.py prepared <address> <port> <peer address>      prepared statements with bind markers on system tables
 #   python_driver_checks.py paging <address> <port> <fetch size>          walk system.peers page by page
+#   python_driver_checks.py compression <address> <port> <lz4|snappy|none|default> [protocol version]
+#                                                                         connect asking for that compression (and
+#                                                                         version), say what the connection uses, query
 import sys
 
 try:
@@ -23,6 +26,15 @@ if mode == "tls":
     if len(sys.argv) > 5:
         context.load_cert_chain(sys.argv[5])
     options["ssl_context"] = context
+if mode == "compression":
+    # A string names the one compression to use (the driver fails if the node does not list it); False: none.
+    # "default": the driver's defaults (compression=True picks lz4 over snappy; the version is negotiated down).
+    if sys.argv[4] != "default":
+        options["compression"] = False if sys.argv[4] == "none" else sys.argv[4]
+    if len(sys.argv) > 5:
+        options["protocol_version"] = int(sys.argv[5])
+        # v6 is a beta version: the driver only speaks it when allowed, and then sets USE_BETA on every frame.
+        options["allow_beta_protocol_version"] = options["protocol_version"] == 6
 if mode == "paging":
     # Only the contact point is connected to: the other peers of this lab exist only in system.peers.
     options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
@@ -54,6 +66,23 @@ try:
         row = session.execute(by_key, ["local"]).one()
         print("local_row=%s/%s" % (row.key, row.data_center))
         print("local_other=%d" % len(list(session.execute(by_key, ["remote"]))))
+    elif mode == "compression":
+        connection = cluster.control_connection._connection
+        print("protocol_version=%d" % cluster.protocol_version)
+        print("connection_version=%d" % connection.protocol_version)
+        print("compression_type=%s" % connection._compression_type)
+        print("compressor=%s" % ("on" if connection.compressor else "off"))
+        row = session.execute("SELECT data_center, release_version FROM system.local WHERE key='local'").one()
+        print("data_center=%s" % row.data_center)
+        by_key = session.prepare("SELECT key, rack FROM system.local WHERE key = ?")
+        # system.local is each node's own: ask the contact point, not the node the driver would route the key to.
+        print("prepared_rack=%s" % session.execute(by_key, ["local"], host=cluster.metadata.get_host(address)).one().rack)
+        # A request big and repetitive enough that the driver compresses it (it sends small ones as they are on v5).
+        print("long_key_rows=%d" % len(list(session.execute(by_key, ["z" * 2000]))))
+        peers = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=1)
+        print("peers_paged=%d" % len(list(session.execute(peers))))
+        print("hosts=%s" % ",".join(sorted("%s:%s/%s" % (h.endpoint.address, h.endpoint.port, "up" if h.is_up else "down")
+                                            for h in cluster.metadata.all_hosts())))
     elif mode == "paging":
         statement = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=int(sys.argv[4]))
         result = session.execute(statement)
