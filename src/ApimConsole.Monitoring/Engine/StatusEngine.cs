@@ -35,14 +35,14 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ProbeScheduler _scheduler;
     private readonly List<DatacenterMonitor> _datacenters = [];
-    private readonly List<HttpClient> _clients = [];
+    private readonly HttpClient? _witnessClient;
     private readonly ComponentMonitor<LoadBalancerProbeDetails>? _loadBalancer;
     private readonly ILoadBalancerWitness? _witness;
     private readonly TimeSpan _witnessTimeout;
     private readonly LiveFeed<EstateSnapshot> _feed;
     private CancellationToken _stopping;
 
-    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger)
     {
         _estate = estate.Value;
         _probes = probes.Value;
@@ -52,12 +52,13 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         _runner = new ProbeRunner(MaxConcurrentProbes, _probes.Timeout, time);
         var now = time.GetUtcNow();
 
-        var probeClient = NewClient(acceptAnyCertificate: false);
+        // The probes' clients (EstateHttpClients): a datacenter whose ANM certificate is accepted as is gets the lenient one.
+        var probeClient = http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: false);
         var health = new GatewayHealthProbe(probeClient);
         var cassandra = new CassandraProbe();
         foreach (var dc in _estate.Datacenters)
         {
-            var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? NewClient(acceptAnyCertificate: true) : probeClient;
+            var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: true) : probeClient;
             // The monitor's only ways back: new components to schedule, and a wake-up for the publisher.
             var context = new DatacenterMonitorContext(time, _probes, logger, anmClient, health, cassandra, _scheduler.Add, Changed);
             _datacenters.Add(new DatacenterMonitor(context, dc));
@@ -66,9 +67,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         {
             // The witness has its own client: its credentials and TLS trust are not the estate's.
             _witnessTimeout = _estate.LoadBalancer.Timeout ?? _probes.Timeout;
-            var witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
-            _clients.Add(witnessClient);
-            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), witnessClient);
+            _witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
+            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), _witnessClient);
             var name = _witness.Product == "lab" ? "Global load balancer" : $"Global load balancer ({_witness.Product})";
             _loadBalancer = new ComponentMonitor<LoadBalancerProbeDetails>(LoadBalancerDatacenter, LoadBalancerComponent, name, _probes, now);
         }
@@ -153,20 +153,13 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         return new(ProbeOutcome.Ok, new LoadBalancerProbeDetails(pools, _time.GetUtcNow()));
     }
 
-    private HttpClient NewClient(bool acceptAnyCertificate)
-    {
-        var client = AdminNodeManagerConnections.CreateHttpClient(_probes.Timeout, acceptAnyCertificate);
-        _clients.Add(client);
-        return client;
-    }
-
     public override void Dispose()
     {
         base.Dispose();
         foreach (var dc in _datacenters)
             dc.Retire();
-        foreach (var client in _clients)
-            client.Dispose();
+        // The estate clients' handlers belong to the factory; the witness's own client is the engine's.
+        _witnessClient?.Dispose();
         // _wake (like the runner's bound) is not disposed: probes still in flight when the engine stops may wake the loop
         // after this point (that threw ObjectDisposedException at shutdown). A SemaphoreSlim holds no OS
         // handle unless its AvailableWaitHandle is used, which these never are.
