@@ -6,10 +6,14 @@ namespace ApimConsole.Monitoring;
 
 public static class MonitoringServiceCollectionExtensions
 {
-    /// <summary>The status engine as a singleton that is both the hosted prober and the <see cref="IEstateStatus"/> everyone reads.</summary>
+    /// <summary>
+    /// The status engine as a singleton that is both the hosted prober and the <see cref="IEstateStatus"/> everyone reads,
+    /// the ANM connections of everything else, and the HTTP clients both use (<see cref="EstateHttpClients"/>).
+    /// </summary>
     public static IServiceCollection AddEstateMonitoring(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddEstateHttpClients();
         services.TryAddSingleton<StatusEngine>();
         services.TryAddSingleton<IEstateStatus>(sp => sp.GetRequiredService<StatusEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusEngine>());

@@ -5,6 +5,7 @@ using ApimConsole.Core.Traffic;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Monitoring.Traffic;
 using ApimConsole.Storage;
+using ApimConsole.Testing;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -67,9 +68,9 @@ internal static class TrafficBenchmark
         using var baselineWire = new CountingHandler();
         // One instance at a time, so a poll's time divided by the instances is the cost per instance.
         var incremental = new TrafficCollector(estate, Options.Create(new TrafficOptions { PollInterval = interval, ConcurrencyPerDatacenter = 1, TimelineInterval = TimeSpan.FromHours(1) }),
-            status, new NoStore(), new TrafficHistory(), new RecentTransactions(), TimeProvider.System, NullLogger<TrafficCollector>.Instance, incrementalWire);
+            status, new NoStore(), new TrafficHistory(), new RecentTransactions(), TimeProvider.System, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(incrementalWire));
         var baseline = new TrafficCollector(estate, Options.Create(new TrafficOptions { PollInterval = interval, Overlap = TimeSpan.FromMinutes(10), ConcurrencyPerDatacenter = 1, TimelineInterval = TimeSpan.FromHours(1) }),
-            status, new NoStore(), new TrafficHistory(), new RecentTransactions(), TimeProvider.System, NullLogger<TrafficCollector>.Instance, baselineWire);
+            status, new NoStore(), new TrafficHistory(), new RecentTransactions(), TimeProvider.System, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(baselineWire));
         await incremental.PollAsync("dc1", default);
         await baseline.PollAsync("dc1", default);
         incrementalWire.Reset();

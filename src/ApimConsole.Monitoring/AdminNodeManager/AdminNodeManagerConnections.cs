@@ -1,30 +1,24 @@
-using System.Net.Security;
 using ApimConsole.Core.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Monitoring.AdminNodeManager;
 
 /// <summary>
-/// The ANM clients of each configured datacenter (<c>Estate:Datacenters:N:AdminNodeManager</c>), built the way the
-/// status engine builds its own: one pooled <see cref="HttpClient"/>, another for datacenters whose ANM certificate is
-/// accepted as is. For callers other than the probes (deployments, deployed versions, restarts), so an action never waits behind a probe. No client-wide timeout: every
-/// call carries the caller's deadline.
+/// The ANM clients of each configured datacenter (<c>Estate:Datacenters:N:AdminNodeManager</c>), on the
+/// <see cref="EstateHttpUse.Anm"/> clients of <see cref="EstateHttpClients"/> (the lenient one for datacenters whose ANM
+/// certificate is accepted as is). For callers other than the probes (deployments, deployed versions, restarts), so an
+/// action never waits behind a probe. No client-wide timeout: every call carries the caller's deadline.
 /// </summary>
-public sealed class AdminNodeManagerConnections : IDisposable
+public sealed class AdminNodeManagerConnections
 {
     private readonly Dictionary<string, IReadOnlyList<AdminNodeManagerClient>> _byDatacenter = new(StringComparer.OrdinalIgnoreCase);
-    private readonly List<HttpClient> _http = [];
 
-    public AdminNodeManagerConnections(IOptions<EstateOptions> estate)
+    public AdminNodeManagerConnections(IOptions<EstateOptions> estate, IHttpClientFactory httpClients)
     {
-        HttpClient? strict = null;
-        HttpClient? lenient = null;
         foreach (var dc in estate.Value.Datacenters)
         {
             var anm = dc.AdminNodeManager;
-            var http = anm.AcceptAnyServerCertificate
-                ? lenient ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: true))
-                : strict ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false));
+            var http = httpClients.CreateClient(EstateHttpUse.Anm, anm.AcceptAnyServerCertificate);
             _byDatacenter[dc.Id] = anm.Urls.Select(url => new AdminNodeManagerClient(http, url, anm.Username, anm.Password)).ToList();
         }
         DatacenterIds = estate.Value.Datacenters.Select(d => d.Id).ToList();
@@ -46,36 +40,4 @@ public sealed class AdminNodeManagerConnections : IDisposable
 
     /// <summary>The id the estate snapshot gives the <paramref name="index"/>-th of <paramref name="count"/> ANMs of a datacenter.</summary>
     public static string ComponentId(int count, int index) => count == 1 ? "anm" : $"anm-{index + 1}";
-
-    /// <summary>
-    /// An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies;
-    /// <paramref name="decompress"/> asks for compressed answers (for large reads such as traffic searches).
-    /// </summary>
-    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate, bool decompress = false)
-    {
-        var handler = new SocketsHttpHandler
-        {
-            ConnectTimeout = connectTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-            AllowAutoRedirect = false,
-            UseCookies = false,
-            AutomaticDecompression = decompress ? System.Net.DecompressionMethods.All : System.Net.DecompressionMethods.None,
-        };
-        if (acceptAnyCertificate)
-            handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
-        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-    }
-
-    private HttpClient Track(HttpClient client)
-    {
-        _http.Add(client);
-        return client;
-    }
-
-    public void Dispose()
-    {
-        foreach (var client in _http)
-            client.Dispose();
-    }
 }

@@ -8,35 +8,51 @@ using Microsoft.Extensions.Logging;
 namespace ApimConsole.Monitoring.Engine;
 
 /// <summary>
+/// What a <see cref="DatacenterMonitor"/> is given by whoever runs it: the clock, the probe settings, a logger, the
+/// probes it uses, and two callbacks that are the only way back: <see cref="Register"/> for the gateway instances the
+/// ANM topology names as they appear, <see cref="Changed"/> when something visible changed that no probe result says
+/// (an instance appeared or left, the topology changed shape).
+/// </summary>
+internal sealed record DatacenterMonitorContext(
+    TimeProvider Time,
+    ProbeOptions Probes,
+    ILogger Logger,
+    HttpClient AnmHttp,
+    GatewayHealthProbe Health,
+    CassandraProbe Cassandra,
+    Action<ProbeRegistration> Register,
+    Action Changed);
+
+/// <summary>
 /// The probes of one datacenter: its Admin Node Manager(s), whose topology says which gateway instances
-/// exist, the instances themselves, and the Cassandra nodes from configuration.
+/// exist, the instances themselves, and the Cassandra nodes from configuration. It knows nothing of the engine that
+/// runs it: it hands back <see cref="ProbeRegistration"/>s and reports through its <see cref="DatacenterMonitorContext"/>.
 /// </summary>
 internal sealed class DatacenterMonitor
 {
-    private readonly StatusEngine _engine;
+    private readonly DatacenterMonitorContext _context;
     private readonly DatacenterOptions _options;
-    private readonly GatewayHealthProbe _health;
-    private readonly List<(ComponentMonitor Monitor, AdminNodeManagerClient Client)> _anms = [];
-    private readonly List<(ComponentMonitor Monitor, CassandraProbeRequest Request, CassandraConnection Connection)> _cassandra = [];
-    private readonly Dictionary<string, ComponentMonitor> _instances = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<(ComponentMonitor<AnmProbeDetails> Monitor, AdminNodeManagerClient Client)> _anms = [];
+    private readonly List<(ComponentMonitor<CassandraProbeDetails> Monitor, CassandraProbeRequest Request, CassandraConnection Connection)> _cassandra = [];
+    private readonly Dictionary<string, ComponentMonitor<GatewayProbeDetails>> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
     private AnmTopology? _topology;
     // Service id -> the host its instance answers on, from _topology: one lookup per probe, not a scan.
     private Dictionary<string, string?> _hostOf = new(StringComparer.OrdinalIgnoreCase);
     private DateTimeOffset _lastNudge;
 
-    public DatacenterMonitor(StatusEngine engine, DatacenterOptions options, HttpClient anmHttp, GatewayHealthProbe health, DateTimeOffset now)
+    public DatacenterMonitor(DatacenterMonitorContext context, DatacenterOptions options)
     {
-        _engine = engine;
+        _context = context;
         _options = options;
-        _health = health;
+        var now = context.Time.GetUtcNow();
         var urls = options.AdminNodeManager.Urls;
         for (var i = 0; i < urls.Count; i++)
         {
             var id = AdminNodeManagerConnections.ComponentId(urls.Count, i);
-            var client = new AdminNodeManagerClient(anmHttp, urls[i], options.AdminNodeManager.Username, options.AdminNodeManager.Password);
+            var client = new AdminNodeManagerClient(context.AnmHttp, urls[i], options.AdminNodeManager.Username, options.AdminNodeManager.Password);
             var name = $"Admin Node Manager ({new Uri(urls[i]).Authority})";
-            _anms.Add((new ComponentMonitor(options.Id, id, name, engine.Probes, now), client));
+            _anms.Add((new ComponentMonitor<AnmProbeDetails>(options.Id, id, name, context.Probes, now), client));
         }
         CassandraTlsMaterial? tls = null;
         if (options.Cassandra.Tls.Enabled)
@@ -49,17 +65,23 @@ internal sealed class DatacenterMonitor
         for (var i = 0; i < options.Cassandra.ContactPoints.Count; i++)
         {
             HostPort.TryParse(options.Cassandra.ContactPoints[i], 9042, out var endpoint);
-            var monitor = new ComponentMonitor(options.Id, $"cassandra-{i + 1}", $"cassandra-{i + 1}", engine.Probes, now);
+            var monitor = new ComponentMonitor<CassandraProbeDetails>(options.Id, $"cassandra-{i + 1}", $"cassandra-{i + 1}", context.Probes, now);
             _cassandra.Add((monitor, new CassandraProbeRequest(endpoint, options.Cassandra.Username, options.Cassandra.Password, tls), new CassandraConnection()));
         }
     }
 
-    public void Start()
+    /// <summary>
+    /// The probes of the components configuration names (ANMs, Cassandra nodes), for the scheduler to start. Gateway
+    /// instances follow through <see cref="DatacenterMonitorContext.Register"/> once an ANM's topology names them.
+    /// </summary>
+    public IReadOnlyList<ProbeRegistration> Start()
     {
+        var registrations = new List<ProbeRegistration>();
         foreach (var (monitor, client) in _anms)
-            _engine.Schedule(monitor, ct => ProbeAnmAsync(client, ct), NudgeOthers);
+            registrations.Add(new ProbeRegistration<AnmProbeDetails>(monitor, ct => ProbeAnmAsync(client, ct)) { StartedFailing = NudgeOthers });
         foreach (var (monitor, request, connection) in _cassandra)
-            _engine.Schedule(monitor, ct => ProbeCassandraAsync(request, connection, ct), NudgeOthers);
+            registrations.Add(new ProbeRegistration<CassandraProbeDetails>(monitor, ct => ProbeCassandraAsync(request, connection, ct)) { StartedFailing = NudgeOthers });
+        return registrations;
     }
 
     /// <summary>
@@ -69,15 +91,14 @@ internal sealed class DatacenterMonitor
     /// </summary>
     private void NudgeOthers(ComponentMonitor source)
     {
-        var now = _engine.Time.GetUtcNow();
+        var now = _context.Time.GetUtcNow();
         List<ComponentMonitor> others;
         lock (_gate)
         {
-            if (now - _lastNudge < _engine.Probes.Interval)
+            if (now - _lastNudge < _context.Probes.Interval)
                 return;
             _lastNudge = now;
-            others = _instances.Values.Concat(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor))
-                .Where(m => m != source).ToList();
+            others = AllMonitors().Where(m => m != source).ToList();
         }
         foreach (var monitor in others)
             monitor.Nudge();
@@ -87,24 +108,29 @@ internal sealed class DatacenterMonitor
     {
         lock (_gate)
         {
-            foreach (var monitor in _instances.Values.Concat(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor)))
+            foreach (var monitor in AllMonitors())
                 monitor.Stop.Cancel();
         }
         foreach (var (_, _, connection) in _cassandra)
             connection.Dispose();
     }
 
-    private async Task<(ProbeOutcome, object?)> ProbeAnmAsync(AdminNodeManagerClient client, CancellationToken cancellationToken)
+    // Called under _gate.
+    private IEnumerable<ComponentMonitor> AllMonitors() =>
+        _instances.Values.Concat<ComponentMonitor>(_anms.Select(a => a.Monitor)).Concat(_cassandra.Select(c => c.Monitor));
+
+    private async Task<ProbeResult<AnmProbeDetails>> ProbeAnmAsync(AdminNodeManagerClient client, CancellationToken cancellationToken)
     {
         var topology = await client.GetTopologyAsync(cancellationToken);
         Reconcile(topology);
-        return (ProbeOutcome.Ok, new AnmDetails(topology.ProductVersion));
+        return new(ProbeOutcome.Ok, new AnmProbeDetails(topology.ProductVersion));
     }
 
     /// <summary>Starts loops for instances that appeared in the topology and retires those that left it.</summary>
     private void Reconcile(AnmTopology topology)
     {
         var changed = false;
+        var added = new List<ProbeRegistration>();
         lock (_gate)
         {
             // The ANM client hands back the same object when the topology did not change: nothing to do.
@@ -118,11 +144,11 @@ internal sealed class DatacenterMonitor
                     existing.Name = service.Name;
                     continue;
                 }
-                var monitor = new ComponentMonitor(_options.Id, service.Id, service.Name, _engine.Probes, _engine.Time.GetUtcNow());
+                var monitor = new ComponentMonitor<GatewayProbeDetails>(_options.Id, service.Id, service.Name, _context.Probes, _context.Time.GetUtcNow());
                 _instances[service.Id] = monitor;
                 var groupId = group.Id;
                 var serviceId = service.Id;
-                _engine.Schedule(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct), NudgeOthers);
+                added.Add(new ProbeRegistration<GatewayProbeDetails>(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct)) { StartedFailing = NudgeOthers });
                 changed = true;
             }
             foreach (var gone in _instances.Keys.Except(wanted.Select(w => w.Service.Id), StringComparer.OrdinalIgnoreCase).ToList())
@@ -138,8 +164,11 @@ internal sealed class DatacenterMonitor
                 .GroupBy(w => w.Service.Id, StringComparer.OrdinalIgnoreCase)
                 .ToDictionary(w => w.Key, w => w.First().Service.HostId is { } hostId ? hosts.GetValueOrDefault(hostId) : null, StringComparer.OrdinalIgnoreCase);
         }
+        // Outside the lock: the callbacks are the runner's code, not ours.
+        foreach (var registration in added)
+            _context.Register(registration);
         if (changed)
-            _engine.Changed();
+            _context.Changed();
     }
 
     private static bool SameShape(AnmTopology a, AnmTopology b) =>
@@ -148,48 +177,49 @@ internal sealed class DatacenterMonitor
             && p.First.Services.Select(s => (s.Id, s.Name, s.HostId)).SequenceEqual(p.Second.Services.Select(s => (s.Id, s.Name, s.HostId))))
         && a.Hosts.SequenceEqual(b.Hosts);
 
-    private async Task<(ProbeOutcome, object?)> ProbeInstanceAsync(string groupId, string serviceId, CancellationToken cancellationToken)
+    private async Task<ProbeResult<GatewayProbeDetails>> ProbeInstanceAsync(string groupId, string serviceId, CancellationToken cancellationToken)
     {
         string? host;
         lock (_gate)
             host = _hostOf.GetValueOrDefault(serviceId);
         if (string.IsNullOrWhiteSpace(host))
-            return (ProbeOutcome.Failed("its host is not in the ANM topology"), new InstanceDetails(groupId, "", null));
+            return new(ProbeOutcome.Failed("its host is not in the ANM topology"), new GatewayProbeDetails(groupId, "", null));
 
         var url = new UriBuilder(_options.Gateways.TrafficScheme, host, _options.Gateways.TrafficPort, "/healthcheck").Uri;
-        var outcome = await _health.ProbeAsync(url, cancellationToken);
+        var outcome = await _context.Health.ProbeAsync(url, cancellationToken);
         if (outcome.Success)
-            return (outcome, new InstanceDetails(groupId, host, null));
+            return new(outcome, new GatewayProbeDetails(groupId, host, null));
 
         // The healthcheck failed: ask the ANM whether the process runs, so the reason says "stopped" when it is.
         var anm = FirstAnswering();
         if (anm is null)
-            return (outcome, new InstanceDetails(groupId, host, null));
+            return new(outcome, new GatewayProbeDetails(groupId, host, null));
         try
         {
             var (status, detail) = await anm.GetStatusAsync(groupId, serviceId, cancellationToken);
             var management = status switch { ManagementStatus.Running => "Running", ManagementStatus.NotRunning => "Stopped", _ => null };
             var reason = status == ManagementStatus.NotRunning ? $"stopped ({detail}); {outcome.Reason}" : outcome.Reason!;
-            return (ProbeOutcome.Failed(reason), new InstanceDetails(groupId, host, management));
+            return new(ProbeOutcome.Failed(reason), new GatewayProbeDetails(groupId, host, management));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            _engine.Logger.LogDebug(ex, "ANM status of {Instance} failed", serviceId);
-            return (outcome, new InstanceDetails(groupId, host, null));
+            _context.Logger.LogDebug(ex, "ANM status of {Instance} failed", serviceId);
+            return new(outcome, new GatewayProbeDetails(groupId, host, null));
         }
     }
 
     private AdminNodeManagerClient? FirstAnswering() =>
         _anms.FirstOrDefault(a => a.Monitor.Read().State == ComponentState.Up).Client;
 
-    private async Task<(ProbeOutcome, object?)> ProbeCassandraAsync(CassandraProbeRequest request, CassandraConnection connection, CancellationToken cancellationToken)
+    private async Task<ProbeResult<CassandraProbeDetails>> ProbeCassandraAsync(CassandraProbeRequest request, CassandraConnection connection, CancellationToken cancellationToken)
     {
         // The engine needs the node's own row only (its peers, the whole ring, would make every probe grow with the
         // ring), on a connection kept from the last probe (one round trip instead of a connect and a handshake).
-        var result = await _engine.CassandraProbe.ProbeLocalAsync(request, connection, _engine.Probes.Timeout, cancellationToken);
-        return result.Success
-            ? (ProbeOutcome.Ok, result.Local)
-            : (ProbeOutcome.Failed(result.Failure ?? "CQL probe failed"), null);
+        var result = await _context.Cassandra.ProbeLocalAsync(request, connection, _context.Probes.Timeout, cancellationToken);
+        if (!result.Success)
+            return ProbeResult<CassandraProbeDetails>.Failed(result.Failure ?? "CQL probe failed");
+        var local = result.Local;
+        return new(ProbeOutcome.Ok, local is null ? null : new CassandraProbeDetails(local.DataCenter, local.Rack, local.ReleaseVersion, local.SchemaVersion, local.HostId));
     }
 
     /// <summary>What the probes see now, before the estate-wide assessment.</summary>
@@ -202,12 +232,12 @@ internal sealed class DatacenterMonitor
         }).ToList();
 
         AnmTopology? topology;
-        Dictionary<string, ComponentMonitor> instances;
+        Dictionary<string, ComponentMonitor<GatewayProbeDetails>> instances;
         Dictionary<string, string?> hostOf;
         lock (_gate)
         {
             topology = _topology;
-            instances = new Dictionary<string, ComponentMonitor>(_instances, StringComparer.OrdinalIgnoreCase);
+            instances = new Dictionary<string, ComponentMonitor<GatewayProbeDetails>>(_instances, StringComparer.OrdinalIgnoreCase);
             hostOf = _hostOf;
         }
         var groups = new List<GatewayGroupStatus>();
@@ -218,8 +248,7 @@ internal sealed class DatacenterMonitor
             {
                 if (!instances.TryGetValue(service.Id, out var monitor))
                     continue;
-                var (state, since, reason, details, failing) = monitor.Read();
-                var instance = details as InstanceDetails;
+                var (state, since, reason, instance, failing) = monitor.Read();
                 members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, state, since, reason, group.Id,
                     instance?.Host ?? hostOf.GetValueOrDefault(service.Id) ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
                 { Failing = failing });
@@ -230,8 +259,7 @@ internal sealed class DatacenterMonitor
 
         var nodes = _cassandra.Select(c =>
         {
-            var (state, since, reason, details, failing) = c.Monitor.Read();
-            var local = details as CassandraLocalInfo;
+            var (state, since, reason, local, failing) = c.Monitor.Read();
             return new CassandraNodeStatus(_options.Id, c.Monitor.Id, c.Monitor.Name, state, since, reason, c.Request.Endpoint.ToString(),
                 local?.DataCenter, local?.Rack, local?.ReleaseVersion, local?.SchemaVersion, local?.HostId, null) { Failing = failing };
         }).ToList();
@@ -239,7 +267,4 @@ internal sealed class DatacenterMonitor
         var name = string.IsNullOrWhiteSpace(_options.Name) ? _options.Id : _options.Name;
         return new DatacenterSnapshot(_options.Id, name, DatacenterState.Unknown, default, null, anms, groups, nodes);
     }
-
-    private sealed record AnmDetails(string? ProductVersion);
-    private sealed record InstanceDetails(string GroupId, string Host, string? ManagementStatus);
 }

@@ -23,7 +23,7 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly long _gridTicks = Math.Clamp(interval.Ticks / 20, TimeSpan.TicksPerMillisecond, 50 * TimeSpan.TicksPerMillisecond);
     private DateTimeOffset _plannedWake = DateTimeOffset.MaxValue;
-    private Func<Func<CancellationToken, Task<(ProbeOutcome, object?)>>, CancellationToken, Task<(ProbeOutcome, object?)>> _run = null!;
+    private IProbeRunner _runner = null!;
     private Action _changed = null!;
     private CancellationToken _stopping;
 
@@ -38,13 +38,10 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
     internal bool Idle => _parked && _parkedWake is { IsCompleted: false } && _parkedDelay is { IsCompleted: false };
 
     /// <summary>A component's place in the schedule.</summary>
-    internal sealed class Entry(ProbeScheduler scheduler, ComponentMonitor monitor,
-        Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing,
-        CancellationTokenSource token, DateTimeOffset due)
+    internal sealed class Entry(ProbeScheduler scheduler, ProbeRegistration registration, CancellationTokenSource token, DateTimeOffset due)
     {
-        public ComponentMonitor Monitor { get; } = monitor;
-        public Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> Probe { get; } = probe;
-        public Action<ComponentMonitor>? StartedFailing { get; } = startedFailing;
+        public ProbeRegistration Registration { get; } = registration;
+        public ComponentMonitor Monitor => Registration.Monitor;
         public CancellationTokenSource Token { get; } = token;
         public DateTimeOffset Due { get; set; } = due;
         public bool Running { get; set; }
@@ -53,22 +50,21 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
         public void Nudge() => scheduler.Nudge(this);
     }
 
-    /// <summary>Starts the loop; probes run through <paramref name="run"/> (the engine's bound and timeout).</summary>
-    public Task RunAsync(
-        Func<Func<CancellationToken, Task<(ProbeOutcome, object?)>>, CancellationToken, Task<(ProbeOutcome, object?)>> run,
-        Action changed, CancellationToken stopping)
+    /// <summary>Starts the loop; probes run through <paramref name="runner"/> (the engine's bound and timeout).</summary>
+    public Task RunAsync(IProbeRunner runner, Action changed, CancellationToken stopping)
     {
-        _run = run;
+        _runner = runner;
         _changed = changed;
         _stopping = stopping;
         return LoopAsync(stopping);
     }
 
-    /// <summary>Schedules <paramref name="monitor"/>'s first probe now. Retire it with <see cref="ComponentMonitor.Stop"/>.</summary>
-    public void Add(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing)
+    /// <summary>Schedules the registered component's first probe now. Retire it with <see cref="ComponentMonitor.Stop"/>.</summary>
+    public void Add(ProbeRegistration registration)
     {
+        var monitor = registration.Monitor;
         var token = CancellationTokenSource.CreateLinkedTokenSource(_stopping, monitor.Stop.Token);
-        var entry = new Entry(this, monitor, probe, startedFailing, token, time.GetUtcNow());
+        var entry = new Entry(this, registration, token, time.GetUtcNow());
         monitor.Schedule = entry;
         lock (_gate)
             _entries.Add(entry);
@@ -161,14 +157,13 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
         var due = batchStart + (interval > TimeSpan.Zero ? interval : TimeSpan.FromSeconds(1));
         try
         {
-            var (outcome, details) = await _run(entry.Probe, entry.Token.Token).ConfigureAwait(false);
-            if (entry.Token.IsCancellationRequested)
+            if (await entry.Registration.ProbeAndRecordAsync(_runner, time, entry.Token.Token).ConfigureAwait(false) is not { } record)
                 return;
-            if (entry.Monitor.Record(outcome, details, time.GetUtcNow(), out var delay, out var failing))
+            if (record.Changed)
                 _changed();
-            if (failing)
-                entry.StartedFailing?.Invoke(entry.Monitor);
-            due = OnGrid(batchStart + delay);
+            if (record.StartedFailing)
+                entry.Registration.StartedFailing?.Invoke(entry.Monitor);
+            due = OnGrid(batchStart + record.NextDelay);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

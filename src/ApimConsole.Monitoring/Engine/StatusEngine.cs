@@ -31,49 +31,46 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly ProbeOptions _probes;
     private readonly TimeProvider _time;
     private readonly ILogger<StatusEngine> _logger;
-    private readonly CassandraProbe _cassandraProbe;
-    private readonly SemaphoreSlim _concurrency = new(MaxConcurrentProbes);
+    private readonly ProbeRunner _runner;
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly ProbeScheduler _scheduler;
     private readonly List<DatacenterMonitor> _datacenters = [];
-    private readonly List<HttpClient> _clients = [];
-    private readonly ComponentMonitor? _loadBalancer;
+    private readonly HttpClient? _witnessClient;
+    private readonly ComponentMonitor<LoadBalancerProbeDetails>? _loadBalancer;
     private readonly ILoadBalancerWitness? _witness;
-    private readonly Func<CancellationToken, Task<(ProbeOutcome, object?)>>? _witnessProbe;
     private readonly TimeSpan _witnessTimeout;
-    private IReadOnlyList<LoadBalancerPool> _pools = [];
-    /// <summary>When <see cref="_pools"/> was read (UTC ticks of the engine's clock); 0 before the first read.</summary>
-    private long _poolsReadAtTicks;
     private readonly LiveFeed<EstateSnapshot> _feed;
     private CancellationToken _stopping;
 
-    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger)
     {
         _estate = estate.Value;
         _probes = probes.Value;
         _time = time;
         _logger = logger;
-        _cassandraProbe = new CassandraProbe();
         _scheduler = new ProbeScheduler(time, _probes.Interval, logger);
+        _runner = new ProbeRunner(MaxConcurrentProbes, _probes.Timeout, time);
         var now = time.GetUtcNow();
 
-        var probeClient = NewClient(acceptAnyCertificate: false);
+        // The probes' clients (EstateHttpClients): a datacenter whose ANM certificate is accepted as is gets the lenient one.
+        var probeClient = http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: false);
         var health = new GatewayHealthProbe(probeClient);
+        var cassandra = new CassandraProbe();
         foreach (var dc in _estate.Datacenters)
         {
-            var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? NewClient(acceptAnyCertificate: true) : probeClient;
-            _datacenters.Add(new DatacenterMonitor(this, dc, anmClient, health, now));
+            var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: true) : probeClient;
+            // The monitor's only ways back: new components to schedule, and a wake-up for the publisher.
+            var context = new DatacenterMonitorContext(time, _probes, logger, anmClient, health, cassandra, _scheduler.Add, Changed);
+            _datacenters.Add(new DatacenterMonitor(context, dc));
         }
         if (Uri.TryCreate(_estate.LoadBalancer.StatusUrl, UriKind.Absolute, out _))
         {
             // The witness has its own client: its credentials and TLS trust are not the estate's.
             _witnessTimeout = _estate.LoadBalancer.Timeout ?? _probes.Timeout;
-            var witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
-            _clients.Add(witnessClient);
-            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), witnessClient);
+            _witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
+            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), _witnessClient);
             var name = _witness.Product == "lab" ? "Global load balancer" : $"Global load balancer ({_witness.Product})";
-            _loadBalancer = new ComponentMonitor(LoadBalancerDatacenter, LoadBalancerComponent, name, _probes, now);
-            _witnessProbe = ProbeLoadBalancerAsync;
+            _loadBalancer = new ComponentMonitor<LoadBalancerProbeDetails>(LoadBalancerDatacenter, LoadBalancerComponent, name, _probes, now);
         }
         // Subscribers hear only snapshots that say something new; Current moves on every assessment.
         _feed = new LiveFeed<EstateSnapshot>(Assess(null, now), EstateChanges.SameContent);
@@ -81,21 +78,16 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     public EstateSnapshot Current => _feed.Current;
 
-    internal ProbeOptions Probes => _probes;
-    internal TimeProvider Time => _time;
-    internal ILogger Logger => _logger;
-    internal CassandraProbe CassandraProbe => _cassandraProbe;
-
     public FeedSubscription<EstateSnapshot> Subscribe(int capacity = FeedSubscription.DefaultCapacity) => _feed.Subscribe(capacity);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         _stopping = stoppingToken;
-        var probing = _scheduler.RunAsync(RunProbeAsync, Changed, stoppingToken);
-        foreach (var dc in _datacenters)
-            dc.Start();
+        var probing = _scheduler.RunAsync(_runner, Changed, stoppingToken);
+        foreach (var registration in _datacenters.SelectMany(dc => dc.Start()))
+            _scheduler.Add(registration);
         if (_loadBalancer is not null)
-            Schedule(_loadBalancer, _witnessProbe!);
+            _scheduler.Add(new ProbeRegistration<LoadBalancerProbeDetails>(_loadBalancer, ProbeLoadBalancerAsync) { Timeout = _witnessTimeout });
 
         // The publisher: reassess on every change, and at least once per interval so AsOf shows the state is fresh.
         // One wake-up wait stays pending across ticks so that no signal is lost and no waiter leaks.
@@ -121,7 +113,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     }
 
     /// <summary>Called when a probe's result changed something visible.</summary>
-    internal void Changed()
+    private void Changed()
     {
         try
         {
@@ -148,70 +140,17 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         LoadBalancerView? view = null;
         if (_loadBalancer is not null)
         {
-            var (state, since, reason, _, _) = _loadBalancer.Read();
-            var readTicks = Interlocked.Read(ref _poolsReadAtTicks);
-            view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools),
-                readTicks == 0 ? DateTimeOffset.MinValue : new DateTimeOffset(readTicks, TimeSpan.Zero));
+            var (state, since, reason, pools, _) = _loadBalancer.Read();
+            view = new LoadBalancerView(state, since, reason, pools?.Pools ?? [], pools?.ReadAt ?? DateTimeOffset.MinValue);
         }
         return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag);
     }
 
-    private async Task<(ProbeOutcome, object?)> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
+    private async Task<ProbeResult<LoadBalancerProbeDetails>> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
     {
         var pools = await _witness!.ReadPoolsAsync(cancellationToken);
-        Volatile.Write(ref _pools, pools);
-        Interlocked.Exchange(ref _poolsReadAtTicks, _time.GetUtcNow().UtcTicks);
         // The pool list is the detail: a change in it is a change worth publishing.
-        return (ProbeOutcome.Ok, new PoolSignature(string.Join(";", pools.Select(p => $"{p.DatacenterId}:{p.Serving}:{p.HealthyDestinations}/{p.Destinations}"))));
-    }
-
-    private sealed record PoolSignature(string Value);
-
-    /// <summary>
-    /// Schedules a component's probes until the engine stops or the monitor is retired (its <see cref="ComponentMonitor.Stop"/>).
-    /// <paramref name="startedFailing"/> hears of the first failed probe after a success.
-    /// </summary>
-    internal void Schedule(ComponentMonitor monitor, Func<CancellationToken, Task<(ProbeOutcome Outcome, object? Details)>> probe, Action<ComponentMonitor>? startedFailing = null) =>
-        _scheduler.Add(monitor, probe, startedFailing);
-
-    /// <summary>One probe under the concurrency bound and the probe timeout; never throws.</summary>
-    private async Task<(ProbeOutcome, object?)> RunProbeAsync(Func<CancellationToken, Task<(ProbeOutcome, object?)>> probe, CancellationToken token)
-    {
-        // The witness has a timeout of its own (Estate:LoadBalancer:Timeout); everything else the probes'.
-        var timeout = ReferenceEquals(probe, _witnessProbe) ? _witnessTimeout : _probes.Timeout;
-        try
-        {
-            await _concurrency.WaitAsync(token);
-        }
-        catch (OperationCanceledException)
-        {
-            return (ProbeOutcome.Failed("stopped"), null);
-        }
-        try
-        {
-            using var deadline = new CancellationTokenSource(timeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(token, deadline.Token);
-            return await probe(linked.Token);
-        }
-        catch (OperationCanceledException) when (!token.IsCancellationRequested)
-        {
-            return (ProbeOutcome.Failed($"no answer within {timeout.TotalMilliseconds:0} ms"), null);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return (ProbeOutcome.Failed(ProbeOutcome.Describe(ex)), null);
-        }
-        finally
-        {
-            _concurrency.Release();
-        }
-    }
-
-    private HttpClient NewClient(bool acceptAnyCertificate)
-    {
-        var client = AdminNodeManagerConnections.CreateHttpClient(_probes.Timeout, acceptAnyCertificate);
-        _clients.Add(client);
-        return client;
+        return new(ProbeOutcome.Ok, new LoadBalancerProbeDetails(pools, _time.GetUtcNow()));
     }
 
     public override void Dispose()
@@ -219,10 +158,10 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         base.Dispose();
         foreach (var dc in _datacenters)
             dc.Retire();
-        foreach (var client in _clients)
-            client.Dispose();
-        // _concurrency and _wake are not disposed: probes still in flight when the engine stops release a slot and may
-        // wake the loop after this point (that threw ObjectDisposedException at shutdown). A SemaphoreSlim holds no OS
+        // The estate clients' handlers belong to the factory; the witness's own client is the engine's.
+        _witnessClient?.Dispose();
+        // _wake (like the runner's bound) is not disposed: probes still in flight when the engine stops may wake the loop
+        // after this point (that threw ObjectDisposedException at shutdown). A SemaphoreSlim holds no OS
         // handle unless its AvailableWaitHandle is used, which these never are.
     }
 }

@@ -47,7 +47,6 @@ public sealed class TrafficCollector : BackgroundService
     private readonly RecentTransactions _recent;
     private readonly TimeProvider _time;
     private readonly ILogger<TrafficCollector> _logger;
-    private readonly List<HttpClient> _clients = [];
     private readonly Dictionary<string, DatacenterCollection> _datacenters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _pendingGate = new();
     private readonly TrafficRollup _pending = new();
@@ -56,7 +55,7 @@ public sealed class TrafficCollector : BackgroundService
     private volatile bool _loaded;
 
     public TrafficCollector(IOptions<EstateOptions> estate, IOptions<TrafficOptions> options, IEstateStatus status, ITrafficStore store,
-        TrafficHistory history, RecentTransactions recent, TimeProvider time, ILogger<TrafficCollector> logger, HttpMessageHandler? handler = null)
+        TrafficHistory history, RecentTransactions recent, TimeProvider time, ILogger<TrafficCollector> logger, IHttpClientFactory httpClients)
     {
         _estate = estate.Value;
         _options = options.Value;
@@ -68,8 +67,8 @@ public sealed class TrafficCollector : BackgroundService
         _logger = logger;
         foreach (var dc in _estate.Datacenters)
         {
-            var http = handler is null ? NewClient(dc.AdminNodeManager.AcceptAnyServerCertificate) : new HttpClient(handler, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
-            _clients.Add(http);
+            // The same connection settings as every other ANM caller; compressed answers accepted, as searches can be large.
+            var http = httpClients.CreateClient(EstateHttpUse.Traffic, dc.AdminNodeManager.AcceptAnyServerCertificate);
             var anms = dc.AdminNodeManager.Urls.Select(u => new AnmTrafficClient(http, u, dc.AdminNodeManager.Username, dc.AdminNodeManager.Password)).ToList();
             _datacenters[dc.Id] = new DatacenterCollection(dc.Id, anms);
         }
@@ -461,17 +460,6 @@ public sealed class TrafficCollector : BackgroundService
         {
             _logger.LogWarning(ex, "Traffic: final flush failed");
         }
-    }
-
-    // The same connection settings as every other ANM caller; compressed answers accepted, as searches can be large.
-    private HttpClient NewClient(bool acceptAnyCertificate) =>
-        AdminNodeManagerConnections.CreateHttpClient(_options.RequestTimeout, acceptAnyCertificate, decompress: true);
-
-    public override void Dispose()
-    {
-        base.Dispose();
-        foreach (var client in _clients)
-            client.Dispose();
     }
 
     private sealed class DatacenterCollection(string id, IReadOnlyList<AnmTrafficClient> anms)

@@ -1,4 +1,5 @@
 using ApimConsole.Core.Traffic;
+using ApimConsole.Monitoring;
 using ApimConsole.Monitoring.Traffic;
 using ApimConsole.Web.Api;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -23,6 +24,7 @@ public static class TrafficMonitoringExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<TrafficHistory>();
         services.TryAddSingleton(sp => new RecentTransactions(sp.GetRequiredService<IOptions<TrafficOptions>>().Value.RecentTransactions));
+        services.AddEstateHttpClients();
         services.TryAddSingleton<TrafficCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficCollector>());
         services.TryAddSingleton<ApimConsole.Web.Traffic.TrafficReports>();

@@ -34,7 +34,7 @@ public abstract class AnmContract<TPeer>(TPeer peer) : IDisposable where TPeer :
     /// <summary>An archive whose content holds this fails to load on the instance (the lab's marker; the samples server honours it too).</summary>
     public const string FailsToLoad = "lab:fail-load";
 
-    private readonly HttpClient _http = AdminNodeManagerConnections.CreateHttpClient(TimeSpan.FromSeconds(10), acceptAnyCertificate: false);
+    private readonly HttpClient _http = new HttpClient(EstateHttpClients.CreateHandler(TimeSpan.FromSeconds(10), acceptAnyCertificate: false)) { Timeout = Timeout.InfiniteTimeSpan };
 
     protected TPeer Peer { get; } = peer;
 
@@ -146,7 +146,7 @@ public sealed class AnmContractAgainstSamples(SampleAnm peer) : AnmContract<Samp
     [Fact]
     public async Task TheSamplesFigures_AreTheOnesRead()
     {
-        using var http = AdminNodeManagerConnections.CreateHttpClient(TimeSpan.FromSeconds(10), acceptAnyCertificate: false);
+        using var http = new HttpClient(EstateHttpClients.CreateHandler(TimeSpan.FromSeconds(10), acceptAnyCertificate: false)) { Timeout = Timeout.InfiniteTimeSpan };
         var traffic = new AnmTrafficClient(http, Peer.Url, Peer.Username, Peer.Password);
         var summary = await traffic.GetSummaryAsync(Peer.InstanceId, DateTimeOffset.UnixEpoch, CancellationToken.None);
         Assert.Equal((1842L, 1790L, 47L, (long?)5L, TimeSpan.FromDays(1)), (summary.Processed, summary.Successes, summary.Failures, summary.Exceptions, summary.Uptime!.Value));
@@ -158,7 +158,7 @@ public sealed class AnmContractAgainstSamples(SampleAnm peer) : AnmContract<Samp
     [Fact]
     public async Task PolicyAndEnvironment_GoInTheDocumentedFields_TheEnvironmentNamingItsPolicyArchive()
     {
-        using var http = AdminNodeManagerConnections.CreateHttpClient(TimeSpan.FromSeconds(10), acceptAnyCertificate: false);
+        using var http = new HttpClient(EstateHttpClients.CreateHandler(TimeSpan.FromSeconds(10), acceptAnyCertificate: false)) { Timeout = Timeout.InfiniteTimeSpan };
         var anm = new AdminNodeManagerClient(http, Peer.Url, Peer.Username, Peer.Password);
         var archiveId = await anm.UploadConfigurationAsync(Peer.GroupId, [new("a.env", "e"u8.ToArray()), new("a.pol", "p"u8.ToArray())], CancellationToken.None);
         Assert.Equal(SampleAnm.MergedArchiveId, archiveId);

@@ -14,7 +14,7 @@ namespace ApimConsole.Monitoring.Tests.AdminNodeManager;
 public sealed class AnmDeploymentClientTests : IAsyncLifetime
 {
     private LabEstate _lab = null!;
-    private readonly HttpClient _http = AdminNodeManagerConnections.CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false);
+    private readonly HttpClient _http = new HttpClient(EstateHttpClients.CreateHandler(TimeSpan.FromSeconds(5), acceptAnyCertificate: false)) { Timeout = Timeout.InfiniteTimeSpan };
 
     public async Task InitializeAsync() =>
         _lab = await LabEstate.StartAsync(new LabOptions { StartCassandra = false, TrafficRatePerSecond = 0 }, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
@@ -123,7 +123,7 @@ public sealed class MalformedAnmAnswerTests
             await context.Response.WriteAsync(body);
         });
         await app.StartAsync();
-        var http = AdminNodeManagerConnections.CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false);
+        var http = new HttpClient(EstateHttpClients.CreateHandler(TimeSpan.FromSeconds(5), acceptAnyCertificate: false)) { Timeout = Timeout.InfiniteTimeSpan };
         return (app, new AdminNodeManagerClient(http, app.Urls.First(), "u", "p"), http);
     }
 

@@ -28,14 +28,14 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
     {
         _scheduler = new ProbeScheduler(_time, Interval, NullLogger.Instance);
         // Started off the test's synchronization context, as the engine's loop is.
-        _loop = Task.Run(() => _scheduler.RunAsync((probe, token) => probe(token), () => Interlocked.Increment(ref _changes), _stop.Token));
+        _loop = Task.Run(() => _scheduler.RunAsync(new DirectProbeRunner(), () => Interlocked.Increment(ref _changes), _stop.Token));
     }
 
     [Fact]
     public async Task Components_AddedAtScatteredTimes_ProbeEverySecond_InSharedBatches()
     {
         // 40 components, one every 17 ms: one timer each would start 40 separate wake-ups a second.
-        var monitors = new List<ComponentMonitor>();
+        var monitors = new List<ComponentMonitor<string>>();
         for (var i = 0; i < 40; i++)
         {
             monitors.Add(Add($"c{i}", _ => ProbeOutcome.Ok));
@@ -105,12 +105,12 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
     {
         var release = new TaskCompletionSource<ProbeOutcome>(TaskCreationOptions.RunContinuationsAsynchronously);
         var slowStarts = 0;
-        var slow = new ComponentMonitor("dc1", "slow", "slow", _options, _time.GetUtcNow());
-        _scheduler.Add(slow, async _ =>
+        var slow = new ComponentMonitor<string>("dc1", "slow", "slow", _options, _time.GetUtcNow());
+        _scheduler.Add(new ProbeRegistration<string>(slow, async _ =>
         {
             Interlocked.Increment(ref slowStarts);
-            return (await release.Task, null);
-        }, null);
+            return new ProbeResult<string>(await release.Task, null);
+        }));
         Add("fast", _ => ProbeOutcome.Ok);
         await Eventually.Until(() => Volatile.Read(ref slowStarts) == 1 && _starts.Count == 1, Wait, "both first probes", every: Poll);
 
@@ -123,14 +123,14 @@ public sealed class ProbeSchedulerTests : IAsyncDisposable
         await Eventually.Until(() => Volatile.Read(ref slowStarts) == 2, Wait, "the slow component's next probe", every: Poll);
     }
 
-    private ComponentMonitor Add(string id, Func<CancellationToken, ProbeOutcome> probe)
+    private ComponentMonitor<string> Add(string id, Func<CancellationToken, ProbeOutcome> probe)
     {
-        var monitor = new ComponentMonitor("dc1", id, id, _options, _time.GetUtcNow());
-        _scheduler.Add(monitor, token =>
+        var monitor = new ComponentMonitor<string>("dc1", id, id, _options, _time.GetUtcNow());
+        _scheduler.Add(new ProbeRegistration<string>(monitor, token =>
         {
             _starts.Enqueue((id, _time.GetUtcNow()));
-            return Task.FromResult<(ProbeOutcome, object?)>((probe(token), null));
-        }, null);
+            return Task.FromResult(new ProbeResult<string>(probe(token), null));
+        }));
         return monitor;
     }
 

@@ -14,7 +14,13 @@ internal sealed class HostileEngine : IAsyncDisposable
 {
     public static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(1);
 
-    private HostileEngine(StatusEngine engine) => Engine = engine;
+    private readonly EstateHttp _http;
+
+    private HostileEngine(StatusEngine engine, EstateHttp http)
+    {
+        Engine = engine;
+        _http = http;
+    }
 
     public StatusEngine Engine { get; }
 
@@ -32,9 +38,10 @@ internal sealed class HostileEngine : IAsyncDisposable
     public static async Task<HostileEngine> StartAsync(LoadBalancerOptions loadBalancer, params DatacenterOptions[] datacenters)
     {
         var estate = new EstateOptions { Name = "hostile", ConsoleDatacenter = datacenters[0].Id, Datacenters = [.. datacenters], LoadBalancer = loadBalancer };
-        var engine = new StatusEngine(Options.Create(estate), Options.Create(Probes), TimeProvider.System, NullLogger<StatusEngine>.Instance);
+        var http = new EstateHttp(Probes);
+        var engine = new StatusEngine(Options.Create(estate), Options.Create(Probes), http, TimeProvider.System, NullLogger<StatusEngine>.Instance);
         await engine.StartAsync(CancellationToken.None);
-        return new HostileEngine(engine);
+        return new HostileEngine(engine, http);
     }
 
     /// <summary>A datacenter whose ANM is at <paramref name="anm"/> and whose Cassandra nodes are <paramref name="cassandra"/>.</summary>
@@ -82,5 +89,6 @@ internal sealed class HostileEngine : IAsyncDisposable
     {
         await Engine.StopAsync(CancellationToken.None);
         Engine.Dispose();
+        _http.Dispose();
     }
 }

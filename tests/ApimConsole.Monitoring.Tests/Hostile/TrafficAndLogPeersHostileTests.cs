@@ -56,8 +56,10 @@ public sealed class TrafficAndLogPeersHostileTests
         var recent = new RecentTransactions();
         var history = new TrafficHistory();
         var store = new MemoryTrafficStore();
-        using var collector = new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions { RequestTimeout = TrafficTimeout }),
-            new OneInstanceEstate(), store, history, recent, TimeProvider.System, NullLogger<TrafficCollector>.Instance);
+        var traffic = new TrafficOptions { RequestTimeout = TrafficTimeout };
+        using var http = new EstateHttp(traffic: traffic);
+        using var collector = new TrafficCollector(Options.Create(estate), Options.Create(traffic),
+            new OneInstanceEstate(), store, history, recent, TimeProvider.System, NullLogger<TrafficCollector>.Instance, http);
         var clock = Stopwatch.StartNew();
 
         await collector.PollAsync("dc1", CancellationToken.None);

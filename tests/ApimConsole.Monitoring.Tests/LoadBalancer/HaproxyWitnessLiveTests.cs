@@ -133,6 +133,7 @@ public sealed class HaproxyLab : IAsyncLifetime
 {
     public LabEstate Lab { get; private set; } = null!;
     public StatusEngine Engine { get; private set; } = null!;
+    private EstateHttp? _http;
     public EstateOptions Estate { get; private set; } = null!;
     public bool Started { get; private set; }
 
@@ -164,7 +165,8 @@ public sealed class HaproxyLab : IAsyncLifetime
             Fall = 3,
             Rise = 1,
         };
-        Engine = new StatusEngine(Options.Create(Estate), Options.Create(probes), TimeProvider.System, NullLogger<StatusEngine>.Instance);
+        _http = new EstateHttp(probes);
+        Engine = new StatusEngine(Options.Create(Estate), Options.Create(probes), _http, TimeProvider.System, NullLogger<StatusEngine>.Instance);
         await Engine.StartAsync(CancellationToken.None);
         Started = true;
         await WaitForAsync(s => s.LoadBalancer is { State: ComponentState.Up }, "HAProxy read", TimeSpan.FromSeconds(30));
@@ -226,6 +228,7 @@ public sealed class HaproxyLab : IAsyncLifetime
             return;
         await Engine.StopAsync(CancellationToken.None);
         Engine.Dispose();
+        _http?.Dispose();
         await Lab.DisposeAsync();
     }
 }

@@ -39,7 +39,7 @@ public sealed class TrafficCollectorTests : IDisposable
             ],
         };
         _collector = new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions()), new StaticEstate(Estate(T0)), _store,
-            _history, _recent, _time, NullLogger<TrafficCollector>.Instance, _anm);
+            _history, _recent, _time, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(_anm));
     }
 
     public void Dispose() => _collector.Dispose();
@@ -164,7 +164,7 @@ public sealed class TrafficCollectorTests : IDisposable
         using var collector = new TrafficCollector(
             Options.Create(new EstateOptions { Datacenters = [new DatacenterOptions { Id = "dc1", AdminNodeManager = new() { Urls = ["http://anm.dc1.test"] } }] }),
             Options.Create(new TrafficOptions { MaxTransactionsPerPoll = 2 }), new StaticEstate(Estate(T0)), _store, _history, _recent, _time,
-            NullLogger<TrafficCollector>.Instance, _anm);
+            NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(_anm));
         _anm.Add("dc1", "instance-1", Tx(1, T0.AddSeconds(-1)));
         _anm.Add("dc1", "instance-1", Tx(2, T0.AddSeconds(-3)));
         await collector.PollAsync("dc1", default);

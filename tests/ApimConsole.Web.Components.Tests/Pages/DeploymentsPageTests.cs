@@ -40,6 +40,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddSingleton<Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor>(_diskFull);
         // No datacenter to ask for deployed versions: the page must cope with none.
         Services.AddSingleton(Options.Create(new EstateOptions()));
+        ApimConsole.Monitoring.EstateHttpClients.AddEstateHttpClients(Services);
         Services.AddSingleton<ApimConsole.Monitoring.AdminNodeManager.AdminNodeManagerConnections>();
         Services.AddConsoleStorage(new StorageOptions { Provider = StorageOptions.Sqlite, SqlitePath = "console.db" }, _root);
         Services.AddDeployments(new ConfigurationBuilder().Build());

@@ -43,7 +43,7 @@ public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
         });
         var status = new FakeEstateStatus(Estate());
         _collector = new TrafficCollector(estate, Options.Create(new TrafficOptions()), status, new NoStore(), _history, _recent,
-            TimeProvider.System, NullLogger<TrafficCollector>.Instance, new TraceAnm());
+            TimeProvider.System, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(new TraceAnm()));
         Services.AddSingleton<IEstateStatus>(status);
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton(_history);

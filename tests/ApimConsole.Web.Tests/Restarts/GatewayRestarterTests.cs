@@ -37,6 +37,7 @@ public sealed class GatewayRestarterTests : IAsyncLifetime
     private WebApplication _anm = null!;
     private ServiceProvider _store = null!;
     private AdminNodeManagerConnections _connections = null!;
+    private readonly EstateHttp _http = new();
 
     private static readonly EstateSnapshot Stopped = Estate(Dc("dc1"), Dc("dc2").WithInstance("instance-1", ComponentState.Down, "Stopped"));
 
@@ -61,7 +62,7 @@ public sealed class GatewayRestarterTests : IAsyncLifetime
                 new DatacenterOptions { Id = "dc2", AdminNodeManager = new AdminNodeManagerOptions { Urls = [_anm.Urls.First()], Username = "admin", Password = "changeme" } },
             ],
         };
-        _connections = new AdminNodeManagerConnections(Options.Create(estate));
+        _connections = new AdminNodeManagerConnections(Options.Create(estate), _http);
         _store = new ServiceCollection()
             .AddConsoleStorage(new StorageOptions { Provider = StorageOptions.Sqlite, SqlitePath = "console.db" }, _root)
             .BuildServiceProvider();
@@ -73,7 +74,7 @@ public sealed class GatewayRestarterTests : IAsyncLifetime
         _reached.TrySetResult();
         await _anm.StopAsync();
         await _anm.DisposeAsync();
-        _connections.Dispose();
+        _http.Dispose();
         await _store.DisposeAsync();
         SqliteConnection.ClearAllPools();
         if (Directory.Exists(_root))
