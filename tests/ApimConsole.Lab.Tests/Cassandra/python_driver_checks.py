@@ -38,6 +38,11 @@ if mode == "compression":
 if mode == "paging":
     # Only the contact point is connected to: the other peers of this lab exist only in system.peers.
     options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
+if mode == "prepared":
+    # Every statement is asked of the contact point (see below), so only its pool is made, and connect() waits for it:
+    # with pools to every peer, a busy machine once had the contact point's pool still opening (host "marked down")
+    # when the first statement was sent to it.
+    options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
 
 cluster = Cluster([address], **options)
 try:
