@@ -215,6 +215,35 @@ public sealed class DatacentersPageTests : ConsoleBunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.StartsWith("not read:", page.Find("tr[data-component='dc1/instance-4'] [data-testid=archive]").TextContent.Trim()));
     }
 
+    [Fact]
+    public async Task Incidents_OfTheDatacenterAndTheLink_OpenFirst_LinkToTheIncidentsPage()
+    {
+        await SeedIncidentAsync("CassandraNodeDown:dc1/cassandra-2", "dc1", T0.AddHours(-3), T0.AddHours(-2));
+        await SeedIncidentAsync("GatewayInstanceDown:dc1/instance-2", "dc1", T0.AddMinutes(-10), null);
+        await SeedIncidentAsync("InterDatacenterLinkDown", null, T0.AddHours(-1), T0.AddMinutes(-50));
+        await SeedIncidentAsync("DatacenterDown:dc2", "dc2", T0.AddMinutes(-5), null);
+
+        var page = Render<DatacentersPage>();
+
+        page.WaitForAssertion(() => Assert.Equal(
+            ["GatewayInstanceDown:dc1/instance-2", "InterDatacenterLinkDown", "CassandraNodeDown:dc1/cassandra-2"],
+            page.FindAll("[data-testid=dc-incidents] tr[data-incident]").Select(r => r.GetAttribute("data-incident"))));
+        Assert.Equal("open", page.Find("tr[data-incident='GatewayInstanceDown:dc1/instance-2']").GetAttribute("data-state"));
+        Assert.Equal("/incidents", page.Find("tr[data-incident='GatewayInstanceDown:dc1/instance-2'] a").GetAttribute("href"));
+        Assert.Empty(page.FindAll("[data-testid=dc-incidents-error]"));
+    }
+
+    private async Task SeedIncidentAsync(string key, string? dc, DateTimeOffset started, DateTimeOffset? ended) =>
+        await _store.QueryAsync(async db =>
+        {
+            db.Incidents.Add(new Incident
+            {
+                Key = key, Kind = key.Split(':')[0], DatacenterId = dc, Title = $"Title of {key}", Severity = "Warning",
+                StartedAt = started, EndedAt = ended, CassandraNodes = "",
+            });
+            return await db.SaveChangesAsync();
+        });
+
     private async Task SeedChangeAsync(string dc, string component, DateTimeOffset at, string from, string to, string? reason) =>
         await _store.QueryAsync(async db =>
         {
