@@ -52,6 +52,8 @@ public partial class Datacenters : EstateComponentBase
     private IReadOnlyDictionary<string, IReadOnlyList<ComponentStateChange>> _histories = new Dictionary<string, IReadOnlyList<ComponentStateChange>>();
     private string? _historyError;
     private IReadOnlyDictionary<string, string> _lastSeen = new Dictionary<string, string>();
+    // The nodes whose last seen state was asked of the store: one never seen is not asked again on every snapshot.
+    private readonly HashSet<string> _lastSeenAsked = new(StringComparer.Ordinal);
     private string? _storeFor;
 
     private DeployedVersions? _versions;
@@ -87,7 +89,7 @@ public partial class Datacenters : EstateComponentBase
         // The base class watches the snapshot; this second watch notices a node turning Unknown, which needs the last
         // state the store saw of it (U? or D?).
         Watch(Status, snapshot =>
-            SelectedIn(snapshot) is { } dc && dc.CassandraNodes.Any(n => n.State == ComponentState.Unknown && !_lastSeen.ContainsKey(n.Id))
+            SelectedIn(snapshot) is { } dc && dc.CassandraNodes.Any(n => n.State == ComponentState.Unknown && !_lastSeenAsked.Contains(n.Id))
                 ? LoadStoreAsync()
                 : Task.CompletedTask);
         // The recorder writes after every change of the estate: a burst becomes one reload (the render throttle).
@@ -107,6 +109,7 @@ public partial class Datacenters : EstateComponentBase
             _openHistories.Clear();
             _histories = new Dictionary<string, IReadOnlyList<ComponentStateChange>>();
             _lastSeen = new Dictionary<string, string>();
+            _lastSeenAsked.Clear();
             await LoadStoreAsync();
         }
     }
@@ -137,6 +140,7 @@ public partial class Datacenters : EstateComponentBase
             _histories = await History.RecentAsync(dc.Id, [.. _openHistories], HistoryLength, _gone.Token);
             var unknown = dc.CassandraNodes.Where(n => n.State == ComponentState.Unknown).Select(n => n.Id).ToList();
             _lastSeen = await History.LastSeenAsync(dc.Id, unknown, _gone.Token);
+            _lastSeenAsked.UnionWith(unknown);
             _historyError = null;
         }
         catch (OperationCanceledException) when (_gone.IsCancellationRequested)
