@@ -52,7 +52,11 @@ public sealed class DatacentersPageTests : ConsoleBunitContext, IAsyncLifetime
             ],
         });
         Services.AddSingleton(estate);
-        Services.AddSingleton(new DeployedVersionsReader(new AdminNodeManagerConnections(estate),
+        // The ANM connections as the host builds them (an IHttpClientFactory for constructors that take one); the reader
+        // on the real clock, so its deadline is a real one.
+        Services.AddHttpClient();
+        Services.AddSingleton<AdminNodeManagerConnections>();
+        Services.AddSingleton(sp => new DeployedVersionsReader(sp.GetRequiredService<AdminNodeManagerConnections>(),
             Options.Create(new DeploymentOptions { ReadTimeout = TimeSpan.FromSeconds(5) }), TimeProvider.System, _status));
         // A live circuit: the page asks the ANMs only once it is interactive, not while prerendering.
         SetRendererInfo(new RendererInfo("Server", isInteractive: true));
