@@ -88,9 +88,10 @@ public partial class Datacenters : EstateComponentBase
             _user = (await AuthenticationState).User;
         // The base class watches the snapshot; this second watch notices a node turning Unknown, which needs the last
         // state the store saw of it (U? or D?).
+        // It reads the nodes from the snapshot it is handed: the base class's watch may apply its own after this one.
         Watch(Status, snapshot =>
             SelectedIn(snapshot) is { } dc && dc.CassandraNodes.Any(n => n.State == ComponentState.Unknown && !_lastSeenAsked.Contains(n.Id))
-                ? LoadStoreAsync()
+                ? LoadStoreAsync(dc)
                 : Task.CompletedTask);
         // The recorder writes after every change of the estate: a burst becomes one reload (the render throttle).
         Watch(Incidents.Writes, _ => LoadStoreAsync());
@@ -114,15 +115,21 @@ public partial class Datacenters : EstateComponentBase
         }
     }
 
-    /// <summary>Re-reads what the store holds for the datacenter shown: its incidents, open histories and last seen states.</summary>
-    private async Task LoadStoreAsync()
+    /// <summary>
+    /// Re-reads what the store holds for the datacenter shown (<paramref name="shown"/>, or the selected one): its
+    /// incidents, open histories and last seen states. A read that finds another datacenter chosen when it returns is
+    /// dropped.
+    /// </summary>
+    private async Task LoadStoreAsync(DatacenterSnapshot? shown = null)
     {
-        if (_gone.IsCancellationRequested || Selected is not { } dc)
+        if (_gone.IsCancellationRequested || (shown ?? Selected) is not { } dc)
             return;
         _storeFor = dc.Id;
         try
         {
             var incidents = await Incidents.ListAsync(openOnly: false, IncidentDays, _gone.Token);
+            if (_storeFor != dc.Id)
+                return;
             _incidents = incidents.Where(i => i.DatacenterId is null || string.Equals(i.DatacenterId, dc.Id, StringComparison.OrdinalIgnoreCase)).ToList();
             _incidentsError = null;
         }
@@ -137,9 +144,12 @@ public partial class Datacenters : EstateComponentBase
         }
         try
         {
-            _histories = await History.RecentAsync(dc.Id, [.. _openHistories], HistoryLength, _gone.Token);
+            var histories = await History.RecentAsync(dc.Id, [.. _openHistories], HistoryLength, _gone.Token);
             var unknown = dc.CassandraNodes.Where(n => n.State == ComponentState.Unknown).Select(n => n.Id).ToList();
-            _lastSeen = await History.LastSeenAsync(dc.Id, unknown, _gone.Token);
+            var lastSeen = await History.LastSeenAsync(dc.Id, unknown, _gone.Token);
+            if (_storeFor != dc.Id)
+                return;
+            (_histories, _lastSeen) = (histories, lastSeen);
             _lastSeenAsked.UnionWith(unknown);
             _historyError = null;
         }
