@@ -15,6 +15,7 @@ public static class IncidentsServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IncidentLog>();
         services.TryAddSingleton<IIncidentTimeline>(sp => sp.GetRequiredService<IncidentLog>());
+        services.TryAddSingleton<ComponentHistory>();
         services.TryAddSingleton<RecoveryTracker>();
         services.Replace(ServiceDescriptor.Singleton<IRecoveryStatus>(sp => sp.GetRequiredService<RecoveryTracker>()));
         services.TryAddSingleton<RepairChecklist>();
