@@ -10,6 +10,11 @@ public static class MonitoringServiceCollectionExtensions
     public static IServiceCollection AddEstateMonitoring(this IServiceCollection services)
     {
         services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions();
+        // The peer console's reader: the status engine takes its witness; with no Peer:Url it reads nothing.
+        services.TryAddSingleton<Peer.PeerWitnessReader>();
+        services.TryAddSingleton<Peer.IPeerWitnessSource>(sp => sp.GetRequiredService<Peer.PeerWitnessReader>());
+        services.AddHostedService(sp => sp.GetRequiredService<Peer.PeerWitnessReader>());
         services.TryAddSingleton<StatusEngine>();
         services.TryAddSingleton<IEstateStatus>(sp => sp.GetRequiredService<StatusEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusEngine>());

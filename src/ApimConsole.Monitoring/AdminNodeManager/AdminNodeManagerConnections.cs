@@ -19,12 +19,13 @@ public sealed class AdminNodeManagerConnections : IDisposable
     {
         HttpClient? strict = null;
         HttpClient? lenient = null;
+        var source = EstateSourceAddress.Parse(estate.Value.SourceAddress);
         foreach (var dc in estate.Value.Datacenters)
         {
             var anm = dc.AdminNodeManager;
             var http = anm.AcceptAnyServerCertificate
-                ? lenient ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: true))
-                : strict ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false));
+                ? lenient ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: true, source: source))
+                : strict ??= Track(CreateHttpClient(TimeSpan.FromSeconds(5), acceptAnyCertificate: false, source: source));
             _byDatacenter[dc.Id] = anm.Urls.Select(url => new AdminNodeManagerClient(http, url, anm.Username, anm.Password)).ToList();
         }
         DatacenterIds = estate.Value.Datacenters.Select(d => d.Id).ToList();
@@ -51,7 +52,7 @@ public sealed class AdminNodeManagerConnections : IDisposable
     /// An HTTP client for an ANM or another estate peer: bounded connect time, no redirects, no cookies;
     /// <paramref name="decompress"/> asks for compressed answers (for large reads such as traffic searches).
     /// </summary>
-    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate, bool decompress = false)
+    public static HttpClient CreateHttpClient(TimeSpan connectTimeout, bool acceptAnyCertificate, bool decompress = false, System.Net.IPAddress? source = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -62,6 +63,7 @@ public sealed class AdminNodeManagerConnections : IDisposable
             UseCookies = false,
             AutomaticDecompression = decompress ? System.Net.DecompressionMethods.All : System.Net.DecompressionMethods.None,
         };
+        handler.BindTo(source);
         if (acceptAnyCertificate)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true };
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };

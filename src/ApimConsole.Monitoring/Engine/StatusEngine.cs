@@ -6,6 +6,7 @@ using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Cassandra;
 using ApimConsole.Monitoring.Gateways;
 using ApimConsole.Monitoring.LoadBalancer;
+using ApimConsole.Monitoring.Peer;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -45,15 +46,20 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     /// <summary>When <see cref="_pools"/> was read (UTC ticks of the engine's clock); 0 before the first read.</summary>
     private long _poolsReadAtTicks;
     private readonly LiveFeed<EstateSnapshot> _feed;
+    private readonly IPeerWitnessSource? _peer;
     private CancellationToken _stopping;
 
-    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger)
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, TimeProvider time, ILogger<StatusEngine> logger, IPeerWitnessSource? peer = null)
     {
+        // The console in the other datacenter is a witness too (Peer/): each of its reads wakes the publisher.
+        _peer = peer;
+        if (peer is not null)
+            peer.Changed += Changed;
         _estate = estate.Value;
         _probes = probes.Value;
         _time = time;
         _logger = logger;
-        _cassandraProbe = new CassandraProbe();
+        _cassandraProbe = new CassandraProbe(source: EstateSourceAddress.Parse(_estate.SourceAddress));
         _scheduler = new ProbeScheduler(time, _probes.Interval, logger);
         var now = time.GetUtcNow();
 
@@ -153,7 +159,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             view = new LoadBalancerView(state, since, reason, Volatile.Read(ref _pools),
                 readTicks == 0 ? DateTimeOffset.MinValue : new DateTimeOffset(readTicks, TimeSpan.Zero));
         }
-        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag);
+        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag, _peer?.Current);
     }
 
     private async Task<(ProbeOutcome, object?)> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
@@ -209,7 +215,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
 
     private HttpClient NewClient(bool acceptAnyCertificate)
     {
-        var client = AdminNodeManagerConnections.CreateHttpClient(_probes.Timeout, acceptAnyCertificate);
+        var client = AdminNodeManagerConnections.CreateHttpClient(_probes.Timeout, acceptAnyCertificate, source: EstateSourceAddress.Parse(_estate.SourceAddress));
         _clients.Add(client);
         return client;
     }

@@ -465,7 +465,7 @@ public sealed class TrafficCollector : BackgroundService
 
     // The same connection settings as every other ANM caller; compressed answers accepted, as searches can be large.
     private HttpClient NewClient(bool acceptAnyCertificate) =>
-        AdminNodeManagerConnections.CreateHttpClient(_options.RequestTimeout, acceptAnyCertificate, decompress: true);
+        AdminNodeManagerConnections.CreateHttpClient(_options.RequestTimeout, acceptAnyCertificate, decompress: true, source: EstateSourceAddress.Parse(_estate.SourceAddress));
 
     public override void Dispose()
     {

@@ -60,6 +60,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         ["GET /api/logs/{dc}"] = ConsolePolicies.Support,
         ["GET /api/logs/{dc}/download"] = ConsolePolicies.Support,
         ["GET /api/scenarios"] = ConsolePolicies.Viewer,
+        ["GET /api/peer/view"] = ConsolePolicies.Viewer,
+        ["GET /api/peer"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails/history"] = ConsolePolicies.Viewer,
         ["GET /api/runbooks/restarts"] = ConsolePolicies.Support,
