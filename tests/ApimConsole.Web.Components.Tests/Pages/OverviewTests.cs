@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Incidents;
 using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Estate;
 using ApimConsole.Monitoring.Engine;
@@ -67,6 +68,21 @@ public class OverviewTests : ConsoleBunitContext, IAsyncLifetime
         _status.Publish(Estate(ComponentState.Up, LinkState.Down, DatacenterState.Unreachable));
         page.WaitForAssertion(() => Assert.Equal("Down", page.Find("[data-testid=link]").GetAttribute("data-state")));
         Assert.Contains("inter-DC link is down", page.Find("[data-testid=link-reason]").TextContent);
+    }
+
+    [Fact]
+    public void LinkDown_TheOtherDatacenterAsItsConsoleSeesIt_IsMarkedSo()
+    {
+        var page = Render<Overview>();
+        Assert.Empty(page.FindAll("[data-testid=dc-seen-by]"));
+        var seen = Estate(ComponentState.Up, LinkState.Down, DatacenterState.Unreachable)
+            .MapDatacenter("dc2", d => d with { SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", T0.AddSeconds(33)) });
+        _status.Publish(seen);
+        page.WaitForAssertion(() => Assert.Equal("as seen by the console in dc2, 14:00:33",
+            page.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[data-datacenter=dc1] [data-testid=dc-seen-by]"));
+        // Its components are shown as the peer reported them: Up, not Unknown.
+        Assert.Equal("Up", page.Find("[data-component='dc2/instance-2']").GetAttribute("data-state"));
     }
 
     [Fact]
