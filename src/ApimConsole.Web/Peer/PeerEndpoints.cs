@@ -29,6 +29,7 @@ public static class PeerEndpoints
             return new ConsoleOptionsValidation<PeerOptions>(o => o.Validate(estate.Value.ConsoleDatacenter, estate.Value.Datacenters.Select(d => d.Id)));
         });
         services.AddSingleton<PeerViews>();
+        services.AddSingleton<PeerDeploymentExclusion>();
         return services;
     }
 

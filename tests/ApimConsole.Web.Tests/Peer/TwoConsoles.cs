@@ -34,15 +34,22 @@ public sealed class TwoConsoles : IAsyncDisposable
     public PeerConsole Dc2 { get; }
 
     /// <param name="loadBalancerWitness">False: neither console reads the load balancer; the peer is the only witness.</param>
-    public static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra = null)
+    public static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra = null, Action<LabOptions>? lab = null)
     {
-        var lab = await LabEstate.StartAsync(new LabOptions
+        var options = new LabOptions
         {
             TrafficRatePerSecond = 5,
             LoadBalancerHealthCheckInterval = TimeSpan.FromMilliseconds(300),
             LoadBalancerHealthCheckTimeout = TimeSpan.FromMilliseconds(300),
             SlowDelay = TimeSpan.FromMilliseconds(400),
-        }, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+        };
+        lab?.Invoke(options);
+        return await StartAsync(loadBalancerWitness, extra, options);
+    }
+
+    private static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra, LabOptions options)
+    {
+        var lab = await LabEstate.StartAsync(options, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
         var (port1, port2) = (FreePort(), FreePort());
         var dc1 = new PeerConsole(lab, "dc1", port1, port2, Dc1PeerToken, Dc2PeerToken, loadBalancerWitness, extra);
         var dc2 = new PeerConsole(lab, "dc2", port2, port1, Dc2PeerToken, Dc1PeerToken, loadBalancerWitness, extra);
