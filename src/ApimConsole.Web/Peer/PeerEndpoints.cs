@@ -30,6 +30,7 @@ public static class PeerEndpoints
         });
         services.AddSingleton<PeerViews>();
         services.AddSingleton<PeerDeploymentExclusion>();
+        services.AddSingleton<PeerLogRelay>();
         return services;
     }
 

@@ -136,6 +136,19 @@ public sealed class PeerConsole : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>A browser-like client over the network (cookies, no redirects) signed in as <paramref name="user"/> through the form.</summary>
+    public async Task<HttpClient> SignedInAsync(string user, string password)
+    {
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
+        {
+            BaseAddress = Url,
+            Timeout = TimeSpan.FromSeconds(10),
+        };
+        var response = await ApimConsole.Web.Tests.Security.SecurityClients.PostSignInAsync(client, user, password);
+        Assert.True(response.StatusCode is HttpStatusCode.Redirect or HttpStatusCode.Found or HttpStatusCode.SeeOther, $"sign-in of {user}: {(int)response.StatusCode}");
+        return client;
+    }
+
     public async Task<JsonElement> EstateAsync()
     {
         using var client = Api();

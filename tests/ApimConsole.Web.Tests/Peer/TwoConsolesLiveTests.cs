@@ -82,6 +82,54 @@ public sealed class TwoConsolesLinkTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, refused.StatusCode);
     }
 
+    [Fact]
+    public async Task LinkCut_ASupportUserOnTheDc1Console_ReadsDc2sLogsThroughThePeer_WithTheSameLimits()
+    {
+        await _consoles.Dc1.WaitForEstateAsync(e => e.AllUp() && PeerAvailable(e), TimeSpan.FromSeconds(60), "all up, peer a witness");
+        const string password = "Support-Password-1";
+        await ApimConsole.Web.Tests.Security.SecurityClients.CreateUserAsync(_consoles.Dc1, "support-all", password, ApimConsole.Web.Security.ConsoleRoles.Support);
+        await ApimConsole.Web.Tests.Security.SecurityClients.CreateUserAsync(_consoles.Dc1, "support-dc1", password, ApimConsole.Web.Security.ConsoleRoles.Support, "dc1");
+        await ApimConsole.Web.Tests.Security.SecurityClients.CreateUserAsync(_consoles.Dc1, "viewer", password, ApimConsole.Web.Security.ConsoleRoles.Viewer);
+        using var support = await _consoles.Dc1.SignedInAsync("support-all", password);
+        using var limited = await _consoles.Dc1.SignedInAsync("support-dc1", password);
+        using var viewer = await _consoles.Dc1.SignedInAsync("viewer", password);
+
+        _consoles.Lab.Faults.Apply("link", "down", "test");
+        await Eventually.Until(() => support.GetFromJsonAsync<JsonElement>("/api/logs/status"),
+            s => s.GetProperty("datacenters").EnumerateArray().Any(d => d.GetProperty("id").GetString() == "dc2" && !d.GetProperty("reachable").GetBoolean()),
+            TimeSpan.FromSeconds(20), "dc2's log source unreachable from the dc1 console", every: TimeSpan.FromMilliseconds(100));
+
+        var lines = await Eventually.Until(() => support.GetFromJsonAsync<JsonElement>("/api/logs/dc2?max=200"),
+            l => l.TryGetProperty("through", out _) && l.GetProperty("records").GetArrayLength() > 0
+                 && l.GetProperty("records").EnumerateArray().Any(r => r.GetProperty("correlationId").GetString() is { } c && c.Trim('0').Length > 0),
+            TimeSpan.FromSeconds(20), "dc2's lines through the console in dc2", every: TimeSpan.FromMilliseconds(200));
+        Assert.Equal("dc2", lines.GetProperty("through").GetProperty("console").GetString());
+        Assert.Equal("through the console in dc2", lines.GetProperty("through").GetProperty("label").GetString());
+        Assert.Equal("dc2", lines.GetProperty("dc").GetString());
+
+        // The same limits as a local read: a Support user limited to dc1, and a Viewer, do not get dc2's logs.
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await limited.GetAsync("/api/logs/dc2")).StatusCode);
+        Assert.True(ApimConsole.Web.Tests.Security.SecurityClients.IsDenied(await viewer.GetAsync("/api/logs/dc2")));
+
+        // A search of dc2's trace files by correlation id, through the peer.
+        var correlation = lines.GetProperty("records").EnumerateArray().Select(r => r.GetProperty("correlationId").GetString()).First(c => c is { } x && x.Trim((char)48).Length > 0)!;
+        var found = await support.GetStringAsync($"/api/logs/dc2/download?source=search&correlationId={correlation}");
+        Assert.StartsWith("# through the console in dc2", found);
+        Assert.Contains(correlation, found);
+
+        // The peer token reads the peer endpoints only: not /api/logs, and a Viewer API token not the peer endpoints.
+        using var peerToken = new HttpClient { BaseAddress = _consoles.Dc2.Url };
+        peerToken.DefaultRequestHeaders.Authorization = new("Bearer", TwoConsoles.Dc2PeerToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await peerToken.GetAsync("/api/peer/logs?max=1")).StatusCode);
+        Assert.True(ApimConsole.Web.Tests.Security.SecurityClients.IsDenied(await peerToken.GetAsync("/api/logs/dc2")));
+        Assert.True(ApimConsole.Web.Tests.Security.SecurityClients.IsDenied(await peerToken.GetAsync("/api/traffic")));
+        var (_, viewerToken) = await ApimConsole.Web.Tests.Security.SecurityClients.CreateTokenAsync(_consoles.Dc2, "viewer-token", ApimConsole.Web.Security.ConsoleRoles.Viewer, ApimConsole.Storage.Records.ApiTokenKind.Api);
+        using var viewerApi = new HttpClient { BaseAddress = _consoles.Dc2.Url };
+        viewerApi.DefaultRequestHeaders.Authorization = new("Bearer", viewerToken);
+        Assert.True(ApimConsole.Web.Tests.Security.SecurityClients.IsDenied(await viewerApi.GetAsync("/api/peer/logs")));
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await viewerApi.GetAsync("/api/peer/view")).StatusCode);
+    }
+
     internal static bool PeerAvailable(JsonElement estate) =>
         estate.GetProperty("peer") is { ValueKind: JsonValueKind.Object } peer && peer.GetProperty("available").GetBoolean();
 }
