@@ -62,6 +62,11 @@ public sealed class PeerViews(IEstateStatus status, IOptions<ProbeOptions> probe
         PeerLogTail? logs = null;
         if (services.GetService<TraceLogTailService>()?.StatusOf(own.Id) is { } tail)
             logs = new PeerLogTail(tail.Reachable ? "Tailing" : "Unreachable", tail.Error, tail.LastSuccess);
+        PeerTraffic? traffic = null;
+        if (services.GetService<ApimConsole.Web.Traffic.TrafficReports>() is { } reports
+            && reports.Build(ApimConsole.Core.Traffic.TrafficWindow.TenMinutes).Datacenters.FirstOrDefault(d => d.Id == own.Id) is { } ours
+            && ours.View.Series.Points.LastOrDefault(p => p.RequestsPerSecond is not null) is { } latest)
+            traffic = new PeerTraffic(latest.Start, latest.RequestsPerSecond!.Value, latest.RequestsPerSecond!.Value * (latest.ErrorRate ?? 0));
         return new PeerView(
             PeerProtocol.ConsoleVersion,
             own.Id,
@@ -69,7 +74,7 @@ public sealed class PeerViews(IEstateStatus status, IOptions<ProbeOptions> probe
             probes.Value.Interval + probes.Value.Timeout,
             failing,
             own with { SeenBy = null },
-            null,
+            traffic,
             logs,
             await RunningDeploymentAsync(cancellationToken));
     }

@@ -46,6 +46,40 @@ public sealed class PeerLogRelay : IDisposable
         && _peer.Current is { Available: true } peer
         && string.Equals(peer.Datacenter, datacenter, StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Whether <paramref name="datacenter"/> is the peer's and the peer is a witness now.</summary>
+    public bool PeerHas(string datacenter) =>
+        _http is not null
+        && !string.Equals(datacenter, _ownDatacenter, StringComparison.OrdinalIgnoreCase)
+        && _peer.Current is { Available: true } peer
+        && string.Equals(peer.Datacenter, datacenter, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The peer's JSON at <paramref name="pathAndQuery"/> within <c>Peer:Timeout</c> (so a hung peer delays an API call
+    /// by no more than a read of its view would), with <c>through</c> added; null when it did not answer well.
+    /// </summary>
+    public async Task<JsonObject?> PeerJsonAsync(string datacenter, string pathAndQuery, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.Timeout);
+        try
+        {
+            var url = new Uri(new Uri(_options.Url!.TrimEnd('/') + "/"), pathAndQuery.TrimStart('/'));
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
+            using var response = await _http!.SendAsync(request, deadline.Token);
+            if (!response.IsSuccessStatusCode)
+                return null;
+            if (JsonNode.Parse(await response.Content.ReadAsStringAsync(deadline.Token)) is not JsonObject body)
+                return null;
+            body["through"] = Through(datacenter);
+            return body;
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The peer's answer to the same query, with <c>through</c> saying where it came from.</summary>
     public async Task<IResult> LinesAsync(string datacenter, HttpContext http)
     {

@@ -130,6 +130,25 @@ public sealed class TwoConsolesLinkTests : IAsyncLifetime
         Assert.Equal(System.Net.HttpStatusCode.OK, (await viewerApi.GetAsync("/api/peer/view")).StatusCode);
     }
 
+    [Fact]
+    public async Task LinkCut_Dc2sTrafficOnTheDc1Console_ComesThroughThePeer()
+    {
+        await _consoles.Dc1.WaitForEstateAsync(e => e.AllUp() && PeerAvailable(e), TimeSpan.FromSeconds(60), "all up, peer a witness");
+        using var api = _consoles.Dc1.Api();
+        var before = await api.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m");
+        Assert.All(before.GetProperty("datacenters").EnumerateArray(), d => Assert.False(d.TryGetProperty("through", out _)));
+        _consoles.Lab.Faults.Apply("link", "down", "test");
+        var report = await Eventually.Until(() => api.GetFromJsonAsync<JsonElement>("/api/traffic?window=10m"),
+            r => r.GetProperty("datacenters").EnumerateArray().Any(d => d.GetProperty("id").GetString() == "dc2" && d.TryGetProperty("through", out _)
+                && d.GetProperty("collection").GetProperty("collected").GetBoolean()),
+            TimeSpan.FromSeconds(30), "dc2's traffic through the console in dc2", every: TimeSpan.FromMilliseconds(250));
+        var dc2 = report.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == "dc2");
+        Assert.Equal("dc2", dc2.GetProperty("through").GetProperty("console").GetString());
+        // While the link is up (and before), this console collects dc2 itself: nothing comes through the peer.
+        var dc1 = report.GetProperty("datacenters").EnumerateArray().Single(d => d.GetProperty("id").GetString() == "dc1");
+        Assert.False(dc1.TryGetProperty("through", out _));
+    }
+
     internal static bool PeerAvailable(JsonElement estate) =>
         estate.GetProperty("peer") is { ValueKind: JsonValueKind.Object } peer && peer.GetProperty("available").GetBoolean();
 }

@@ -64,6 +64,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         ["GET /api/peer"] = ConsolePolicies.Viewer,
         ["GET /api/peer/logs"] = ConsolePolicies.Peer,
         ["GET /api/peer/logs/download"] = ConsolePolicies.Peer,
+        ["GET /api/peer/traffic"] = ConsolePolicies.Peer,
         ["GET /api/guardrails"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails/history"] = ConsolePolicies.Viewer,
         ["GET /api/runbooks/restarts"] = ConsolePolicies.Support,
