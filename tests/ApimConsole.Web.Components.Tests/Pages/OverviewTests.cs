@@ -86,6 +86,24 @@ public class OverviewTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void ThePeerWitness_IsShown_AndWhyItIsNone()
+    {
+        var page = Render<Overview>();
+        Assert.Empty(page.FindAll("[data-testid=peer-witness]"));
+        var peer = new ApimConsole.Core.Peer.PeerWitness("dc2", "https://console-dc2.example", true, null, null, T0, T0);
+        _status.Publish(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up) with { Peer = peer });
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=peer-witness]").GetAttribute("data-available")));
+        Assert.Contains("Console in dc2: answering", page.Find("[data-testid=peer-witness]").TextContent);
+        _status.Publish(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up) with
+        {
+            Peer = peer with { Available = false, Reason = "the peer refused the token (401): check Peer:Token" },
+        });
+        page.WaitForAssertion(() => Assert.Equal("false", page.Find("[data-testid=peer-witness]").GetAttribute("data-available")));
+        Assert.Contains("No peer witness", page.Find("[data-testid=peer-witness]").TextContent);
+        Assert.Contains("check Peer:Token", page.Find("[data-testid=peer-reason]").TextContent);
+    }
+
+    [Fact]
     public void Dispose_Unsubscribes()
     {
         var page = Render<Overview>();
