@@ -65,7 +65,8 @@ public sealed record PeerWitness(
     DateTimeOffset? ReadAt,
     DateTimeOffset Since)
 {
-    /// <summary>The view, when it may be used as evidence.</summary>
+    /// <summary>The view, when it may be used as evidence (not serialized: the snapshot says whether, not the whole view).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public PeerView? Evidence => Available ? View : null;
 
     public string Describe() => Available ? $"the console in {Datacenter}" : $"no peer witness ({Reason})";
