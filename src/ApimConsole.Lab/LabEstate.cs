@@ -96,7 +96,8 @@ public sealed class LabEstate : IAsyncDisposable
             options.ConsoleDatacenter,
             datacenters.ToDictionary(d => d.Id, d => d.ComponentIds, StringComparer.Ordinal),
             options.SlowDelay,
-            timeProvider);
+            timeProvider,
+            datacenters.Select(d => d.Id).ToList());
         var estate = new LabEstate(options, datacenters, faults, timeProvider, loggerFactory.CreateLogger("ApimConsole.Lab"));
         try
         {
@@ -400,6 +401,24 @@ public sealed class LabEstate : IAsyncDisposable
 
     /// <summary>Configuration pushes the ANMs have received and not yet carried out.</summary>
     public int PushesInFlight => _anms.Sum(a => a.PushesInFlight);
+
+    /// <summary>
+    /// The same for a console that sits in <paramref name="consoleDatacenter"/>: its connections leave from that
+    /// datacenter's console address (<see cref="LabAddresses.ConsoleSource"/>), so the link fault cuts it off from
+    /// the other datacenter. Two such consoles, one per datacenter, watch one lab.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> ToConsoleConfiguration(string consoleDatacenter)
+    {
+        var index = Endpoints.Datacenters.ToList().FindIndex(d => string.Equals(d.Id, consoleDatacenter, StringComparison.Ordinal));
+        if (index < 0)
+            throw new ArgumentException($"No datacenter '{consoleDatacenter}' in the lab.", nameof(consoleDatacenter));
+        var config = new Dictionary<string, string?>(ToConsoleConfiguration(), StringComparer.OrdinalIgnoreCase)
+        {
+            ["Estate:ConsoleDatacenter"] = consoleDatacenter,
+            ["Estate:SourceAddress"] = LabAddresses.ConsoleSource(index).ToString(),
+        };
+        return config;
+    }
 
     /// <summary>Configuration keys for the console's <c>Estate</c> section that point it at this lab.</summary>
     public IReadOnlyDictionary<string, string?> ToConsoleConfiguration()

@@ -86,6 +86,14 @@ public static class LabProgram
         Console.WriteLine();
         Console.WriteLine("appsettings.json fragment for a console pointed at this lab:");
         Console.WriteLine(ConsoleFragmentJson(estate.ToConsoleConfiguration()));
+        // One console per datacenter: each connects from its datacenter's console address, so the link fault cuts each
+        // off from the other datacenter; add Peer:Url/Token and Auth:PeerViewerToken to each (README, "One console per datacenter").
+        foreach (var dc in e.Datacenters)
+        {
+            Console.WriteLine();
+            Console.WriteLine($"... or, for the console that sits in {dc.Id} (one console per datacenter):");
+            Console.WriteLine(ConsoleFragmentJson(estate.ToConsoleConfiguration(dc.Id)));
+        }
     }
 
     /// <summary>

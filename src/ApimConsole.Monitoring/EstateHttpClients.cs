@@ -52,7 +52,10 @@ public static class EstateHttpClients
             foreach (var acceptAny in (bool[])[false, true])
             {
                 services.AddHttpClient(Name(use, acceptAny))
-                    .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(ConnectTimeout(sp, use), acceptAny, decompress: use == EstateHttpUse.Traffic))
+                    // Estate:SourceAddress: the connections leave from that local address (a management interface; the
+                    // lab tells which datacenter a console sits in by it).
+                    .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(ConnectTimeout(sp, use), acceptAny, decompress: use == EstateHttpUse.Traffic)
+                        .BindTo(EstateSourceAddress.Parse(sp.GetRequiredService<IOptions<EstateOptions>>().Value.SourceAddress)))
                     .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
                     // The clients live as long as their owners (the whole run): the handler renews its own connections
                     // (PooledConnectionLifetime) instead of the factory renewing handlers under them.

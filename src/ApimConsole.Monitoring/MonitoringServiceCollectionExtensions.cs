@@ -14,6 +14,11 @@ public static class MonitoringServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddEstateHttpClients();
+        services.AddOptions();
+        // The peer console's reader: the status engine takes its witness; with no Peer:Url it reads nothing.
+        services.TryAddSingleton<Peer.PeerWitnessReader>();
+        services.TryAddSingleton<Peer.IPeerWitnessSource>(sp => sp.GetRequiredService<Peer.PeerWitnessReader>());
+        services.AddHostedService(sp => sp.GetRequiredService<Peer.PeerWitnessReader>());
         services.TryAddSingleton<StatusEngine>();
         services.TryAddSingleton<IEstateStatus>(sp => sp.GetRequiredService<StatusEngine>());
         services.AddHostedService(sp => sp.GetRequiredService<StatusEngine>());

@@ -13,6 +13,13 @@ public sealed class EstateOptions
 
     public List<DatacenterOptions> Datacenters { get; set; } = [];
 
+    /// <summary>
+    /// The local address the console's connections to the estate leave from (ANMs, gateways, Cassandra, log servers).
+    /// Empty: the operating system chooses. For a host with a management interface, and for the lab, which tells the
+    /// datacenter a console sits in by it.
+    /// </summary>
+    public string? SourceAddress { get; set; }
+
     /// <summary>The global load balancer's view of its pools: the witness that tells "DC down" from "link down".</summary>
     public LoadBalancerOptions LoadBalancer { get; set; } = new();
 }

@@ -59,6 +59,9 @@ public static class ConsoleOptionsValidator
         else if (estate.Datacenters.Count > 0 && !seen.Contains(estate.ConsoleDatacenter))
             errors.Add($"{root}:ConsoleDatacenter '{estate.ConsoleDatacenter}' is not the id of a configured datacenter ({string.Join(", ", seen)}).");
 
+        if (!string.IsNullOrWhiteSpace(estate.SourceAddress) && !System.Net.IPAddress.TryParse(estate.SourceAddress.Trim(), out _))
+            errors.Add($"{root}:SourceAddress '{estate.SourceAddress}' is not an IP address (e.g. 10.1.0.5); leave it empty to let the system choose.");
+
         LoadBalancerOptionsValidator.Validate(estate, errors);
         return errors;
     }

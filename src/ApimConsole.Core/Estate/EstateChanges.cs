@@ -38,7 +38,7 @@ public static class EstateChanges
     /// <summary>True when the two snapshots say the same thing (ignoring when they were taken).</summary>
     public static bool SameContent(EstateSnapshot a, EstateSnapshot b)
     {
-        if (a.Link != b.Link || a.Datacenters.Count != b.Datacenters.Count || !Equals(a.LoadBalancer?.State, b.LoadBalancer?.State))
+        if (a.Link != b.Link || a.Peer?.Available != b.Peer?.Available || a.Peer?.Reason != b.Peer?.Reason || a.Datacenters.Count != b.Datacenters.Count || !Equals(a.LoadBalancer?.State, b.LoadBalancer?.State))
             return false;
         if (!PoolsEqual(a.LoadBalancer, b.LoadBalancer))
             return false;
@@ -46,7 +46,7 @@ public static class EstateChanges
         {
             var x = a.Datacenters[i];
             var y = b.Datacenters[i];
-            if (x.Id != y.Id || x.State != y.State || x.Since != y.Since || x.Reason != y.Reason || x.Name != y.Name)
+            if (x.Id != y.Id || x.State != y.State || x.Since != y.Since || x.Reason != y.Reason || x.Name != y.Name || x.SeenBy != y.SeenBy)
                 return false;
             if (!x.AdminNodeManagers.SequenceEqual(y.AdminNodeManagers, Visible)
                 || !x.CassandraNodes.SequenceEqual(y.CassandraNodes, Visible)

@@ -23,7 +23,11 @@ public sealed record EstateSnapshot(
         Datacenters = original.Datacenters;
         Link = original.Link;
         LoadBalancer = original.LoadBalancer;
+        Peer = original.Peer;
     }
+
+    /// <summary>The console in the other datacenter as a witness: available or not, and why (null: none configured).</summary>
+    public global::ApimConsole.Core.Peer.PeerWitness? Peer { get; init; }
 
     /// <summary>
     /// The failover scenarios in force in this snapshot, worst first, with repair advice as of <see cref="AsOf"/>:
@@ -45,7 +49,7 @@ public sealed record EstateSnapshot(
 
     public bool Equals(EstateSnapshot? other) =>
         other is not null && AsOf == other.AsOf && EstateName == other.EstateName && ConsoleDatacenter == other.ConsoleDatacenter
-        && Equals(Datacenters, other.Datacenters) && Equals(Link, other.Link) && Equals(LoadBalancer, other.LoadBalancer);
+        && Equals(Datacenters, other.Datacenters) && Equals(Link, other.Link) && Equals(LoadBalancer, other.LoadBalancer) && Equals(Peer, other.Peer);
 
     public override int GetHashCode() => HashCode.Combine(AsOf, EstateName, ConsoleDatacenter, Datacenters, Link, LoadBalancer);
 
@@ -68,6 +72,12 @@ public sealed record DatacenterSnapshot(
 {
     public IEnumerable<ComponentStatus> AllComponents() =>
         AdminNodeManagers.Concat(Groups.SelectMany(g => g.Instances)).Concat(CassandraNodes);
+
+    /// <summary>
+    /// Set when the state and components are not this console's own observation but its peer's (the datacenter is cut
+    /// off from here and the console that lives in it reported them): shown "as seen by the console in dc2, hh:mm:ss".
+    /// </summary>
+    public global::ApimConsole.Core.Peer.PeerSighting? SeenBy { get; init; }
 
     [System.Text.Json.Serialization.JsonIgnore]
     public IEnumerable<GatewayInstanceStatus> GatewayInstances => Groups.SelectMany(g => g.Instances);

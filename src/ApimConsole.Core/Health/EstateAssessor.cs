@@ -1,4 +1,5 @@
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Peer;
 
 namespace ApimConsole.Core.Health;
 
@@ -18,6 +19,12 @@ namespace ApimConsole.Core.Health;
 /// once: the load balancer only takes a pool out after its own checks failed. The same race runs the other way when
 /// a datacenter comes back: the load balancer may see it serving again before the console's probes have risen, so a
 /// datacenter that was Down and is seen serving again is "deciding" for <c>witnessLag</c> from that moment too.
+/// The console in the other datacenter (<c>peer</c>) is the second witness, and the better one: it probes its own
+/// datacenter directly, without the link and without a load balancer's health-check lag. Its view counts once it was
+/// taken at least its own <see cref="PeerView.EvidenceLag"/> after this console lost the datacenter with no probe
+/// failing over there: then "serving" names the link down at once (and the datacenter's components are shown as the
+/// peer sees them, <see cref="DatacenterSnapshot.SeenBy"/>), "down" names the datacenter down. A peer that does not
+/// answer is no witness, never a verdict.
 /// </remarks>
 public static class EstateAssessor
 {
@@ -28,7 +35,8 @@ public static class EstateAssessor
         LoadBalancerView? loadBalancer,
         EstateSnapshot? previous,
         DateTimeOffset now,
-        TimeSpan witnessLag = default)
+        TimeSpan witnessLag = default,
+        PeerWitness? peer = null)
     {
         var witness = loadBalancer is { State: ComponentState.Up } ? loadBalancer : null;
         var datacenters = new List<DatacenterSnapshot>(observed.Count);
@@ -61,7 +69,28 @@ public static class EstateAssessor
             DatacenterState state;
             string? reason;
             var assessed = dc;
-            if (nothingAnswers && isRemote)
+            var peerView = peer?.Evidence is { } pv && string.Equals(pv.Datacenter, dc.Id, StringComparison.OrdinalIgnoreCase) ? pv : null;
+            if (nothingAnswers && isRemote && peerView is not null
+                && PeerSees(peerView, previous?.Find(dc.Id), now) is { } sighting)
+            {
+                var seenBy = new PeerSighting(peerView.Datacenter, peerView.At);
+                if (sighting)
+                {
+                    state = DatacenterState.Unreachable;
+                    reason = $"Unreachable from {consoleDatacenter}, but the console in {peerView.Datacenter} sees it serving ({peerView.Own.State}, "
+                             + $"{seenBy.At.UtcDateTime:HH:mm:ss}): the inter-DC link is down.";
+                    remoteVerdicts.Add((dc.Id, LinkState.Down, reason));
+                }
+                else
+                {
+                    state = DatacenterState.Down;
+                    reason = $"Nothing answers {consoleDatacenter}, and the console in {peerView.Datacenter} sees its own datacenter down "
+                             + $"({seenBy.At.UtcDateTime:HH:mm:ss}): the datacenter is down.";
+                    remoteVerdicts.Add((dc.Id, LinkState.Unknown, $"Cannot be judged while {dc.Id} is down."));
+                }
+                assessed = SeenThroughPeer(dc, peerView, seenBy);
+            }
+            else if (nothingAnswers && isRemote)
             {
                 // When the console lost this DC: the start of its current silence (Unreachable or Down), else now.
                 var before = previous?.Find(dc.Id);
@@ -99,7 +128,7 @@ public static class EstateAssessor
                 else
                 {
                     state = DatacenterState.Unreachable;
-                    reason = $"{dc.Name} unreachable (DC down or link down): no witness can tell which{NoWitness(loadBalancer, dc.Id)}.";
+                    reason = $"{dc.Name} unreachable (DC down or link down): no witness can tell which{NoWitness(loadBalancer, dc.Id)}{NoPeer(peer)}.";
                     remoteVerdicts.Add((dc.Id, LinkState.Unknown, reason));
                     assessed = MarkUnknown(dc, $"not reachable from {consoleDatacenter} (DC down or link down)");
                 }
@@ -122,7 +151,38 @@ public static class EstateAssessor
         var link = AssessLink(remoteVerdicts);
         var previousLink = previous?.Link;
         var linkSince = previousLink is not null && previousLink.State == link.State ? previousLink.Since : now;
-        return new EstateSnapshot(now, estateName, consoleDatacenter, datacenters, link with { Since = linkSince }, loadBalancer);
+        return new EstateSnapshot(now, estateName, consoleDatacenter, datacenters, link with { Since = linkSince }, loadBalancer) { Peer = peer };
+    }
+
+    /// <summary>
+    /// True: the peer sees its datacenter serving; false: it sees it down; null: its view is no evidence yet (taken too
+    /// soon after this console lost the datacenter to show what happened since, or with probes failing over there).
+    /// </summary>
+    private static bool? PeerSees(PeerView view, DatacenterSnapshot? before, DateTimeOffset now)
+    {
+        var lostAt = before is { State: DatacenterState.Unreachable or DatacenterState.Down } ? before.Since : now;
+        if (view.Own.State == DatacenterState.Down)
+            return false;
+        if (view.Own.State is not (DatacenterState.Up or DatacenterState.Degraded))
+            return null;
+        return view.FailingComponents == 0 && view.At >= lostAt + view.EvidenceLag ? true : null;
+    }
+
+    private static string NoPeer(PeerWitness? peer) => peer is { Available: false } ? $"; no peer witness ({peer.Reason})" : "";
+
+    /// <summary>The datacenter's components as the peer reported them, marked with who saw them and when.</summary>
+    private static DatacenterSnapshot SeenThroughPeer(DatacenterSnapshot dc, PeerView view, PeerSighting seenBy)
+    {
+        var label = seenBy.Label;
+        T Mark<T>(T c) where T : ComponentStatus => c with { Reason = c.Reason is null ? label : $"{c.Reason} ({label})", Failing = false };
+        var own = view.Own;
+        return dc with
+        {
+            AdminNodeManagers = own.AdminNodeManagers.Select(Mark).ToList(),
+            Groups = own.Groups.Select(g => g with { Instances = g.Instances.Select(Mark).ToList() }).ToList(),
+            CassandraNodes = own.CassandraNodes.Select(n => Mark(n) with { InSchemaAgreement = null }).ToList(),
+            SeenBy = seenBy,
+        };
     }
 
     /// <summary>Why there is no witness: none configured, not read yet, or the load balancer's own reason for being Down.</summary>

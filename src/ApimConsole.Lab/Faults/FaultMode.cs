@@ -36,4 +36,11 @@ public static class LabAddresses
 {
     /// <summary>The source address the lab's load balancer binds its outgoing connections to.</summary>
     public static readonly IPAddress LoadBalancerSource = IPAddress.Parse("127.0.0.2");
+
+    /// <summary>
+    /// The source address of a console in the datacenter at <paramref name="datacenterIndex"/> (0-based, in the lab's
+    /// order): 127.0.3.1 for the first, 127.0.3.2 for the second. A console connecting from any other address (the
+    /// default 127.0.0.1) sits in the lab's <c>Lab:ConsoleDatacenter</c>.
+    /// </summary>
+    public static IPAddress ConsoleSource(int datacenterIndex) => new([127, 0, 3, (byte)(datacenterIndex + 1)]);
 }

@@ -29,13 +29,17 @@ public sealed class LabFaults : IEndpointFaults
     private readonly Queue<FaultLogEntry> _log = new();
     private readonly string _consoleDatacenter;
     private readonly IReadOnlyDictionary<string, IReadOnlySet<string>> _components;
+    private readonly IReadOnlyList<string> _datacenterOrder;
     private readonly TimeProvider _time;
     private TaskCompletionSource _changed = NewChangeSignal();
     private long _sequence;
 
     /// <param name="components">Per datacenter id, the component ids a target may name (anm, instance-1, cassandra-1, ...).</param>
-    public LabFaults(string consoleDatacenter, IReadOnlyDictionary<string, IReadOnlySet<string>> components, TimeSpan slowDelay, TimeProvider time)
+    /// <param name="datacenterOrder">The datacenters in the lab's order (<see cref="LabAddresses.ConsoleSource"/>); default: as <paramref name="components"/> lists them.</param>
+    public LabFaults(string consoleDatacenter, IReadOnlyDictionary<string, IReadOnlySet<string>> components, TimeSpan slowDelay, TimeProvider time,
+        IReadOnlyList<string>? datacenterOrder = null)
     {
+        _datacenterOrder = datacenterOrder ?? components.Keys.ToList();
         _consoleDatacenter = consoleDatacenter;
         _components = components;
         SlowDelay = slowDelay;
@@ -84,11 +88,12 @@ public sealed class LabFaults : IEndpointFaults
                 mode = Worse(mode, own.Mode);
             if (_faults.TryGetValue(datacenterId, out var dc))
                 mode = Worse(mode, dc.Mode);
-            // The link cuts the console's side off from the other datacenter; the load balancer does not use it.
+            // The link cuts a console off from the other datacenter (each console from the one it does not sit in);
+            // the load balancer does not use it.
             if (remote is not null
                 && _faults.TryGetValue(LinkTarget, out var link)
-                && !string.Equals(datacenterId, _consoleDatacenter, StringComparison.Ordinal)
-                && !Normalize(remote).Equals(LabAddresses.LoadBalancerSource))
+                && !Normalize(remote).Equals(LabAddresses.LoadBalancerSource)
+                && !string.Equals(datacenterId, ConsoleDatacenterOf(remote), StringComparison.Ordinal))
                 mode = Worse(mode, link.Mode);
             return mode;
         }
@@ -244,6 +249,15 @@ public sealed class LabFaults : IEndpointFaults
         FaultMode.Slow => 1,
         _ => 0,
     };
+
+    /// <summary>The datacenter a console connecting from <paramref name="remote"/> sits in (see <see cref="LabAddresses.ConsoleSource"/>).</summary>
+    public string ConsoleDatacenterOf(IPAddress remote)
+    {
+        var bytes = Normalize(remote).GetAddressBytes();
+        if (bytes.Length == 4 && bytes[0] == 127 && bytes[1] == 0 && bytes[2] == 3 && bytes[3] >= 1 && bytes[3] <= _datacenterOrder.Count)
+            return _datacenterOrder[bytes[3] - 1];
+        return _consoleDatacenter;
+    }
 
     private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -70,9 +70,12 @@ public sealed class CassandraProbe
     private const int MaxUnrelatedFrames = 16;
 
     private readonly int _maxFrameBytes;
+    private readonly System.Net.IPAddress? _source;
 
-    public CassandraProbe(int maxFrameBytes = 1 << 20)
+    /// <param name="source">The local address connections leave from (<c>Estate:SourceAddress</c>); null: any.</param>
+    public CassandraProbe(int maxFrameBytes = 1 << 20, System.Net.IPAddress? source = null)
     {
+        _source = source;
         ArgumentOutOfRangeException.ThrowIfLessThan(maxFrameBytes, 64);
         _maxFrameBytes = maxFrameBytes;
     }
@@ -123,7 +126,7 @@ public sealed class CassandraProbe
             }
             else
             {
-                socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                socket = EstateSourceAddress.NewSocket(_source);
                 await socket.ConnectAsync(request.Endpoint.Host, request.Endpoint.Port, deadline.Token).ConfigureAwait(false);
                 stream = new NetworkStream(socket, ownsSocket: false);
                 if (request.Tls is { } tlsMaterial)

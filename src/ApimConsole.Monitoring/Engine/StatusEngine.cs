@@ -6,6 +6,7 @@ using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Cassandra;
 using ApimConsole.Monitoring.Gateways;
 using ApimConsole.Monitoring.LoadBalancer;
+using ApimConsole.Monitoring.Peer;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -40,10 +41,15 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly ILoadBalancerWitness? _witness;
     private readonly TimeSpan _witnessTimeout;
     private readonly LiveFeed<EstateSnapshot> _feed;
+    private readonly IPeerWitnessSource? _peer;
     private CancellationToken _stopping;
 
-    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger)
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger, IPeerWitnessSource? peer = null)
     {
+        // The console in the other datacenter is a witness too (Peer/): each of its reads wakes the publisher.
+        _peer = peer;
+        if (peer is not null)
+            peer.Changed += Changed;
         _estate = estate.Value;
         _probes = probes.Value;
         _time = time;
@@ -55,7 +61,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         // The probes' clients (EstateHttpClients): a datacenter whose ANM certificate is accepted as is gets the lenient one.
         var probeClient = http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: false);
         var health = new GatewayHealthProbe(probeClient);
-        var cassandra = new CassandraProbe();
+        var cassandra = new CassandraProbe(source: EstateSourceAddress.Parse(_estate.SourceAddress));
         foreach (var dc in _estate.Datacenters)
         {
             var anmClient = dc.AdminNodeManager.AcceptAnyServerCertificate ? http.CreateClient(EstateHttpUse.Probe, acceptAnyCertificate: true) : probeClient;
@@ -143,7 +149,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
             var (state, since, reason, pools, _) = _loadBalancer.Read();
             view = new LoadBalancerView(state, since, reason, pools?.Pools ?? [], pools?.ReadAt ?? DateTimeOffset.MinValue);
         }
-        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag);
+        return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag, _peer?.Current);
     }
 
     private async Task<ProbeResult<LoadBalancerProbeDetails>> ProbeLoadBalancerAsync(CancellationToken cancellationToken)

@@ -5,6 +5,11 @@ public enum ApiTokenKind
 {
     Api,
     Wallboard,
+    /// <summary>
+    /// The console in the other datacenter (<c>Auth:PeerViewerToken</c>): a Bearer token, always Viewer, that may also read
+    /// this console's own datacenter's logs and traffic through the peer endpoints (<c>/api/peer/…</c>), nothing else.
+    /// </summary>
+    Peer,
 }
 
 /// <summary>

@@ -19,16 +19,47 @@ public static class TrafficEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapTrafficApi(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/traffic", (HttpRequest request, TrafficReports reports) =>
+        endpoints.MapGet("/api/traffic", async (HttpRequest request, TrafficReports reports, ApimConsole.Web.Peer.PeerLogRelay peer, ApimConsole.Monitoring.Engine.IEstateStatus status) =>
             {
                 var text = request.Query["window"].ToString();
                 var window = TrafficWindow.TenMinutes;
                 if (text.Length > 0 && !TrafficReports.TryParseWindow(text, out window))
                     return Problem($"window '{Shorten(text)}' is not one of 10m, 10h, 5d.");
-                return Results.Json(reports.Build(window, request.HttpContext.User), EstateJson.Options);
+                var report = reports.Build(window, request.HttpContext.User);
+                // A datacenter this console cannot collect from (the link is down) is shown as its own console collects it.
+                var estate = status.Current;
+                var cutOff = report.Datacenters.Where(d => !d.Collection.Collected && peer.PeerHas(d.Id)
+                    && estate.Find(d.Id) is { State: ApimConsole.Core.Estate.DatacenterState.Unreachable }).Select(d => d.Id).ToList();
+                if (cutOff.Count == 0)
+                    return Results.Json(report, EstateJson.Options);
+                var json = System.Text.Json.JsonSerializer.SerializeToNode(report, EstateJson.Options)!.AsObject();
+                var list = json["datacenters"]!.AsArray();
+                foreach (var dc in cutOff)
+                {
+                    if (await peer.PeerJsonAsync(dc, $"/api/peer/traffic?window={TrafficReports.KeyOf(window)}", request.HttpContext.RequestAborted) is not { } theirs)
+                        continue;
+                    var index = list.Select((d, i) => (d, i)).First(x => x.d?["id"]?.GetValue<string>() == dc).i;
+                    var datacenter = theirs["datacenter"]!.DeepClone().AsObject();
+                    datacenter["through"] = theirs["through"]!.DeepClone();
+                    list[index] = datacenter;
+                }
+                return Results.Content(json.ToJsonString(EstateJson.Options), "application/json", System.Text.Encoding.UTF8);
             })
             .WithName("GetTraffic")
             .RequireAuthorization(ConsolePolicies.Support);
+
+        // The console in the other datacenter reads this one's own datacenter's traffic (its peer token only).
+        endpoints.MapGet("/api/peer/traffic", (HttpRequest request, TrafficReports reports, IOptions<EstateOptions> estate) =>
+            {
+                var text = request.Query["window"].ToString();
+                var window = TrafficWindow.TenMinutes;
+                if (text.Length > 0 && !TrafficReports.TryParseWindow(text, out window))
+                    return Problem($"window '{Shorten(text)}' is not one of 10m, 10h, 5d.");
+                var own = reports.Build(window).Datacenters.FirstOrDefault(d => string.Equals(d.Id, estate.Value.ConsoleDatacenter, StringComparison.OrdinalIgnoreCase));
+                return own is null ? Results.NotFound() : Results.Json(new { datacenter = own }, EstateJson.Options);
+            })
+            .WithName("GetPeerTraffic")
+            .RequireAuthorization(ConsolePolicies.Peer);
 
         endpoints.MapGet("/api/traffic/transactions", (HttpRequest request, RecentTransactions recent, IOptions<EstateOptions> estate) =>
             {

@@ -101,6 +101,12 @@ public static class DeploymentEndpoints
                 }, EstateJson.Options, statusCode: 423),
                 SubmissionResult.OverrideRefused r => Results.Json(new { error = r.Problem }, EstateJson.Options, statusCode: 403),
                 SubmissionResult.NotAllowed r => Results.Json(new { error = r.Problem }, EstateJson.Options, statusCode: 403),
+                SubmissionResult.PeerBusy p => Results.Json(new
+                {
+                    error = p.Message,
+                    peer = p.PeerDatacenter,
+                    peerDeployment = p.PeerDeployment,
+                }, EstateJson.Options, statusCode: 409),
                 _ => throw new InvalidOperationException("Unknown submission result."),
             };
         }

@@ -37,6 +37,8 @@ public abstract record SubmissionResult
     public sealed record OverrideRefused(string Problem) : SubmissionResult;
     /// <summary>The requester is not an Administrator: nothing stored, nothing pushed.</summary>
     public sealed record NotAllowed(string Problem) : SubmissionResult;
+    /// <summary>The console in the other datacenter is running a deployment: nothing pushed (no override: one at a time).</summary>
+    public sealed record PeerBusy(string Message, string PeerDatacenter, ApimConsole.Core.Peer.PeerDeployment PeerDeployment) : SubmissionResult;
 }
 
 /// <summary>
@@ -52,7 +54,8 @@ public sealed class DeploymentRequests(
     IEstateStatus status,
     IDeploymentOverrideAuthorization authorization,
     IOptions<DeploymentOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ApimConsole.Web.Peer.PeerDeploymentExclusion? peerExclusion = null)
 {
     public const int MinOverrideReasonLength = DeploymentOverrideReason.MinLength;
     public const int MaxOverrideReasonLength = DeploymentOverrideReason.MaxLength;
@@ -110,6 +113,13 @@ public sealed class DeploymentRequests(
             return new SubmissionResult.NeedsConfirmation(verdict);
         }
 
+        // One console at a time: a deployment the peer console runs refuses this one, before anything is stored...
+        if (peerExclusion is not null && await peerExclusion.PeerRunningAsync(cancellationToken) is { } busy)
+        {
+            await audit.RecordAsync(actor, "deployment.refused", target, $"{kind} {archive.FileNames}: {busy.Message}", cancellationToken);
+            return new SubmissionResult.PeerBusy(busy.Message, busy.Datacenter, busy.Deployment);
+        }
+
         var deployment = new Deployment
         {
             RequestedAt = time.GetUtcNow(),
@@ -156,6 +166,13 @@ public sealed class DeploymentRequests(
             {
             }
             throw;
+        }
+        // ...and again once this one is stored (Pending, so the peer sees it): of two asking at once, neither pushes.
+        if (peerExclusion is not null && await peerExclusion.PeerRunningAsync(cancellationToken) is { } raced)
+        {
+            await store.SetStateAsync(deployment.Id, DeploymentState.Failed, $"Refused: {raced.Message} Nothing was pushed.", CancellationToken.None);
+            await audit.RecordAsync(actor, "deployment.refused", target, $"Deployment {deployment.Id}: {raced.Message}", cancellationToken);
+            return new SubmissionResult.PeerBusy(raced.Message, raced.Datacenter, raced.Deployment);
         }
         executor.Enqueue(new DeploymentWork(deployment.Id, kind, group.Id, archive, overriding, deployment.WarningsConfirmed));
         return new SubmissionResult.Accepted(deployment);

@@ -1,3 +1,4 @@
+using ApimConsole.Web.Peer;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Api;
@@ -19,6 +20,8 @@ public static class ConsoleHostExtensions
         // The lab first: with Lab:Enabled its endpoints become the estate's configuration, before it is bound.
         builder.AddEmbeddedLab();
         builder.Services.AddConsoleConfiguration(builder.Configuration);
+        // One console per datacenter: the peer's URL and token, and the view this console serves it.
+        builder.Services.AddPeerConsole(builder.Configuration);
 
         // Hosted services start in registration order: the store is migrated before anything else starts.
         var storage = builder.Configuration.GetSection(StorageOptions.SectionName).GetChecked<StorageOptions>();
@@ -80,6 +83,7 @@ public static class ConsoleHostExtensions
         app.MapIncidentApi();
         app.MapTrafficMonitoring();
         app.MapLogViews();
+        app.MapPeerConsole();
         app.MapEmbeddedLab();
         return app;
     }

@@ -32,10 +32,65 @@ public static class LogEndpoints
             .RequireAuthorization(ConsolePolicies.Support)
             .WithName("GetLogStatus");
 
-        endpoints.MapGet("/api/logs/{dc}", (string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, TraceLogTailService tails, TimeProvider time) =>
+        endpoints.MapGet("/api/logs/{dc}", async (string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, TraceLogTailService tails, TimeProvider time,
+                ApimConsole.Web.Peer.PeerLogRelay relay) =>
             {
                 if (Check(dc, http, datacenters) is { } refused)
                     return refused;
+                // Cut off from that datacenter (the link is down): its own console reads its logs, for a user checked here.
+                if (relay.ShouldRelay(dc, tails.StatusOf(dc)))
+                    return await relay.LinesAsync(dc, http);
+                return Lines(dc, http, datacenters, buffer, tails, time);
+            })
+            .RequireAuthorization(ConsolePolicies.Support)
+            .WithName("GetLogLines");
+
+        // The console in the other datacenter reads this one's own datacenter's lines (its peer token only).
+        endpoints.MapGet("/api/peer/logs", (HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, TraceLogTailService tails, TimeProvider time,
+                Microsoft.Extensions.Options.IOptions<ApimConsole.Core.Configuration.EstateOptions> estate) =>
+                datacenters.Find(estate.Value.ConsoleDatacenter) is null
+                    ? Results.Json(new { errors = new[] { "This console's datacenter has no logs configured." } }, EstateJson.Options, statusCode: 404)
+                    : Lines(estate.Value.ConsoleDatacenter, http, datacenters, buffer, tails, time))
+            .RequireAuthorization(ConsolePolicies.Peer)
+            .WithName("GetPeerLogLines");
+
+        endpoints.MapGet("/api/logs/{dc}/download", async (string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, IServiceProvider services,
+                TraceLogTailService tails, ApimConsole.Web.Peer.PeerLogRelay relay) =>
+            {
+                if (Check(dc, http, datacenters) is { } refused)
+                {
+                    await refused.ExecuteAsync(http);
+                    return;
+                }
+                if (relay.ShouldRelay(dc, tails.StatusOf(dc)))
+                {
+                    await relay.DownloadAsync(dc, http);
+                    return;
+                }
+                await DownloadAsync(dc, http, datacenters, buffer, services);
+            })
+            .RequireAuthorization(ConsolePolicies.Support)
+            .WithName("DownloadLogLines");
+
+        endpoints.MapGet("/api/peer/logs/download", async (HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, IServiceProvider services,
+                Microsoft.Extensions.Options.IOptions<ApimConsole.Core.Configuration.EstateOptions> estate) =>
+            {
+                var own = estate.Value.ConsoleDatacenter;
+                if (datacenters.Find(own) is null)
+                {
+                    await Results.Json(new { errors = new[] { "This console's datacenter has no logs configured." } }, EstateJson.Options, statusCode: 404).ExecuteAsync(http);
+                    return;
+                }
+                await DownloadAsync(own, http, datacenters, buffer, services);
+            })
+            .RequireAuthorization(ConsolePolicies.Peer)
+            .WithName("DownloadPeerLogLines");
+        return endpoints;
+    }
+
+    /// <summary>Buffered lines of <paramref name="dc"/> after a sequence, filtered (the caller checked who may read them).</summary>
+    private static IResult Lines(string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, TraceLogTailService tails, TimeProvider time)
+    {
                 var datacenter = datacenters.Find(dc)!;
                 var errors = new List<string>();
                 var filter = LogFilter.Parse(name => http.Request.Query[name].ToString(), datacenter.Zone, out var filterErrors);
@@ -73,17 +128,11 @@ public static class LogEndpoints
                     status = StatusJson(datacenter, tails.StatusOf(dc), time.GetUtcNow()),
                     records,
                 }, EstateJson.Options);
-            })
-            .RequireAuthorization(ConsolePolicies.Support)
-            .WithName("GetLogLines");
+    }
 
-        endpoints.MapGet("/api/logs/{dc}/download", async (string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, IServiceProvider services) =>
-            {
-                if (Check(dc, http, datacenters) is { } refused)
-                {
-                    await refused.ExecuteAsync(http);
-                    return;
-                }
+    /// <summary>The filtered buffered lines, or a historical search's hits, as text (the caller checked who may read them).</summary>
+    private static async Task DownloadAsync(string dc, HttpContext http, LogDatacenters datacenters, TraceLogBuffer buffer, IServiceProvider services)
+    {
                 var datacenter = datacenters.Find(dc)!;
                 var filter = LogFilter.Parse(name => http.Request.Query[name].ToString(), datacenter.Zone, out var filterErrors);
                 var errors = filterErrors.ToList();
@@ -121,10 +170,6 @@ public static class LogEndpoints
                     foreach (var record in view.Lines)
                         await writer.WriteAsync(LogLineText.Format(record) + "\n");
                 }
-            })
-            .RequireAuthorization(ConsolePolicies.Support)
-            .WithName("DownloadLogLines");
-        return endpoints;
     }
 
     private static async Task StreamSearchAsync(HttpResponse response, ITraceLogSearch search, TraceSearchQuery query, CancellationToken cancellationToken)

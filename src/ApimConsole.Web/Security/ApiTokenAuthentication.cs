@@ -29,7 +29,9 @@ public sealed class ApiTokenAuthenticationHandler(
             Context.Items[ThrottledItem] = retryAfter;
             return AuthenticateResult.Fail("Too many unknown or revoked tokens from this address.");
         }
-        var token = await tokens.FindAsync(secret, ApiTokenKind.Api, Context.RequestAborted);
+        // A Bearer token is an API token or the peer console's (Viewer, plus the peer endpoints).
+        var token = await tokens.FindAsync(secret, ApiTokenKind.Api, Context.RequestAborted)
+            ?? await tokens.FindAsync(secret, ApiTokenKind.Peer, Context.RequestAborted);
         if (token is null)
         {
             throttle.Failed(client);

@@ -68,6 +68,8 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
             throw new ArgumentException("A token needs a name of 1 to 100 characters.");
         if (!ConsoleRoles.All.Contains(role))
             throw new ArgumentException($"Role '{role}' is unknown: use {string.Join(", ", ConsoleRoles.All)}.");
+        if (kind == ApiTokenKind.Peer && role != ConsoleRoles.Viewer)
+            throw new ArgumentException("A peer token is always Viewer: the other console only reads.");
         if (kind == ApiTokenKind.Wallboard && role != ConsoleRoles.Viewer)
             throw new ArgumentException("A wallboard token is always Viewer: a wall screen shows, it never acts.");
         var token = new ApiToken
@@ -112,7 +114,11 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
     /// Makes <paramref name="secret"/> an active Administrator API token named "bootstrap": nothing changes when it
     /// already is one, so restarts with the same secret are idempotent. A revoked bootstrap token stays revoked.
     /// </summary>
-    public async Task<ApiToken> EnsureBootstrapAsync(string secret, CancellationToken cancellationToken)
+    public Task<ApiToken> EnsureBootstrapAsync(string secret, CancellationToken cancellationToken) =>
+        EnsureConfiguredAsync(secret, "bootstrap", ConsoleRoles.Administrator, ApiTokenKind.Api, cancellationToken);
+
+    /// <summary>A token whose secret the configuration holds (the bootstrap token, the peer's Viewer token): created once, kept as it is after.</summary>
+    public async Task<ApiToken> EnsureConfiguredAsync(string secret, string name, string role, ApiTokenKind kind, CancellationToken cancellationToken)
     {
         secret = secret.Trim();
         var hash = TokenSecrets.Hash(secret);
@@ -122,7 +128,7 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
             if (existing is not null)
                 return existing;
         }
-        return await StoreAsync("bootstrap", ConsoleRoles.Administrator, ApiTokenKind.Api, secret, "system", cancellationToken);
+        return await StoreAsync(name, role, kind, secret, "system", cancellationToken);
     }
 
     /// <summary>Records that a token was used: its last use, and an audit entry at most once a minute per token.</summary>

@@ -11,6 +11,12 @@ public sealed class AuthOptions
     /// <summary>A secret that becomes (or stays) an Administrator API token at start-up, for automation driving a fresh console. At least 32 characters.</summary>
     public string? BootstrapAdminToken { get; set; }
 
+    /// <summary>
+    /// A secret that becomes (or stays) a Viewer API token named <c>peer</c> at start-up: the token the console in the
+    /// other datacenter presents as its <c>Peer:Token</c> to read this console's view. At least 32 characters. Read-only.
+    /// </summary>
+    public string? PeerViewerToken { get; set; }
+
     /// <summary>Failed sign-ins before an account is locked.</summary>
     public int MaxFailedSignIns { get; set; } = 5;
 
@@ -56,6 +62,10 @@ public sealed class AuthOptions
         var errors = new List<string>();
         if (!string.IsNullOrEmpty(BootstrapAdminToken) && BootstrapAdminToken.Trim().Length < MinimumTokenLength)
             errors.Add($"Auth:BootstrapAdminToken is too short ({BootstrapAdminToken.Trim().Length} characters): use at least {MinimumTokenLength} random characters, e.g. `openssl rand -base64 33`.");
+        if (!string.IsNullOrEmpty(PeerViewerToken) && PeerViewerToken.Trim().Length < MinimumTokenLength)
+            errors.Add($"Auth:PeerViewerToken is too short ({PeerViewerToken.Trim().Length} characters): use at least {MinimumTokenLength} random characters, e.g. `openssl rand -base64 33`.");
+        if (!string.IsNullOrEmpty(PeerViewerToken) && string.Equals(PeerViewerToken.Trim(), BootstrapAdminToken?.Trim(), StringComparison.Ordinal))
+            errors.Add("Auth:PeerViewerToken must differ from Auth:BootstrapAdminToken: the peer's token is read-only.");
         if (!string.IsNullOrEmpty(InitialAdminPassword) && InitialAdminPassword.Length < 12)
             errors.Add("Auth:InitialAdminPassword is too short: use at least 12 characters.");
         if (MaxFailedSignIns is < 1 or > 100)

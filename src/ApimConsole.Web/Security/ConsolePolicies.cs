@@ -25,6 +25,13 @@ public static class ConsolePolicies
 
     /// <summary>Deploy, override, runbook actions, repair marks, lab faults, users and tokens: Administrator only.</summary>
     public const string Administrator = "Administrator";
+
+    /// <summary>
+    /// The peer endpoints that serve this console's own datacenter's logs and traffic to the console in the other
+    /// datacenter: its peer token only (<c>Auth:PeerViewerToken</c>), which that console hands on only to users it has
+    /// checked for the same role and datacenter limits.
+    /// </summary>
+    public const string Peer = "Peer";
 }
 
 /// <summary>Claims of the console beyond roles.</summary>

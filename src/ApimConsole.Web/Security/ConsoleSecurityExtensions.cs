@@ -106,6 +106,7 @@ public static class ConsoleSecurityExtensions
             .AddPolicy(ConsolePolicies.Viewer, p => p.RequireRole(ConsoleRoles.Administrator, ConsoleRoles.Support, ConsoleRoles.Viewer))
             .AddPolicy(ConsolePolicies.Support, p => p.RequireRole(ConsoleRoles.Administrator, ConsoleRoles.Support))
             .AddPolicy(ConsolePolicies.Administrator, p => p.RequireRole(ConsoleRoles.Administrator))
+            .AddPolicy(ConsolePolicies.Peer, p => p.RequireRole(ConsoleRoles.Viewer).RequireClaim(TokenPrincipal.TokenKindClaim, nameof(ApimConsole.Storage.Records.ApiTokenKind.Peer)))
             // Default deny: whatever states no policy is for authenticated callers only, and nothing is anonymous
             // except what says [AllowAnonymous] (sign-in, static assets).
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());

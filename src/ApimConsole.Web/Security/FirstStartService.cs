@@ -34,6 +34,13 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
             if (token.RevokedAt is not null)
                 logger.LogWarning("Auth:BootstrapAdminToken is set but that token was revoked on {RevokedAt} by {RevokedBy}; it stays revoked.", token.RevokedAt, token.RevokedBy);
         }
+        if (!string.IsNullOrWhiteSpace(auth.PeerViewerToken))
+        {
+            // The token the console in the other datacenter reads this one's view with (its Peer:Token): Viewer, read-only.
+            var token = await tokens.EnsureConfiguredAsync(auth.PeerViewerToken, "peer", ConsoleRoles.Viewer, ApimConsole.Storage.Records.ApiTokenKind.Peer, cancellationToken);
+            if (token.RevokedAt is not null)
+                logger.LogWarning("Auth:PeerViewerToken is set but that token was revoked on {RevokedAt} by {RevokedBy}; it stays revoked.", token.RevokedAt, token.RevokedBy);
+        }
     }
 
     /// <summary>Runs after every hosted service started, the web server included: the console listens.</summary>

@@ -182,6 +182,23 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void UnreachableBanner_ThroughThePeer_OffersItsConsolesLines()
+    {
+        var dc = new LogDatacenter("dc2", "Amsterdam", TimeZoneInfo.Utc);
+        var since = new DateTimeOffset(2026, 11, 23, 13, 2, 11, TimeSpan.Zero);
+        var status = new TraceTailStatus("dc2", "http://logs.dc2.test/", false, "connection refused", null, [], since);
+        var banner = Render<ApimConsole.Web.Components.Logs.LogUnreachableBanner>(p => p
+            .Add(b => b.Datacenter, dc).Add(b => b.Status, status).Add(b => b.Now, since.AddMinutes(1))
+            .Add(b => b.ThroughPeer, true).Add(b => b.PeerDownloadHref, "api/logs/dc2/download?correlationId=abc"));
+        Assert.Contains("The console in dc2 answers", banner.Find("[data-testid=through-peer]").TextContent);
+        Assert.Equal("api/logs/dc2/download?correlationId=abc", banner.Find("[data-testid=through-peer-download]").GetAttribute("href"));
+
+        var without = Render<ApimConsole.Web.Components.Logs.LogUnreachableBanner>(p => p
+            .Add(b => b.Datacenter, dc).Add(b => b.Status, status).Add(b => b.Now, since.AddMinutes(1)));
+        Assert.Empty(without.FindAll("[data-testid=through-peer]"));
+    }
+
+    [Fact]
     public void QueryString_OpensTheDatacenter_AndSearchesTheTransaction_StreamingHits_UntilCancelled()
     {
         Services.GetRequiredService<NavigationManager>().NavigateTo($"/logs?dc=dc2&correlationId={Correlation}");

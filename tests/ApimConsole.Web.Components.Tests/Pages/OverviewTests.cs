@@ -1,3 +1,4 @@
+using ApimConsole.Web.Tests.Incidents;
 using ApimConsole.Web.Tests.Components;
 using ApimConsole.Core.Estate;
 using ApimConsole.Monitoring.Engine;
@@ -67,6 +68,39 @@ public class OverviewTests : ConsoleBunitContext, IAsyncLifetime
         _status.Publish(Estate(ComponentState.Up, LinkState.Down, DatacenterState.Unreachable));
         page.WaitForAssertion(() => Assert.Equal("Down", page.Find("[data-testid=link]").GetAttribute("data-state")));
         Assert.Contains("inter-DC link is down", page.Find("[data-testid=link-reason]").TextContent);
+    }
+
+    [Fact]
+    public void LinkDown_TheOtherDatacenterAsItsConsoleSeesIt_IsMarkedSo()
+    {
+        var page = Render<Overview>();
+        Assert.Empty(page.FindAll("[data-testid=dc-seen-by]"));
+        var seen = Estate(ComponentState.Up, LinkState.Down, DatacenterState.Unreachable)
+            .MapDatacenter("dc2", d => d with { SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", T0.AddSeconds(33)) });
+        _status.Publish(seen);
+        page.WaitForAssertion(() => Assert.Equal("as seen by the console in dc2, 14:00:33",
+            page.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]").TextContent.Trim()));
+        Assert.Empty(page.FindAll("[data-datacenter=dc1] [data-testid=dc-seen-by]"));
+        // Its components are shown as the peer reported them: Up, not Unknown.
+        Assert.Equal("Up", page.Find("[data-component='dc2/instance-2']").GetAttribute("data-state"));
+    }
+
+    [Fact]
+    public void ThePeerWitness_IsShown_AndWhyItIsNone()
+    {
+        var page = Render<Overview>();
+        Assert.Empty(page.FindAll("[data-testid=peer-witness]"));
+        var peer = new ApimConsole.Core.Peer.PeerWitness("dc2", "https://console-dc2.example", true, null, null, T0, T0);
+        _status.Publish(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up) with { Peer = peer });
+        page.WaitForAssertion(() => Assert.Equal("true", page.Find("[data-testid=peer-witness]").GetAttribute("data-available")));
+        Assert.Contains("Console in dc2: answering", page.Find("[data-testid=peer-witness]").TextContent);
+        _status.Publish(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up) with
+        {
+            Peer = peer with { Available = false, Reason = "the peer refused the token (401): check Peer:Token" },
+        });
+        page.WaitForAssertion(() => Assert.Equal("false", page.Find("[data-testid=peer-witness]").GetAttribute("data-available")));
+        Assert.Contains("No peer witness", page.Find("[data-testid=peer-witness]").TextContent);
+        Assert.Contains("check Peer:Token", page.Find("[data-testid=peer-reason]").TextContent);
     }
 
     [Fact]

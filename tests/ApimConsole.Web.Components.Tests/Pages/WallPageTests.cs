@@ -133,6 +133,30 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void LinkDown_TheOtherDatacenterAsItsConsoleSeesIt_IsMarkedSo_WithItsCounts()
+    {
+        var wall = Render<WallPage>();
+        _clock.Advance(ProbeInterval);
+        var now = _clock.GetUtcNow();
+        // What the assessment makes of a cut link with the peer console as witness: dc2's components as it reported them.
+        var assessed = ApimConsole.Core.Health.EstateAssessor.Assess("lab", "dc1", At(now).Datacenters, null, null, now) with
+        {
+            Link = new ApimConsole.Core.Estate.InterDatacenterLink(ApimConsole.Core.Estate.LinkState.Down, now, "the console in dc2 sees it serving: the inter-DC link is down."),
+        };
+        _status.Publish(assessed.MapDc2(d => d with
+        {
+            State = ApimConsole.Core.Estate.DatacenterState.Unreachable,
+            SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero)),
+        }));
+        _clock.Advance(WallPage.Refresh);
+
+        wall.WaitForAssertion(() => Assert.NotNull(wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]")), Wait);
+        Assert.Equal("as seen by the console in dc2, 08:00:41", wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]").TextContent.Trim());
+        Assert.Equal("2", wall.Find("[data-datacenter=dc2] [data-testid=count-instances]").GetAttribute("data-up"));
+        Assert.Empty(wall.FindAll("[data-datacenter=dc1] [data-testid=dc-seen-by]"));
+    }
+
+    [Fact]
     public void ABurstOfChanges_IsShownAtTheNextSecond_InOneRender()
     {
         var wall = Render<WallPage>();
@@ -262,4 +286,11 @@ public sealed class WallSparklineTests
     {
         Assert.Empty(WallScreen.SparklineRuns([null, null], 0.0));
     }
+}
+
+internal static class WallEstateEdits
+{
+    public static ApimConsole.Core.Estate.EstateSnapshot MapDc2(this ApimConsole.Core.Estate.EstateSnapshot s,
+        Func<ApimConsole.Core.Estate.DatacenterSnapshot, ApimConsole.Core.Estate.DatacenterSnapshot> map) =>
+        s with { Datacenters = s.Datacenters.Select(d => d.Id == "dc2" ? map(d) : d).ToList() };
 }

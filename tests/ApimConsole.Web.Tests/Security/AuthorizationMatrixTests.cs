@@ -60,6 +60,11 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         ["GET /api/logs/{dc}"] = ConsolePolicies.Support,
         ["GET /api/logs/{dc}/download"] = ConsolePolicies.Support,
         ["GET /api/scenarios"] = ConsolePolicies.Viewer,
+        ["GET /api/peer/view"] = ConsolePolicies.Viewer,
+        ["GET /api/peer"] = ConsolePolicies.Viewer,
+        ["GET /api/peer/logs"] = ConsolePolicies.Peer,
+        ["GET /api/peer/logs/download"] = ConsolePolicies.Peer,
+        ["GET /api/peer/traffic"] = ConsolePolicies.Peer,
         ["GET /api/guardrails"] = ConsolePolicies.Viewer,
         ["GET /api/guardrails/history"] = ConsolePolicies.Viewer,
         ["GET /api/runbooks/restarts"] = ConsolePolicies.Support,
@@ -122,6 +127,9 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         callers.Add(("wallboard", await SecurityClients.WallAsync(console, wallSecret), With(ConsolePolicies.Viewer)));
         // A wallboard secret is not an API token: as a Bearer header it is refused.
         callers.Add(("wallboard secret as Bearer", SecurityClients.Bearer(console, wallSecret), all));
+        // The peer console's token: Viewer, and the peer endpoints (its own datacenter's logs) but nothing of Support.
+        var (_, peerSecret) = await SecurityClients.CreateTokenAsync(console, $"matrix-peer-{suffix}", ConsoleRoles.Viewer, ApiTokenKind.Peer);
+        callers.Add(("peer token", SecurityClients.Bearer(console, peerSecret), With(ConsolePolicies.Viewer, ConsolePolicies.Peer)));
         return callers;
     }
 

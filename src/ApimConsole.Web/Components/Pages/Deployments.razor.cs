@@ -173,6 +173,9 @@ public partial class Deployments : EstateComponentBase
                 case SubmissionResult.NotAllowed r:
                     Show(Severity.Error, r.Problem);
                     break;
+                case SubmissionResult.PeerBusy p:
+                    Show(Severity.Warning, p.Message);
+                    break;
             }
         }
         catch (IOException ex)

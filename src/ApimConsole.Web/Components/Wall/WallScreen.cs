@@ -43,7 +43,8 @@ public sealed record WallScreen(
                 instances.Count(i => i.State == ComponentState.Up), instances.Count,
                 dc.CassandraNodes.Count(n => n.State == ComponentState.Up), dc.CassandraNodes.Count,
                 dc.AdminNodeManagers.Count(a => a.State == ComponentState.Up), dc.AdminNodeManagers.Count,
-                rate);
+                rate,
+                dc.SeenBy?.Label);
         }).ToList();
         var worst = scenarios.FirstOrDefault();
         var max = datacenters.SelectMany(d => d.RequestsPerSecond).Where(r => r is not null).Select(r => r!.Value).DefaultIfEmpty(0).Max();
@@ -178,7 +179,9 @@ public sealed record WallDatacenter(
     int Nodes,
     int AdminNodeManagersUp,
     int AdminNodeManagers,
-    IReadOnlyList<double?> RequestsPerSecond)
+    IReadOnlyList<double?> RequestsPerSecond,
+    /// <summary>"as seen by the console in dc2, 10:46:33" when the counts are the peer console's, not this one's.</summary>
+    string? SeenBy = null)
 {
     /// <summary>The newest minute with data, for the big number beside the sparkline.</summary>
     public double? LatestRate => RequestsPerSecond.LastOrDefault(r => r is not null);
