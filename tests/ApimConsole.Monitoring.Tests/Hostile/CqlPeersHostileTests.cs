@@ -52,8 +52,9 @@ public sealed class CqlPeersHostileTests
 
         Assert.Matches(reason, actual);
         Assert.True(clock.Elapsed < HostileEngine.ProbeTimeout + Margin, $"peer {peerDoes}: Down only after {clock.Elapsed}");
-        // Other tests run in parallel, so only the order of magnitude is asserted: nowhere near a 2 GB frame.
+        // The count is the whole process's and other tests run in parallel (one run saw 277 MB here), so only the order of
+        // magnitude is asserted: under 1 GiB, where reading a 2 GB frame would allocate at least 2 GiB.
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
-        Assert.True(allocated < 256L << 20, $"peer {peerDoes}: {allocated} bytes allocated");
+        Assert.True(allocated < 1L << 30, $"peer {peerDoes}: {allocated} bytes allocated");
     }
 }
