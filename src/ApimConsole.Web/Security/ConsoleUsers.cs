@@ -109,6 +109,22 @@ public sealed class ConsoleUsers(IServiceScopeFactory scopes, StoreWriter writer
         });
 
     /// <summary>
+    /// Changes the signed-in local user's password (its security stamp moves with it): null, or the problem (a wrong
+    /// current password, a new one the rules refuse, no local account).
+    /// </summary>
+    public Task<string?> ChangePasswordAsync(ClaimsPrincipal principal, string current, string next) =>
+        AuditedAsync("user.password-changed", async (users, db) =>
+        {
+            var user = await users.GetUserAsync(principal);
+            if (user is null)
+                return "Only a local account has a password here (tokens and single sign-on do not).";
+            if (Problem(await users.ChangePasswordAsync(user, current, next)) is { } problem)
+                return problem;
+            audit.Add(db, user.UserName!, "user.password-changed", user.UserName!, null);
+            return null;
+        });
+
+    /// <summary>
     /// Runs <paramref name="change"/> with a fresh scope's user manager inside one transaction on the context Identity
     /// saves through, and commits only when it returns no problem (its audit entry staged on that context). A store
     /// failure retries the whole unit (<see cref="StoreWriter"/>), then throws <see cref="ConsoleStoreUnavailableException"/>.

@@ -104,6 +104,57 @@ public sealed class AuditedWritesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PasswordChange_WhoseAuditIsRefused_LeavesTheOldPassword()
+    {
+        var users = _console.Services.GetRequiredService<ConsoleUsers>();
+        Assert.Null(await users.CreateAsync("fred", Password, ConsoleRoles.Viewer, [], "admin"));
+        var fred = new System.Security.Claims.ClaimsPrincipal(new System.Security.Claims.ClaimsIdentity(
+            [new System.Security.Claims.Claim(System.Security.Claims.ClaimTypes.NameIdentifier, (await WithUsersAsync(u => u.FindByNameAsync("fred")))!.Id)], "test"));
+
+        _refusal.Failing = true;
+        await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => users.ChangePasswordAsync(fred, Password, "Changed-Password-2"));
+        Assert.True(await WithUsersAsync(async u => await u.CheckPasswordAsync((await u.FindByNameAsync("fred"))!, Password)));
+        Assert.Empty(await EntriesAsync("user.password-changed"));
+
+        _refusal.Failing = false;
+        Assert.Null(await users.ChangePasswordAsync(fred, Password, "Changed-Password-2"));
+        Assert.True(await WithUsersAsync(async u => await u.CheckPasswordAsync((await u.FindByNameAsync("fred"))!, "Changed-Password-2")));
+        var changed = Assert.Single(await EntriesAsync("user.password-changed"));
+        Assert.Equal(("fred", "fred"), (changed.Actor, changed.Target));
+    }
+
+    [Fact]
+    public async Task PasswordPage_ChangesThePassword_AuditsIt_AndKeepsTheBrowserSignedIn()
+    {
+        var users = _console.Services.GetRequiredService<ConsoleUsers>();
+        Assert.Null(await users.CreateAsync("gina", Password, ConsoleRoles.Viewer, [], "admin"));
+        using var browser = await ApimConsole.Web.Tests.Security.SecurityClients.SignedInAsync(_console, "gina", Password);
+
+        var form = await browser.GetStringAsync("/account/password");
+        var fields = System.Text.RegularExpressions.Regex.Matches(form, "<input[^>]*type=\"hidden\"[^>]*name=\"(?<name>[^\"]+)\"[^>]*value=\"(?<value>[^\"]*)\"")
+            .ToDictionary(m => System.Net.WebUtility.HtmlDecode(m.Groups["name"].Value), m => System.Net.WebUtility.HtmlDecode(m.Groups["value"].Value));
+        fields["Input.Current"] = Password;
+        fields["Input.New"] = "Changed-Password-3";
+        using var response = await browser.PostAsync("/account/password", new FormUrlEncodedContent(fields));
+        var page = await response.Content.ReadAsStringAsync();
+
+        Assert.True(page.Contains("Your password is changed."), page);
+        Assert.Equal("gina", Assert.Single(await EntriesAsync("user.password-changed")).Actor);
+        Assert.True(await WithUsersAsync(async u => await u.CheckPasswordAsync((await u.FindByNameAsync("gina"))!, "Changed-Password-3")));
+        // The refreshed cookie carries the new security stamp: still signed in after the stamp check.
+        using var estate = await browser.GetAsync("/api/estate");
+        Assert.Equal(System.Net.HttpStatusCode.OK, estate.StatusCode);
+    }
+
+    [Fact]
+    public async Task FirstStart_AuditsTheAdministrator_AsTheSystem()
+    {
+        var entry = Assert.Single(await EntriesAsync("user.created"), e => e.Target == "admin");
+        Assert.Equal(("system", AuditActorKind.System), (entry.Actor, entry.ActorKind));
+        Assert.NotNull(await WithUsersAsync(u => u.FindByNameAsync("admin")));
+    }
+
+    [Fact]
     public async Task TokenCreated_OrRevoked_WhoseAuditIsRefused_IsNotStored()
     {
         var tokens = _console.Services.GetRequiredService<ApiTokenService>();
