@@ -2,6 +2,7 @@ using ApimConsole.Web.Peer;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Api;
+using ApimConsole.Web.Audit;
 using ApimConsole.Web.Components;
 using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Deployments;
@@ -81,6 +82,7 @@ public static class ConsoleHostExtensions
         app.MapRunbooks();
         app.MapDeploymentApi();
         app.MapIncidentApi();
+        app.MapAuditApi();
         app.MapTrafficMonitoring();
         app.MapLogViews();
         app.MapPeerConsole();

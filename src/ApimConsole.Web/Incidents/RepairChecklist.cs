@@ -66,50 +66,45 @@ public sealed class RepairChecklist(
 
     private async Task<RepairChecklistView> ChangeAsync(long incidentId, string nodeKey, string by, string? note, CancellationToken cancellationToken, bool done = true)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var incident = await db.Incidents.Include(i => i.RepairChecks).SingleOrDefaultAsync(i => i.Id == incidentId, cancellationToken)
-            ?? throw new RepairChecklistException($"Incident {incidentId} does not exist.", notFound: true);
-        var nodes = IncidentRules.SplitNodes(incident.CassandraNodes);
-        if (nodes.Count == 0)
-            throw new RepairChecklistException($"Incident {incidentId} ({incident.Title}) touched no Cassandra node: it has no repair checklist.");
-        if (string.IsNullOrWhiteSpace(nodeKey) || !nodes.Contains(nodeKey.Trim(), StringComparer.Ordinal))
-            throw new RepairChecklistException($"'{nodeKey}' is not on the checklist of incident {incidentId}: use one of {string.Join(", ", nodes)}.");
-        nodeKey = nodeKey.Trim();
-
-        var now = time.GetUtcNow();
-        var action = ActionFor(incident, now);
-        var existing = incident.RepairChecks.SingleOrDefault(c => c.NodeKey == nodeKey);
-        RepairCheck? previous = existing is null ? null
-            : new RepairCheck { NodeKey = existing.NodeKey, Action = existing.Action, DoneBy = existing.DoneBy, DoneAt = existing.DoneAt, Note = existing.Note };
-        if (done)
+        // The mark and its audit entry are one transaction, retried as one: an unaudited mark cannot stand.
+        var (refusal, incident, action) = await audit.WriteAsync($"repair mark on {nodeKey}", async (db, ct) =>
         {
-            if (existing is null)
-                incident.RepairChecks.Add(existing = new RepairCheck { NodeKey = nodeKey, Action = action, DoneBy = by, DoneAt = now, Note = note });
+            var incident = await db.Incidents.Include(i => i.RepairChecks).SingleOrDefaultAsync(i => i.Id == incidentId, ct);
+            if (incident is null)
+                return (new RepairChecklistException($"Incident {incidentId} does not exist.", notFound: true), null!, "");
+            var nodes = IncidentRules.SplitNodes(incident.CassandraNodes);
+            if (nodes.Count == 0)
+                return (new RepairChecklistException($"Incident {incidentId} ({incident.Title}) touched no Cassandra node: it has no repair checklist."), incident, "");
+            if (string.IsNullOrWhiteSpace(nodeKey) || !nodes.Contains(nodeKey.Trim(), StringComparer.Ordinal))
+                return (new RepairChecklistException($"'{nodeKey}' is not on the checklist of incident {incidentId}: use one of {string.Join(", ", nodes)}."), incident, "");
+            var node = nodeKey.Trim();
+
+            var now = time.GetUtcNow();
+            var action = ActionFor(incident, now);
+            var existing = incident.RepairChecks.SingleOrDefault(c => c.NodeKey == node);
+            if (done)
+            {
+                if (existing is null)
+                    incident.RepairChecks.Add(new RepairCheck { NodeKey = node, Action = action, DoneBy = by, DoneAt = now, Note = note });
+                else
+                    (existing.Action, existing.DoneBy, existing.DoneAt, existing.Note) = (action, by, now, note);
+            }
             else
-                (existing.Action, existing.DoneBy, existing.DoneAt, existing.Note) = (action, by, now, note);
-        }
-        else
-        {
-            if (existing is null)
-                throw new RepairChecklistException($"{nodeKey} is not marked done on incident {incidentId}.");
-            db.RepairChecks.Remove(existing);
-            incident.RepairChecks.Remove(existing);
-            // Taken back: the recovery is open to judgement again.
-            incident.RecoveredAt = null;
-        }
-        await db.SaveChangesAsync(cancellationToken);
-
-        try
-        {
-            await audit.RecordAsync(by, done ? "repair.marked-done" : "repair.marked-not-done", nodeKey,
-                $"Incident {incident.Id} {incident.Key}: {(done ? action + " done" + (note is null ? "" : ": " + note) : "mark taken back")}", cancellationToken);
-        }
-        catch
-        {
-            // An unaudited mark must not stand: put the checklist back as it was.
-            await UndoAsync(incident.Id, nodeKey, previous);
-            throw;
-        }
+            {
+                if (existing is null)
+                    return (new RepairChecklistException($"{node} is not marked done on incident {incidentId}."), incident, "");
+                db.RepairChecks.Remove(existing);
+                incident.RepairChecks.Remove(existing);
+                // Taken back: the recovery is open to judgement again.
+                incident.RecoveredAt = null;
+            }
+            audit.Add(db, by, done ? "repair.marked-done" : "repair.marked-not-done", node,
+                $"Incident {incident.Id} {incident.Key}: {(done ? action + " done" + (note is null ? "" : ": " + note) : "mark taken back")}");
+            return ((RepairChecklistException?)null, incident, action);
+        }, cancellationToken);
+        if (refusal is not null)
+            throw refusal;
+        nodeKey = nodeKey.Trim();
 
         recovery.CheckChanged(incident.Id, nodeKey, done ? action : null);
         if (!done)
@@ -118,22 +113,6 @@ public sealed class RepairChecklist(
         await recovery.PersistCompletedAsync(cancellationToken);
         log.NotifyChanged();
         return View(incident);
-    }
-
-    private async Task UndoAsync(long incidentId, string nodeKey, RepairCheck? previous)
-    {
-        await using var db = await contexts.CreateDbContextAsync(CancellationToken.None);
-        var current = await db.RepairChecks.SingleOrDefaultAsync(c => c.IncidentId == incidentId && c.NodeKey == nodeKey);
-        if (current is not null)
-            db.RepairChecks.Remove(current);
-        if (previous is not null)
-        {
-            if (current is not null)
-                await db.SaveChangesAsync();
-            previous.IncidentId = incidentId;
-            db.RepairChecks.Add(previous);
-        }
-        await db.SaveChangesAsync();
     }
 
     private static string ActionFor(Incident incident, DateTimeOffset now) =>

@@ -72,42 +72,46 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
             throw new ArgumentException("A peer token is always Viewer: the other console only reads.");
         if (kind == ApiTokenKind.Wallboard && role != ConsoleRoles.Viewer)
             throw new ArgumentException("A wallboard token is always Viewer: a wall screen shows, it never acts.");
-        var token = new ApiToken
+        // The token and its audit entry are one transaction: a store that refuses the entry leaves no token behind.
+        var token = await audit.WriteAsync($"token.created token:{name}", async (db, ct) =>
         {
-            Name = name,
-            Role = role,
-            Kind = kind,
-            SecretHash = TokenSecrets.Hash(secret),
-            Prefix = TokenSecrets.Prefix(secret),
-            CreatedAt = time.GetUtcNow(),
-            CreatedBy = actor,
-        };
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
+            // A fresh row per attempt: a failed SaveChanges leaves a tracked one in an unknown state.
+            var token = new ApiToken
+            {
+                Name = name,
+                Role = role,
+                Kind = kind,
+                SecretHash = TokenSecrets.Hash(secret),
+                Prefix = TokenSecrets.Prefix(secret),
+                CreatedAt = time.GetUtcNow(),
+                CreatedBy = actor,
+            };
             db.ApiTokens.Add(token);
-            await db.SaveChangesAsync(cancellationToken);
-        }
+            // Saved first, inside the transaction, so that the entry can name the token's id.
+            await db.SaveChangesAsync(ct);
+            audit.Add(db, actor, "token.created", $"token:{name}", $"id {token.Id}, {kind}, role {role}, prefix {token.Prefix}");
+            return token;
+        }, cancellationToken);
         Invalidate();
-        await audit.RecordAsync(actor, "token.created", $"token:{name}", $"id {token.Id}, {kind}, role {role}, prefix {token.Prefix}", cancellationToken);
         return token;
     }
 
     /// <summary>Revokes token <paramref name="id"/>; false when there is no such token or it was already revoked.</summary>
     public async Task<bool> RevokeAsync(long id, string actor, CancellationToken cancellationToken)
     {
-        ApiToken? token;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        var revoked = await audit.WriteAsync($"token.revoked id {id}", async (db, ct) =>
         {
-            token = await db.ApiTokens.SingleOrDefaultAsync(t => t.Id == id, cancellationToken);
+            var token = await db.ApiTokens.SingleOrDefaultAsync(t => t.Id == id, ct);
             if (token is null || token.RevokedAt is not null)
                 return false;
             token.RevokedAt = time.GetUtcNow();
             token.RevokedBy = actor;
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        Invalidate();
-        await audit.RecordAsync(actor, "token.revoked", $"token:{token.Name}", $"id {token.Id}, {token.Kind}", cancellationToken);
-        return true;
+            audit.Add(db, actor, "token.revoked", $"token:{token.Name}", $"id {token.Id}, {token.Kind}");
+            return true;
+        }, cancellationToken);
+        if (revoked)
+            Invalidate();
+        return revoked;
     }
 
     /// <summary>
@@ -138,11 +142,12 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
         if (_lastUseNoted.TryGetValue(token.Id, out var last) && now - last < TimeSpan.FromMinutes(1))
             return;
         _lastUseNoted[token.Id] = now;
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+        await audit.WriteAsync($"token.used token:{token.Name}", async (db, ct) =>
         {
-            await db.ApiTokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), cancellationToken);
-        }
-        await audit.RecordAsync(token.ActorName, "token.used", where, $"id {token.Id}, {token.Kind}", cancellationToken);
+            await db.ApiTokens.Where(t => t.Id == token.Id).ExecuteUpdateAsync(s => s.SetProperty(t => t.LastUsedAt, now), ct);
+            audit.Add(db, token.ActorName, "token.used", where, $"id {token.Id}, {token.Kind}");
+            return true;
+        }, cancellationToken);
     }
 
     private void Invalidate() => _loadedAt = DateTimeOffset.MinValue;

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Security;
@@ -11,10 +12,14 @@ public sealed record ConsoleUserView(string Name, string Role, IReadOnlyList<str
 
 /// <summary>
 /// The users page's operations on local accounts: create with a role and optional datacenters, change role, lock and
-/// unlock. Each runs in its own scope (a circuit lives for hours; Identity's store is scoped) and is audited. Each
-/// returns null on success or the problem, and changes nothing when there is one.
+/// unlock. Each returns null on success or the problem, and changes nothing when there is one.
 /// </summary>
-public sealed class ConsoleUsers(IServiceScopeFactory scopes, AuditLog audit, TimeProvider time, IOptions<EstateOptions> console)
+/// <remarks>
+/// Each change and its audit entry are one transaction (<see cref="AuditedAsync"/>): Identity's store saves through
+/// the scoped <see cref="ConsoleDbContext"/>, so the transaction is begun on that context and the entry staged on it.
+/// A store that refuses the entry leaves no user, role or lock behind: nothing is done unaudited.
+/// </remarks>
+public sealed class ConsoleUsers(IServiceScopeFactory scopes, StoreWriter writer, AuditLog audit, TimeProvider time, IOptions<EstateOptions> console)
 {
     public async Task<IReadOnlyList<ConsoleUserView>> ListAsync()
     {
@@ -47,53 +52,98 @@ public sealed class ConsoleUsers(IServiceScopeFactory scopes, AuditLog audit, Ti
         var unknown = datacenters.Where(d => !known.Contains(d)).ToList();
         if (unknown.Count > 0)
             return $"Unknown datacenter {string.Join(", ", unknown)}: the estate has {string.Join(", ", known)}.";
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        var user = new IdentityUser(name);
-        var created = await users.CreateAsync(user, password);
-        if (!created.Succeeded)
-            return string.Join(" ", created.Errors.Select(e => e.Description));
-        await users.AddToRoleAsync(user, role);
-        foreach (var dc in datacenters)
-            await users.AddClaimAsync(user, new Claim(ConsoleClaims.Datacenter, dc));
-        await audit.RecordAsync(actor, "user.created", name, $"role {role}" + (datacenters.Count > 0 ? $", datacenters {string.Join(",", datacenters)}" : ""), CancellationToken.None);
-        return null;
+        return await AuditedAsync($"user.created {name}", async (users, db) =>
+        {
+            var user = new IdentityUser(name);
+            var created = await users.CreateAsync(user, password);
+            if (!created.Succeeded)
+                return string.Join(" ", created.Errors.Select(e => e.Description));
+            if (Problem(await users.AddToRoleAsync(user, role)) is { } roleProblem)
+                return roleProblem;
+            foreach (var dc in datacenters)
+                if (Problem(await users.AddClaimAsync(user, new Claim(ConsoleClaims.Datacenter, dc))) is { } claimProblem)
+                    return claimProblem;
+            audit.Add(db, actor, "user.created", name, $"role {role}" + (datacenters.Count > 0 ? $", datacenters {string.Join(",", datacenters)}" : ""));
+            return null;
+        });
     }
 
     public async Task<string?> ChangeRoleAsync(string name, string role, string actor)
     {
         if (!ConsoleRoles.All.Contains(role))
             return $"Role '{role}' is unknown.";
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        var user = await users.FindByNameAsync(name);
-        if (user is null)
-            return $"No user {name}.";
-        var old = await users.GetRolesAsync(user);
-        if (old.Contains(ConsoleRoles.Administrator) && role != ConsoleRoles.Administrator
-            && (await users.GetUsersInRoleAsync(ConsoleRoles.Administrator)).Count <= 1)
-            return $"{name} is the last Administrator: make someone else Administrator first.";
-        await users.RemoveFromRolesAsync(user, old);
-        await users.AddToRoleAsync(user, role);
-        // The role is in the user's cookie: a new security stamp makes the cookie's next check reload it.
-        await users.UpdateSecurityStampAsync(user);
-        await audit.RecordAsync(actor, "user.role-changed", name, $"{string.Join(",", old)} -> {role}", CancellationToken.None);
-        return null;
+        return await AuditedAsync($"user.role-changed {name}", async (users, db) =>
+        {
+            var user = await users.FindByNameAsync(name);
+            if (user is null)
+                return $"No user {name}.";
+            var old = await users.GetRolesAsync(user);
+            if (old.Contains(ConsoleRoles.Administrator) && role != ConsoleRoles.Administrator
+                && (await users.GetUsersInRoleAsync(ConsoleRoles.Administrator)).Count <= 1)
+                return $"{name} is the last Administrator: make someone else Administrator first.";
+            var problem = Problem(await users.RemoveFromRolesAsync(user, old))
+                ?? Problem(await users.AddToRoleAsync(user, role))
+                // The role is in the user's cookie: a new security stamp makes the cookie's next check reload it.
+                ?? Problem(await users.UpdateSecurityStampAsync(user));
+            if (problem is not null)
+                return problem;
+            audit.Add(db, actor, "user.role-changed", name, $"{string.Join(",", old)} -> {role}");
+            return null;
+        });
     }
 
-    public async Task<string?> SetLockedAsync(string name, bool locked, string actor)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-        var user = await users.FindByNameAsync(name);
-        if (user is null)
-            return $"No user {name}.";
-        await users.SetLockoutEnabledAsync(user, true);
-        await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null);
-        if (!locked)
-            await users.ResetAccessFailedCountAsync(user);
-        await users.UpdateSecurityStampAsync(user);
-        await audit.RecordAsync(actor, locked ? "user.locked" : "user.unlocked", name, null, CancellationToken.None);
-        return null;
-    }
+    public Task<string?> SetLockedAsync(string name, bool locked, string actor) =>
+        AuditedAsync($"{(locked ? "user.locked" : "user.unlocked")} {name}", async (users, db) =>
+        {
+            var user = await users.FindByNameAsync(name);
+            if (user is null)
+                return $"No user {name}.";
+            var problem = Problem(await users.SetLockoutEnabledAsync(user, true))
+                ?? Problem(await users.SetLockoutEndDateAsync(user, locked ? DateTimeOffset.MaxValue : null))
+                ?? (locked ? null : Problem(await users.ResetAccessFailedCountAsync(user)))
+                ?? Problem(await users.UpdateSecurityStampAsync(user));
+            if (problem is not null)
+                return problem;
+            audit.Add(db, actor, locked ? "user.locked" : "user.unlocked", name, null);
+            return null;
+        });
+
+    /// <summary>
+    /// Changes the signed-in local user's password (its security stamp moves with it): null, or the problem (a wrong
+    /// current password, a new one the rules refuse, no local account).
+    /// </summary>
+    public Task<string?> ChangePasswordAsync(ClaimsPrincipal principal, string current, string next) =>
+        AuditedAsync("user.password-changed", async (users, db) =>
+        {
+            var user = await users.GetUserAsync(principal);
+            if (user is null)
+                return "Only a local account has a password here (tokens and single sign-on do not).";
+            if (Problem(await users.ChangePasswordAsync(user, current, next)) is { } problem)
+                return problem;
+            audit.Add(db, user.UserName!, "user.password-changed", user.UserName!, null);
+            return null;
+        });
+
+    /// <summary>
+    /// Runs <paramref name="change"/> with a fresh scope's user manager inside one transaction on the context Identity
+    /// saves through, and commits only when it returns no problem (its audit entry staged on that context). A store
+    /// failure retries the whole unit (<see cref="StoreWriter"/>), then throws <see cref="ConsoleStoreUnavailableException"/>.
+    /// </summary>
+    private Task<string?> AuditedAsync(string what, Func<UserManager<IdentityUser>, ConsoleDbContext, Task<string?>> change) =>
+        writer.WriteAsync(what, async ct =>
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
+            var problem = await change(users, db);
+            if (problem is not null)
+                return problem;   // rolled back when the transaction is disposed
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            return null;
+        }, CancellationToken.None);
+
+    private static string? Problem(IdentityResult result) =>
+        result.Succeeded ? null : string.Join(" ", result.Errors.Select(e => e.Description));
 }

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using ApimConsole.Storage;
+using ApimConsole.Storage.Records;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 
@@ -54,12 +56,19 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
             {
                 var generated = string.IsNullOrEmpty(auth.InitialAdminPassword);
                 var password = generated ? GeneratePassword() : auth.InitialAdminPassword!;
-                var admin = new IdentityUser(AdminUserName);
-                var created = await users.CreateAsync(admin, password);
-                if (!created.Succeeded)
-                    throw new InvalidOperationException("Auth:InitialAdminPassword is not accepted: " + string.Join(" ", created.Errors.Select(e => e.Description)));
-                Check(await users.AddToRoleAsync(admin, ConsoleRoles.Administrator), "making admin an Administrator");
-                await audit.RecordAsync("system", "user.created", AdminUserName, "first start: Administrator", cancellationToken);
+                // The administrator and its audit entry are one transaction on the context Identity saves through.
+                var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
+                await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+                {
+                    var admin = new IdentityUser(AdminUserName);
+                    var created = await users.CreateAsync(admin, password);
+                    if (!created.Succeeded)
+                        throw new InvalidOperationException("Auth:InitialAdminPassword is not accepted: " + string.Join(" ", created.Errors.Select(e => e.Description)));
+                    Check(await users.AddToRoleAsync(admin, ConsoleRoles.Administrator), "making admin an Administrator");
+                    audit.Add(db, AuditActor.System, "user.created", AdminUserName, "first start: Administrator");
+                    await db.SaveChangesAsync(cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                }
                 if (generated)
                 {
                     logger.LogWarning(

@@ -72,6 +72,7 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         ["GET /api/incidents"] = ConsolePolicies.Support,
         ["GET /api/incidents/{id:long}/repairs"] = ConsolePolicies.Support,
         ["POST /api/incidents/{id:long}/repairs"] = ConsolePolicies.Administrator,
+        ["GET /api/audit"] = ConsolePolicies.Support,
         ["GET /api/traffic"] = ConsolePolicies.Support,
         ["GET /api/traffic/transactions"] = ConsolePolicies.Support,
         ["GET /api/traffic/transactions/{dc}/{instance}/{correlationId}/trace"] = ConsolePolicies.Support,

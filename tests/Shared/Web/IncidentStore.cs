@@ -30,11 +30,13 @@ internal sealed class IncidentStore : IAsyncDisposable
     public FakeTimeProvider Time { get; } = new(TestEstate.T0);
 
     /// <summary>A console on this store: storage migrated, the incident services registered as the host registers them.</summary>
-    public async Task<ServiceProvider> ConsoleAsync(IEstateStatus status, FlakyContexts? flaky = null)
+    public async Task<ServiceProvider> ConsoleAsync(IEstateStatus status, FlakyContexts? flaky = null, Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
     {
         var services = new ServiceCollection();
         if (flaky is not null)
             services.AddSingleton<IDbContextFactory<ConsoleDbContext>>(flaky);
+        if (interceptor is not null)
+            services.AddSingleton(interceptor);
         var console = services
             .AddLogging()
             .AddSingleton<TimeProvider>(Time)
@@ -48,9 +50,9 @@ internal sealed class IncidentStore : IAsyncDisposable
     }
 
     /// <summary>Starts a recorder on a new console over this store, and waits until it has recorded the status's current snapshot.</summary>
-    public async Task<(ServiceProvider Console, IncidentRecorder Recorder)> StartRecorderAsync(FakeEstateStatus status, FlakyContexts? flaky = null)
+    public async Task<(ServiceProvider Console, IncidentRecorder Recorder)> StartRecorderAsync(FakeEstateStatus status, FlakyContexts? flaky = null, Microsoft.EntityFrameworkCore.Diagnostics.IInterceptor? interceptor = null)
     {
-        var console = await ConsoleAsync(status, flaky);
+        var console = await ConsoleAsync(status, flaky, interceptor);
         var recorder = console.GetRequiredService<IncidentRecorder>();
         await recorder.StartAsync(CancellationToken.None);
         await WaitForRecordedAsync(recorder, status.Current.AsOf);
