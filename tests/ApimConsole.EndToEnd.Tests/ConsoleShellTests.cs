@@ -22,6 +22,9 @@ public sealed class ConsoleShellTests : BrowserTest
         await Expect(toDark).ToBeEnabledAsync();
         await toDark.ClickAsync();
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Switch to light theme" })).ToBeVisibleAsync();
+        // The choice is written to the cookie just after the label flips; a test that restarts the server next must not
+        // outrun that write (it once did, and the reloaded page came back light).
+        await page.WaitForFunctionAsync("() => document.cookie.includes('apimconsole-theme=dark')");
     }
 
     [Fact]

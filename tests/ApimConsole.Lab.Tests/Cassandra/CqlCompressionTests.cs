@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using ApimConsole.Lab.Cassandra;
 
@@ -14,7 +13,6 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 public sealed class CqlCompressionTests
 {
     private const int Limit = 1 << 20;
-    private const string Python = "/usr/bin/python3";
     private const string InstallHint = "python3-lz4 and python3-snappy are needed: apt-get install -y python3-lz4 python3-snappy";
 
     public static TheoryData<string> Codecs => new() { "lz4", "snappy" };
@@ -365,26 +363,6 @@ public sealed class CqlCompressionTests
         }
     }
 
-    private static async Task<(int ExitCode, string Output)> RunPythonAsync(params string[] args)
-    {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} is missing: {InstallHint}");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail("python did not finish within 60 s");
-        }
-        return (process.ExitCode, await stdout + await stderr);
-    }
+    private static Task<(int ExitCode, string Output)> RunPythonAsync(string script, params string[] args) =>
+        DebianPython.RunAsync(InstallHint, log: null, script, args);
 }

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Diagnostics;
 using System.Text;
 using ApimConsole.Lab.Cassandra;
 using Xunit.Abstractions;
@@ -14,7 +13,6 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(5);
-    private const string Python = "/usr/bin/python3";
     private const string InstallHint = "the DataStax python driver with lz4 and snappy is needed: apt-get install -y python3-cassandra python3-lz4 python3-snappy";
     private LabRing _ring = null!;
 
@@ -296,31 +294,9 @@ public sealed class CqlNodeCompressionAndV3Tests(ITestOutputHelper log) : IAsync
 
     private async Task<(int ExitCode, string Output)> RunChecksAsync(params string[] args)
     {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} is missing: {InstallHint}");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cassandra", "python_driver_checks.py"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the python driver did not finish within 60 s:\n{await stdout}\n{await stderr}");
-        }
-        var output = await stdout + await stderr;
-        log.WriteLine(output);
-        if (process.ExitCode == 3 && output.Contains("MISSING-DRIVER"))
-            Assert.Fail($"{InstallHint}\n{output}");
+        var (exitCode, output) = await DebianPython.RunAsync(InstallHint, log, DebianPython.Script("python_driver_checks.py"), args);
         if (output.Contains("is not supported by the Cassandra server") || output.Contains("No available compression"))
             Assert.Fail($"{InstallHint} (or the node did not list the compression)\n{output}");
-        return (process.ExitCode, output);
+        return (exitCode, output);
     }
 }

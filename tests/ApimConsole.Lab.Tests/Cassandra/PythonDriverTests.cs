@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Xunit.Abstractions;
 using ApimConsole.Lab.Faults;
 
@@ -10,9 +9,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 /// </summary>
 public sealed class PythonDriverTests(ITestOutputHelper log)
 {
-    private const string Python = "/usr/bin/python3";
     private const string InstallHint = "the DataStax python driver is needed: apt-get install -y python3-cassandra (it runs with /usr/bin/python3)";
-    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(60);
 
     [Fact]
     public async Task PythonDriver_ConnectsToALabRing_AndReadsSystemLocal()
@@ -44,38 +41,6 @@ public sealed class PythonDriverTests(ITestOutputHelper log)
         Assert.Contains($"data_center={seed.DataCenter}", output);
     }
 
-    private async Task<(int ExitCode, string Output)> RunDriverAsync(params string[] args)
-    {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} is missing: {InstallHint}");
-        var script = Path.Combine(AppContext.BaseDirectory, "Cassandra", "python_driver_probe.py");
-        var start = new ProcessStartInfo(Python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(script);
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ProcessTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the python driver did not finish within {ProcessTimeout.TotalSeconds} s:\n{await stdout}\n{await stderr}");
-        }
-        var output = await stdout + await stderr;
-        log.WriteLine(output);
-        if (process.ExitCode == 3 && output.Contains("MISSING-DRIVER"))
-            Assert.Fail($"the cassandra module is missing for {Python}: {InstallHint}\n{output}");
-        return (process.ExitCode, output);
-    }
+    private Task<(int ExitCode, string Output)> RunDriverAsync(params string[] args) =>
+        DebianPython.RunAsync(InstallHint, log, DebianPython.Script("python_driver_probe.py"), args);
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -15,9 +14,7 @@ namespace ApimConsole.Lab.Tests.Cassandra;
 /// </summary>
 public sealed class PythonDriverTlsAndPagingTests(ITestOutputHelper log) : IDisposable
 {
-    private const string Python = "/usr/bin/python3";
     private const string InstallHint = "the DataStax python driver is needed: apt-get install -y python3-cassandra (it runs with /usr/bin/python3)";
-    private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(60);
 
     private readonly string _folder = Directory.CreateTempSubdirectory("lab-cql-tls-").FullName;
 
@@ -108,34 +105,8 @@ public sealed class PythonDriverTlsAndPagingTests(ITestOutputHelper log) : IDisp
         return path;
     }
 
-    private async Task<(int ExitCode, string Output)> RunAsync(params string[] args)
-    {
-        if (!File.Exists(Python))
-            Assert.Fail($"{Python} is missing: {InstallHint}");
-        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Cassandra", "python_driver_checks.py"));
-        foreach (var arg in args)
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(ProcessTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"the python driver did not finish within {ProcessTimeout.TotalSeconds} s:\n{await stdout}\n{await stderr}");
-        }
-        var output = await stdout + await stderr;
-        log.WriteLine(output);
-        if (process.ExitCode == 3 && output.Contains("MISSING-DRIVER"))
-            Assert.Fail($"the cassandra module is missing for {Python}: {InstallHint}\n{output}");
-        return (process.ExitCode, output);
-    }
+    private Task<(int ExitCode, string Output)> RunAsync(params string[] args) =>
+        DebianPython.RunAsync(InstallHint, log, DebianPython.Script("python_driver_checks.py"), args);
 
     /// <summary>Lab nodes on the given addresses sharing one port; the first <c>listening</c> of them listen.</summary>
     private sealed class Ring : IAsyncDisposable

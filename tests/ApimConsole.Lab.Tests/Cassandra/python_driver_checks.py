@@ -44,6 +44,24 @@ if mode == "prepared":
     # when the first statement was sent to it.
     options["load_balancing_policy"] = WhiteListRoundRobinPolicy([address])
 
+# The driver's own warnings (a connection it closed, a host it marked down, and why) go to stderr, into the test's output.
+import logging
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+
+
+def live(host, within=10.0):
+    """The host once the session holds an open pool to it: polls the driver's own state for up to `within` seconds.
+    Under a loaded machine the pool to a host was seen still (re)opening when the first statement was sent to it."""
+    import time
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if host.is_up and host in session._pools and not session._pools[host].is_shutdown:
+            return host
+        time.sleep(0.05)
+    print("HOST-NOT-LIVE: %s is_up=%s pools=%s" % (host, host.is_up, list(session._pools)), file=sys.stderr)
+    return host
+
+
 cluster = Cluster([address], **options)
 try:
     session = cluster.connect()
@@ -57,7 +75,7 @@ try:
         peer = sys.argv[4]
         # The partition key is bound, so the driver would route by token, perhaps to the peer itself (whose
         # system.peers does not list it, as on Cassandra): ask the contact point.
-        seed = cluster.metadata.get_host(address)
+        seed = live(cluster.metadata.get_host(address))
         by_peer = session.prepare("SELECT peer, data_center, rack, host_id FROM system.peers WHERE peer = ?")
         print("peers_bind=%s" % ",".join("%s.%s.%s:%s" % (c.keyspace_name, c.table_name, c.name, c.type.typename) for c in by_peer.column_metadata))
         print("peers_routing=%s" % by_peer.routing_key_indexes)
@@ -81,7 +99,7 @@ try:
         print("data_center=%s" % row.data_center)
         by_key = session.prepare("SELECT key, rack FROM system.local WHERE key = ?")
         # system.local is each node's own: ask the contact point, not the node the driver would route the key to.
-        print("prepared_rack=%s" % session.execute(by_key, ["local"], host=cluster.metadata.get_host(address)).one().rack)
+        print("prepared_rack=%s" % session.execute(by_key, ["local"], host=live(cluster.metadata.get_host(address))).one().rack)
         # A request big and repetitive enough that the driver compresses it (it sends small ones as they are on v5).
         print("long_key_rows=%d" % len(list(session.execute(by_key, ["z" * 2000]))))
         peers = SimpleStatement("SELECT peer, host_id FROM system.peers", fetch_size=1)
