@@ -10,6 +10,24 @@ namespace ApimConsole.Web.Tests;
 /// </summary>
 public sealed class ConsoleTestHost : WebApplicationFactory<Program>
 {
+    /// <summary>
+    /// Builds and starts the console the way Program.cs does, with a test host's settings plus
+    /// <paramref name="overrides"/>, and returns the validation error that stops it. Not through WebApplicationFactory:
+    /// when start-up fails fast, its deferred host can race the failing entry point and report an
+    /// ObjectDisposedException instead of the validation error.
+    /// </summary>
+    public static async Task<Microsoft.Extensions.Options.OptionsValidationException> StartFailsWithAsync(Dictionary<string, string?> overrides)
+    {
+        await using var settings = new ConsoleTestHost(overrides);
+        var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(ApimConsole.Web.Hosting.ConsoleHostDefaults.CreateOptions([]));
+        Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, settings.Settings);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        ApimConsole.Web.Hosting.ConsoleHostExtensions.AddApimConsole(builder);
+        await using var app = builder.Build();
+        ApimConsole.Web.Hosting.ConsoleHostExtensions.UseApimConsole(app);
+        return await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync());
+    }
+
     public string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "apimconsole-web-" + Guid.NewGuid().ToString("N"));
     public string DatabaseFile => Path.Combine(DataFolder, "console.db");
 

@@ -9,18 +9,8 @@ namespace ApimConsole.Web.Tests.Configuration;
 /// <summary><c>Estate:Datacenters:N:Cassandra:Tls</c> is checked when the console starts: a bad value stops it, naming the key.</summary>
 public sealed class CassandraTlsStartupTests
 {
-    // As StartupValidationTests does: the console built and started the way Program.cs does.
-    private static async Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides)
-    {
-        await using var settings = new ConsoleTestHost(overrides);
-        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
-        builder.Configuration.AddInMemoryCollection(settings.Settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddApimConsole();
-        await using var app = builder.Build();
-        app.UseApimConsole();
-        return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-    }
+    private static Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides) =>
+        ConsoleTestHost.StartFailsWithAsync(overrides);
 
     [Fact]
     public async Task MissingCaFile_StopsStart_NamingTheKeyAndTheFile()

@@ -9,22 +9,8 @@ namespace ApimConsole.Web.Tests.Configuration;
 /// <summary>A wrong appsettings.json stops the console at start with a message that names the key.</summary>
 public sealed class StartupValidationTests
 {
-    /// <summary>
-    /// Builds and starts the console the way Program.cs does, with the test host's settings. Not through
-    /// WebApplicationFactory: when start-up fails fast, its deferred host can race the failing entry point and report
-    /// an ObjectDisposedException instead of the validation error.
-    /// </summary>
-    private static async Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides)
-    {
-        await using var settings = new ConsoleTestHost(overrides);
-        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
-        builder.Configuration.AddInMemoryCollection(settings.Settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddApimConsole();
-        await using var app = builder.Build();
-        app.UseApimConsole();
-        return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-    }
+    private static Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides) =>
+        ConsoleTestHost.StartFailsWithAsync(overrides);
 
     [Fact]
     public async Task UnknownStorageProvider_StopsStart_NamingStorageProvider()

@@ -9,17 +9,8 @@ namespace ApimConsole.Web.Tests.Peer;
 /// <summary>The <c>Peer</c> section is checked at start: a wrong value stops the console naming the key.</summary>
 public sealed class PeerConfigurationTests
 {
-    private static async Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides)
-    {
-        await using var settings = new ConsoleTestHost(overrides);
-        var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
-        builder.Configuration.AddInMemoryCollection(settings.Settings);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.AddApimConsole();
-        await using var app = builder.Build();
-        app.UseApimConsole();
-        return await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
-    }
+    private static Task<OptionsValidationException> StartFailsWith(Dictionary<string, string?> overrides) =>
+        ConsoleTestHost.StartFailsWithAsync(overrides);
 
     [Theory]
     [InlineData("Peer:Url", "console-dc2:5080", "Peer:Url 'console-dc2:5080' is not an absolute http(s) URL")]
