@@ -149,7 +149,7 @@ public sealed class AuditQueryTests : IAsyncLifetime
             audit.Add(db, "alice", "token.created", "token:refused", null);
             return true;
         }, CancellationToken.None));
-        Assert.Equal(StoreWriter.Delays.Count + 1, _refusal.Refused);
+        Assert.Equal(StoreWriter.Delays.Count + 1, _refusal.RefusedCount);
 
         _refusal.Failing = false;
         await audit.WriteAsync("test token", async (db, ct) =>

@@ -60,7 +60,7 @@ public sealed class AuditedWritesTests : IAsyncLifetime
         var users = _console.Services.GetRequiredService<ConsoleUsers>();
         _refusal.Failing = true;
         await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => users.CreateAsync("dora", Password, ConsoleRoles.Support, ["dc2"], "admin"));
-        Assert.Equal(StoreWriter.Delays.Count + 1, _refusal.Refused);
+        Assert.Equal(StoreWriter.Delays.Count + 1, _refusal.RefusedCount);
         Assert.Null(await WithUsersAsync(u => u.FindByNameAsync("dora")));
         // (The first start's "admin" has its own entry.)
         Assert.DoesNotContain(await EntriesAsync("user.created"), e => e.Target == "dora");
@@ -201,7 +201,7 @@ public sealed class AuditedRepairMarkTests
 
         refusal.Failing = true;
         await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => Retried(store, checklist.MarkDoneAsync(id, "dc2/cassandra-1", "alice", "nodetool repair", CancellationToken.None)));
-        Assert.Equal(StoreWriter.Delays.Count + 1, refusal.Refused);
+        Assert.Equal(StoreWriter.Delays.Count + 1, refusal.RefusedCount);
         Assert.False(await store.QueryAsync(db => db.RepairChecks.AnyAsync()));
         Assert.False(await store.QueryAsync(db => db.AuditEntries.AnyAsync(e => e.Action.StartsWith("repair."))));
         Assert.Null((await checklist.GetAsync(id, CancellationToken.None)).Items.Single(i => i.NodeKey == "dc2/cassandra-1").DoneBy);
