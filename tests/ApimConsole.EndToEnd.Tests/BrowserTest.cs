@@ -48,6 +48,6 @@ public abstract class BrowserTest : IAsyncLifetime
         Playwright?.Dispose();
         if (Server is not null)
             await Server.DisposeAsync();
-        ConsoleServer.DeleteDataFolder(DataFolder);
+        await ConsoleServer.DeleteDataFolderAsync(DataFolder);
     }
 }

@@ -1,3 +1,4 @@
+using ApimConsole.Testing;
 using System.Net;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -84,10 +85,24 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));
     }
 
-    public static void DeleteDataFolder(string dataFolder)
-    {
-        SqliteConnection.ClearAllPools();
-        if (Directory.Exists(dataFolder))
-            Directory.Delete(dataFolder, recursive: true);
-    }
+    /// <summary>
+    /// Removes a test console's folder. A stopped console's background work may still be finishing a write (the host
+    /// stops waiting for it after its 2 s shutdown timeout), so a file can appear while the folder is being removed
+    /// ("Directory not empty"): try again until the folder is gone.
+    /// </summary>
+    public static Task DeleteDataFolderAsync(string dataFolder) =>
+        Eventually.Until(() =>
+        {
+            SqliteConnection.ClearAllPools();
+            try
+            {
+                if (Directory.Exists(dataFolder))
+                    Directory.Delete(dataFolder, recursive: true);
+                return true;
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        }, TimeSpan.FromSeconds(10), $"{dataFolder} to be removed", TimeSpan.FromMilliseconds(100));
 }
