@@ -43,8 +43,6 @@ public static class ConsoleOptionsValidator
                 if (!HostPort.TryParse(dc.Cassandra.ContactPoints[c], 9042, out _))
                     errors.Add($"{key}:Cassandra:ContactPoints:{c} '{dc.Cassandra.ContactPoints[c]}' is not host or host:port.");
             }
-            if (dc.Cassandra.Tls.Enabled)
-                CassandraTlsFiles.TryLoad(dc.Cassandra.Tls, $"{key}:Cassandra:Tls", errors);
 
             if (!string.IsNullOrWhiteSpace(dc.Logs.Url))
                 CheckHttpUrl(errors, $"{key}:Logs:Url", dc.Logs.Url);

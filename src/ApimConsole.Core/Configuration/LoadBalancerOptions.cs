@@ -87,21 +87,6 @@ public static class LoadBalancerKinds
 /// <summary>The checks of <c>Estate:LoadBalancer</c>, each message naming its key.</summary>
 public static class LoadBalancerOptionsValidator
 {
-    /// <summary>Null when the file holds at least one PEM certificate, else what is wrong with it.</summary>
-    private static string? ReadCertificates(string path)
-    {
-        try
-        {
-            var certificates = new System.Security.Cryptography.X509Certificates.X509Certificate2Collection();
-            certificates.ImportFromPemFile(path);
-            return certificates.Count > 0 ? null : "holds no PEM certificate";
-        }
-        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or IOException or UnauthorizedAccessException)
-        {
-            return $"cannot be read as PEM certificates: {e.Message}";
-        }
-    }
-
     public static void Validate(EstateOptions estate, List<string> errors)
     {
         const string root = "Estate:LoadBalancer";
@@ -113,13 +98,7 @@ public static class LoadBalancerOptionsValidator
             errors.Add($"{root}:HealthCheckLag must be between 0 and 5 minutes (found {lb.HealthCheckLag}).");
         if (lb.Timeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(50) || timeout > TimeSpan.FromMinutes(1)))
             errors.Add($"{root}:Timeout must be between 50 ms and 1 minute (found {timeout}).");
-        if (!string.IsNullOrWhiteSpace(lb.CaFile))
-        {
-            if (!File.Exists(lb.CaFile))
-                errors.Add($"{root}:CaFile '{lb.CaFile}' does not exist.");
-            else if (ReadCertificates(lb.CaFile) is { } problem)
-                errors.Add($"{root}:CaFile '{lb.CaFile}' {problem}.");
-        }
+        // CaFile is read at start by ApimConsole.Monitoring.EstateFileChecks (Core does no I/O).
         if (!string.IsNullOrEmpty(lb.Username) && lb.Username.Contains(':'))
             errors.Add($"{root}:Username must not contain ':'.");
         if (!string.IsNullOrEmpty(lb.Username) != !string.IsNullOrEmpty(lb.Password))

@@ -54,8 +54,6 @@ public sealed class PeerOptions
             errors.Add($"Peer:Timeout {Timeout} must be between 50 ms and 1 minute.");
         if (Interval < TimeSpan.FromMilliseconds(100) || Interval > TimeSpan.FromMinutes(5))
             errors.Add($"Peer:Interval {Interval} must be between 100 ms and 5 minutes.");
-        if (!string.IsNullOrWhiteSpace(CaFile) && !File.Exists(CaFile))
-            errors.Add($"Peer:CaFile '{CaFile}' does not exist.");
         if (AcceptAnyServerCertificate && !string.IsNullOrWhiteSpace(CaFile))
             errors.Add("Peer:AcceptAnyServerCertificate and Peer:CaFile: set one or the other.");
         return errors;

@@ -19,6 +19,9 @@ public static class ConsoleConfigurationExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<EstateOptions>>(
             new ConsoleOptionsValidation<EstateOptions>(ConsoleOptionsValidator.Validate));
+        // The files the estate section names (TLS certificates, CA files), read at start.
+        services.AddSingleton<IValidateOptions<EstateOptions>>(
+            new ConsoleOptionsValidation<EstateOptions>(ApimConsole.Monitoring.EstateFileChecks.Validate));
 
         services.AddOptions<ProbeOptions>()
             .BindChecked(configuration.GetSection(ProbeOptions.SectionName))

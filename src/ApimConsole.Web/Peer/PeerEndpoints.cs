@@ -28,6 +28,8 @@ public static class PeerEndpoints
             var estate = sp.GetRequiredService<IOptions<EstateOptions>>();
             return new ConsoleOptionsValidation<PeerOptions>(o => o.Validate(estate.Value.ConsoleDatacenter, estate.Value.Datacenters.Select(d => d.Id)));
         });
+        // Peer:CaFile is read at start here, not in Core.
+        services.AddSingleton<IValidateOptions<PeerOptions>>(new ConsoleOptionsValidation<PeerOptions>(ApimConsole.Monitoring.EstateFileChecks.Validate));
         services.AddSingleton<PeerViews>();
         services.AddSingleton<PeerDeploymentExclusion>();
         services.AddSingleton<PeerLogRelay>();

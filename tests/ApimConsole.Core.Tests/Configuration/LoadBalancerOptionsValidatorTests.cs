@@ -59,7 +59,6 @@ public sealed class LoadBalancerOptionsValidatorTests
     [InlineData("EmptyPool", "Estate:LoadBalancer:Datacenters:dc1:Pools:1 is empty.")]
     [InlineData("TwoDcs", "Estate:LoadBalancer:Datacenters: pool 'be_dc1' is mapped to more than one datacenter (dc1, dc3).")]
     [InlineData("Timeout", "Estate:LoadBalancer:Timeout must be between 50 ms and 1 minute (found 00:00:00.0010000).")]
-    [InlineData("CaFile", "Estate:LoadBalancer:CaFile '/nonexistent/ca.pem' does not exist.")]
     [InlineData("HalfCredentials", "Estate:LoadBalancer:Username and Estate:LoadBalancer:Password must be set together.")]
     [InlineData("F5Module", "Estate:LoadBalancer:F5Module 'Apm' is unknown: use 'Ltm' or 'Gtm'.")]
     [InlineData("CitrixServers", "Estate:LoadBalancer:Datacenters:DC2:Servers: the Citrix witness reads whole pools, one per datacenter (LB virtual servers): map them with Pools.")]

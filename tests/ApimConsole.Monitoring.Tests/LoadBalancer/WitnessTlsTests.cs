@@ -125,8 +125,9 @@ public sealed class WitnessTlsTests : IAsyncLifetime
             Datacenters = [new() { Id = "dc1", AdminNodeManager = new() { Urls = ["https://anm.dc1.test"] } }, new() { Id = "dc2", AdminNodeManager = new() { Urls = ["https://anm.dc2.test"] } }],
             LoadBalancer = Options(o => o.CaFile = garbage),
         };
-        Assert.Contains($"Estate:LoadBalancer:CaFile '{garbage}' holds no PEM certificate.", ConsoleOptionsValidator.Validate(estate));
+        Assert.Contains($"Estate:LoadBalancer:CaFile '{garbage}' holds no PEM certificate.", EstateFileChecks.Validate(estate));
         estate.LoadBalancer.CaFile = CaFile;
+        Assert.Empty(EstateFileChecks.Validate(estate));
         Assert.Empty(ConsoleOptionsValidator.Validate(estate));
     }
 

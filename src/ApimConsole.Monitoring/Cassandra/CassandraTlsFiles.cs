@@ -1,15 +1,17 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace ApimConsole.Core.Configuration;
+using ApimConsole.Core.Configuration;
+
+namespace ApimConsole.Monitoring.Cassandra;
 
 /// <summary>The certificates <see cref="CassandraTlsOptions"/> names, loaded.</summary>
 public sealed record CassandraTlsMaterial(X509Certificate2Collection? TrustedCertificates, X509Certificate2? ClientCertificate, bool CheckHostName);
 
 /// <summary>
-/// Loads the files of <see cref="CassandraTlsOptions"/>. The one place in Core that reads files: the validator must
-/// tell an operator at start that a certificate file is missing or unreadable, not let every node show Down later.
-/// Every message names the configuration key.
+/// Loads the files of <see cref="CassandraTlsOptions"/>, for the probe and for <see cref="EstateFileChecks"/>, which
+/// tells an operator at start that a certificate file is missing or unreadable instead of letting every node show Down
+/// later. Every message names the configuration key.
 /// </summary>
 public static class CassandraTlsFiles
 {

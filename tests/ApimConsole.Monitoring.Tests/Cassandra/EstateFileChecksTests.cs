@@ -2,10 +2,13 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using ApimConsole.Core.Configuration;
 
-namespace ApimConsole.Core.Tests.Configuration;
+using ApimConsole.Monitoring;
+using ApimConsole.Monitoring.Cassandra;
+
+namespace ApimConsole.Monitoring.Tests.Cassandra;
 
 /// <summary><c>Estate:Datacenters:N:Cassandra:Tls</c>: the files it names are loaded at start, and every problem names its key.</summary>
-public sealed class CassandraTlsValidatorTests : IDisposable
+public sealed class EstateFileChecksTests : IDisposable
 {
     private const string Key = "Estate:Datacenters:0:Cassandra:Tls";
     private readonly string _folder = Directory.CreateTempSubdirectory("cassandra-tls-validator-").FullName;
@@ -51,21 +54,21 @@ public sealed class CassandraTlsValidatorTests : IDisposable
     [Fact]
     public void TlsOff_IgnoresTheFiles()
     {
-        var errors = ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = false, CaFile = "/nowhere/ca.pem" }));
+        var errors = EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = false, CaFile = "/nowhere/ca.pem" }));
 
         Assert.Empty(errors);
     }
 
     [Fact]
     public void TlsOnWithTheSystemStore_IsValid() =>
-        Assert.Empty(ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true })));
+        Assert.Empty(EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true })));
 
     [Fact]
     public void MissingCaFile_NamesTheKeyAndThePath()
     {
         var missing = Path.Combine(_folder, "no-such-ca.pem");
 
-        var errors = ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, CaFile = missing }));
+        var errors = EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, CaFile = missing }));
 
         var error = Assert.Single(errors);
         Assert.StartsWith($"{Key}:CaFile: the file '{missing}' does not exist", error);
@@ -76,7 +79,7 @@ public sealed class CassandraTlsValidatorTests : IDisposable
     {
         var notPem = Write("ca.pem", "this is not a certificate\n");
 
-        var error = Assert.Single(ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, CaFile = notPem })));
+        var error = Assert.Single(EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, CaFile = notPem })));
 
         Assert.StartsWith($"{Key}:CaFile '{notPem}'", error);
     }
@@ -101,7 +104,7 @@ public sealed class CassandraTlsValidatorTests : IDisposable
     {
         var missing = Path.Combine(_folder, "client.pfx");
 
-        var error = Assert.Single(ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = missing })));
+        var error = Assert.Single(EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = missing })));
 
         Assert.StartsWith($"{Key}:ClientCertificateFile: the file '{missing}' does not exist", error);
     }
@@ -111,7 +114,7 @@ public sealed class CassandraTlsValidatorTests : IDisposable
     {
         var key = Write("client.key", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
 
-        var error = Assert.Single(ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientKeyFile = key })));
+        var error = Assert.Single(EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientKeyFile = key })));
 
         Assert.StartsWith($"{Key}:ClientKeyFile is set but {Key}:ClientCertificateFile is not", error);
     }
@@ -122,7 +125,7 @@ public sealed class CassandraTlsValidatorTests : IDisposable
         using var client = SelfSigned("apim-console");
         var file = Write("client.pem", client.ExportCertificatePem());
 
-        var error = Assert.Single(ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = file })));
+        var error = Assert.Single(EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = file })));
 
         Assert.StartsWith($"{Key}:ClientCertificateFile '{file}'", error);
     }
@@ -150,10 +153,32 @@ public sealed class CassandraTlsValidatorTests : IDisposable
         var errors = new List<string>();
 
         var material = CassandraTlsFiles.TryLoad(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = pfx, ClientCertificatePassword = "right" }, Key, errors);
-        var wrong = ConsoleOptionsValidator.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = pfx, ClientCertificatePassword = "wrong" }));
+        var wrong = EstateFileChecks.Validate(Estate(new CassandraTlsOptions { Enabled = true, ClientCertificateFile = pfx, ClientCertificatePassword = "wrong" }));
 
         Assert.Empty(errors);
         Assert.True(material!.ClientCertificate!.HasPrivateKey);
         Assert.StartsWith($"{Key}:ClientCertificateFile '{pfx}' could not be loaded as a PEM certificate with its key or a PFX file (with the password given)", Assert.Single(wrong));
     }
+
+    [Fact]
+    public void LoadBalancerCaFile_MissingOrNotPem_NamesTheKey()
+    {
+        var missing = Path.Combine(_folder, "no-lb-ca.pem");
+        var notPem = Write("lb-ca.pem", "not a certificate\n");
+        var estate = Estate(new CassandraTlsOptions());
+
+        estate.LoadBalancer.CaFile = missing;
+        Assert.Equal($"Estate:LoadBalancer:CaFile '{missing}' does not exist.", Assert.Single(EstateFileChecks.Validate(estate)));
+        estate.LoadBalancer.CaFile = notPem;
+        Assert.StartsWith($"Estate:LoadBalancer:CaFile '{notPem}' holds no PEM certificate", Assert.Single(EstateFileChecks.Validate(estate)));
+    }
+
+    [Fact]
+    public void PeerCaFile_Missing_NamesTheKey()
+    {
+        var missing = Path.Combine(_folder, "no-peer-ca.pem");
+        Assert.Equal($"Peer:CaFile '{missing}' does not exist.", Assert.Single(EstateFileChecks.Validate(new ApimConsole.Core.Peer.PeerOptions { CaFile = missing })));
+        Assert.Empty(EstateFileChecks.Validate(new ApimConsole.Core.Peer.PeerOptions()));
+    }
+
 }
