@@ -4,11 +4,11 @@ using System.Net.Sockets;
 using System.Text.Json;
 using ApimConsole.Lab;
 using ApimConsole.Lab.Api;
+using ApimConsole.Testing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -209,7 +209,7 @@ internal sealed class ConsolePair : IAsyncDisposable
 internal sealed class KestrelConsole : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
-    private readonly string _data = Directory.CreateTempSubdirectory("apimconsole-bench-peer-").FullName;
+    private readonly string _data = ConsoleDataFolder.Create("apimconsole-bench-peer-");
     private int _disposed;
 
     public KestrelConsole(LabEstate lab, string datacenter, int port, Uri? peer, string ownViewerToken, string peerToken)
@@ -251,13 +251,6 @@ internal sealed class KestrelConsole : WebApplicationFactory<Program>
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
         await base.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        ConsoleDataFolder.Remove(_data);
     }
 }
