@@ -20,6 +20,10 @@ public partial class Traffic : LiveComponentBase
 
     [Inject] public required TrafficReports Reports { get; init; }
     [Inject] public required IEstateStatus Estate { get; init; }
+    [Inject] public required IServiceProvider Services { get; init; }
+
+    /// <summary>A datacenter cut off from here is shown as its own console collects it (absent where no peer is registered).</summary>
+    private ApimConsole.Web.Peer.IPeerReads? PeerReads => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
 
     /// <summary>The window shown, from the address (<c>/traffic?window=10h</c>) so a view can be linked.</summary>
     [SupplyParameterFromQuery(Name = "window")] public string? WindowKey { get; set; }
