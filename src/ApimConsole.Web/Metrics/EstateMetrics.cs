@@ -43,7 +43,8 @@ public sealed class EstateMetrics : IProbeTimings
     private readonly LabelledGauge _info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _poolServing,
         _poolHealthy, _poolDestinations, _trafficRate, _trafficFailures, _trafficErrorRatio, _trafficCollected, _logTail,
         _logLag, _deployments;
-    private readonly Gauge _scenariosInForce, _outboxDepth, _outboxDead, _outboxAge;
+    private readonly Gauge _scenariosInForce;
+    private readonly Gauge? _outboxDepth, _outboxDead, _outboxAge;
 
     public EstateMetrics(MetricSources sources)
     {
@@ -76,9 +77,13 @@ public sealed class EstateMetrics : IProbeTimings
         _logTail = G("log_tail_state", "The datacenter's trace log tail, one-hot: not_polled, tailing, unreachable.", "datacenter", "state");
         _logLag = G("log_tail_lag_seconds", "Seconds since the datacenter's log source last answered; absent before it first did.", "datacenter");
         _deployments = G("deployments", "Deployments in the console's store by state (pending, running, succeeded, partially_applied, stopped, failed, interrupted).", "state");
-        _outboxDepth = Plain("notification_outbox_depth", "Notifications raised and not yet delivered.");
-        _outboxDead = Plain("notification_outbox_dead_letters", "Notifications whose delivery retries ran out.");
-        _outboxAge = Plain("notification_outbox_oldest_age_seconds", "Age of the oldest notification not yet delivered; 0 when none is pending.");
+        if (sources.Outbox is not null)
+        {
+            // Only with the notifications feature registered: without it the outbox is not "empty", there is none.
+            _outboxDepth = Plain("notification_outbox_depth", "Notifications raised and not yet delivered.");
+            _outboxDead = Plain("notification_outbox_dead_letters", "Notifications whose delivery retries ran out.");
+            _outboxAge = Plain("notification_outbox_oldest_age_seconds", "Age of the oldest notification not yet delivered; 0 when none is pending.");
+        }
         _probeDuration = f.CreateHistogram(Prefix + "probe_duration_seconds", "How long each probe of the estate took, by kind of component, datacenter and outcome.",
             ["kind", "datacenter", "outcome"], new HistogramConfiguration { Buckets = ProbeBuckets });
 
@@ -126,9 +131,9 @@ public sealed class EstateMetrics : IProbeTimings
             }
             if (_sources.Outbox?.Read() is { } outbox)
             {
-                _outboxDepth.Set(outbox.Pending);
-                _outboxDead.Set(outbox.DeadLettered);
-                _outboxAge.Set(outbox.OldestPendingSince is { } oldest ? Math.Max(0, (now - oldest).TotalSeconds) : 0);
+                _outboxDepth!.Set(outbox.Pending);
+                _outboxDead!.Set(outbox.DeadLettered);
+                _outboxAge!.Set(outbox.OldestPendingSince is { } oldest ? Math.Max(0, (now - oldest).TotalSeconds) : 0);
             }
             foreach (var gauge in (LabelledGauge[])[_info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _poolServing, _poolHealthy,
                          _poolDestinations, _trafficRate, _trafficFailures, _trafficErrorRatio, _trafficCollected, _logTail, _logLag, _deployments])
