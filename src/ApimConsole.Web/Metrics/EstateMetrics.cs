@@ -13,20 +13,17 @@ namespace ApimConsole.Web.Metrics;
 
 /// <summary>
 /// The console's Prometheus metrics: one registry of its own (no process-wide state, so two consoles in one process do
-/// not mix), gauges rewritten from the live state just before each scrape, and the probe-duration histogram the status
-/// engine feeds as probes complete. A scrape reads what the feeds hold now; it never probes or waits on a peer.
+/// not mix), gauges rewritten from the live state just before each scrape, and the probe-duration histogram
+/// (<see cref="ProbeDurations"/>) in the same registry. A scrape reads what the feeds hold now; it never probes or waits on a peer.
 /// </summary>
 /// <remarks>
 /// States are "one-hot": one series per possible state, 1 for the state that holds and 0 for the others. An unknown
 /// state is its own series (<c>state="unknown"</c>), never a 0 read as "down". Label values are the console's own
 /// names in snake case (<c>gateway_instance</c>, <c>inter_datacenter_link_down</c>).
 /// </remarks>
-public sealed class EstateMetrics : IProbeTimings
+public sealed class EstateMetrics
 {
     public const string Prefix = "apimconsole_";
-
-    /// <summary>Probe durations: a probe's timeout is 1 s by default, at most 1 min.</summary>
-    public static readonly double[] ProbeBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
     public static readonly IReadOnlyList<string> ComponentStates = Names<ComponentState>();
     public static readonly IReadOnlyList<string> DatacenterStates = Names<DatacenterState>();
@@ -36,9 +33,8 @@ public sealed class EstateMetrics : IProbeTimings
     public static readonly IReadOnlyList<string> LogTailStates = ["not_polled", "tailing", "unreachable"];
 
     private readonly MetricSources _sources;
-    private readonly CollectorRegistry _registry = PrometheusMetrics.NewCustomRegistry();
+    private readonly CollectorRegistry _registry;
     private readonly Lock _refresh = new();
-    private readonly Histogram _probeDuration;
     private readonly Gauge _snapshotAge;
     private readonly LabelledGauge _info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _poolServing,
         _poolHealthy, _poolDestinations, _trafficRate, _trafficFailures, _trafficErrorRatio, _trafficCollected, _logTail,
@@ -46,9 +42,11 @@ public sealed class EstateMetrics : IProbeTimings
     private readonly Gauge _scenariosInForce;
     private readonly Gauge? _outboxDepth, _outboxDead, _outboxAge;
 
-    public EstateMetrics(MetricSources sources)
+    /// <param name="registry">The console's registry (which <see cref="ProbeDurations"/> shares); null: a new one.</param>
+    public EstateMetrics(MetricSources sources, CollectorRegistry? registry = null)
     {
         _sources = sources;
+        _registry = registry ?? PrometheusMetrics.NewCustomRegistry();
         var f = PrometheusMetrics.WithCustomRegistry(_registry);
         // Published once set: a series the console has no value for is absent, never a made-up 0.
         Gauge Plain(string name, string help, params string[] labels) =>
@@ -84,9 +82,6 @@ public sealed class EstateMetrics : IProbeTimings
             _outboxDead = Plain("notification_outbox_dead_letters", "Notifications whose delivery retries ran out.");
             _outboxAge = Plain("notification_outbox_oldest_age_seconds", "Age of the oldest notification not yet delivered; 0 when none is pending.");
         }
-        _probeDuration = f.CreateHistogram(Prefix + "probe_duration_seconds", "How long each probe of the estate took, by kind of component, datacenter and outcome.",
-            ["kind", "datacenter", "outcome"], new HistogramConfiguration { Buckets = ProbeBuckets });
-
         // A scrape reads the live state first: each gauge is set from the feeds' current values, all under one lock.
         _registry.AddBeforeCollectCallback(Refresh);
     }
@@ -102,10 +97,6 @@ public sealed class EstateMetrics : IProbeTimings
         await WriteAsync(stream, cancellationToken);
         return Encoding.UTF8.GetString(stream.ToArray());
     }
-
-    public void Record(ProbeTiming timing) =>
-        _probeDuration.WithLabels(Snake(timing.Kind.ToString()), timing.DatacenterId, timing.Succeeded ? "success" : "failure")
-            .Observe(Math.Max(0, timing.Duration.TotalSeconds));
 
     private void Refresh()
     {

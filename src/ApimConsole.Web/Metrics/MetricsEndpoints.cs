@@ -31,13 +31,16 @@ public static class MetricsEndpoints
         var section = configuration.GetSection(MetricsOptions.SectionName);
         services.AddOptions<MetricsOptions>().BindChecked(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>>(new ConsoleOptionsValidation<MetricsOptions>(o => o.Validate()));
-        if (!(section.Get<MetricsOptions>() ?? new MetricsOptions()).Enabled)
+        if (!section.GetChecked<MetricsOptions>().Enabled)
             return services;
 
         services.TryAddSingleton<DeploymentTally>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentTally>());
-        services.TryAddSingleton(sp => new EstateMetrics(Sources(sp)));
-        services.TryAddSingleton<IProbeTimings>(sp => sp.GetRequiredService<EstateMetrics>());
+        // One registry per console (never prometheus-net's static default): two consoles in one process stay apart.
+        services.TryAddSingleton(_ => Prometheus.Metrics.NewCustomRegistry());
+        services.TryAddSingleton(sp => new ProbeDurations(sp.GetRequiredService<Prometheus.CollectorRegistry>()));
+        services.TryAddSingleton<IProbeTimings>(sp => sp.GetRequiredService<ProbeDurations>());
+        services.TryAddSingleton(sp => new EstateMetrics(Sources(sp), sp.GetRequiredService<Prometheus.CollectorRegistry>()));
 
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, MetricsTokenAuthenticationHandler>(MetricsTokenAuthenticationHandler.SchemeName, null);
         // The console's scheme picks a handler per request; on /metrics a bearer (or no cookie at all) goes to the scrape
@@ -58,7 +61,8 @@ public static class MetricsEndpoints
 
     public static IEndpointRouteBuilder MapConsoleMetrics(this IEndpointRouteBuilder endpoints)
     {
-        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
+        // From configuration, not IOptions: a bad Metrics section must stop the start with its validation message, not here.
+        var options = endpoints.ServiceProvider.GetRequiredService<IConfiguration>().GetSection(MetricsOptions.SectionName).GetChecked<MetricsOptions>();
         if (!options.Enabled)
             return endpoints;
         var route = endpoints.MapGet(MetricsOptions.Path, async (HttpContext context, EstateMetrics metrics) =>

@@ -200,8 +200,9 @@ public sealed class EstateMetricsTests
     [Fact]
     public async Task ProbeDurations_AreAHistogramPerKindDatacenterAndOutcome()
     {
-        var (metrics, _) = Create(TestEstate.AllUp(Now));
-        IProbeTimings timings = metrics;
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        IProbeTimings timings = new ProbeDurations(registry);
+        var metrics = new EstateMetrics(new MetricSources { Estate = new FakeEstateStatus(TestEstate.AllUp(Now)), Time = _time }, registry);
         timings.Record(new ProbeTiming(ProbedKind.CassandraNode, "dc2", "cassandra-1", TimeSpan.FromMilliseconds(3), true));
         timings.Record(new ProbeTiming(ProbedKind.CassandraNode, "dc2", "cassandra-2", TimeSpan.FromMilliseconds(1000), false));
         var samples = await ScrapeAsync(metrics);
