@@ -31,6 +31,15 @@ public static class MetricsEndpoints
         var section = configuration.GetSection(MetricsOptions.SectionName);
         services.AddOptions<MetricsOptions>().BindChecked(section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<MetricsOptions>>(new ConsoleOptionsValidation<MetricsOptions>(o => o.Validate()));
+        // A scrape token sits in Prometheus' configuration: it must not be a secret that can do more.
+        services.AddSingleton<IValidateOptions<MetricsOptions>>(sp =>
+        {
+            var auth = sp.GetRequiredService<IOptions<AuthOptions>>();
+            return new ConsoleOptionsValidation<MetricsOptions>(o =>
+                !string.IsNullOrEmpty(o.Token) && (o.Token == auth.Value.BootstrapAdminToken?.Trim() || o.Token == auth.Value.PeerViewerToken?.Trim())
+                    ? ["Metrics:Token must differ from Auth:BootstrapAdminToken and Auth:PeerViewerToken: the scrape token reads /metrics only."]
+                    : []);
+        });
         if (!section.GetChecked<MetricsOptions>().Enabled)
             return services;
 

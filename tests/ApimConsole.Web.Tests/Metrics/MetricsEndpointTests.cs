@@ -98,6 +98,13 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task AScrapeTokenThatIsAlsoTheAdministratorsToken_StopsStart()
+    {
+        var error = await ConsoleTestHost.StartFailsWithAsync(new() { ["Metrics:Token"] = TestAuth.BootstrapToken, ["Auth:BootstrapAdminToken"] = TestAuth.BootstrapToken });
+        Assert.Contains("Metrics:Token must differ from Auth:BootstrapAdminToken", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ATokenThatAnyoneMayLeaveOut_StopsStart()
     {
         var error = await ConsoleTestHost.StartFailsWithAsync(new() { ["Metrics:Token"] = ScrapeToken, ["Metrics:AllowAnonymous"] = "true" });
