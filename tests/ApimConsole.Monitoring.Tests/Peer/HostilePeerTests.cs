@@ -34,8 +34,8 @@ public sealed class HostilePeerTests
         Options.Create(new EstateOptions { ConsoleDatacenter = "dc1" }),
         TimeProvider.System, NullLogger<PeerWitnessReader>.Instance);
 
-    private static string ViewJson(string version, string dc) => JsonSerializer.Serialize(new PeerView(version, dc, T0, TimeSpan.FromSeconds(2), 0,
-        new DatacenterSnapshot(dc, dc, DatacenterState.Up, T0, null, [], [], []), null, null, new PeerDeployment(false)), PeerWitnessReader.Json);
+    private static string ViewJson(string version, string dc) => JsonSerializer.Serialize(new PeerView(version, dc, T0, 0,
+        new DatacenterSnapshot(dc, dc, DatacenterState.Up, T0, null, [], [], []), new Dictionary<string, DateTimeOffset>(), null, null, new PeerDeployment(false)), PeerWitnessReader.Json);
 
     private static RequestDelegate Json(int status, string body) => async context =>
     {
