@@ -98,8 +98,9 @@ public sealed class PeerWitnessReader : BackgroundService, IPeerWitnessSource
     public void AwaitEvidence(DateTimeOffset? silentSince)
     {
         var ticks = silentSince?.UtcTicks ?? 0;
-        // A new silence: read now rather than at the end of the current wait.
-        if (Interlocked.Exchange(ref _silentSince, ticks) != ticks && ticks != 0)
+        // A silence where there was none: read now rather than at the end of the current wait. Not when it only moves
+        // (each read wakes the engine, which would wake the reader again: reads back to back).
+        if (Interlocked.Exchange(ref _silentSince, ticks) == 0 && ticks != 0)
             Volatile.Read(ref _wake).TrySetResult();
     }
 

@@ -55,6 +55,30 @@ public sealed class HostilePeerTests
         Assert.NotNull(reader.Current.Evidence);
     }
 
+    [Fact]
+    public async Task WhileASilenceWaitsOnThePeer_ReadsAskForEvidenceAfterIt_AndAPeerIgnoringThatIsStillAWitness()
+    {
+        var queries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var answer = Json(200, ViewJson(PeerProtocol.ConsoleVersion, "dc2"));
+        await using var app = await PeerAsync(context =>
+        {
+            queries.Enqueue(context.Request.QueryString.ToString());
+            return answer(context);
+        });
+        using var reader = Reader(app.Urls.First());
+        await reader.ReadOnceAsync(CancellationToken.None);
+
+        var silent = T0 + TimeSpan.FromMilliseconds(123);
+        reader.AwaitEvidence(silent);
+        await reader.ReadOnceAsync(CancellationToken.None);
+        Assert.True(reader.Current!.Available, reader.Current.Reason);
+
+        reader.AwaitEvidence(null);
+        await reader.ReadOnceAsync(CancellationToken.None);
+        // The peer may hold the read for half the reader's timeout (2 s here).
+        Assert.Equal(["", $"?freshAfter={Uri.EscapeDataString(silent.ToString("O"))}&wait=1000", ""], queries.ToArray());
+    }
+
     [Theory]
     [InlineData(401, null, "the peer refused the token (401): check Peer:Token")]
     [InlineData(403, null, "it needs the Viewer role")]
