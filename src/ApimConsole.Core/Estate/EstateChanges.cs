@@ -63,10 +63,12 @@ public static class EstateChanges
         return true;
     }
 
-    /// <summary>Equality of what a reader sees: a failing probe that has not changed a state is not news.</summary>
+    /// <summary>Equality of what a reader sees: a failing probe that has not changed a state is not news, nor is one more success.</summary>
     private static readonly IEqualityComparer<ComponentStatus> Visible = EqualityComparer<ComponentStatus>.Create(
-        (a, b) => a is null ? b is null : b is not null && (a with { Failing = false }).Equals(b with { Failing = false }),
-        c => (c with { Failing = false }).GetHashCode());
+        (a, b) => a is null ? b is null : b is not null && Seen(a).Equals(Seen(b)),
+        c => Seen(c).GetHashCode());
+
+    private static ComponentStatus Seen(ComponentStatus c) => c with { Failing = false, FailingSince = null, LastSuccessStarted = null };
 
     private static bool PoolsEqual(LoadBalancerView? a, LoadBalancerView? b) =>
         a is null ? b is null : b is not null && a.Pools.SequenceEqual(b.Pools) && a.Reason == b.Reason;

@@ -79,6 +79,14 @@ public sealed record DatacenterSnapshot(
     /// </summary>
     public global::ApimConsole.Core.Peer.PeerSighting? SeenBy { get; init; }
 
+    /// <summary>
+    /// For a datacenter that went silent from this console (nothing answers it): a time by which this console had seen
+    /// every one of its components fail, so a witness's sighting counts only when it was made after it
+    /// (<see cref="Health.EstateAssessor"/>). Null when the datacenter answers.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? SilentSince { get; init; }
+
     [System.Text.Json.Serialization.JsonIgnore]
     public IEnumerable<GatewayInstanceStatus> GatewayInstances => Groups.SelectMany(g => g.Instances);
 }
@@ -101,6 +109,20 @@ public record ComponentStatus(
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public bool Failing { get; init; }
+
+    /// <summary>
+    /// When the first failed probe of the current run of failures completed (null while the latest probe succeeded):
+    /// by then this console had seen the component fail.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? FailingSince { get; init; }
+
+    /// <summary>
+    /// When the latest successful probe started (null: none yet). A probe that started after T and succeeded proves the
+    /// component answered after T: what the console in the other datacenter needs from its peer's view.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public DateTimeOffset? LastSuccessStarted { get; init; }
 }
 
 public sealed record GatewayGroupStatus(string Id, string Name, GatewayZone Zone, IReadOnlyList<GatewayInstanceStatus> Instances);

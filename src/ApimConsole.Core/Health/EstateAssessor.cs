@@ -20,10 +20,10 @@ namespace ApimConsole.Core.Health;
 /// a datacenter comes back: the load balancer may see it serving again before the console's probes have risen, so a
 /// datacenter that was Down and is seen serving again is "deciding" for <c>witnessLag</c> from that moment too.
 /// The console in the other datacenter (<c>peer</c>) is the second witness, and the better one: it probes its own
-/// datacenter directly, without the link and without a load balancer's health-check lag. Its view counts once it was
-/// taken at least its own <see cref="PeerView.EvidenceLag"/> after this console lost the datacenter with no probe
-/// failing over there: then "serving" names the link down at once (and the datacenter's components are shown as the
-/// peer sees them, <see cref="DatacenterSnapshot.SeenBy"/>), "down" names the datacenter down. A peer that does not
+/// datacenter directly, without the link and without a load balancer's health-check lag. Its "serving" counts only on
+/// answers its probes got after this console's silence began (<see cref="DatacenterSnapshot.SilentSince"/>, see
+/// <see cref="PeerSees"/>): then it names the link down at once (and the datacenter's components are shown as the
+/// peer sees them, <see cref="DatacenterSnapshot.SeenBy"/>); "down" names the datacenter down. A peer that does not
 /// answer is no witness, never a verdict.
 /// </remarks>
 public static class EstateAssessor
@@ -70,8 +70,8 @@ public static class EstateAssessor
             string? reason;
             var assessed = dc;
             var peerView = peer?.Evidence is { } pv && string.Equals(pv.Datacenter, dc.Id, StringComparison.OrdinalIgnoreCase) ? pv : null;
-            if (nothingAnswers && isRemote && peerView is not null
-                && PeerSees(peerView, previous?.Find(dc.Id), now) is { } sighting)
+            var silentSince = nothingAnswers && isRemote ? SilentSince(components, now) : (DateTimeOffset?)null;
+            if (silentSince is { } silent && peerView is not null && PeerSees(peerView, silent) is { } sighting)
             {
                 var seenBy = new PeerSighting(peerView.Datacenter, peerView.At);
                 if (sighting)
@@ -145,7 +145,7 @@ public static class EstateAssessor
                 (state, reason) = Summarize(components);
             }
 
-            datacenters.Add(KeepSince(assessed with { State = state, Reason = reason }, previous?.Find(dc.Id), now));
+            datacenters.Add(KeepSince(assessed with { State = state, Reason = reason, SilentSince = silentSince }, previous?.Find(dc.Id), now));
         }
 
         var link = AssessLink(remoteVerdicts);
@@ -155,17 +155,52 @@ public static class EstateAssessor
     }
 
     /// <summary>
-    /// True: the peer sees its datacenter serving; false: it sees it down; null: its view is no evidence yet (taken too
-    /// soon after this console lost the datacenter to show what happened since, or with probes failing over there).
+    /// A time by which this console had seen every component of a silent datacenter fail and heard nothing from it
+    /// since: the latest start of a component's current run of failures (<see cref="ComponentStatus.FailingSince"/>).
+    /// A component Down with no failure in its latest probe (rising again) answered lately: then <paramref name="now"/>,
+    /// and only what a witness sees from now on counts.
     /// </summary>
-    private static bool? PeerSees(PeerView view, DatacenterSnapshot? before, DateTimeOffset now)
+    private static DateTimeOffset SilentSince(List<ComponentStatus> components, DateTimeOffset now)
     {
-        var lostAt = before is { State: DatacenterState.Unreachable or DatacenterState.Down } ? before.Since : now;
+        var latest = DateTimeOffset.MinValue;
+        foreach (var component in components)
+        {
+            if (component.FailingSince is not { } failing)
+                return now;
+            if (failing > latest)
+                latest = failing;
+        }
+        return latest;
+    }
+
+    /// <summary>
+    /// True: the peer sees its datacenter serving after <paramref name="silentSince"/>; false: it sees it down; null: its
+    /// view is no evidence (yet).
+    /// </summary>
+    /// <remarks>
+    /// "Serving" is never taken from stale evidence. The peer's datacenter must be Up or Degraded with no component
+    /// falling (a probe failing on a component not Down yet: it may be going down with its datacenter right now), and
+    /// every component the peer reports Up must have answered a probe that <b>started</b> at or after
+    /// <paramref name="silentSince"/> (<see cref="PeerView.Answered"/>), among them at least one gateway instance of a DMZ
+    /// group (of any group when the datacenter has no DMZ group): a datacenter serves through its DMZ gateways. A
+    /// probe that started after this console's silence began and succeeded proves the datacenter answered after this
+    /// console lost it, so it was not down: the link is. Components the peer reports Down or Unknown are shown, but
+    /// prove nothing either way. The two consoles' clocks are compared: they are expected to be synchronised (NTP); a
+    /// peer whose clock runs ahead by s makes its answers look up to s fresher than they are.
+    /// "Down" counts at once: the peer's own probes have failed often enough to take every component down.
+    /// </remarks>
+    private static bool? PeerSees(PeerView view, DateTimeOffset silentSince)
+    {
         if (view.Own.State == DatacenterState.Down)
             return false;
-        if (view.Own.State is not (DatacenterState.Up or DatacenterState.Degraded))
+        if (view.Own.State is not (DatacenterState.Up or DatacenterState.Degraded) || view.FailingComponents > 0 || view.Answered is not { } answered)
             return null;
-        return view.FailingComponents == 0 && view.At >= lostAt + view.EvidenceLag ? true : null;
+        bool Fresh(ComponentStatus c) => answered.TryGetValue(c.Key, out var started) && started >= silentSince;
+        if (!view.Own.AllComponents().Where(c => c.State == ComponentState.Up).All(Fresh))
+            return null;
+        var dmz = view.Own.Groups.Where(g => g.Zone == GatewayZone.Dmz).ToList();
+        var front = (dmz.Count > 0 ? dmz : view.Own.Groups).SelectMany(g => g.Instances);
+        return front.Any(i => i.State == ComponentState.Up) ? true : null;
     }
 
     private static string NoPeer(PeerWitness? peer) => peer is { Available: false } ? $"; no peer witness ({peer.Reason})" : "";

@@ -23,6 +23,12 @@ public sealed class PeerOptions
     /// <summary>Time between reads of the peer's view.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Time between reads while the peer's datacenter is unreachable from here and the peer has not yet shown whether it
+    /// is serving (at most <see cref="PeerProtocol.FastReadsFor"/> from when it went silent): the verdict waits on them.
+    /// </summary>
+    public TimeSpan FastInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Accept any TLS certificate of the peer.</summary>
     public bool AcceptAnyServerCertificate { get; set; }
 
@@ -54,6 +60,8 @@ public sealed class PeerOptions
             errors.Add($"Peer:Timeout {Timeout} must be between 50 ms and 1 minute.");
         if (Interval < TimeSpan.FromMilliseconds(100) || Interval > TimeSpan.FromMinutes(5))
             errors.Add($"Peer:Interval {Interval} must be between 100 ms and 5 minutes.");
+        if (FastInterval < TimeSpan.FromMilliseconds(50) || FastInterval > Interval)
+            errors.Add($"Peer:FastInterval {FastInterval} must be between 50 ms and Peer:Interval ({Interval}).");
         if (AcceptAnyServerCertificate && !string.IsNullOrWhiteSpace(CaFile))
             errors.Add("Peer:AcceptAnyServerCertificate and Peer:CaFile: set one or the other.");
         return errors;
@@ -64,6 +72,30 @@ public sealed class PeerOptions
 public static class PeerProtocol
 {
     public const string ViewPath = "/api/peer/view";
+
+    /// <summary>
+    /// <c>GET /api/peer/view?freshAfter=2026-12-06T05:00:00.1230000+00:00&amp;wait=500</c>: the reader needs evidence made
+    /// after that time. The peer probes its own datacenter at once (at most one forced round per
+    /// <see cref="ForcedRoundSpacing"/>) and answers when those probes are done or after <c>wait</c> milliseconds
+    /// (default <see cref="DefaultWait"/>, at most <see cref="MaxWait"/>), with what it has by then.
+    /// </summary>
+    public const string FreshAfterParameter = "freshAfter";
+
+    /// <summary>How long, in milliseconds, the peer may hold a <see cref="FreshAfterParameter"/> read.</summary>
+    public const string WaitParameter = "wait";
+
+    public static readonly TimeSpan DefaultWait = TimeSpan.FromMilliseconds(500);
+
+    public static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The least time between two probe rounds a peer's reads force: a read-only token cannot make a console probe its
+    /// datacenter in a loop (reads in between wait for the last round, or for the regular probes).
+    /// </summary>
+    public static readonly TimeSpan ForcedRoundSpacing = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How long after a datacenter went silent the reader keeps reading at <see cref="PeerOptions.FastInterval"/>.</summary>
+    public static readonly TimeSpan FastReadsFor = TimeSpan.FromSeconds(30);
 
     public static string ConsoleVersion { get; } =
         (System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(typeof(PeerView).Assembly)?.InformationalVersion

@@ -9,12 +9,15 @@ namespace ApimConsole.Core.Peer;
 /// <param name="Version">The console's version: consoles on different versions do not witness for each other.</param>
 /// <param name="Datacenter">The datacenter the console runs in (<c>Estate:ConsoleDatacenter</c>).</param>
 /// <param name="At">When the console assessed what it reports.</param>
-/// <param name="EvidenceLag">
-/// How old a component's state may be at <see cref="At"/>: its probe interval plus its probe timeout. A sighting
-/// counts as evidence of something that happened at T only when <see cref="At"/> is at least this long after T.
+/// <param name="FailingComponents">
+/// Components of its datacenter whose latest probe failed but that are not Down yet (falling: their state does not show
+/// it yet). Components already Down are in <see cref="Own"/> as such.
 /// </param>
-/// <param name="FailingComponents">Components of its datacenter whose latest probe failed (their state may not show it yet).</param>
 /// <param name="Own">Its own datacenter, components with state and since, as its status engine assessed them.</param>
+/// <param name="Answered">
+/// Per component key (<c>dc2/instance-1</c>), when its latest successful probe started, on the peer's clock: a probe
+/// that started after T and succeeded proves the component answered after T. Components never answered are absent.
+/// </param>
 /// <param name="Traffic">Traffic rates of its datacenter, when it collects traffic.</param>
 /// <param name="Logs">The state of its datacenter's log tail, when it reads logs.</param>
 /// <param name="Deployment">Whether a deployment is running from that console.</param>
@@ -22,9 +25,9 @@ public sealed record PeerView(
     string Version,
     string Datacenter,
     DateTimeOffset At,
-    TimeSpan EvidenceLag,
     int FailingComponents,
     DatacenterSnapshot Own,
+    IReadOnlyDictionary<string, DateTimeOffset>? Answered,
     PeerTraffic? Traffic,
     PeerLogTail? Logs,
     PeerDeployment Deployment);

@@ -36,6 +36,7 @@ internal sealed class DatacenterMonitor
     private readonly List<(ComponentMonitor<CassandraProbeDetails> Monitor, CassandraProbeRequest Request, CassandraConnection Connection)> _cassandra = [];
     private readonly Dictionary<string, ComponentMonitor<GatewayProbeDetails>> _instances = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _gate = new();
+    private readonly List<(DateTimeOffset After, TaskCompletionSource Done)> _rounds = [];
     private AnmTopology? _topology;
     // Service id -> the host its instance answers on, from _topology: one lookup per probe, not a scan.
     private Dictionary<string, string?> _hostOf = new(StringComparer.OrdinalIgnoreCase);
@@ -78,9 +79,9 @@ internal sealed class DatacenterMonitor
     {
         var registrations = new List<ProbeRegistration>();
         foreach (var (monitor, client) in _anms)
-            registrations.Add(new ProbeRegistration<AnmProbeDetails>(monitor, ct => ProbeAnmAsync(client, ct)) { StartedFailing = NudgeOthers });
+            registrations.Add(new ProbeRegistration<AnmProbeDetails>(monitor, ct => ProbeAnmAsync(client, ct)) { StartedFailing = NudgeOthers, Recorded = OnRecorded });
         foreach (var (monitor, request, connection) in _cassandra)
-            registrations.Add(new ProbeRegistration<CassandraProbeDetails>(monitor, ct => ProbeCassandraAsync(request, connection, ct)) { StartedFailing = NudgeOthers });
+            registrations.Add(new ProbeRegistration<CassandraProbeDetails>(monitor, ct => ProbeCassandraAsync(request, connection, ct)) { StartedFailing = NudgeOthers, Recorded = OnRecorded });
         return registrations;
     }
 
@@ -102,6 +103,62 @@ internal sealed class DatacenterMonitor
         }
         foreach (var monitor in others)
             monitor.Nudge();
+    }
+
+    public string Id => _options.Id;
+
+    /// <summary>
+    /// Completes when every component of this datacenter has a result from a probe that started at or after
+    /// <paramref name="after"/>. If some have none and <paramref name="force"/> says so, they are probed now (a probe in
+    /// flight that started earlier is followed by another at once); else the regular probes bring them. The caller bounds
+    /// the wait.
+    /// </summary>
+    public Task ProbedSinceAsync(DateTimeOffset after, Func<bool> force)
+    {
+        List<ComponentMonitor> stale;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_gate)
+        {
+            stale = AllMonitors().Where(m => !(m.LastProbeStarted >= after)).ToList();
+            if (stale.Count == 0)
+                return Task.CompletedTask;
+            _rounds.Add((after, done));
+        }
+        if (force())
+        {
+            foreach (var monitor in stale)
+                monitor.Refresh(after);
+        }
+        return done.Task;
+    }
+
+    /// <summary>A result was recorded: complete the rounds every component has now answered for (or failed).</summary>
+    private void OnRecorded(ComponentMonitor source)
+    {
+        List<TaskCompletionSource>? done = null;
+        lock (_gate)
+        {
+            if (_rounds.Count == 0)
+                return;
+            var oldest = AllMonitors().Min(m => m.LastProbeStarted ?? DateTimeOffset.MinValue);
+            for (var i = _rounds.Count - 1; i >= 0; i--)
+            {
+                if (oldest >= _rounds[i].After)
+                {
+                    (done ??= []).Add(_rounds[i].Done);
+                    _rounds.RemoveAt(i);
+                }
+            }
+        }
+        foreach (var round in done ?? [])
+            round.TrySetResult();
+    }
+
+    /// <summary>Forgets a round whose caller stopped waiting.</summary>
+    public void Forget(Task round)
+    {
+        lock (_gate)
+            _rounds.RemoveAll(r => r.Done.Task == round);
     }
 
     public void Retire()
@@ -148,7 +205,7 @@ internal sealed class DatacenterMonitor
                 _instances[service.Id] = monitor;
                 var groupId = group.Id;
                 var serviceId = service.Id;
-                added.Add(new ProbeRegistration<GatewayProbeDetails>(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct)) { StartedFailing = NudgeOthers });
+                added.Add(new ProbeRegistration<GatewayProbeDetails>(monitor, ct => ProbeInstanceAsync(groupId, serviceId, ct)) { StartedFailing = NudgeOthers, Recorded = OnRecorded });
                 changed = true;
             }
             foreach (var gone in _instances.Keys.Except(wanted.Select(w => w.Service.Id), StringComparer.OrdinalIgnoreCase).ToList())
@@ -227,8 +284,11 @@ internal sealed class DatacenterMonitor
     {
         var anms = _anms.Select(a =>
         {
-            var (state, since, reason, _, failing) = a.Monitor.Read();
-            return new ComponentStatus(_options.Id, a.Monitor.Id, a.Monitor.Name, ComponentKind.AdminNodeManager, state, since, reason) { Failing = failing };
+            var r = a.Monitor.Read();
+            return new ComponentStatus(_options.Id, a.Monitor.Id, a.Monitor.Name, ComponentKind.AdminNodeManager, r.State, r.Since, r.Reason)
+            {
+                Failing = r.Failing, FailingSince = r.FailingSince, LastSuccessStarted = r.LastSuccessStarted,
+            };
         }).ToList();
 
         AnmTopology? topology;
@@ -248,10 +308,12 @@ internal sealed class DatacenterMonitor
             {
                 if (!instances.TryGetValue(service.Id, out var monitor))
                     continue;
-                var (state, since, reason, instance, failing) = monitor.Read();
-                members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, state, since, reason, group.Id,
-                    instance?.Host ?? hostOf.GetValueOrDefault(service.Id) ?? "", state == ComponentState.Up ? "Running" : instance?.ManagementStatus)
-                { Failing = failing });
+                var r = monitor.Read();
+                members.Add(new GatewayInstanceStatus(_options.Id, service.Id, service.Name, r.State, r.Since, r.Reason, group.Id,
+                    r.Details?.Host ?? hostOf.GetValueOrDefault(service.Id) ?? "", r.State == ComponentState.Up ? "Running" : r.Details?.ManagementStatus)
+                {
+                    Failing = r.Failing, FailingSince = r.FailingSince, LastSuccessStarted = r.LastSuccessStarted,
+                });
             }
             if (members.Count > 0)
                 groups.Add(new GatewayGroupStatus(group.Id, group.Name, group.Zone, members));
@@ -259,9 +321,13 @@ internal sealed class DatacenterMonitor
 
         var nodes = _cassandra.Select(c =>
         {
-            var (state, since, reason, local, failing) = c.Monitor.Read();
-            return new CassandraNodeStatus(_options.Id, c.Monitor.Id, c.Monitor.Name, state, since, reason, c.Request.Endpoint.ToString(),
-                local?.DataCenter, local?.Rack, local?.ReleaseVersion, local?.SchemaVersion, local?.HostId, null) { Failing = failing };
+            var r = c.Monitor.Read();
+            var local = r.Details;
+            return new CassandraNodeStatus(_options.Id, c.Monitor.Id, c.Monitor.Name, r.State, r.Since, r.Reason, c.Request.Endpoint.ToString(),
+                local?.DataCenter, local?.Rack, local?.ReleaseVersion, local?.SchemaVersion, local?.HostId, null)
+            {
+                Failing = r.Failing, FailingSince = r.FailingSince, LastSuccessStarted = r.LastSuccessStarted,
+            };
         }).ToList();
 
         var name = string.IsNullOrWhiteSpace(_options.Name) ? _options.Id : _options.Name;

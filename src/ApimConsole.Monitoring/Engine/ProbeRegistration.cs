@@ -11,6 +11,9 @@ internal abstract class ProbeRegistration
     /// <summary>Hears of the first failed probe after a success (a datacenter monitor nudges the rest of its datacenter).</summary>
     public Action<ComponentMonitor>? StartedFailing { get; init; }
 
+    /// <summary>Hears of every result recorded (a datacenter monitor completes the probe rounds it was asked for).</summary>
+    public Action<ComponentMonitor>? Recorded { get; init; }
+
     /// <summary>This probe's own timeout; null for the probes' (<c>Probes:Timeout</c>).</summary>
     public TimeSpan? Timeout { get; init; }
 
@@ -33,11 +36,13 @@ internal sealed class ProbeRegistration<TDetails>(ComponentMonitor<TDetails> mon
     public override async Task<ProbeRecord?> ProbeAndRecordAsync(IProbeRunner runner, TimeProvider time, CancellationToken cancellationToken)
     {
         var probe = runner.Timings is { } timings ? Timed(timings, time, cancellationToken) : Probe;
+        // Taken before the runner's concurrency bound: the probe starts at or after it, so an answer it gets is later still.
+        var started = time.GetUtcNow();
         var result = await runner.RunAsync(probe, Timeout, cancellationToken).ConfigureAwait(false);
         // Retired (or stopped) while the probe ran: what it said no longer belongs to anyone.
         if (cancellationToken.IsCancellationRequested)
             return null;
-        var changed = Monitor.Record(result, time.GetUtcNow(), out var delay, out var failing);
+        var changed = Monitor.Record(result, started, time.GetUtcNow(), out var delay, out var failing);
         return new ProbeRecord(changed, delay, failing);
     }
 

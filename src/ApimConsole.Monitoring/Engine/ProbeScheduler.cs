@@ -46,8 +46,17 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
         public DateTimeOffset Due { get; set; } = due;
         public bool Running { get; set; }
 
+        /// <summary>When the probe in flight started (its batch's start), while <see cref="Running"/>.</summary>
+        public DateTimeOffset Started { get; set; }
+
+        /// <summary>Probe again as soon as the probe in flight ends (<see cref="Refresh"/>).</summary>
+        public bool Again { get; set; }
+
         /// <summary>Probe now rather than at the next due time (no effect while a probe is in flight).</summary>
         public void Nudge() => scheduler.Nudge(this);
+
+        /// <summary>As <see cref="Nudge"/>, but a probe in flight that started before <paramref name="after"/> is followed by another at once.</summary>
+        public void Refresh(DateTimeOffset after) => scheduler.Refresh(this, after);
     }
 
     /// <summary>Starts the loop; probes run through <paramref name="runner"/> (the engine's bound and timeout).</summary>
@@ -83,6 +92,23 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
         Wake();
     }
 
+    private void Refresh(Entry entry, DateTimeOffset after)
+    {
+        var now = time.GetUtcNow();
+        lock (_gate)
+        {
+            if (entry.Running)
+            {
+                entry.Again |= entry.Started < after;
+                return;
+            }
+            if (entry.Due <= now)
+                return;
+            entry.Due = now;
+        }
+        Wake();
+    }
+
     private void Wake() => Volatile.Read(ref _signal).TrySetResult();
 
     private async Task LoopAsync(CancellationToken stopping)
@@ -112,6 +138,7 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
                         else if (entry.Due <= now)
                         {
                             entry.Running = true;
+                            entry.Started = now;
                             batch.Add(entry);
                         }
                         else if (entry.Due < next)
@@ -164,6 +191,7 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
             if (record.StartedFailing)
                 entry.Registration.StartedFailing?.Invoke(entry.Monitor);
             due = OnGrid(batchStart + record.NextDelay);
+            entry.Registration.Recorded?.Invoke(entry.Monitor);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -179,6 +207,11 @@ internal sealed class ProbeScheduler(TimeProvider time, TimeSpan interval, ILogg
             lock (_gate)
             {
                 entry.Running = false;
+                if (entry.Again)
+                {
+                    entry.Again = false;
+                    due = time.GetUtcNow();
+                }
                 entry.Due = due;
                 wake = entry.Token.IsCancellationRequested || due < _plannedWake;
             }

@@ -2,6 +2,7 @@ using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
 using ApimConsole.Core.Health;
 using ApimConsole.Core.Live;
+using ApimConsole.Core.Peer;
 using ApimConsole.Monitoring.AdminNodeManager;
 using ApimConsole.Monitoring.Cassandra;
 using ApimConsole.Monitoring.Gateways;
@@ -19,7 +20,7 @@ namespace ApimConsole.Monitoring.Engine;
 /// starts the probes in batches. Any change of state wakes the publisher, which reassesses the whole estate
 /// (<see cref="EstateAssessor"/>) and hands the new snapshot to every subscriber.
 /// </summary>
-public sealed class StatusEngine : BackgroundService, IEstateStatus
+public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacenterEvidence
 {
     /// <summary>Probes in flight at once, whatever the size of the estate.</summary>
     public const int MaxConcurrentProbes = 64;
@@ -42,6 +43,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly TimeSpan _witnessTimeout;
     private readonly LiveFeed<EstateSnapshot> _feed;
     private readonly IPeerWitnessSource? _peer;
+    private readonly Lock _roundGate = new();
+    private DateTimeOffset _lastForcedRound = DateTimeOffset.MinValue;
     private CancellationToken _stopping;
 
     public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger, IPeerWitnessSource? peer = null,
@@ -140,6 +143,57 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         // Classified here, once, before anyone reads it: screens, hub, API and recorder share this one result.
         _ = next.Scenarios;
         _feed.Publish(next);
+        _peer?.AwaitEvidence(WantedFromPeer(next));
+    }
+
+    /// <summary>
+    /// The silence of the peer's datacenter that the peer has yet to show evidence past: it is unreachable from here, and
+    /// neither the peer's view has decided it nor has the load balancer called it down. Null: nothing is waiting on the peer.
+    /// </summary>
+    private DateTimeOffset? WantedFromPeer(EstateSnapshot snapshot)
+    {
+        var peerDatacenter = _peer?.Current?.Datacenter;
+        return snapshot.Datacenters.FirstOrDefault(d => d.State == DatacenterState.Unreachable && d.SeenBy is null && d.SilentSince is not null
+            && (peerDatacenter is null || string.Equals(d.Id, peerDatacenter, StringComparison.OrdinalIgnoreCase)))?.SilentSince;
+    }
+
+    public async Task<EstateSnapshot> AssessFreshAsync(DateTimeOffset after, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var own = _datacenters.FirstOrDefault(d => string.Equals(d.Id, _estate.ConsoleDatacenter, StringComparison.OrdinalIgnoreCase));
+        if (own is not null)
+        {
+            var round = own.ProbedSinceAsync(after < now ? after : now, MayForceRound);
+            try
+            {
+                await round.WaitAsync(wait, _time, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Bounded: answer with what the probes have said by now.
+                own.Forget(round);
+            }
+            catch (OperationCanceledException)
+            {
+                own.Forget(round);
+                throw;
+            }
+        }
+        // Not published: what the probes said is the same for every reader; only this answer needs it assessed now.
+        return Assess(_feed.Current, _time.GetUtcNow());
+    }
+
+    /// <summary>At most one forced round per <see cref="PeerProtocol.ForcedRoundSpacing"/>, whoever asks.</summary>
+    private bool MayForceRound()
+    {
+        var now = _time.GetUtcNow();
+        lock (_roundGate)
+        {
+            if (now - _lastForcedRound < PeerProtocol.ForcedRoundSpacing)
+                return false;
+            _lastForcedRound = now;
+            return true;
+        }
     }
 
     private EstateSnapshot Assess(EstateSnapshot? previous, DateTimeOffset now)
@@ -148,8 +202,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         LoadBalancerView? view = null;
         if (_loadBalancer is not null)
         {
-            var (state, since, reason, pools, _) = _loadBalancer.Read();
-            view = new LoadBalancerView(state, since, reason, pools?.Pools ?? [], pools?.ReadAt ?? DateTimeOffset.MinValue);
+            var r = _loadBalancer.Read();
+            view = new LoadBalancerView(r.State, r.Since, r.Reason, r.Details?.Pools ?? [], r.Details?.ReadAt ?? DateTimeOffset.MinValue);
         }
         return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag, _peer?.Current);
     }

@@ -18,6 +18,12 @@ public interface IPeerWitnessSource
     PeerWitness? Current { get; }
 
     event Action? Changed;
+
+    /// <summary>
+    /// The engine's news after each assessment: the peer's datacenter has been silent from here since
+    /// <paramref name="silentSince"/> and the peer has not shown yet whether it is serving (null: nothing waits on it).
+    /// </summary>
+    void AwaitEvidence(DateTimeOffset? silentSince);
 }
 
 /// <summary>
@@ -25,6 +31,14 @@ public interface IPeerWitnessSource
 /// <see cref="PeerOptions.Timeout"/>. Anything but a good view from a console of the same version in another datacenter
 /// makes the peer "no peer witness" with the reason. Runs on its own: nothing waits for it.
 /// </summary>
+/// <remarks>
+/// While the peer's datacenter is silent from here and the peer's view has not decided it
+/// (<see cref="IPeerWitnessSource.AwaitEvidence"/>), the verdict waits on the peer: the reader reads at once, then every
+/// <see cref="PeerOptions.FastInterval"/> (for at most <see cref="PeerProtocol.FastReadsFor"/> after the silence began),
+/// and asks for evidence made after the silence began (<c>?freshAfter=…&amp;wait=…</c>, wait half of
+/// <see cref="PeerOptions.Timeout"/>): the peer probes its datacenter at once and answers when those probes are done. A
+/// peer that does not know the parameter answers its current view; its regular probes bring the evidence later.
+/// </remarks>
 public sealed class PeerWitnessReader : BackgroundService, IPeerWitnessSource
 {
     /// <summary>Largest view accepted (a datacenter of a few hundred components is well under it).</summary>
@@ -39,6 +53,10 @@ public sealed class PeerWitnessReader : BackgroundService, IPeerWitnessSource
     private readonly HttpClient? _http;
     private readonly Uri? _url;
     private PeerWitness? _current;
+    // UtcTicks of the silence the peer should show evidence past; 0: none.
+    private long _silentSince;
+    // Completed to end the wait between reads early; replaced before each read, so no signal given during one is lost.
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public PeerWitnessReader(IOptions<PeerOptions> options, IOptions<EstateOptions> estate, TimeProvider time, ILogger<PeerWitnessReader> logger)
     {
@@ -66,17 +84,27 @@ public sealed class PeerWitnessReader : BackgroundService, IPeerWitnessSource
             return;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var wake = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Volatile.Write(ref _wake, wake);
             await ReadOnceAsync(stoppingToken).ConfigureAwait(false);
-            try
-            {
-                await Task.Delay(_options.Interval, _time, stoppingToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            var silent = SilentSince;
+            var interval = silent is not null && _time.GetUtcNow() - silent.Value < PeerProtocol.FastReadsFor ? _options.FastInterval : _options.Interval;
+            using var tick = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            await Task.WhenAny(wake.Task, Task.Delay(interval, _time, tick.Token)).ConfigureAwait(false);
+            tick.Cancel();
         }
     }
+
+    public void AwaitEvidence(DateTimeOffset? silentSince)
+    {
+        var ticks = silentSince?.UtcTicks ?? 0;
+        // A silence where there was none: read now rather than at the end of the current wait. Not when it only moves
+        // (each read wakes the engine, which would wake the reader again: reads back to back).
+        if (Interlocked.Exchange(ref _silentSince, ticks) == 0 && ticks != 0)
+            Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    private DateTimeOffset? SilentSince => Interlocked.Read(ref _silentSince) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
 
     /// <summary>One read of the peer's view; never throws but on <paramref name="stoppingToken"/>.</summary>
     public async Task ReadOnceAsync(CancellationToken stoppingToken)
@@ -116,7 +144,14 @@ public sealed class PeerWitnessReader : BackgroundService, IPeerWitnessSource
 
     private async Task<(PeerView?, string?)> ReadAsync(CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, _url);
+        var url = _url!;
+        if (SilentSince is { } silent)
+        {
+            var wait = Math.Min(_options.Timeout.TotalMilliseconds / 2, PeerProtocol.MaxWait.TotalMilliseconds);
+            url = new Uri(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{_url}?{PeerProtocol.FreshAfterParameter}={Uri.EscapeDataString(silent.ToString("O", System.Globalization.CultureInfo.InvariantCulture))}&{PeerProtocol.WaitParameter}={wait:0}"));
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _options.Token);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         using var response = await _http!.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);

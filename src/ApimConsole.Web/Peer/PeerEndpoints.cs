@@ -39,9 +39,14 @@ public static class PeerEndpoints
 
     public static IEndpointRouteBuilder MapPeerConsole(this IEndpointRouteBuilder endpoints)
     {
-        // Read-only, Viewer: what the peer console reads every Peer:Interval, with a token of that role.
-        endpoints.MapGet(PeerProtocol.ViewPath, async (PeerViews views, CancellationToken cancellationToken) =>
-                Results.Json(await views.BuildAsync(cancellationToken), EstateJson.Options))
+        // Read-only, Viewer: what the peer console reads every Peer:Interval, with a token of that role. With freshAfter
+        // (PeerProtocol) this console probes its own datacenter first, rate-limited and bounded by wait.
+        endpoints.MapGet(PeerProtocol.ViewPath, async (HttpRequest request, PeerViews views, CancellationToken cancellationToken) =>
+            {
+                if (!PeerViews.TryParseFresh(request.Query, out var fresh, out var error))
+                    return Results.Json(new { errors = new[] { error } }, EstateJson.Options, statusCode: StatusCodes.Status400BadRequest);
+                return Results.Json(await views.BuildAsync(fresh, cancellationToken), EstateJson.Options);
+            })
             .WithName("GetPeerView")
             .RequireAuthorization(ConsolePolicies.Viewer);
         // What this console knows of its peer (for screens and scripts): available or not, why, and since when.
@@ -54,14 +59,61 @@ public static class PeerEndpoints
 }
 
 /// <summary>Builds this console's view of its own datacenter, as served to the peer.</summary>
-public sealed class PeerViews(IEstateStatus status, IOptions<ProbeOptions> probes, IServiceProvider services)
+public sealed class PeerViews(IEstateStatus status, IServiceProvider services)
 {
-    public async Task<PeerView> BuildAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// <c>freshAfter</c> (an ISO 8601 time with its offset) and <c>wait</c> (milliseconds, 0 to
+    /// <see cref="PeerProtocol.MaxWait"/>); neither: null. A bad value is an error naming it, and nothing is probed.
+    /// </summary>
+    public static bool TryParseFresh(IQueryCollection query, out (DateTimeOffset After, TimeSpan Wait)? fresh, out string? error)
     {
-        var snapshot = status.Current;
+        fresh = null;
+        error = null;
+        var after = query[PeerProtocol.FreshAfterParameter].ToString();
+        var wait = query[PeerProtocol.WaitParameter].ToString();
+        if (after.Length == 0)
+        {
+            if (wait.Length > 0)
+                error = $"{PeerProtocol.WaitParameter} is only meaningful with {PeerProtocol.FreshAfterParameter}.";
+            return error is null;
+        }
+        if (!DateTimeOffset.TryParse(after, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out var at)
+            || !after.Contains('T', StringComparison.Ordinal))
+        {
+            error = $"{PeerProtocol.FreshAfterParameter} '{after}' is not an ISO 8601 time such as 2026-12-06T05:00:00.123+00:00.";
+            return false;
+        }
+        var waitFor = PeerProtocol.DefaultWait;
+        if (wait.Length > 0)
+        {
+            if (!int.TryParse(wait, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ms)
+                || ms > PeerProtocol.MaxWait.TotalMilliseconds)
+            {
+                error = $"{PeerProtocol.WaitParameter} '{wait}' must be a whole number of milliseconds from 0 to {PeerProtocol.MaxWait.TotalMilliseconds:0}.";
+                return false;
+            }
+            waitFor = TimeSpan.FromMilliseconds(ms);
+        }
+        fresh = (at, waitFor);
+        return true;
+    }
+
+    public Task<PeerView> BuildAsync(CancellationToken cancellationToken) => BuildAsync(null, cancellationToken);
+
+    /// <summary>
+    /// The view; with <paramref name="fresh"/>, assessed once this console's probes of its own datacenter started after
+    /// its time have answered (the status engine forces a round, rate-limited), or after its wait.
+    /// </summary>
+    public async Task<PeerView> BuildAsync((DateTimeOffset After, TimeSpan Wait)? fresh, CancellationToken cancellationToken)
+    {
+        var snapshot = fresh is { } f && status is IOwnDatacenterEvidence evidence
+            ? await evidence.AssessFreshAsync(f.After, f.Wait, cancellationToken)
+            : status.Current;
         var own = snapshot.Find(snapshot.ConsoleDatacenter)!;
         // Only what this console observed itself: its own datacenter is never a sighting through its peer.
-        var failing = own.AllComponents().Count(c => c.Failing);
+        var components = own.AllComponents().ToList();
+        var falling = components.Count(c => c.Failing && c.State != ComponentState.Down);
+        var answered = components.Where(c => c.LastSuccessStarted is not null).ToDictionary(c => c.Key, c => c.LastSuccessStarted!.Value);
         PeerLogTail? logs = null;
         if (services.GetService<TraceLogTailService>()?.StatusOf(own.Id) is { } tail)
             logs = new PeerLogTail(tail.Reachable ? "Tailing" : "Unreachable", tail.Error, tail.LastSuccess);
@@ -74,9 +126,9 @@ public sealed class PeerViews(IEstateStatus status, IOptions<ProbeOptions> probe
             PeerProtocol.ConsoleVersion,
             own.Id,
             snapshot.AsOf,
-            probes.Value.Interval + probes.Value.Timeout,
-            failing,
+            falling,
             own with { SeenBy = null },
+            answered,
             traffic,
             logs,
             await RunningDeploymentAsync(cancellationToken));

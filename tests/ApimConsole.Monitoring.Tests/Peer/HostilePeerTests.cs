@@ -34,8 +34,8 @@ public sealed class HostilePeerTests
         Options.Create(new EstateOptions { ConsoleDatacenter = "dc1" }),
         TimeProvider.System, NullLogger<PeerWitnessReader>.Instance);
 
-    private static string ViewJson(string version, string dc) => JsonSerializer.Serialize(new PeerView(version, dc, T0, TimeSpan.FromSeconds(2), 0,
-        new DatacenterSnapshot(dc, dc, DatacenterState.Up, T0, null, [], [], []), null, null, new PeerDeployment(false)), PeerWitnessReader.Json);
+    private static string ViewJson(string version, string dc) => JsonSerializer.Serialize(new PeerView(version, dc, T0, 0,
+        new DatacenterSnapshot(dc, dc, DatacenterState.Up, T0, null, [], [], []), new Dictionary<string, DateTimeOffset>(), null, null, new PeerDeployment(false)), PeerWitnessReader.Json);
 
     private static RequestDelegate Json(int status, string body) => async context =>
     {
@@ -53,6 +53,30 @@ public sealed class HostilePeerTests
         Assert.True(reader.Current!.Available, reader.Current.Reason);
         Assert.Equal("dc2", reader.Current.Datacenter);
         Assert.NotNull(reader.Current.Evidence);
+    }
+
+    [Fact]
+    public async Task WhileASilenceWaitsOnThePeer_ReadsAskForEvidenceAfterIt_AndAPeerIgnoringThatIsStillAWitness()
+    {
+        var queries = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var answer = Json(200, ViewJson(PeerProtocol.ConsoleVersion, "dc2"));
+        await using var app = await PeerAsync(context =>
+        {
+            queries.Enqueue(context.Request.QueryString.ToString());
+            return answer(context);
+        });
+        using var reader = Reader(app.Urls.First());
+        await reader.ReadOnceAsync(CancellationToken.None);
+
+        var silent = T0 + TimeSpan.FromMilliseconds(123);
+        reader.AwaitEvidence(silent);
+        await reader.ReadOnceAsync(CancellationToken.None);
+        Assert.True(reader.Current!.Available, reader.Current.Reason);
+
+        reader.AwaitEvidence(null);
+        await reader.ReadOnceAsync(CancellationToken.None);
+        // The peer may hold the read for half the reader's timeout (2 s here).
+        Assert.Equal(["", $"?freshAfter={Uri.EscapeDataString(silent.ToString("O"))}&wait=1000", ""], queries.ToArray());
     }
 
     [Theory]

@@ -16,6 +16,8 @@ public sealed class PeerConfigurationTests
     [InlineData("Peer:Url", "console-dc2:5080", "Peer:Url 'console-dc2:5080' is not an absolute http(s) URL")]
     [InlineData("Peer:Timeout", "00:00:00.001", "Peer:Timeout")]
     [InlineData("Peer:Interval", "00:00:00.001", "Peer:Interval")]
+    [InlineData("Peer:FastInterval", "00:00:00.001", "Peer:FastInterval 00:00:00.0010000 must be between 50 ms and Peer:Interval")]
+    [InlineData("Peer:FastInterval", "00:00:02", "Peer:FastInterval 00:00:02 must be between 50 ms and Peer:Interval (00:00:01)")]
     [InlineData("Peer:Datacenter", "dc1", "Peer:Datacenter 'dc1' is this console's own datacenter")]
     [InlineData("Peer:Datacenter", "dc9", "Peer:Datacenter 'dc9' is not one of the datacenters")]
     [InlineData("Peer:CaFile", "/nonexistent/peer-ca.pem", "Peer:CaFile '/nonexistent/peer-ca.pem' does not exist")]

@@ -103,8 +103,6 @@ public sealed class PeerConsole : WebApplicationFactory<Program>
             ["Auth:PeerViewerToken"] = ownPeerToken,
             ["Peer:Url"] = $"http://127.0.0.1:{peerPort}",
             ["Peer:Token"] = peerToken,
-            ["Peer:Interval"] = "00:00:00.200",
-            ["Peer:Timeout"] = "00:00:00.500",
             ["Traffic:PollInterval"] = "00:00:01",
         };
         if (!loadBalancerWitness)

@@ -86,6 +86,37 @@ public sealed class TwoConsolesLinkTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PeerView_FreshAfter_ProbesTheDatacenterFirst_AndShowsWhenEachComponentAnswered()
+    {
+        using var viewer = new HttpClient { BaseAddress = _consoles.Dc2.Url, Timeout = TimeSpan.FromSeconds(10) };
+        viewer.DefaultRequestHeaders.Authorization = new("Bearer", TwoConsoles.Dc2PeerToken);
+        await Eventually.Until(() => viewer.GetFromJsonAsync<JsonElement>("/api/peer/view"),
+            v => v.GetProperty("own").GetProperty("state").GetString() == "Up", TimeSpan.FromSeconds(60), "dc2's view of itself Up");
+
+        // Later than every regular probe so far: only the round this read forces can answer it (one console on one clock).
+        var after = DateTimeOffset.UtcNow;
+        var view = await viewer.GetFromJsonAsync<JsonElement>($"/api/peer/view?freshAfter={Uri.EscapeDataString(after.ToString("O"))}&wait=3000");
+        var answered = view.GetProperty("answered");
+        var components = view.GetProperty("own").Components().ToList();
+        Assert.True(components.Count >= 6, $"{components.Count} components");
+        Assert.All(components, c =>
+        {
+            var key = $"dc2/{c.GetProperty("id").GetString()}";
+            Assert.True(answered.TryGetProperty(key, out var at), $"{key} has no answer time");
+            Assert.True(at.GetDateTimeOffset() >= after, $"{key} last answered a probe started {at.GetDateTimeOffset():O}, before {after:O}");
+        });
+        Assert.Equal(0, view.GetProperty("failingComponents").GetInt32());
+
+        // Bad values are refused, naming the parameter, and probe nothing.
+        foreach (var (query, names) in new[] { ("freshAfter=yesterday", "freshAfter"), ("freshAfter=2026-12-06", "freshAfter"), ($"freshAfter={Uri.EscapeDataString(after.ToString("O"))}&wait=99999", "wait"), ("wait=100", "wait") })
+        {
+            var refused = await viewer.GetAsync($"/api/peer/view?{query}");
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.Contains(names, await refused.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task LinkCut_ASupportUserOnTheDc1Console_ReadsDc2sLogsThroughThePeer_WithTheSameLimits()
     {
         await _consoles.Dc1.WaitForEstateAsync(e => e.AllUp() && PeerAvailable(e), TimeSpan.FromSeconds(60), "all up, peer a witness");
