@@ -53,7 +53,7 @@ public sealed partial class IncidentRecorder
     /// order as they are in id order: a "since" carried over from an earlier state (a datacenter's overlay keeps the
     /// components' own "since"; a peer's view has its own) never puts a change before the one it follows.
     /// </summary>
-    internal static DateTimeOffset ChangedAt(DateTimeOffset since, DateTimeOffset asOf, DateTimeOffset? lastStored)
+    public static DateTimeOffset ChangedAt(DateTimeOffset since, DateTimeOffset asOf, DateTimeOffset? lastStored)
     {
         var last = lastStored ?? DateTimeOffset.MinValue;
         if (since != default && since > last && since <= asOf)
