@@ -65,7 +65,7 @@ public sealed partial class IncidentRecorder
     {
         public List<ComponentStateChange> Changes { get; } = [];
         public Dictionary<string, (string State, DateTimeOffset At)> States { get; } = new(StringComparer.Ordinal);
-        public Dictionary<string, DateTimeOffset> Held { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, (DateTimeOffset At, DateTimeOffset Until)> Held { get; } = new(StringComparer.Ordinal);
         public Dictionary<string, DateTimeOffset> Noticed { get; } = new(StringComparer.OrdinalIgnoreCase);
         public List<Incident> Opened { get; } = [];
         // Existing rows whose key, kind, title, severity, start or nodes change (renamed into the outage they resolved into).
@@ -207,12 +207,20 @@ public sealed partial class IncidentRecorder
         {
             var key = $"{subject.DatacenterId}/{subject.ComponentId}";
             _lastStates.TryGetValue(key, out var before);
-            var heldAt = _held.TryGetValue(key, out var h) ? h : (DateTimeOffset?)null;
-            if (subject.Component is { } component && before != "Down" && OutageRules.MayBeFallingSilent(component, snapshot))
+            var held = _held.TryGetValue(key, out var h) ? h : ((DateTimeOffset At, DateTimeOffset Until)?)null;
+            var heldAt = held?.At;
+            if (subject.Component is { } component && before != "Down" && component.State == ComponentState.Down)
             {
-                // Not Down yet for the record: the next snapshots tell whether it is down or its datacenter cut off.
-                plan.Held[key] = heldAt ?? ChangedAt(subject.Since, snapshot.AsOf, _lastAt.GetValueOrDefault(key));
-                continue;
+                // Not Down for the record yet: the next snapshots tell whether it is down, or its datacenter cut off
+                // (falling silent), or the Down is what its probes saw while it was cut off (coming back, not re-probed).
+                var hold = OutageRules.MayBeFallingSilent(component, snapshot) ? DateTimeOffset.MaxValue
+                    : before == "Unknown" && OutageRules.IsComingBack(component, snapshot) ? held?.Until ?? time.GetUtcNow() + OutageRules.NoticeWindow
+                    : (DateTimeOffset?)null;
+                if (hold is { } until && until > time.GetUtcNow())
+                {
+                    plan.Held[key] = (heldAt ?? ChangedAt(subject.Since, snapshot.AsOf, _lastAt.GetValueOrDefault(key)), until);
+                    continue;
+                }
             }
             if (heldAt is { } noticed && subject.State == "Unknown")
             {
@@ -224,7 +232,7 @@ public sealed partial class IncidentRecorder
             if (!judged || before == subject.State)
                 continue;
             var lastAt = _lastAt.TryGetValue(key, out var l) ? l : (DateTimeOffset?)null;
-            var at = heldAt is { } held && subject.State == "Down" && (lastAt is null || held > lastAt) ? held : ChangedAt(subject.Since, snapshot.AsOf, lastAt);
+            var at = heldAt is { } seen && subject.State == "Down" && (lastAt is null || seen > lastAt) ? seen : ChangedAt(subject.Since, snapshot.AsOf, lastAt);
             plan.States[key] = (subject.State, at);
             plan.Changes.Add(new ComponentStateChange
             {
@@ -289,6 +297,10 @@ public sealed partial class IncidentRecorder
                     plan.Absorbed.Add((part, head.Id));
                 continue;
             }
+            // Components an open outage took down, not back yet, are that outage's tail, not an outage of their own.
+            var fallen = OutageRules.Consequences(scenario.Kind.ToString(), scenario.DatacenterId, scenario.ComponentKey, snapshot);
+            if (fallen.Count > 0 && fallen.All(c => _consequences.Values.Any(open => open.ContainsKey(c.Key))))
+                continue;
             plan.Opened.Add(new Incident
             {
                 Key = Truncate(scenario.Key, 300)!,
@@ -304,7 +316,17 @@ public sealed partial class IncidentRecorder
 
         plan.Closing.AddRange(_open.Values.Where(i => !inForce.Contains(i.Key) && !taken.Contains(i.Id)
             && IncidentRules.IsJudged(i.Kind, i.DatacenterId, i.ComponentKey, snapshot)
-            && !OutageRules.StillOn(i.Kind, i.DatacenterId, i.ComponentKey, snapshot)));
+            && !OutageRules.StillOn(i.Kind, i.DatacenterId, i.ComponentKey, snapshot)
+            && !StillHoldsDown(i.Id, snapshot, plan)));
+    }
+
+    /// <summary>Whether a component the incident took down is still not back (Down, or Unknown): the outage lasts until all are.</summary>
+    private bool StillHoldsDown(long incidentId, EstateSnapshot snapshot, Plan plan)
+    {
+        if (!_consequences.TryGetValue(incidentId, out var open) || open.Count == 0)
+            return false;
+        var states = snapshot.AllComponents().ToDictionary(c => c.Key, c => c.State, StringComparer.Ordinal);
+        return open.Keys.Any(key => !plan.Held.ContainsKey(key) && states.TryGetValue(key, out var state) && state != ComponentState.Up);
     }
 
     /// <summary>A component (or quorum) scenario whose Down is held back: nothing opens for it yet.</summary>

@@ -43,8 +43,9 @@ public sealed partial class IncidentRecorder(
     // Last stored state per subject ("dc1/instance-2", "dc1/datacenter", "estate/link"), and the time on that row.
     private readonly Dictionary<string, string> _lastStates = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastAt = new(StringComparer.Ordinal);
-    // Remote components seen Down while their datacenter may be falling silent: not recorded Down (yet), with when seen.
-    private Dictionary<string, DateTimeOffset> _held = new(StringComparer.Ordinal);
+    // Remote components seen Down that may only be their datacenter falling silent or coming back: not recorded Down
+    // (yet); with when seen, and until when (at the latest) it is held.
+    private Dictionary<string, (DateTimeOffset At, DateTimeOffset Until)> _held = new(StringComparer.Ordinal);
     // Per datacenter, the first held Down that turned out to be the datacenter falling silent: when the console first noticed.
     private readonly Dictionary<string, DateTimeOffset> _noticed = new(StringComparer.OrdinalIgnoreCase);
     // The consequences still open (Until null) per open incident, by component key; detached copies of the stored rows.
@@ -72,12 +73,21 @@ public sealed partial class IncidentRecorder(
         pending.Enqueue(subscription.Snapshot);
         var failures = 0;
         var overflowed = 0;
+        EstateSnapshot? last = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 if (pending.Count == 0)
-                    pending.Enqueue(await subscription.Updates.ReadAsync(stoppingToken));
+                {
+                    // A held Down is recorded when its hold runs out, even if nothing else changes by then.
+                    if (await NextOrHoldExpiredAsync(subscription, stoppingToken) is { } next)
+                        pending.Enqueue(next);
+                    else if (last is not null)
+                        pending.Enqueue(last);
+                    else
+                        continue;
+                }
                 overflowed += Drain(subscription, pending);
                 var snapshot = pending.Peek();
                 bool wrote;
@@ -96,7 +106,7 @@ public sealed partial class IncidentRecorder(
                     overflowed += await WaitDrainingAsync(subscription, pending, delay, stoppingToken);
                     continue;
                 }
-                pending.Dequeue();
+                last = pending.Dequeue();
                 if (failures > 0)
                 {
                     storeHealth?.Succeeded();
@@ -124,6 +134,26 @@ public sealed partial class IncidentRecorder(
         catch (System.Threading.Channels.ChannelClosedException)
         {
         }
+    }
+
+    /// <summary>The next snapshot; null when a held Down's hold ran out first (the last snapshot is then recorded again).</summary>
+    private async Task<EstateSnapshot?> NextOrHoldExpiredAsync(FeedSubscription<EstateSnapshot> subscription, CancellationToken stoppingToken)
+    {
+        var until = _held.Values.Select(h => h.Until).Where(u => u != DateTimeOffset.MaxValue).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
+        if (until == DateTimeOffset.MaxValue)
+            return await subscription.Updates.ReadAsync(stoppingToken);
+        var wait = until - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+            return null;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var readable = subscription.Updates.WaitToReadAsync(cancel.Token).AsTask();
+        var expired = Task.Delay(wait, time, cancel.Token);
+        await Task.WhenAny(readable, expired);
+        cancel.Cancel();
+        if (readable.IsCompletedSuccessfully && readable.Result && subscription.Updates.TryRead(out var next))
+            return next;
+        stoppingToken.ThrowIfCancellationRequested();
+        return expired.IsCompletedSuccessfully ? null : await subscription.Updates.ReadAsync(stoppingToken);
     }
 
     /// <summary>Snapshots waiting to be recorded while the store fails, at most.</summary>

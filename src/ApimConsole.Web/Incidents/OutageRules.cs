@@ -131,12 +131,23 @@ public static class OutageRules
     /// </summary>
     public static bool MayBeFallingSilent(ComponentStatus component, EstateSnapshot snapshot)
     {
-        if (component.State != ComponentState.Down
-            || string.Equals(component.DatacenterId, snapshot.ConsoleDatacenter, StringComparison.OrdinalIgnoreCase))
+        if (component.State != ComponentState.Down || !IsRemote(component, snapshot))
             return false;
         var dc = snapshot.Find(component.DatacenterId);
         return dc is not null && dc.AllComponents().Any(c => c.Key != component.Key && c.State == ComponentState.Up && c.Failing);
     }
+
+    public static bool IsRemote(ComponentStatus component, EstateSnapshot snapshot) =>
+        !string.Equals(component.DatacenterId, snapshot.ConsoleDatacenter, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Whether a remote component Down in a datacenter that answers again may only carry what its probes saw while it
+    /// was cut off (a component last stored Unknown): it is not recorded Down until a probe since says so, or the hold
+    /// (<see cref="NoticeWindow"/>) runs out.
+    /// </summary>
+    public static bool IsComingBack(ComponentStatus component, EstateSnapshot snapshot) =>
+        component.State == ComponentState.Down && IsRemote(component, snapshot)
+        && snapshot.Find(component.DatacenterId) is { State: DatacenterState.Up or DatacenterState.Degraded };
 
     /// <summary>The worse of two consequence states: Down wins over Unreachable.</summary>
     public static string Worse(string a, string b) => a == Consequence.Down || b == Consequence.Down ? Consequence.Down : Consequence.Unreachable;
