@@ -71,18 +71,9 @@ public static class IncidentEndpoints
 
         endpoints.MapPost("/api/incidents/{id:long}/repairs", async (long id, HttpRequest request, RepairChecklist checklist, CancellationToken cancellationToken) =>
             {
-                const string Shape = "The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"note\": \"optional\" }.";
-                RepairMark? mark;
-                try
-                {
-                    mark = await request.ReadFromJsonAsync<RepairMark>(EstateJson.Options, cancellationToken);
-                }
-                catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
-                {
-                    return Problem(Shape);
-                }
+                var mark = await ReadAsync<RepairMark>(request, cancellationToken);
                 if (mark is null)
-                    return Problem(Shape);
+                    return Problem("The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"note\": \"optional\" }.");
                 // Who did it is who is signed in: a mark cannot be put in someone else's name.
                 var actor = ConsoleActor.Of(request.HttpContext.User);
                 if (!string.IsNullOrWhiteSpace(mark.DoneBy) && !string.Equals(mark.DoneBy.Trim(), actor, StringComparison.Ordinal))
@@ -117,18 +108,9 @@ public static class IncidentEndpoints
 
         endpoints.MapPost("/api/incidents/{id:long}/notes", async (long id, HttpRequest request, IncidentPostMortem postMortem, CancellationToken cancellationToken) =>
             {
-                const string Shape = "The body must be JSON: { \"text\": \"what you want on record\" }.";
-                NoteRequest? note;
-                try
-                {
-                    note = await request.ReadFromJsonAsync<NoteRequest>(EstateJson.Options, cancellationToken);
-                }
-                catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
-                {
-                    return Problem(Shape);
-                }
+                var note = await ReadAsync<NoteRequest>(request, cancellationToken);
                 if (note is null)
-                    return Problem(Shape);
+                    return Problem("The body must be JSON: { \"text\": \"what you want on record\" }.");
                 return await PostMortemAsync(async () =>
                 {
                     var added = await postMortem.AddNoteAsync(id, ConsoleActor.Of(request.HttpContext.User), note.Text, cancellationToken);
@@ -144,6 +126,19 @@ public static class IncidentEndpoints
             .WithName("AcknowledgeIncident")
             .RequireAuthorization(ConsolePolicies.Administrator);
         return endpoints;
+    }
+
+    /// <summary>The request's JSON body, or null when it is missing or not JSON of that shape.</summary>
+    private static async Task<T?> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(EstateJson.Options, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static async Task<IResult> PostMortemAsync(Func<Task<object>> write)
