@@ -213,12 +213,15 @@ public sealed partial class IncidentRecorder
             {
                 // Not Down for the record yet: the next snapshots tell whether it is down, or its datacenter cut off
                 // (falling silent), or the Down is what its probes saw while it was cut off (coming back, not re-probed).
-                var hold = OutageRules.MayBeFallingSilent(component, snapshot) ? DateTimeOffset.MaxValue
-                    : before == "Unknown" && OutageRules.IsComingBack(component, snapshot) ? held?.Until ?? time.GetUtcNow() + OutageRules.NoticeWindow
+                // Either way for NoticeWindow at most: a Down that stays is recorded then, as of when it was seen (falling
+                // silent: its own "since"; coming back: this snapshot, the first that shows it Down with its datacenter answering).
+                var fallingSilent = OutageRules.MayBeFallingSilent(component, snapshot);
+                var hold = fallingSilent || (before == "Unknown" && OutageRules.IsComingBack(component, snapshot))
+                    ? held?.Until ?? time.GetUtcNow() + OutageRules.NoticeWindow
                     : (DateTimeOffset?)null;
                 if (hold is { } until && until > time.GetUtcNow())
                 {
-                    plan.Held[key] = (heldAt ?? ChangedAt(subject.Since, snapshot.AsOf, _lastAt.GetValueOrDefault(key)), until);
+                    plan.Held[key] = (heldAt ?? ChangedAt(fallingSilent ? subject.Since : default, snapshot.AsOf, _lastAt.GetValueOrDefault(key)), until);
                     continue;
                 }
             }

@@ -139,9 +139,9 @@ public sealed partial class IncidentRecorder(
     /// <summary>The next snapshot; null when a held Down's hold ran out first (the last snapshot is then recorded again).</summary>
     private async Task<EstateSnapshot?> NextOrHoldExpiredAsync(FeedSubscription<EstateSnapshot> subscription, CancellationToken stoppingToken)
     {
-        var until = _held.Values.Select(h => h.Until).Where(u => u != DateTimeOffset.MaxValue).DefaultIfEmpty(DateTimeOffset.MaxValue).Min();
-        if (until == DateTimeOffset.MaxValue)
+        if (_held.Count == 0)
             return await subscription.Updates.ReadAsync(stoppingToken);
+        var until = _held.Values.Min(h => h.Until);
         var wait = until - time.GetUtcNow();
         if (wait <= TimeSpan.Zero)
             return null;

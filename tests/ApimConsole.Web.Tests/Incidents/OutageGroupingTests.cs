@@ -78,6 +78,29 @@ public sealed class OutageGroupingTests
     }
 
     [Fact]
+    public async Task ADownCarriedOverFromTheCut_IsHeld_ThenRecordedAsOfWhenSeen_OnlyIfItStays()
+    {
+        await using var store = new IncidentStore();
+        var status = new FakeEstateStatus(TestEstate.AllUp(T0));
+        var (_, recorder) = await store.StartRecorderAsync(status);
+
+        var cut = T0.AddMinutes(1);
+        await IncidentStore.PublishAndWaitAsync(status, recorder, TestEstate.AllUp(cut).WithLinkDown(cut));
+        // The link back: dc2 answers, instance-1's probes still say what they saw while it was cut off.
+        var back = cut.AddMinutes(2);
+        await IncidentStore.PublishAndWaitAsync(status, recorder, TestEstate.AllUp(back).WithInstance("dc2", "instance-1", ComponentState.Down, cut.AddSeconds(1)));
+        Assert.Equal(0, await store.QueryAsync(db => db.ComponentStateChanges.CountAsync(c => c.ComponentId == "instance-1" && c.ToState == "Down")));
+        var link = await store.QueryAsync(db => db.Incidents.SingleAsync());
+        Assert.Equal(("InterDatacenterLinkDown", (DateTimeOffset?)back), (link.Key, link.EndedAt));
+
+        // Still Down when the hold runs out: then it is recorded, as of when it was seen, and is an outage of its own.
+        store.Time.Advance(OutageRules.NoticeWindow + TimeSpan.FromSeconds(1));
+        await Eventually.Until(() => store.QueryAsync(db => db.Incidents.CountAsync()), n => n == 2, TimeSpan.FromSeconds(10), "the instance's own incident once the hold ran out");
+        var down = await store.QueryAsync(db => db.ComponentStateChanges.SingleAsync(c => c.ComponentId == "instance-1" && c.ToState == "Down"));
+        Assert.Equal(("Unknown", back), (down.FromState, down.At));
+    }
+
+    [Fact]
     public async Task DecidingThenDatacenterDown_IsOneDatacenterDownIncident_WithItsComponentsDown()
     {
         await using var store = new IncidentStore();
