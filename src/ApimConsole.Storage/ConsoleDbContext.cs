@@ -19,6 +19,8 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentTarget> DeploymentTargets => Set<DeploymentTarget>();
     public DbSet<Incident> Incidents => Set<Incident>();
+    public DbSet<IncidentConsequence> IncidentConsequences => Set<IncidentConsequence>();
+    public DbSet<IncidentNote> IncidentNotes => Set<IncidentNote>();
     public DbSet<RepairCheck> RepairChecks => Set<RepairCheck>();
     public DbSet<TrafficMinute> TrafficMinutes => Set<TrafficMinute>();
     public DbSet<TrafficCoverage> TrafficCoverage => Set<TrafficCoverage>();
@@ -108,6 +110,27 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
             // The incidents page lists by start, newest first, within a day range.
             incident.HasIndex(e => e.StartedAt);
             incident.HasMany(e => e.RepairChecks).WithOne(c => c.Incident).HasForeignKey(c => c.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            incident.Property(e => e.AcknowledgedBy).HasMaxLength(200);
+            // Parts absorbed into an outage are found by it.
+            incident.HasIndex(e => e.ParentId);
+            incident.HasMany(e => e.Consequences).WithOne().HasForeignKey(c => c.IncidentId).OnDelete(DeleteBehavior.Cascade);
+            incident.HasMany(e => e.Notes).WithOne().HasForeignKey(n => n.IncidentId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<IncidentConsequence>(consequence =>
+        {
+            consequence.Property(e => e.DatacenterId).HasMaxLength(64);
+            consequence.Property(e => e.ComponentId).HasMaxLength(200);
+            consequence.Property(e => e.ComponentKind).HasMaxLength(50);
+            consequence.Property(e => e.State).HasMaxLength(20);
+            consequence.HasIndex(e => new { e.IncidentId, e.DatacenterId, e.ComponentId });
+        });
+
+        modelBuilder.Entity<IncidentNote>(note =>
+        {
+            note.Property(e => e.Author).HasMaxLength(200);
+            note.Property(e => e.Text).HasMaxLength(IncidentNote.MaxText);
+            note.HasIndex(e => new { e.IncidentId, e.At });
         });
 
         modelBuilder.Entity<RepairCheck>(check =>

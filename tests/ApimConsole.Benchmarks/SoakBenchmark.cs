@@ -10,6 +10,7 @@ namespace ApimConsole.Benchmarks;
 /// polled, says what it reported. Every fault that lasted longer than the detection window must have been reported
 /// (missed = 0), every reported scenario must be explained by a fault in force within the recovery tolerance
 /// (false = 0), and memory (managed after a full collection, and the process's working set) is sampled every 10 s.
+/// The records are checked too (<see cref="IncidentRecordsCheck"/>): the incidents the console stored against the same log.
 /// </summary>
 internal static class SoakBenchmark
 {
@@ -171,6 +172,7 @@ internal static class SoakBenchmark
         // Let the console settle, then the estate must be all clear again.
         await WaitForAllUpAsync(console, TimeSpan.FromSeconds(30));
         var after = await ScenarioKeysAsync(client);
+        var incidents = await SettledIncidentsAsync(client, startedAt, TimeSpan.FromSeconds(30));
 
         var intervals = Intervals(labLog.Where(e => e.Key > firstSequence).Select(e => e.Value), endedAt);
         var missed = new List<string>();
@@ -220,9 +222,13 @@ internal static class SoakBenchmark
         Console.WriteLine($"soak ran {startedAt:HH:mm:ss}-{endedAt:HH:mm:ss} UTC");
         if (lastCensus is { } growth)
             HeapCensus.PrintGrowth(growth.Before, growth.After, Math.Max(1, (int)Math.Round(growth.Minutes)), "minute", top: 25);
+        // The records: what the console stored, one incident per outage, against the lab's fault log.
+        var records = IncidentRecordsCheck.Check(intervals.Select(f => (f.Target, f.Start, f.End)).ToList(), incidents, DetectionWindow, RecoveryTolerance,
+            (key, target) => Reports(key, target, consoleDc), (key, target) => Explains(key, target, consoleDc));
+        IncidentRecordsCheck.Print(records, DetectionWindow);
         if (!pollerAlive)
             Console.Error.WriteLine($"FAIL: /api/scenarios was not polled for {longestPollGap.TotalSeconds:0.0} s (bound {maxGap.TotalSeconds:0} s): the counts of missed and false scenarios prove nothing");
-        return pollerAlive && missed.Count == 0 && falseScenarios.Count == 0 && after.Count == 0 ? 0 : 1;
+        return pollerAlive && missed.Count == 0 && falseScenarios.Count == 0 && after.Count == 0 && records.Ok ? 0 : 1;
     }
 
     /// <summary>Down/up pairs per target from the lab's log; a heal ends everything; still open at the end: ends then.</summary>
@@ -278,6 +284,19 @@ internal static class SoakBenchmark
 
     private static (string Kind, string? Suffix) Split(string key) =>
         key.IndexOf(':') is var i and >= 0 ? (key[..i], key[(i + 1)..]) : (key, null);
+
+    /// <summary>The incidents stored since <paramref name="from"/>, once none is open (or <paramref name="timeout"/> passed: then as they are).</summary>
+    private static async Task<IReadOnlyList<IncidentRecordsCheck.StoredIncident>> SettledIncidentsAsync(HttpClient client, DateTimeOffset from, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            var incidents = IncidentRecordsCheck.Read(await client.GetFromJsonAsync<JsonElement>("/api/incidents?state=all&days=1"), from);
+            if (incidents.All(i => i.Ended is not null) || deadline.Elapsed > timeout)
+                return incidents;
+            await Task.Delay(250);
+        }
+    }
 
     private static async Task<IReadOnlyList<string>> ScenarioKeysAsync(HttpClient client)
     {

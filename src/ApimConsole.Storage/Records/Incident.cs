@@ -1,8 +1,11 @@
 namespace ApimConsole.Storage.Records;
 
 /// <summary>
-/// One failover scenario from the moment it came into force (<see cref="StartedAt"/>) to the moment it stopped
-/// (<see cref="EndedAt"/>, null while open). At most one open incident per <see cref="Key"/>: the store enforces it.
+/// One outage from the moment the console first noticed it (<see cref="StartedAt"/>) to the moment it stopped
+/// (<see cref="EndedAt"/>, null while open): a datacenter down, a cut link, a lost quorum or one component down. The
+/// components it took down are its <see cref="Consequences"/>; a "deciding" stretch (datacenter unreachable, witness not
+/// yet heard) is the same row, whose <see cref="Key"/> and <see cref="Kind"/> become what it resolved into. At most one
+/// open incident per <see cref="Key"/>: the store enforces it.
 /// </summary>
 public sealed class Incident
 {
@@ -30,5 +33,19 @@ public sealed class Incident
     /// </summary>
     public DateTimeOffset? RecoveredAt { get; set; }
 
+    /// <summary>
+    /// Set on an incident opened for a part of an outage before the outage itself was named (a Cassandra node down a
+    /// moment before the second one took the quorum): it is closed and shown inside the outage it belongs to.
+    /// </summary>
+    public long? ParentId { get; set; }
+
+    /// <summary>Who acknowledged the incident (a user name or <c>token:name</c>), and when; null until someone does.</summary>
+    public string? AcknowledgedBy { get; set; }
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+
     public List<RepairCheck> RepairChecks { get; set; } = [];
+
+    public List<IncidentConsequence> Consequences { get; set; } = [];
+
+    public List<IncidentNote> Notes { get; set; } = [];
 }

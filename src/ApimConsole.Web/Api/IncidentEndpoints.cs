@@ -14,10 +14,16 @@ public static class IncidentEndpoints
     /// </summary>
     public sealed record RepairMark(string? NodeKey, string? DoneBy, string? Note);
 
+    /// <summary>A note: <c>{ "text": "..." }</c>, recorded under the caller.</summary>
+    public sealed record NoteRequest(string? Text);
+
     /// <summary>
     /// <c>GET /api/incidents?state=open|all&amp;days=N</c>: open incidents first, then past ones of the last N days (7 by
     /// default, 1-366). <c>GET /api/incidents/{id}/repairs</c>: its repair checklist.
     /// <c>POST /api/incidents/{id}/repairs</c>: mark one node's repair done, by the signed-in user or token.
+    /// <c>GET /api/incidents/{id}/export?format=md|json</c>: one incident with its consequences, parts, notes and timeline.
+    /// <c>POST /api/incidents/{id}/notes</c> (Support, Administrator): a note under the caller's name.
+    /// <c>POST /api/incidents/{id}/ack</c> (Administrator): acknowledge it, once.
     /// </summary>
     public static IEndpointRouteBuilder MapIncidentApi(this IEndpointRouteBuilder endpoints)
     {
@@ -43,7 +49,7 @@ public static class IncidentEndpoints
                     asOf = now,
                     state = openOnly.Value ? "open" : "all",
                     days = range,
-                    incidents = incidents.Select(i => Json(i, now)),
+                    incidents = incidents.Select(i => IncidentExport.Summary(i, now)),
                 }, EstateJson.Options);
             })
             .WithName("GetIncidents")
@@ -65,18 +71,9 @@ public static class IncidentEndpoints
 
         endpoints.MapPost("/api/incidents/{id:long}/repairs", async (long id, HttpRequest request, RepairChecklist checklist, CancellationToken cancellationToken) =>
             {
-                const string Shape = "The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"note\": \"optional\" }.";
-                RepairMark? mark;
-                try
-                {
-                    mark = await request.ReadFromJsonAsync<RepairMark>(EstateJson.Options, cancellationToken);
-                }
-                catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
-                {
-                    return Problem(Shape);
-                }
+                var mark = await ReadAsync<RepairMark>(request, cancellationToken);
                 if (mark is null)
-                    return Problem(Shape);
+                    return Problem("The body must be JSON: { \"nodeKey\": \"dc2/cassandra-1\", \"note\": \"optional\" }.");
                 // Who did it is who is signed in: a mark cannot be put in someone else's name.
                 var actor = ConsoleActor.Of(request.HttpContext.User);
                 if (!string.IsNullOrWhiteSpace(mark.DoneBy) && !string.Equals(mark.DoneBy.Trim(), actor, StringComparison.Ordinal))
@@ -93,7 +90,67 @@ public static class IncidentEndpoints
             })
             .WithName("MarkIncidentRepairDone")
             .RequireAuthorization(ConsolePolicies.Administrator);
+
+        endpoints.MapGet("/api/incidents/{id:long}/export", async (long id, string? format, IncidentPostMortem postMortem, TimeProvider time, CancellationToken cancellationToken) =>
+            {
+                if (format is not (null or "" or "json" or "md"))
+                    return Problem($"format '{Shorten(format)}' is not known: use 'md' or 'json'.");
+                var detail = await postMortem.GetAsync(id, cancellationToken);
+                if (detail is null)
+                    return NotFound($"Incident {id} does not exist.");
+                var now = time.GetUtcNow();
+                return format == "md"
+                    ? Results.Text(IncidentExport.Markdown(detail, now), "text/markdown; charset=utf-8")
+                    : Results.Json(IncidentExport.Json(detail, now), EstateJson.Options);
+            })
+            .WithName("ExportIncident")
+            .RequireAuthorization(ConsolePolicies.Support);
+
+        endpoints.MapPost("/api/incidents/{id:long}/notes", async (long id, HttpRequest request, IncidentPostMortem postMortem, CancellationToken cancellationToken) =>
+            {
+                var note = await ReadAsync<NoteRequest>(request, cancellationToken);
+                if (note is null)
+                    return Problem("The body must be JSON: { \"text\": \"what you want on record\" }.");
+                return await PostMortemAsync(async () =>
+                {
+                    var added = await postMortem.AddNoteAsync(id, ConsoleActor.Of(request.HttpContext.User), note.Text, cancellationToken);
+                    return new { id = added.Id, at = added.At, author = added.Author, text = added.Text };
+                });
+            })
+            .WithName("AddIncidentNote")
+            .RequireAuthorization(ConsolePolicies.Support);
+
+        endpoints.MapPost("/api/incidents/{id:long}/ack", async (long id, HttpContext context, IncidentPostMortem postMortem, TimeProvider time, CancellationToken cancellationToken) =>
+                await PostMortemAsync(async () =>
+                    IncidentExport.Summary(await postMortem.AcknowledgeAsync(id, ConsoleActor.Of(context.User), cancellationToken), time.GetUtcNow())))
+            .WithName("AcknowledgeIncident")
+            .RequireAuthorization(ConsolePolicies.Administrator);
         return endpoints;
+    }
+
+    /// <summary>The request's JSON body, or null when it is missing or not JSON of that shape.</summary>
+    private static async Task<T?> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken) where T : class
+    {
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(EstateJson.Options, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<IResult> PostMortemAsync(Func<Task<object>> write)
+    {
+        try
+        {
+            return Results.Json(await write(), EstateJson.Options);
+        }
+        catch (IncidentPostMortemException e)
+        {
+            return e.NotFound ? NotFound(e.Message) : Problem(e.Message);
+        }
     }
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..60] + "…";
@@ -101,23 +158,6 @@ public static class IncidentEndpoints
     private static IResult Problem(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
 
     private static IResult NotFound(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
-
-    private static object Json(IncidentView i, DateTimeOffset now) => new
-    {
-        id = i.Id,
-        key = i.Key,
-        kind = i.Kind,
-        datacenterId = i.DatacenterId,
-        componentKey = i.ComponentKey,
-        title = i.Title,
-        severity = i.Severity,
-        open = i.IsOpen,
-        startedAt = i.StartedAt,
-        endedAt = i.EndedAt,
-        durationSeconds = Math.Round(i.Duration(now).TotalSeconds, 3),
-        cassandraNodes = i.CassandraNodes,
-        recoveredAt = i.RecoveredAt,
-    };
 
     private static object Json(RepairChecklistView view) => new
     {

@@ -21,6 +21,15 @@ public sealed record IncidentView(
 {
     public bool IsOpen => EndedAt is null;
 
+    /// <summary>Set on a part folded into the outage with this id (it is shown inside that one, not listed on its own).</summary>
+    public long? ParentId { get; init; }
+
+    public string? AcknowledgedBy { get; init; }
+    public DateTimeOffset? AcknowledgedAt { get; init; }
+
+    /// <summary>What the outage took down or cut off; empty when not loaded or none.</summary>
+    public IReadOnlyList<ConsequenceView> Consequences { get; init; } = [];
+
     /// <summary>How long it lasted, or has lasted so far at <paramref name="now"/>.</summary>
     public TimeSpan Duration(DateTimeOffset now)
     {
@@ -29,7 +38,14 @@ public sealed record IncidentView(
     }
 
     internal static IncidentView From(Incident i) => new(i.Id, i.Key, i.Kind, i.DatacenterId, i.ComponentKey, i.Title, i.Severity,
-        i.StartedAt, i.EndedAt, IncidentRules.SplitNodes(i.CassandraNodes), i.RecoveredAt);
+        i.StartedAt, i.EndedAt, IncidentRules.SplitNodes(i.CassandraNodes), i.RecoveredAt)
+    {
+        ParentId = i.ParentId,
+        AcknowledgedBy = i.AcknowledgedBy,
+        AcknowledgedAt = i.AcknowledgedAt,
+        Consequences = i.Consequences.OrderBy(c => c.From).ThenBy(c => c.DatacenterId, StringComparer.Ordinal)
+            .ThenBy(c => c.ComponentId, StringComparer.Ordinal).Select(ConsequenceView.Of).ToList(),
+    };
 }
 
 /// <summary>What a page that only lists recent incidents needs of the timeline (the runbooks link scenarios to theirs).</summary>
@@ -68,7 +84,8 @@ public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, Ti
 
     /// <summary>
     /// Open incidents first (newest first), then past ones that started or ended within the last
-    /// <paramref name="days"/> days, newest first. With <paramref name="openOnly"/>, only the open ones.
+    /// <paramref name="days"/> days, newest first, each with its consequences. With <paramref name="openOnly"/>, only the
+    /// open ones. Parts folded into an outage are not listed on their own.
     /// </summary>
     public async Task<IReadOnlyList<IncidentView>> ListAsync(bool openOnly, int days, CancellationToken cancellationToken)
     {
@@ -76,18 +93,23 @@ public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, Ti
         ArgumentOutOfRangeException.ThrowIfGreaterThan(days, MaxDays);
         var from = time.GetUtcNow() - TimeSpan.FromDays(days);
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var query = db.Incidents.AsNoTracking();
+        var query = db.Incidents.AsNoTracking().Where(i => i.ParentId == null);
         query = openOnly
             ? query.Where(i => i.EndedAt == null)
             : query.Where(i => i.EndedAt == null || i.StartedAt >= from || i.EndedAt >= from);
         var incidents = await query.OrderByDescending(i => i.StartedAt).ThenByDescending(i => i.Id).Take(1000).ToListAsync(cancellationToken);
+        var ids = incidents.Select(i => i.Id).ToList();
+        var consequences = (await db.IncidentConsequences.AsNoTracking().Where(c => ids.Contains(c.IncidentId)).ToListAsync(cancellationToken))
+            .ToLookup(c => c.IncidentId);
+        foreach (var incident in incidents)
+            incident.Consequences = [.. consequences[incident.Id]];
         return incidents.OrderBy(i => i.EndedAt is null ? 0 : 1).Select(IncidentView.From).ToList();
     }
 
     public async Task<IncidentView?> FindAsync(long id, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var incident = await db.Incidents.AsNoTracking().SingleOrDefaultAsync(i => i.Id == id, cancellationToken);
+        var incident = await db.Incidents.AsNoTracking().Include(i => i.Consequences).SingleOrDefaultAsync(i => i.Id == id, cancellationToken);
         return incident is null ? null : IncidentView.From(incident);
     }
 
@@ -100,7 +122,8 @@ public sealed class IncidentLog(IDbContextFactory<ConsoleDbContext> contexts, Ti
         var to = incident.EndedAt ?? time.GetUtcNow();
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var query = db.ComponentStateChanges.AsNoTracking().Where(c => c.At >= incident.StartedAt && c.At <= to);
-        if (incident.DatacenterId is { } dc && incident.Kind != nameof(Core.Scenarios.FailoverScenarioKind.DatacenterUnreachable))
+        if (incident.DatacenterId is { } dc && incident.Kind is not (nameof(Core.Scenarios.FailoverScenarioKind.DatacenterUnreachable)
+                or nameof(Core.Scenarios.FailoverScenarioKind.InterDatacenterLinkDown)))
             query = query.Where(c => c.DatacenterId == dc || c.DatacenterId == IncidentRecorder.EstateSubject);
         return await query.OrderBy(c => c.At).ThenBy(c => c.Id).Take(max).ToListAsync(cancellationToken);
     }

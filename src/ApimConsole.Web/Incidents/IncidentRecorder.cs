@@ -22,7 +22,7 @@ namespace ApimConsole.Web.Incidents;
 /// judged yet (see <see cref="IncidentRules.IsJudged"/>), so the start-up snapshot, where everything is Unknown,
 /// neither closes nor reopens anything.</para>
 /// </remarks>
-public sealed class IncidentRecorder(
+public sealed partial class IncidentRecorder(
     IEstateStatus status,
     IDbContextFactory<ConsoleDbContext> contexts,
     RecoveryTracker recovery,
@@ -40,8 +40,16 @@ public sealed class IncidentRecorder(
     internal static readonly TimeSpan FirstRetry = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(30);
 
-    // Last stored state per subject ("dc1/instance-2", "dc1/datacenter", "estate/link").
+    // Last stored state per subject ("dc1/instance-2", "dc1/datacenter", "estate/link"), and the time on that row.
     private readonly Dictionary<string, string> _lastStates = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastAt = new(StringComparer.Ordinal);
+    // Remote components seen Down that may only be their datacenter falling silent or coming back: not recorded Down
+    // (yet); with when seen, and until when (at the latest) it is held.
+    private Dictionary<string, (DateTimeOffset At, DateTimeOffset Until)> _held = new(StringComparer.Ordinal);
+    // Per datacenter, the first held Down that turned out to be the datacenter falling silent: when the console first noticed.
+    private readonly Dictionary<string, DateTimeOffset> _noticed = new(StringComparer.OrdinalIgnoreCase);
+    // The consequences still open (Until null) per open incident, by component key; detached copies of the stored rows.
+    private readonly Dictionary<long, Dictionary<string, IncidentConsequence>> _consequences = [];
     // Subjects seen Up or Down since this console started: only their Unknown is news. Before that, Unknown is the
     // console's own ignorance (nothing probed yet), not a change in the estate.
     private readonly HashSet<string> _judged = new(StringComparer.Ordinal);
@@ -65,12 +73,21 @@ public sealed class IncidentRecorder(
         pending.Enqueue(subscription.Snapshot);
         var failures = 0;
         var overflowed = 0;
+        EstateSnapshot? last = null;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 if (pending.Count == 0)
-                    pending.Enqueue(await subscription.Updates.ReadAsync(stoppingToken));
+                {
+                    // A held Down is recorded when its hold runs out, even if nothing else changes by then.
+                    if (await NextOrHoldExpiredAsync(subscription, stoppingToken) is { } next)
+                        pending.Enqueue(next);
+                    else if (last is not null)
+                        pending.Enqueue(last);
+                    else
+                        continue;
+                }
                 overflowed += Drain(subscription, pending);
                 var snapshot = pending.Peek();
                 bool wrote;
@@ -89,7 +106,7 @@ public sealed class IncidentRecorder(
                     overflowed += await WaitDrainingAsync(subscription, pending, delay, stoppingToken);
                     continue;
                 }
-                pending.Dequeue();
+                last = pending.Dequeue();
                 if (failures > 0)
                 {
                     storeHealth?.Succeeded();
@@ -117,6 +134,26 @@ public sealed class IncidentRecorder(
         catch (System.Threading.Channels.ChannelClosedException)
         {
         }
+    }
+
+    /// <summary>The next snapshot; null when a held Down's hold ran out first (the last snapshot is then recorded again).</summary>
+    private async Task<EstateSnapshot?> NextOrHoldExpiredAsync(FeedSubscription<EstateSnapshot> subscription, CancellationToken stoppingToken)
+    {
+        if (_held.Count == 0)
+            return await subscription.Updates.ReadAsync(stoppingToken);
+        var until = _held.Values.Min(h => h.Until);
+        var wait = until - time.GetUtcNow();
+        if (wait <= TimeSpan.Zero)
+            return null;
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var readable = subscription.Updates.WaitToReadAsync(cancel.Token).AsTask();
+        var expired = Task.Delay(wait, time, cancel.Token);
+        await Task.WhenAny(readable, expired);
+        cancel.Cancel();
+        if (readable.IsCompletedSuccessfully && readable.Result && subscription.Updates.TryRead(out var next))
+            return next;
+        stoppingToken.ThrowIfCancellationRequested();
+        return expired.IsCompletedSuccessfully ? null : await subscription.Updates.ReadAsync(stoppingToken);
     }
 
     /// <summary>Snapshots waiting to be recorded while the store fails, at most.</summary>
@@ -201,143 +238,6 @@ public sealed class IncidentRecorder(
         }
     }
 
-    private async Task LoadAsync(CancellationToken cancellationToken)
-    {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        // The newest row per subject is its last stored state.
-        var newest = db.ComponentStateChanges.GroupBy(c => new { c.DatacenterId, c.ComponentId }).Select(g => g.Max(c => c.Id));
-        var last = await db.ComponentStateChanges.AsNoTracking().Where(c => newest.Contains(c.Id))
-            .Select(c => new { c.DatacenterId, c.ComponentId, c.ToState }).ToListAsync(cancellationToken);
-        var open = await db.Incidents.AsNoTracking().Where(i => i.EndedAt == null).ToListAsync(cancellationToken);
-        var unrecovered = await db.Incidents.AsNoTracking().Include(i => i.RepairChecks)
-            .Where(i => i.EndedAt != null && i.RecoveredAt == null).ToListAsync(cancellationToken);
-
-        _lastStates.Clear();
-        foreach (var row in last)
-            _lastStates[$"{row.DatacenterId}/{row.ComponentId}"] = row.ToState;
-        _open.Clear();
-        foreach (var incident in open)
-            _open[incident.Key] = incident;
-        foreach (var incident in unrecovered)
-            recovery.Track(incident);
-        logger.LogInformation("Incidents: continuing with {Open} open incidents and {Subjects} recorded subjects", _open.Count, _lastStates.Count);
-    }
-
-    /// <summary>Diffs <paramref name="snapshot"/> against what is stored and writes the difference in one transaction; false when there was none.</summary>
-    private async Task<bool> RecordAsync(EstateSnapshot snapshot, CancellationToken cancellationToken)
-    {
-        if (_reload)
-        {
-            await LoadAsync(cancellationToken);
-            _reload = false;
-        }
-        var changes = new List<ComponentStateChange>();
-        var states = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var subject in Subjects(snapshot))
-        {
-            var key = $"{subject.DatacenterId}/{subject.ComponentId}";
-            var judged = _judged.Contains(key) || subject.State != "Unknown";
-            _lastStates.TryGetValue(key, out var before);
-            if (!judged || before == subject.State)
-                continue;
-            states[key] = subject.State;
-            changes.Add(new ComponentStateChange
-            {
-                At = subject.Since == default ? snapshot.AsOf : subject.Since,
-                DatacenterId = subject.DatacenterId,
-                ComponentId = subject.ComponentId,
-                ComponentKind = subject.Kind,
-                FromState = before ?? "None",
-                ToState = subject.State,
-                Reason = Truncate(subject.Reason, 2000),
-            });
-        }
-
-        var scenarios = snapshot.Scenarios;
-        var inForce = scenarios.ToDictionary(s => s.Key, StringComparer.Ordinal);
-        var opened = new List<Incident>();
-        var updated = new List<(Incident Row, string Severity, string Title, string Nodes)>();
-        foreach (var scenario in scenarios)
-        {
-            var nodes = IncidentRules.JoinNodes(IncidentRules.AffectedCassandraNodes(scenario, snapshot));
-            if (_open.TryGetValue(scenario.Key, out var open))
-            {
-                // Continued: keep its start; note a worse severity and nodes learnt since.
-                var severity = Worse(open.Severity, scenario.Severity.ToString());
-                var merged = IncidentRules.JoinNodes(IncidentRules.SplitNodes(open.CassandraNodes).Concat(IncidentRules.SplitNodes(nodes)));
-                if (severity != open.Severity || merged != open.CassandraNodes)
-                    updated.Add((open, severity, open.Title, merged));
-                continue;
-            }
-            if (!IncidentRules.IsSettled(scenario, snapshot))
-                continue;
-            opened.Add(new Incident
-            {
-                Key = Truncate(scenario.Key, 300)!,
-                Kind = scenario.Kind.ToString(),
-                DatacenterId = scenario.DatacenterId,
-                ComponentKey = scenario.ComponentKey,
-                Title = Truncate(scenario.Title, 500)!,
-                Severity = scenario.Severity.ToString(),
-                StartedAt = scenario.Since == default ? snapshot.AsOf : scenario.Since,
-                CassandraNodes = nodes,
-            });
-        }
-
-        var closing = _open.Values
-            .Where(i => !inForce.ContainsKey(i.Key) && IncidentRules.IsJudged(i.Kind, i.DatacenterId, i.ComponentKey, snapshot))
-            .ToList();
-
-        if (changes.Count == 0 && opened.Count == 0 && updated.Count == 0 && closing.Count == 0)
-        {
-            MarkJudged(snapshot);
-            return false;
-        }
-
-        await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
-        {
-            db.ComponentStateChanges.AddRange(changes);
-            db.Incidents.AddRange(opened);
-            foreach (var incident in closing)
-            {
-                var row = new Incident { Id = incident.Id, Key = incident.Key, Kind = incident.Kind, Title = incident.Title, Severity = incident.Severity };
-                db.Incidents.Attach(row);
-                row.EndedAt = Later(snapshot.AsOf, incident.StartedAt);
-            }
-            foreach (var (incident, severity, _, nodes) in updated)
-            {
-                var row = new Incident { Id = incident.Id, Key = incident.Key, Kind = incident.Kind, Title = incident.Title, Severity = incident.Severity };
-                db.Incidents.Attach(row);
-                row.Severity = severity;
-                row.CassandraNodes = nodes;
-            }
-            await db.SaveChangesAsync(cancellationToken);
-        }
-
-        // Only now, with everything stored, does the in-memory picture move on.
-        foreach (var (key, state) in states)
-            _lastStates[key] = state;
-        MarkJudged(snapshot);
-        foreach (var incident in opened)
-        {
-            _open[incident.Key] = incident;
-            logger.LogInformation("Incidents: opened {Key} ({Title}) at {StartedAt}", incident.Key, incident.Title, incident.StartedAt);
-        }
-        foreach (var (incident, severity, _, nodes) in updated)
-        {
-            incident.Severity = severity;
-            incident.CassandraNodes = nodes;
-        }
-        foreach (var incident in closing)
-        {
-            _open.Remove(incident.Key);
-            incident.EndedAt = Later(snapshot.AsOf, incident.StartedAt);
-            recovery.Track(incident);
-            logger.LogInformation("Incidents: closed {Key} after {Duration}", incident.Key, incident.EndedAt - incident.StartedAt);
-        }
-        return true;
-    }
-
     private void MarkJudged(EstateSnapshot snapshot)
     {
         foreach (var subject in Subjects(snapshot))
@@ -347,7 +247,8 @@ public sealed class IncidentRecorder(
         }
     }
 
-    private readonly record struct Subject(string DatacenterId, string ComponentId, string Kind, string State, DateTimeOffset Since, string? Reason);
+    private readonly record struct Subject(string DatacenterId, string ComponentId, string Kind, string State, DateTimeOffset Since, string? Reason,
+        ComponentStatus? Component = null);
 
     /// <summary>Everything with a state: the link, each datacenter, each component.</summary>
     private static IEnumerable<Subject> Subjects(EstateSnapshot snapshot)
@@ -360,7 +261,7 @@ public sealed class IncidentRecorder(
         {
             yield return new Subject(dc.Id, DatacenterSubject, "Datacenter", dc.State.ToString(), dc.Since, dc.Reason);
             foreach (var component in dc.AllComponents())
-                yield return new Subject(dc.Id, component.Id, component.Kind.ToString(), component.State.ToString(), component.Since, component.Reason);
+                yield return new Subject(dc.Id, component.Id, component.Kind.ToString(), component.State.ToString(), component.Since, component.Reason, component);
         }
     }
 

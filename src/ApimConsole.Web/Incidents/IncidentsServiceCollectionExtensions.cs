@@ -19,6 +19,7 @@ public static class IncidentsServiceCollectionExtensions
         services.TryAddSingleton<RecoveryTracker>();
         services.Replace(ServiceDescriptor.Singleton<IRecoveryStatus>(sp => sp.GetRequiredService<RecoveryTracker>()));
         services.TryAddSingleton<RepairChecklist>();
+        services.TryAddSingleton<IncidentPostMortem>();
         services.TryAddSingleton<IncidentRecorder>();
         services.AddHostedService(sp => sp.GetRequiredService<IncidentRecorder>());
         return services;

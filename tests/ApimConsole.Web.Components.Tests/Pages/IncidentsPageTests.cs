@@ -26,6 +26,7 @@ public sealed class IncidentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddSingleton<TimeProvider>(_store.Time);
         Services.AddSingleton(_console.GetRequiredService<IncidentLog>());
         Services.AddSingleton(_console.GetRequiredService<RepairChecklist>());
+        Services.AddSingleton(_console.GetRequiredService<IncidentPostMortem>());
         Services.AddSingleton(_console.GetRequiredService<ConsoleStoreHealth>());
     }
 
@@ -162,6 +163,87 @@ public sealed class IncidentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Assert.Empty(panel.FindAll("[data-testid=mark-done]"));
         Assert.Empty(panel.FindAll("[data-testid=take-back]"));
         Assert.Contains("Only administrators can mark repairs", panel.Find("[data-testid=checklist-readonly]").TextContent);
+    }
+
+    private async Task<Incident> SeedOutageAsync()
+    {
+        var incident = await SeedAsync("InterDatacenterLinkDown", T0.AddMinutes(-20), T0.AddMinutes(-5));
+        await _store.QueryAsync(async db =>
+        {
+            db.IncidentConsequences.AddRange(
+                new IncidentConsequence { IncidentId = incident.Id, DatacenterId = "dc2", ComponentId = "anm", ComponentKind = "AdminNodeManager", State = "Unreachable", From = T0.AddMinutes(-20), Until = T0.AddMinutes(-5) },
+                new IncidentConsequence { IncidentId = incident.Id, DatacenterId = "dc2", ComponentId = "instance-1", ComponentKind = "GatewayInstance", State = "Down", From = T0.AddMinutes(-19) });
+            db.ComponentStateChanges.Add(Change(T0.AddMinutes(-20), "dc2", "datacenter", "Unreachable"));
+            return await db.SaveChangesAsync();
+        });
+        return incident;
+    }
+
+    [Fact]
+    public async Task Expanding_AnOutage_ShowsWhatItTookDown_ItsTimeline_AndTheExportLinks()
+    {
+        var incident = await SeedOutageAsync();
+        var page = Render<IncidentsPage>();
+        await page.WaitForAssertionAsync(() => Assert.Contains("1 component down, 1 cut off", page.Find("[data-testid=consequence-summary]").TextContent));
+        page.Find("[data-testid=expand]").Click();
+
+        await page.WaitForAssertionAsync(() => Assert.Equal(2, page.FindAll("[data-testid=consequences] tbody tr").Count));
+        Assert.Equal("Unreachable", page.Find("[data-testid=consequences] tr[data-component='dc2/anm']").GetAttribute("data-state"));
+        Assert.Contains("not known down", page.Find("[data-testid=consequences] tr[data-component='dc2/anm']").TextContent);
+        Assert.Contains("still", page.Find("[data-testid=consequences] tr[data-component='dc2/instance-1']").TextContent);
+        Assert.Contains("Unreachable", Assert.Single(page.FindAll("[data-testid=timeline] tr[data-source=state]")).TextContent);
+        Assert.Equal($"/api/incidents/{incident.Id}/export?format=md", page.Find("[data-testid=export-md]").GetAttribute("href"));
+        Assert.Equal($"/api/incidents/{incident.Id}/export?format=json", page.Find("[data-testid=export-json]").GetAttribute("href"));
+    }
+
+    [Fact]
+    public async Task Support_AddsANote_UnderTheirOwnName_Audited_ButCannotAcknowledge()
+    {
+        var incident = await SeedOutageAsync();
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        var panel = Render<IncidentPostMortemPanel>(p => p.Add(x => x.IncidentId, incident.Id));
+        await panel.WaitForAssertionAsync(() => Assert.NotNull(panel.Find("[data-testid=no-notes]")));
+        Assert.Empty(panel.FindAll("[data-testid=acknowledge]"));
+        Assert.Contains("administrators acknowledge", panel.Find("[data-testid=not-acknowledged]").TextContent);
+
+        panel.Find("[data-testid=note-form] textarea").Change("carrier confirmed the fibre cut at 07:41");
+        panel.Find("[data-testid=add-note]").Click();
+
+        await panel.WaitForAssertionAsync(() => Assert.Contains("carrier confirmed", panel.Find("[data-testid=notes] li").TextContent));
+        Assert.Contains("sue", panel.Find("[data-testid=notes] li").TextContent);
+        var note = await _store.QueryAsync(db => db.IncidentNotes.SingleAsync());
+        Assert.Equal((incident.Id, "sue", T0), (note.IncidentId, note.Author, note.At));
+        var audit = await _store.QueryAsync(db => db.AuditEntries.SingleAsync(a => a.Action == "incident.note-added"));
+        Assert.Equal(("sue", $"incident {incident.Id}"), (audit.Actor, audit.Target));
+    }
+
+    [Fact]
+    public async Task AnEmptyNote_IsRefusedWithTheReason_AndNothingIsWritten()
+    {
+        var incident = await SeedOutageAsync();
+        var panel = Render<IncidentPostMortemPanel>(p => p.Add(x => x.IncidentId, incident.Id));
+        await panel.WaitForAssertionAsync(() => Assert.NotNull(panel.Find("[data-testid=add-note]")));
+        panel.Find("[data-testid=note-form] textarea").Change("   ");
+        panel.Find("[data-testid=add-note]").Click();
+
+        await panel.WaitForAssertionAsync(() => Assert.Contains("The note is empty", panel.Find("[data-testid=post-mortem-error]").TextContent));
+        Assert.Equal(0, await _store.QueryAsync(db => db.IncidentNotes.CountAsync()));
+        Assert.Equal(0, await _store.QueryAsync(db => db.AuditEntries.CountAsync()));
+    }
+
+    [Fact]
+    public async Task Administrator_Acknowledges_Once_UnderTheirName_Audited()
+    {
+        var incident = await SeedOutageAsync();
+        var panel = Render<IncidentPostMortemPanel>(p => p.Add(x => x.IncidentId, incident.Id));
+        await panel.WaitForAssertionAsync(() => Assert.NotNull(panel.Find("[data-testid=acknowledge]")));
+        panel.Find("[data-testid=acknowledge]").Click();
+
+        await panel.WaitForAssertionAsync(() => Assert.Contains("Acknowledged by test-admin", panel.Find("[data-testid=acknowledged]").TextContent));
+        Assert.Empty(panel.FindAll("[data-testid=acknowledge]"));
+        var stored = await _store.QueryAsync(db => db.Incidents.SingleAsync());
+        Assert.Equal(("test-admin", (DateTimeOffset?)T0), (stored.AcknowledgedBy, stored.AcknowledgedAt));
+        Assert.Equal("test-admin", (await _store.QueryAsync(db => db.AuditEntries.SingleAsync(a => a.Action == "incident.acknowledged"))).Actor);
     }
 
     private static ComponentStateChange Change(DateTimeOffset at, string dc, string id, string to) => new()

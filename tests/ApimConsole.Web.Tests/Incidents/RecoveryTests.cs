@@ -84,15 +84,23 @@ public sealed class RecoveryTests
     }
 
     [Fact]
-    public async Task NodeStillDown_AfterTheScenarioEnded_IsNamed()
+    public async Task NodeStillDown_AfterTheDatacenterIsBack_KeepsTheOutageOpen_ThenItsRecoveryIsJudged()
     {
-        // dc2 back but one node still down: the datacenter scenario is over (a node-down scenario takes over).
-        var (store, console, _, _, ended) = await Dc2DownFor(TimeSpan.FromMinutes(10),
+        // dc2 back but one node it took down still down: the outage is not over (one incident, no node-down incident of its own).
+        var (store, console, status, recorder, ended) = await Dc2DownFor(TimeSpan.FromMinutes(10),
             s => s.WithCassandra("dc2", "cassandra-3", ComponentState.Down, T0.AddMinutes(1)));
         await using var _store = store;
 
+        var incident = await store.QueryAsync(db => db.Incidents.SingleAsync());
+        Assert.Equal(("DatacenterDown:dc2", (DateTimeOffset?)null), (incident.Key, incident.EndedAt));
+        Assert.Empty(console.GetRequiredService<IRecoveryStatus>().Incomplete);
+
+        // The node back, but not in schema agreement yet: the outage is over, its recovery names the node.
+        var back = ended.AddMinutes(1);
+        await IncidentStore.PublishAndWaitAsync(status, recorder, TestEstate.AllUp(back).WithAgreement("dc2", "cassandra-3", false));
+        Assert.Equal(back, (await store.QueryAsync(db => db.Incidents.SingleAsync())).EndedAt);
         var waiting = Assert.Single(console.GetRequiredService<IRecoveryStatus>().Incomplete, r => r.IncidentKey == "DatacenterDown:dc2").Waiting;
-        Assert.Equal(["dc2/cassandra-3 is not Up yet (Down)."], waiting);
+        Assert.Equal(["dc2/cassandra-3 is not in schema agreement yet."], waiting);
     }
 
     [Fact]

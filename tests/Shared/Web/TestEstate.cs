@@ -66,6 +66,20 @@ internal static class TestEstate
         s.MapDatacenter("dc2", d => SetAll(d, ComponentState.Unknown, since) with { State = DatacenterState.Unreachable, Since = since, Reason = "link down" })
          with { Link = new InterDatacenterLink(LinkState.Down, since, "the inter-DC link is down") };
 
+    /// <summary>dc2 lost, no witness spoken yet ("deciding"): dc2 Unreachable, its components Unknown, the link Unknown.</summary>
+    public static EstateSnapshot WithDeciding(this EstateSnapshot s, DateTimeOffset since) =>
+        s.MapDatacenter("dc2", d => SetAll(d, ComponentState.Unknown, since) with { State = DatacenterState.Unreachable, Since = since, Reason = "deciding" })
+         with { Link = new InterDatacenterLink(LinkState.Unknown, since, "deciding") };
+
+    /// <summary>Every component of <paramref name="dc"/> still Up has its latest probe failing (the datacenter falling silent).</summary>
+    public static EstateSnapshot WithFailing(this EstateSnapshot s, string dc) =>
+        s.MapDatacenter(dc, d => d with
+        {
+            AdminNodeManagers = d.AdminNodeManagers.Select(a => a.State == ComponentState.Up ? a with { Failing = true } : a).ToList(),
+            Groups = d.Groups.Select(g => g with { Instances = g.Instances.Select(i => i.State == ComponentState.Up ? i with { Failing = true } : i).ToList() }).ToList(),
+            CassandraNodes = d.CassandraNodes.Select(n => n.State == ComponentState.Up ? n with { Failing = true } : n).ToList(),
+        });
+
     private static DatacenterSnapshot SetAll(DatacenterSnapshot d, ComponentState state, DateTimeOffset since) => d with
     {
         AdminNodeManagers = d.AdminNodeManagers.Select(a => a with { State = state, Since = since }).ToList(),

@@ -311,6 +311,13 @@ namespace ApimConsole.Storage.Migrations.SqlServer
 
                     SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
 
+                    b.Property<DateTimeOffset?>("AcknowledgedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
                     b.Property<string>("CassandraNodes")
                         .IsRequired()
                         .HasMaxLength(4000)
@@ -337,6 +344,9 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                         .HasMaxLength(50)
                         .HasColumnType("nvarchar(50)");
 
+                    b.Property<long?>("ParentId")
+                        .HasColumnType("bigint");
+
                     b.Property<DateTimeOffset?>("RecoveredAt")
                         .HasColumnType("datetimeoffset");
 
@@ -360,9 +370,86 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                         .HasDatabaseName("IX_Incidents_Key_Open")
                         .HasFilter("EndedAt IS NULL");
 
+                    b.HasIndex("ParentId");
+
                     b.HasIndex("StartedAt");
 
                     b.ToTable("Incidents");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentConsequence", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("ComponentId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("ComponentKind")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("nvarchar(50)");
+
+                    b.Property<string>("DatacenterId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<DateTimeOffset>("From")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("nvarchar(20)");
+
+                    b.Property<DateTimeOffset?>("Until")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "DatacenterId", "ComponentId");
+
+                    b.ToTable("IncidentConsequences");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentNote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "At");
+
+                    b.ToTable("IncidentNotes");
                 });
 
             modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
@@ -717,6 +804,24 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentConsequence", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", null)
+                        .WithMany("Consequences")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentNote", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", null)
+                        .WithMany("Notes")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
                 {
                     b.HasOne("ApimConsole.Storage.Records.Incident", "Incident")
@@ -786,6 +891,10 @@ namespace ApimConsole.Storage.Migrations.SqlServer
 
             modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
                 {
+                    b.Navigation("Consequences");
+
+                    b.Navigation("Notes");
+
                     b.Navigation("RepairChecks");
                 });
 #pragma warning restore 612, 618

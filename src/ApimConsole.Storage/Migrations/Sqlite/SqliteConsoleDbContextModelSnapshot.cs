@@ -293,6 +293,13 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                         .ValueGeneratedOnAdd()
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("AcknowledgedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("AcknowledgedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("CassandraNodes")
                         .IsRequired()
                         .HasMaxLength(4000)
@@ -319,6 +326,9 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                         .HasMaxLength(50)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("ParentId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long?>("RecoveredAt")
                         .HasColumnType("INTEGER");
 
@@ -342,9 +352,82 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                         .HasDatabaseName("IX_Incidents_Key_Open")
                         .HasFilter("EndedAt IS NULL");
 
+                    b.HasIndex("ParentId");
+
                     b.HasIndex("StartedAt");
 
                     b.ToTable("Incidents");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentConsequence", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ComponentId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ComponentKind")
+                        .IsRequired()
+                        .HasMaxLength(50)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("DatacenterId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("From")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Until")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "DatacenterId", "ComponentId");
+
+                    b.ToTable("IncidentConsequences");
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentNote", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Author")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("IncidentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Text")
+                        .IsRequired()
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("IncidentId", "At");
+
+                    b.ToTable("IncidentNotes");
                 });
 
             modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
@@ -687,6 +770,24 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentConsequence", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", null)
+                        .WithMany("Consequences")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("ApimConsole.Storage.Records.IncidentNote", b =>
+                {
+                    b.HasOne("ApimConsole.Storage.Records.Incident", null)
+                        .WithMany("Notes")
+                        .HasForeignKey("IncidentId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.RepairCheck", b =>
                 {
                     b.HasOne("ApimConsole.Storage.Records.Incident", "Incident")
@@ -756,6 +857,10 @@ namespace ApimConsole.Storage.Migrations.Sqlite
 
             modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
                 {
+                    b.Navigation("Consequences");
+
+                    b.Navigation("Notes");
+
                     b.Navigation("RepairChecks");
                 });
 #pragma warning restore 612, 618

@@ -20,5 +20,19 @@ public static class IncidentDisplay
 
     public static Color SeverityColor(string severity) => severity == "Critical" ? Color.Error : Color.Warning;
 
+    /// <summary>What an outage took down, in one line: how many down, how many cut off, and which.</summary>
+    public static string Consequences(IReadOnlyList<ApimConsole.Web.Incidents.ConsequenceView> consequences)
+    {
+        var down = consequences.Count(c => c.State == ApimConsole.Web.Incidents.Consequence.Down);
+        var unreachable = consequences.Count - down;
+        var parts = new List<string>();
+        if (down > 0)
+            parts.Add($"{down} component{(down == 1 ? "" : "s")} down");
+        if (unreachable > 0)
+            parts.Add($"{unreachable} cut off (unreachable, not known down)");
+        return "Took " + string.Join(", ", parts) + ": " + string.Join(", ", consequences.Select(c => c.Key).Distinct().Take(8))
+            + (consequences.Count > 8 ? ", …" : "");
+    }
+
     public static string Action(string action) => action == "replace" ? "replace the node" : "nodetool repair";
 }
