@@ -20,7 +20,11 @@ public static class DeploymentServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
         services.TryAddSingleton<DeploymentGateAccess>();
         services.TryAddSingleton<IDeploymentOverrideAuthorization, AdministratorsOnly>();
+        services.TryAddSingleton<GroupArchivesReader>();
+        services.TryAddSingleton<LoadOutcomes>();
         services.TryAddSingleton<DeploymentReconciler>();
+        services.TryAddSingleton<DeploymentOutcomeLearner>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentOutcomeLearner>());
         services.TryAddSingleton<DeploymentExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());
         services.TryAddSingleton<DeploymentRequests>();
