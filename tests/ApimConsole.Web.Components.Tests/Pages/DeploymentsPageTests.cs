@@ -108,7 +108,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         Assert.True(deploy.HasAttribute("disabled"));
         Assert.DoesNotContain("mud-button-filled-primary", deploy.ClassName);
         Assert.Equal("deploy-blocked", deploy.GetAttribute("aria-describedby"));
-        Assert.Equal("Deploying is blocked right now: The inter-DC link is down", page.Find("[data-testid=guardrail]").TextContent.Trim());
+        Assert.Equal("Deploying is blocked right now: The inter-DC link is down", Normalize(page.Find("[data-testid=guardrail]").TextContent));
         // Printed once on the whole form, even after a file is chosen and the form renders again.
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "a.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
@@ -139,7 +139,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
 
         page.Find("button[data-testid=override-start]").Click();
         Assert.True(page.Find("button[data-testid=override-review]").HasAttribute("disabled")); // no reason written yet
-        page.Find("[data-testid=override-reason] textarea").Input("Security fix must go out while dc2 is cut off");
+        page.Find("textarea[data-testid=override-reason]").Input("Security fix must go out while dc2 is cut off");
         page.Find("button[data-testid=override-review]").Click();
 
         var confirm = page.Find("[data-testid=override-confirm]");
@@ -168,7 +168,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
         page.Find("button[data-testid=override-start]").Click();
-        page.Find("[data-testid=override-reason] textarea").Input("not really");
+        page.Find("textarea[data-testid=override-reason]").Input("not really");
         page.Find("button[data-testid=override-review]").Click();
 
         page.Find("button[data-testid=override-confirm-cancel]").Click();
