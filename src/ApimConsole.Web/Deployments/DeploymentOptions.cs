@@ -25,6 +25,9 @@ public sealed class DeploymentOptions
     /// <summary>How often the ANMs are asked again about loads whose outcome is still unknown.</summary>
     public TimeSpan LearnInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often the deployed archives are read to show drift (also after every deployment write).</summary>
+    public TimeSpan DriftInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Problems a person can fix in appsettings.json, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -38,6 +41,7 @@ public sealed class DeploymentOptions
         Positive(PushTimeout, nameof(PushTimeout));
         Positive(ReadTimeout, nameof(ReadTimeout));
         Positive(LearnInterval, nameof(LearnInterval));
+        Positive(DriftInterval, nameof(DriftInterval));
         if (Limits.MaxUploadBytes < 1024)
             errors.Add($"{SectionName}:Limits:MaxUploadBytes must be at least 1024 (found {Limits.MaxUploadBytes}).");
         if (Limits.MaxUncompressedBytes < 1024)

@@ -1,3 +1,4 @@
+using ApimConsole.Core.Live;
 using ApimConsole.Web.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -29,6 +30,9 @@ public static class DeploymentServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());
         services.TryAddSingleton<DeploymentRequests>();
         services.TryAddSingleton<DeployedVersionsReader>();
+        services.TryAddSingleton<DeploymentDriftWatch>();
+        services.TryAddSingleton<ILiveFeed<DriftState>>(sp => sp.GetRequiredService<DeploymentDriftWatch>());
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentDriftWatch>());
         return services;
     }
 }

@@ -166,6 +166,20 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         Assert.True(dmz.GetProperty("drift").GetBoolean());
         Assert.StartsWith("Instances run different archives: dc1: 2 ×", dmz.GetProperty("summary").GetString());
 
+        // The drift the Overview, the banner and the wall show, read from the ANMs, with when it was first seen.
+        var watch = factory.Services.GetRequiredService<ApimConsole.Web.Deployments.DeploymentDriftWatch>();
+        await watch.ReadOnceAsync(CancellationToken.None);
+        var drifted = Assert.Single(watch.Current.Groups, g => g.GroupId == "group-3");
+        Assert.StartsWith("Instances run different archives: dc1: 2 ×", drifted.Summary);
+        Assert.True(drifted.Since <= watch.Current.AsOf);
+        // Until a deployment makes them equal: deployed again to both datacenters, the drift is gone.
+        factory.Gate.Script = null;
+        var again = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3",
+            ("again.fed", DeploymentLabFactory.Zip(("configs.xml", $"<entityStore again='{Guid.NewGuid()}'/>")))), HttpStatusCode.Created);
+        Assert.Equal("Succeeded", (await factory.WaitForFinishAsync(Id(again))).GetProperty("state").GetString());
+        await watch.ReadOnceAsync(CancellationToken.None);
+        Assert.DoesNotContain(watch.Current.Groups, g => g.GroupId == "group-3");
+
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.Contains("Datacenters that got it: dc1"));
     }
