@@ -87,6 +87,8 @@ internal static class DeploymentRace
         TimeSpan? learnWithin = null)
     {
         var started = Stopwatch.GetTimestamp();
+        // Loads from before this run (another test on the same lab) are not this run's to judge.
+        var runStart = DateTimeOffset.UtcNow;
         if (slowPushes)
         {
             using var client = console.CreateClient();
@@ -171,7 +173,7 @@ internal static class DeploymentRace
         }
 
         var lab = await reader.GetFromJsonAsync<JsonElement>("/api/lab/deployments");
-        var pushes = lab.GetProperty("pushes").Deserialize<List<RacePush>>(Json)!;
+        var pushes = lab.GetProperty("pushes").Deserialize<List<RacePush>>(Json)!.Where(p => p.ReceivedAt >= runStart).ToList();
         var history = await reader.GetFromJsonAsync<JsonElement>("/api/guardrails/history");
         var transitions = history.GetProperty("transitions").EnumerateArray()
             .Select(t => (At: t.GetProperty("at").GetDateTimeOffset(), Kind: t.GetProperty("kind").GetString()!,

@@ -16,7 +16,6 @@ public sealed class DeploymentOutcomeLearner(
     DeploymentStore store,
     AuditLog audit,
     GroupArchivesReader archives,
-    LoadOutcomes outcomes,
     AdminNodeManagerConnections anms,
     IOptions<DeploymentOptions> options,
     TimeProvider time,
@@ -62,7 +61,7 @@ public sealed class DeploymentOutcomeLearner(
             var read = await archives.ReadAsync(dc.Key, deployment.GroupId, cancellationToken);
             foreach (var target in dc)
             {
-                if (outcomes.Later(read, dc.Key, target.InstanceId!, target.ArchiveId!, target.UpdatedAt, target.Message) is { } outcome)
+                if (LoadOutcomes.Later(read, dc.Key, target.InstanceId!, target.ArchiveId!, target.UpdatedAt, target.Message, options.Value.PushTimeout) is { } outcome)
                     resolutions.Add(new TargetResolution(dc.Key, target.InstanceId, outcome.Outcome, target.ArchiveId, outcome.Message ?? "", outcome.LearnedAt));
             }
         }

@@ -1,6 +1,5 @@
 using ApimConsole.Core.Deployments;
 using ApimConsole.Monitoring.AdminNodeManager;
-using Microsoft.Extensions.Options;
 
 namespace ApimConsole.Web.Deployments;
 
@@ -14,7 +13,7 @@ public sealed record LearnedOutcome(DeploymentTargetOutcome Outcome, string? Mes
 /// load may still be completing (up to <see cref="DeploymentOptions.PushTimeout"/>), so it stays Unknown and
 /// <see cref="DeploymentOutcomeLearner"/> keeps asking. An ANM that cannot be read leaves it Unknown too.
 /// </summary>
-public sealed class LoadOutcomes(GroupArchivesReader archives, IOptions<DeploymentOptions> options, TimeProvider time)
+public sealed class LoadOutcomes(GroupArchivesReader archives, TimeProvider time)
 {
     public const string InFlightNote = "In flight when Block was published (a load on the wire cannot be recalled).";
 
@@ -50,9 +49,11 @@ public sealed class LoadOutcomes(GroupArchivesReader archives, IOptions<Deployme
 
     /// <summary>
     /// An instance still Unknown since <paramref name="unknownSince"/>, against a fresh reading of its group: Loaded when it
-    /// runs the archive; Not loaded once a load could no longer be completing; otherwise still Unknown (null: unchanged).
+    /// runs the archive; Not loaded once a load could no longer be completing (<paramref name="settle"/>, the push timeout,
+    /// after it went unknown); otherwise still Unknown (null: unchanged).
     /// </summary>
-    public LearnedOutcome? Later(GroupArchives read, string dc, string instanceId, string archiveId, DateTimeOffset unknownSince, string? previousNote)
+    public static LearnedOutcome? Later(GroupArchives read, string dc, string instanceId, string archiveId, DateTimeOffset unknownSince, string? previousNote,
+        TimeSpan settle)
     {
         if (read.Running is not { } running)
             return null;
@@ -60,7 +61,6 @@ public sealed class LoadOutcomes(GroupArchivesReader archives, IOptions<Deployme
         running.TryGetValue(instanceId, out var runs);
         if (string.Equals(runs, archiveId, StringComparison.Ordinal))
             return new LearnedOutcome(DeploymentTargetOutcome.Loaded, $"{note}Runs {archiveId}, as {dc}'s ANM reported at {read.AskedAt:u}.", read.AskedAt);
-        var settle = options.Value.PushTimeout;
         if (read.AskedAt - unknownSince < settle)
             return null;
         return new LearnedOutcome(DeploymentTargetOutcome.NotApplied,
