@@ -78,16 +78,21 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     }
 
     /// <summary>Records the outcome for a datacenter (<paramref name="instanceId"/> null) or an instance, adding the row the first time.</summary>
+    public Task SetTargetAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
+        string? archiveId, string? message, CancellationToken cancellationToken) =>
+        SetTargetAsync(deploymentId, datacenterId, instanceId, outcome, archiveId, message, new TargetLearning(null, false), cancellationToken);
+
+    /// <summary>As the other overload, with when the outcome was learned from the estate and whether the load was in flight when Block was published.</summary>
     public async Task SetTargetAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
-        string? archiveId, string? message, CancellationToken cancellationToken)
+        string? archiveId, string? message, TargetLearning learning, CancellationToken cancellationToken)
     {
         await writer.WriteAsync($"record deployment {deploymentId}'s {datacenterId}{(instanceId is null ? "" : "/" + instanceId)} as {outcome}",
-            ct => SetTargetOnceAsync(deploymentId, datacenterId, instanceId, outcome, archiveId, message, ct), cancellationToken);
+            ct => SetTargetOnceAsync(deploymentId, datacenterId, instanceId, outcome, archiveId, message, learning, ct), cancellationToken);
         Written();
     }
 
     private async Task SetTargetOnceAsync(long deploymentId, string datacenterId, string? instanceId, DeploymentTargetOutcome outcome,
-        string? archiveId, string? message, CancellationToken cancellationToken)
+        string? archiveId, string? message, TargetLearning learning, CancellationToken cancellationToken)
     {
         await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var target = await db.DeploymentTargets.FirstOrDefaultAsync(
@@ -101,7 +106,19 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         target.ArchiveId = archiveId ?? target.ArchiveId;
         target.Message = message is null ? target.Message : Clip(message);
         target.UpdatedAt = time.GetUtcNow();
+        target.LearnedAt = learning.LearnedAt ?? target.LearnedAt;
+        target.InFlightWhenBlocked |= learning.InFlightWhenBlocked;
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Finished deployments with an instance whose outcome is still <see cref="DeploymentTargetOutcome.Unknown"/>, oldest first, with their targets.</summary>
+    public async Task<IReadOnlyList<Deployment>> WithUnknownOutcomesAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+        var ids = await db.DeploymentTargets.Where(t => t.Outcome == DeploymentTargetOutcome.Unknown && t.InstanceId != null)
+            .Select(t => t.DeploymentId).Distinct().ToListAsync(cancellationToken);
+        var deployments = await db.Deployments.Include(d => d.Targets).Where(d => ids.Contains(d.Id)).ToListAsync(cancellationToken);
+        return deployments.Where(d => d.State.IsFinished()).OrderBy(d => d.Id).ToList();
     }
 
     /// <summary>Deployments left Pending or Running (by a console that stopped or was killed), oldest first, with their targets.</summary>
@@ -121,10 +138,22 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     /// (added when it has no row yet), and the deployment's final <paramref name="state"/>. Targets not given are
     /// left as they were recorded.
     /// </summary>
-    public async Task RecordReconciliationAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
-        CancellationToken cancellationToken)
+    public Task RecordReconciliationAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
+        CancellationToken cancellationToken) =>
+        RecordResolutionsAsync(id, targets, state, summary, finish: true, cancellationToken);
+
+    /// <summary>
+    /// Writes, in one transaction, outcomes learned later from the estate (an instance that was <see cref="DeploymentTargetOutcome.Unknown"/>),
+    /// the deployment's state and its summary; when it finished stays as recorded.
+    /// </summary>
+    public Task RecordLearnedAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
+        CancellationToken cancellationToken) =>
+        RecordResolutionsAsync(id, targets, state, summary, finish: false, cancellationToken);
+
+    private async Task RecordResolutionsAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
+        bool finish, CancellationToken cancellationToken)
     {
-        await writer.WriteAsync($"record deployment {id}'s reconciliation", async ct =>
+        await writer.WriteAsync($"record deployment {id}'s {(finish ? "reconciliation" : "learned outcomes")}", async ct =>
         {
             await using var db = await contexts.CreateDbContextAsync(ct);
             var deployment = await db.Deployments.Include(d => d.Targets).FirstAsync(d => d.Id == id, ct);
@@ -141,10 +170,12 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
                 target.ArchiveId = resolution.ArchiveId ?? target.ArchiveId;
                 target.Message = Clip(resolution.Message);
                 target.UpdatedAt = now;
+                target.LearnedAt = resolution.LearnedAt ?? target.LearnedAt;
             }
             deployment.State = state;
             deployment.Summary = Clip(summary);
-            deployment.FinishedAt = now;
+            if (finish || deployment.FinishedAt is null)
+                deployment.FinishedAt = now;
             await db.SaveChangesAsync(ct);
         }, cancellationToken);
         Written();
@@ -182,4 +213,8 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 }
 
 /// <summary>What one target of an unfinished deployment was found to have reached (see <see cref="DeploymentStore.RecordReconciliationAsync"/>).</summary>
-public sealed record TargetResolution(string DatacenterId, string? InstanceId, DeploymentTargetOutcome Outcome, string? ArchiveId, string Message);
+public sealed record TargetResolution(string DatacenterId, string? InstanceId, DeploymentTargetOutcome Outcome, string? ArchiveId, string Message,
+    DateTimeOffset? LearnedAt = null);
+
+/// <summary>When an instance's outcome was learned from the estate (null: not learned, or nothing to learn), and whether its load was in flight when Block was published.</summary>
+public sealed record TargetLearning(DateTimeOffset? LearnedAt, bool InFlightWhenBlocked);

@@ -8,11 +8,17 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace ApimConsole.Benchmarks;
 
-/// <summary>One push the lab received, as its own record (<c>GET /api/lab/deployments</c>) gives it.</summary>
-internal sealed record RacePush(DateTimeOffset Time, string DatacenterId, string GroupId, string InstanceId, string ArchiveId, string Outcome);
+/// <summary>One push the lab received (<see cref="ReceivedAt"/>) and carried out (<see cref="Time"/>), as its own record (<c>GET /api/lab/deployments</c>) gives it.</summary>
+internal sealed record RacePush(DateTimeOffset ReceivedAt, DateTimeOffset Time, string DatacenterId, string GroupId, string InstanceId, string ArchiveId, string Outcome);
 
-/// <summary>A push the lab received while the console's published state for its kind and datacenter was Block.</summary>
-internal sealed record RaceViolation(RacePush Push, string Kind, DateTimeOffset BlockedFrom, DateTimeOffset? BlockedUntil);
+/// <summary>
+/// A push against the console's published Block for its kind and datacenter: one that the lab received (so that
+/// started) under Block, or one carried out under Block that no turn named as in flight.
+/// </summary>
+internal sealed record RaceViolation(RacePush Push, string Kind, DateTimeOffset BlockedFrom, DateTimeOffset? BlockedUntil, string What);
+
+/// <summary>An instance where the console's record and the lab's record of loads disagree.</summary>
+internal sealed record RaceMismatch(string ArchiveId, string DatacenterId, string InstanceId, string Console, string Lab);
 
 /// <summary>What a race run did and what the lab's record proves.</summary>
 internal sealed record RaceResult(
@@ -37,7 +43,12 @@ internal sealed record RaceResult(
     long PermitsRevoked,
     long TurnsWaited,
     DateTimeOffset HistoryStarts,
-    DateTimeOffset FirstPush)
+    DateTimeOffset FirstPush,
+    int LoadsNamedInFlight,
+    int RecordsCompared,
+    int RecordsAgreeing,
+    int StillUnknown,
+    IReadOnlyList<RaceMismatch> Mismatches)
 {
     public string Describe() =>
         $"""
@@ -47,6 +58,8 @@ internal sealed record RaceResult(
         pushes received by the lab {PushesReceived} (loaded {PushesLoaded}); turns that waited for a push in flight {TurnsWaited}; permits revoked {PermitsRevoked}; pushes not matched to a deployment {UnmatchedPushes}
         pushes while the console's state for that kind and datacenter was Block: {PushesWhileBlocked.Count}
         pushes while the banner (that kind, to every datacenter) was Block: {PushesWhileBannerBlocked}
+        loads carried out under Block that a turn named as in flight: {LoadsNamedInFlight}
+        records compared with the lab's (instances sent a load): {RecordsCompared}, agreeing {RecordsAgreeing}, disagreeing {Mismatches.Count}, still unknown {StillUnknown}
         """;
 }
 
@@ -69,9 +82,13 @@ internal static class DeploymentRace
     /// <c>Lab:SlowDelay</c>): a push is then in flight most of the time, so turns of the guardrail land on pushes in
     /// flight instead of between them. Keep <c>Lab:SlowDelay</c> under the guardrail's turn bound (2 s).
     /// </param>
-    public static async Task<RaceResult> RunAsync(WebApplicationFactory<Program> console, TimeSpan duration, int submitters, int seed, bool slowPushes, Action<string>? log = null)
+    /// <param name="learnWithin">How long, after the run, the console may take to learn the loads it records as unknown.</param>
+    public static async Task<RaceResult> RunAsync(WebApplicationFactory<Program> console, TimeSpan duration, int submitters, int seed, bool slowPushes, Action<string>? log = null,
+        TimeSpan? learnWithin = null)
     {
         var started = Stopwatch.GetTimestamp();
+        // Loads from before this run (another test on the same lab) are not this run's to judge.
+        var runStart = DateTimeOffset.UtcNow;
         if (slowPushes)
         {
             using var client = console.CreateClient();
@@ -143,14 +160,26 @@ internal static class DeploymentRace
         var deployments = new List<JsonElement>();
         foreach (var id in accepted)
             deployments.Add(await WaitForFinishAsync(reader, id, TimeSpan.FromMinutes(2)));
+        // Loads the console could not learn at once (the ANM unreachable, or no answer) it keeps asking about: give it time.
+        var learnDeadline = DateTime.UtcNow + (learnWithin ?? TimeSpan.FromMinutes(3));
+        while (deployments.Any(d => InstanceTargets(d).Any(i => i.Outcome == "Unknown")) && DateTime.UtcNow < learnDeadline)
+        {
+            await Task.Delay(500);
+            for (var n = 0; n < deployments.Count; n++)
+            {
+                if (InstanceTargets(deployments[n]).Any(i => i.Outcome == "Unknown"))
+                    deployments[n] = await reader.GetFromJsonAsync<JsonElement>($"/api/deployments/{deployments[n].GetProperty("id").GetInt64()}");
+            }
+        }
 
         var lab = await reader.GetFromJsonAsync<JsonElement>("/api/lab/deployments");
-        var pushes = lab.GetProperty("pushes").Deserialize<List<RacePush>>(Json)!;
+        var pushes = lab.GetProperty("pushes").Deserialize<List<RacePush>>(Json)!.Where(p => p.ReceivedAt >= runStart).ToList();
         var history = await reader.GetFromJsonAsync<JsonElement>("/api/guardrails/history");
         var transitions = history.GetProperty("transitions").EnumerateArray()
             .Select(t => (At: t.GetProperty("at").GetDateTimeOffset(), Kind: t.GetProperty("kind").GetString()!,
                 Dc: t.GetProperty("datacenterId").ValueKind == JsonValueKind.Null ? null : t.GetProperty("datacenterId").GetString(),
-                Decision: t.GetProperty("decision").GetString()!))
+                Decision: t.GetProperty("decision").GetString()!,
+                InFlight: t.TryGetProperty("inFlight", out var f) && f.ValueKind == JsonValueKind.Array ? f.EnumerateArray().Select(c => c.GetString()!).ToList() : []))
             .ToList();
 
         // Which kind each archive was deployed as: every deployment's content is unique, so is its archive id.
@@ -168,8 +197,9 @@ internal static class DeploymentRace
             }
         }
 
-        var blocked = BlockIntervals(transitions.Where(t => t.Dc is not null));
-        var bannerBlocked = BlockIntervals(transitions.Where(t => t.Dc is null));
+        var blocked = BlockIntervals(transitions.Where(t => t.Dc is not null).Select(t => (t.At, t.Kind, t.Dc, t.Decision)));
+        var bannerBlocked = BlockIntervals(transitions.Where(t => t.Dc is null).Select(t => (t.At, t.Kind, t.Dc, t.Decision)));
+        var namedInFlight = 0;
         var violations = new List<RaceViolation>();
         var bannerViolations = 0;
         var unmatched = 0;
@@ -183,16 +213,54 @@ internal static class DeploymentRace
             {
                 // The intervals are value tuples: FirstOrDefault would answer an empty one, so search for an index.
                 var intervals = blocked.GetValueOrDefault((kind, push.DatacenterId)) ?? [];
+                var startedUnder = intervals.FindIndex(b => Inside(push.ReceivedAt, b));
                 var hit = intervals.FindIndex(b => Inside(push.Time, b));
-                if (hit >= 0)
-                    violations.Add(new RaceViolation(push, kind, intervals[hit].From, intervals[hit].Until));
+                if (startedUnder >= 0)
+                {
+                    violations.Add(new RaceViolation(push, kind, intervals[startedUnder].From, intervals[startedUnder].Until, "started under Block"));
+                }
+                else if (hit >= 0)
+                {
+                    // Received before Block, carried out under it: the turn that published Block must name it.
+                    var call = $"load of {push.ArchiveId} on {push.DatacenterId}/{push.InstanceId}";
+                    var named = transitions.Any(t => t.At == intervals[hit].From && t.Kind == kind && t.Dc == push.DatacenterId && t.InFlight.Any(c => c.StartsWith(call, StringComparison.Ordinal)));
+                    if (named)
+                        namedInFlight++;
+                    else
+                        violations.Add(new RaceViolation(push, kind, intervals[hit].From, intervals[hit].Until, "carried out under Block, not named on the turn"));
+                }
                 if (bannerBlocked.GetValueOrDefault((kind, (string?)null))?.Any(b => Inside(push.Time, b)) == true)
                     bannerViolations++;
             }
         }
 
-        int Loaded(JsonElement d) => d.GetProperty("datacenters").EnumerateArray()
-            .Sum(dc => dc.GetProperty("instances").EnumerateArray().Count(i => i.GetProperty("outcome").GetString() == "Loaded"));
+        int Loaded(JsonElement d) => InstanceTargets(d).Count(i => i.Outcome == "Loaded");
+
+        // The console's record of every instance it sent a load to, against the lab's record of loads.
+        var labLoaded = pushes.Where(p => p.Outcome == "Loaded").Select(p => (p.ArchiveId, p.DatacenterId, p.InstanceId)).ToHashSet();
+        var mismatches = new List<RaceMismatch>();
+        int compared = 0, agreeing = 0, unknown = 0;
+        var recordedLoaded = new HashSet<(string, string, string)>();
+        foreach (var i in deployments.SelectMany(InstanceTargets).Where(i => i.ArchiveId is not null && i.Outcome is not ("NotPushed" or "Blocked" or "Pending")))
+        {
+            compared++;
+            var key = (i.ArchiveId!, i.Dc, i.Id);
+            if (i.Outcome == "Loaded")
+                recordedLoaded.Add(key);
+            if (i.Outcome == "Unknown")
+                unknown++;
+            var labSays = labLoaded.Contains(key) ? "Loaded" : pushes.FirstOrDefault(p => (p.ArchiveId, p.DatacenterId, p.InstanceId) == key)?.Outcome ?? "no load";
+            if ((i.Outcome == "Loaded") == (labSays == "Loaded") && i.Outcome != "Unknown")
+                agreeing++;
+            else
+                mismatches.Add(new RaceMismatch(key.Item1, key.Item2, key.Item3, i.Outcome, labSays));
+        }
+        // A load the lab carried out that no record calls Loaded is a mismatch too (even if the record never named the instance).
+        foreach (var key in labLoaded.Where(k => kindOfArchive.ContainsKey(k.ArchiveId) && !recordedLoaded.Contains(k)))
+        {
+            if (!mismatches.Any(m => (m.ArchiveId, m.DatacenterId, m.InstanceId) == key))
+                mismatches.Add(new RaceMismatch(key.ArchiveId, key.DatacenterId, key.InstanceId, "not recorded as loaded", "Loaded"));
+        }
         var states = deployments.GroupBy(d => d.GetProperty("state").GetString()!).ToDictionary(g => g.Key, g => g.Count());
         var end = DateTimeOffset.UtcNow;
         return new RaceResult(
@@ -217,8 +285,19 @@ internal static class DeploymentRace
             history.GetProperty("permitsRevoked").GetInt64(),
             history.GetProperty("turnsWaited").GetInt64(),
             transitions.Count == 0 ? DateTimeOffset.MaxValue : transitions.Min(t => t.At),
-            pushes.Count == 0 ? DateTimeOffset.MaxValue : pushes.Min(p => p.Time));
+            pushes.Count == 0 ? DateTimeOffset.MaxValue : pushes.Min(p => p.Time),
+            namedInFlight,
+            compared,
+            agreeing,
+            unknown,
+            mismatches);
     }
+
+    /// <summary>Every instance target of a deployment as the API gives it.</summary>
+    private static IEnumerable<(string Dc, string Id, string Outcome, string? ArchiveId)> InstanceTargets(JsonElement deployment) =>
+        deployment.GetProperty("datacenters").EnumerateArray().SelectMany(dc => dc.GetProperty("instances").EnumerateArray().Select(i =>
+            (dc.GetProperty("id").GetString()!, i.GetProperty("id").GetString()!, i.GetProperty("outcome").GetString()!,
+             i.GetProperty("archiveId").ValueKind == JsonValueKind.String ? i.GetProperty("archiveId").GetString() : null)));
 
     /// <summary>
     /// A push recorded at the very instant a turn was published happened before it (the lab records a push before it

@@ -44,7 +44,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("usage: dotnet run -c Release --project tests/ApimConsole.Benchmarks -- <benchmark> [options]");
         Console.Error.WriteLine("  fault-detection [--faults N] [--drop-rate P] [--soak-minutes M] [--max-gap-seconds S]");
         Console.Error.WriteLine("  traffic [--rate R] [--polls N] [--no-store] [--views-only] [--fill-seconds S] [--interval-seconds S] [--days D] [--builds N]");
-        Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--fast-pushes]");
+        Console.Error.WriteLine("  deployment-race [--minutes M] [--submitters N] [--seed S] [--load-seconds 0.3,5,30] [--slow-calls]");
         Console.Error.WriteLine("  logs [--gb G] [--instances N] [--search-only|--tail-only] [--rounds N] [--rates 1000,5000,...] [--step-seconds S] [--poll-ms P]");
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R] [--max-gap-seconds S] [--heap-census] [--small-buffers]");
         Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--max-gap-seconds S] [--cpu-seconds S] [--drift-seconds S] [--skip-hub] [--skip-circuits] [--heap-census] [--small-buffers]");

@@ -43,6 +43,11 @@ public enum DeploymentTargetOutcome
     PartiallyApplied,
     /// <summary>Found after a restart not to run the archive (the ANM says it runs another): it may have been pushed and not loaded.</summary>
     NotApplied,
+    /// <summary>
+    /// The load was sent and the console does not know yet whether the instance runs the archive (the call ended
+    /// without an answer and the ANM could not be asked, or a load may still be completing): it keeps asking the ANM.
+    /// </summary>
+    Unknown,
 }
 
 public static class DeploymentStateRules

@@ -21,7 +21,13 @@ public sealed record GuardrailVerdict(ChangeKind Kind, GuardrailDecision Decisio
 /// <summary>One transition of the guardrail's published state, as the console recorded it.</summary>
 /// <param name="At">When the console's state became <paramref name="Decision"/> (after any permits in flight were drained).</param>
 /// <param name="DatacenterId">The target datacenter the decision is for; null: the change to every datacenter (the banner).</param>
-public sealed record GuardrailTransition(DateTimeOffset At, ChangeKind Kind, string? DatacenterId, GuardrailDecision Decision);
+/// <param name="InFlight">
+/// On a turn to Block: the estate-changing calls (each named as its caller gave it, e.g. a load of an archive on an
+/// instance) that were still on the wire when Block was published. They cannot be recalled; their outcome is learned
+/// from the estate.
+/// </param>
+public sealed record GuardrailTransition(DateTimeOffset At, ChangeKind Kind, string? DatacenterId, GuardrailDecision Decision,
+    IReadOnlyList<string>? InFlight = null);
 
 /// <summary>
 /// Leave to make one estate-changing call (an archive upload, or one instance's load) under <see cref="Verdict"/>.
@@ -42,7 +48,11 @@ public sealed class DeploymentPermit : IDisposable
     /// <summary>The decision at the moment the permit was handed out: the caller acts on it (Block: do not push).</summary>
     public GuardrailVerdict Verdict { get; }
 
-    /// <summary>Cancelled when the guardrail turned while the call was still running past its bound: abandon the call.</summary>
+    /// <summary>
+    /// Cancelled when the guardrail published Block for this call's kind and datacenter while the call was still on
+    /// the wire (past the turn's bound); the call is named on that turn. Do not abandon the call for it: a load on the
+    /// wire cannot be recalled. Learn its outcome from the estate instead.
+    /// </summary>
     public CancellationToken Revoked { get; }
 
     /// <summary>A permit that covers nothing (a refusal, or a gate with no turns to wait for).</summary>
@@ -63,4 +73,7 @@ public interface IDeploymentGate
 
     /// <summary>Decides now (never more permissive than the published state) and, unless it blocks, holds the turn off until disposed.</summary>
     DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters);
+
+    /// <summary>As <see cref="Enter(ChangeKind, IReadOnlyCollection{string})"/>, naming the call, so a turn that finds it on the wire can name it.</summary>
+    DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters, string call) => Enter(kind, targetDatacenters);
 }

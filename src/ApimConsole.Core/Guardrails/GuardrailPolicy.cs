@@ -70,8 +70,8 @@ public static class GuardrailPolicy
         foreach (var dc in snapshot.Datacenters)
             Datacenter(dc, targets.Contains(dc.Id), snapshot, now, findings);
         Schema(snapshot, findings);
-        foreach (var recovery in incompleteRecoveries)
-            findings.Add(Finding.Both(GuardrailDecision.Block, Recovery(recovery, now)));
+        foreach (var reason in RecoveryReasons(incompleteRecoveries, now))
+            findings.Add(Finding.Both(GuardrailDecision.Block, reason));
 
         return Enum.GetValues<ChangeKind>().Select(kind => Verdict(kind, findings, now)).ToList();
     }
@@ -261,11 +261,30 @@ public static class GuardrailPolicy
             $"{what}: a KPS table-structure change now could conflict with the change still spreading and be lost. Deploy when every node agrees (nodetool describecluster)."));
     }
 
-    private static string Recovery(IncompleteRecovery recovery, DateTimeOffset now)
+    /// <summary>
+    /// One reason per cause: recoveries still waiting for the same things (every outage of the link leaves the same
+    /// Cassandra nodes to come back) are one sentence that names each outage once, not one near-copy per outage.
+    /// </summary>
+    private static IReadOnlyList<string> RecoveryReasons(IReadOnlyList<IncompleteRecovery> recoveries, DateTimeOffset now) =>
+        recoveries
+            .Select(r => (Recovery: r, Waiting: r.Waiting.Select(Clause).Where(w => w.Length > 0).ToList()))
+            .GroupBy(r => string.Join("\n", r.Waiting), StringComparer.Ordinal)
+            .Select(g => RecoveryReason(g.Select(r => r.Recovery).OrderBy(r => r.Ended).ToList(), g.First().Waiting, now))
+            .ToList();
+
+    private static string RecoveryReason(IReadOnlyList<IncompleteRecovery> outages, IReadOnlyList<string> waiting, DateTimeOffset now)
     {
-        var waiting = recovery.Waiting.Count == 0 ? "" : ": " + string.Join("; ", recovery.Waiting);
-        return $"Recovery from \"{recovery.Title}\" (over {Since(recovery.Ended, now)}) is not complete{waiting}. Deploy when it is.";
+        var titles = outages.Select(o => Clause(o.Title)).Distinct(StringComparer.Ordinal).Select(t => $"\"{t}\"").ToList();
+        var last = outages[^1];
+        var when = outages.Count == 1
+            ? $"over {Since(last.Ended, now)}"
+            : $"{outages.Count} outages, the last over {Since(last.Ended, now)}";
+        var missing = waiting.Count == 0 ? "" : ": " + string.Join("; ", waiting);
+        return $"Recovery from {string.Join(" and ", titles)} ({when}) is not complete{missing}. Deploy when it is.";
     }
+
+    /// <summary>A sentence made a clause, to be joined with others: no surrounding blanks, no closing full stop.</summary>
+    private static string Clause(string text) => text.Trim().TrimEnd('.', ';', ' ');
 
     private static GuardrailVerdict Verdict(ChangeKind kind, List<Finding> findings, DateTimeOffset now)
     {

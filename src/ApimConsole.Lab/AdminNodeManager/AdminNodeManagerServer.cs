@@ -521,13 +521,14 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
 
     private async Task PushHeldAsync(HttpContext context, GatewayInstance instance, string archiveId)
     {
+        var received = _time.GetUtcNow();
         // Held without the request's token: like a real ANM, the load goes on when the caller goes away.
         if (PushDelay > TimeSpan.Zero)
             await Task.Delay(PushDelay, _time, _stopping).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         if (_faults.IsStopped(_dc.Id, instance.Id))
         {
-            _deployments.Append(now, _dc.Id, instance.Group.Id, instance.Id, archiveId, DeploymentLog.InstanceUnavailable);
+            _deployments.Append(received, now, _dc.Id, instance.Group.Id, instance.Id, archiveId, DeploymentLog.InstanceUnavailable);
         }
         await Route(context, async i =>
         {
@@ -536,14 +537,14 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
                 archive = _archives.GetValueOrDefault(archiveId);
             if (archive is null || archive.GroupId != i.Group.Id)
             {
-                _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.UnknownArchive);
+                _deployments.Append(received, _time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.UnknownArchive);
                 await LabHosting.WriteErrorAsync(context, StatusCodes.Status404NotFound, 404, $"Archive '{archiveId}' was not uploaded to group '{i.Group.Id}'").ConfigureAwait(false);
                 return;
             }
             var previous = i.ArchiveId;
             if (archive.FailsToLoad)
             {
-                _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.RolledBack);
+                _deployments.Append(received, _time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.RolledBack);
                 i.WriteTrace(new TraceLine("ERROR", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Failed to load configuration {archiveId}; rolled back to {previous}", 0));
                 // The reference's answer to a load: 200 either way, result.status false when it failed and rolled back.
                 await LabHosting.WriteJsonAsync(context, new
@@ -559,7 +560,7 @@ internal sealed class AdminNodeManagerServer : IAsyncDisposable
                 return;
             }
             i.LoadArchive(archiveId);
-            _deployments.Append(_time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.Loaded);
+            _deployments.Append(received, _time.GetUtcNow(), _dc.Id, i.Group.Id, i.Id, archiveId, DeploymentLog.Loaded);
             i.WriteTrace(new TraceLine("INFO", _time.GetUtcNow(), i.ThreadId, TraceLine.NoCorrelation, $"Configuration {archiveId} loaded (was {previous})", 0));
             await LabHosting.WriteJsonAsync(context, new
             {

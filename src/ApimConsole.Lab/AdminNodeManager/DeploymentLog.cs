@@ -1,8 +1,12 @@
 namespace ApimConsole.Lab.AdminNodeManager;
 
-/// <summary>One configuration push an Admin Node Manager received for an instance, whatever came of it.</summary>
+/// <summary>
+/// One configuration push an Admin Node Manager received for an instance, whatever came of it: <paramref name="ReceivedAt"/>
+/// when the load request arrived, <paramref name="Time"/> when it was carried out (after <c>Lab:PushDelay</c>).
+/// </summary>
 public sealed record LabDeploymentPush(
     long Sequence,
+    DateTimeOffset ReceivedAt,
     DateTimeOffset Time,
     string DatacenterId,
     string GroupId,
@@ -21,11 +25,11 @@ public sealed class DeploymentLog
     private readonly Lock _gate = new();
     private readonly List<LabDeploymentPush> _pushes = [];
 
-    public LabDeploymentPush Append(DateTimeOffset time, string datacenterId, string groupId, string instanceId, string archiveId, string outcome)
+    public LabDeploymentPush Append(DateTimeOffset receivedAt, DateTimeOffset time, string datacenterId, string groupId, string instanceId, string archiveId, string outcome)
     {
         lock (_gate)
         {
-            var push = new LabDeploymentPush(_pushes.Count + 1, time, datacenterId, groupId, instanceId, archiveId, outcome);
+            var push = new LabDeploymentPush(_pushes.Count + 1, receivedAt, time, datacenterId, groupId, instanceId, archiveId, outcome);
             _pushes.Add(push);
             return push;
         }

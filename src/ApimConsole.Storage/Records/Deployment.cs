@@ -51,4 +51,12 @@ public sealed class DeploymentTarget
     public string? ArchiveId { get; set; }
     public string? Message { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    /// <summary>
+    /// When the console learned <see cref="Outcome"/> from the estate (the ANM's answer to the load, or the archive the
+    /// ANM reports the instance runs); null while it is still <see cref="DeploymentTargetOutcome.Unknown"/> or for
+    /// outcomes that need no learning (not reached, blocked).
+    /// </summary>
+    public DateTimeOffset? LearnedAt { get; set; }
+    /// <summary>The load was on the wire when the guardrail published Block for its datacenter; it was named on that turn.</summary>
+    public bool InFlightWhenBlocked { get; set; }
 }

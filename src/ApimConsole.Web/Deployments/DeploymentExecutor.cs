@@ -17,8 +17,10 @@ public sealed record DeploymentWork(long DeploymentId, ChangeKind Kind, string G
 /// Before each datacenter it asks the guardrail again, for that datacenter, against the current state, and it takes a
 /// permit (<see cref="IDeploymentGate.Enter"/>) around the upload and around each instance's load: a Block (or a Warn
 /// nobody confirmed) stops the deployment there, even part-way through a datacenter, nothing more is pushed, and the
-/// record says which datacenters and instances got it. A permit revoked mid-call (the guardrail turned and the call
-/// outlasted the turn's bound) leaves that instance Failed with an unknown outcome and stops the deployment too. A
+/// record says which datacenters and instances got it. A load cannot be recalled once on the wire: one still in flight
+/// when the guardrail publishes Block (past the turn's bound) is named on that turn, waited for, and its outcome learned
+/// from the estate (<see cref="LoadOutcomes"/>: the archive the ANM reports the instance runs), with when it was
+/// learned, or recorded Unknown until <see cref="DeploymentOutcomeLearner"/> learns it; the deployment stops there. A
 /// datacenter where some instance did not load the archive also stops it: the next datacenter is not given an archive
 /// that already failed. Every step is written to the store as it happens.
 /// </summary>
@@ -28,6 +30,7 @@ public sealed class DeploymentExecutor(
     DeploymentReconciler reconciler,
     DeploymentGateAccess gate,
     AdminNodeManagerConnections anms,
+    LoadOutcomes outcomes,
     IOptions<DeploymentOptions> options,
     ILogger<DeploymentExecutor> logger) : BackgroundService
 {
@@ -89,7 +92,6 @@ public sealed class DeploymentExecutor(
         var reached = new List<string>();
         string? stopReason = null;
         var gateStopped = false;
-        int loaded = 0, notLoaded = 0;
 
         foreach (var dc in anms.DatacenterIds)
         {
@@ -100,8 +102,6 @@ public sealed class DeploymentExecutor(
             }
 
             var result = await DeployToDatacenterAsync(work, dc, cancellationToken);
-            loaded += result.Loaded;
-            notLoaded += result.NotLoaded;
             if (result.Loaded > 0)
                 reached.Add(dc);
             if (result.Refused is { } verdict)
@@ -117,14 +117,20 @@ public sealed class DeploymentExecutor(
                 stopReason = $"{dc} did not load it on every instance";
         }
 
-        var state = DeploymentStateRules.Conclude(gateStopped, loaded, notLoaded);
-        var summary = state switch
+        // Counted from the record itself, per datacenter, so the summary says what the targets say.
+        var recorded = await store.GetAsync(id, cancellationToken);
+        var instances = (recorded?.Targets ?? []).Where(t => t.InstanceId is not null)
+            .Select(t => new InstanceOutcome(t.DatacenterId, t.InstanceId!, t.Outcome)).ToList();
+        var datacenters = anms.DatacenterIds.ToList();
+        var state = DeploymentSummary.Conclude(gateStopped, datacenters.Count, instances);
+        var headline = state switch
         {
-            DeploymentState.Succeeded => $"Loaded on all {loaded} instances in {string.Join(" and ", reached)}.",
-            DeploymentState.Stopped => $"Stopped: {stopReason}. Got it: {(reached.Count == 0 ? "no datacenter" : string.Join(", ", reached))}; the group now differs between datacenters until it is deployed again.",
+            DeploymentState.Succeeded => "Loaded on every instance.",
+            DeploymentState.Stopped => $"Stopped: {stopReason}. The group differs between datacenters until it is deployed again.",
             DeploymentState.Failed => $"No instance loaded it{(stopReason is null ? "" : $" ({stopReason})")}.",
-            _ => $"{loaded} instance(s) loaded it, {notLoaded} did not{(stopReason is null ? "" : $"; {stopReason}, so no further datacenter was pushed")}. Got it: {string.Join(", ", reached)}.",
+            _ => $"Partly applied{(stopReason is null ? "" : $": {stopReason}, so no further datacenter was pushed")}.",
         };
+        var summary = DeploymentSummary.Compose(headline, datacenters, instances);
         await store.SetStateAsync(id, state, summary, cancellationToken);
         await audit.RecordAsync("system", "deployment.finished", $"deployment {id}", $"{state}: {summary}", cancellationToken);
     }
@@ -191,13 +197,13 @@ public sealed class DeploymentExecutor(
         // current state, and the guardrail publishes no turn to Block for this datacenter while the permit is held.
         string archiveId;
         string? note;
-        var uploadPermit = gate.Enter(work.Kind, [dc]);
+        var uploadPermit = gate.Enter(work.Kind, [dc], $"upload of deployment {id} to {dc}");
         try
         {
             if (await RefusedAsync(uploadPermit.Verdict))
                 return new DatacenterResult(0, 0, uploadPermit.Verdict);
             note = uploadPermit.Verdict.Decision == GuardrailDecision.Allow ? null : $"Pushed although the guardrail said {DeploymentRequests.Describe(uploadPermit.Verdict)}";
-            using var deadline = Deadline(settings.UploadTimeout, cancellationToken, uploadPermit.Revoked);
+            using var deadline = Deadline(settings.UploadTimeout, cancellationToken);
             var files = work.Archive.Files.Select(f => new AnmArchiveFile(f.FileName, f.Content)).ToList();
             archiveId = await anm.UploadConfigurationAsync(work.GroupId, files, deadline.Token);
         }
@@ -205,15 +211,23 @@ public sealed class DeploymentExecutor(
         {
             uploadPermit.Dispose();
             var revoked = uploadPermit.Revoked.IsCancellationRequested;
-            var why = revoked ? RevokedMessage : Describe(ex, settings.UploadTimeout);
+            var why = Describe(ex, settings.UploadTimeout) + (revoked ? $"; {InFlightMessage}" : "");
             await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Failed, null, $"Upload to {dc}'s ANM failed: {why}", cancellationToken);
             foreach (var instance in instances)
                 await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.NotPushed, null, "Not pushed: the upload failed.", cancellationToken);
-            return revoked ? new DatacenterResult(0, 0, Turned(work.Kind)) : new DatacenterResult(0, instances.Count);
+            return revoked ? new DatacenterResult(0, 0, InFlightWhenBlocked(work.Kind)) : new DatacenterResult(0, instances.Count);
         }
         finally
         {
             uploadPermit.Dispose();
+        }
+        if (uploadPermit.Revoked.IsCancellationRequested)
+        {
+            // Block was published while the upload was on the wire: the archive is on the ANM, but no load starts.
+            await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Blocked, archiveId, $"Uploaded, not loaded: {InFlightMessage}", cancellationToken);
+            foreach (var instance in instances)
+                await store.SetTargetAsync(id, dc, instance.Id, DeploymentTargetOutcome.NotPushed, null, $"Not pushed: {InFlightMessage}", cancellationToken);
+            return new DatacenterResult(0, 0, InFlightWhenBlocked(work.Kind));
         }
         await store.SetTargetAsync(id, dc, null, DeploymentTargetOutcome.Uploaded, archiveId, note, cancellationToken);
         foreach (var instance in instances)
@@ -224,9 +238,10 @@ public sealed class DeploymentExecutor(
         GuardrailVerdict? refused = null;
         foreach (var instance in instances)
         {
-            DeploymentTargetOutcome outcome;
-            string? message;
-            var permit = gate.Enter(work.Kind, [dc]);
+            // The gate is asked right before each load is sent: none starts under Block.
+            var permit = gate.Enter(work.Kind, [dc], $"load of {archiveId} on {dc}/{instance.Id} (deployment {id})");
+            AnmPushResult? answer = null;
+            string? failure = null, refusal = null;
             try
             {
                 if (Refuses(work, permit.Verdict))
@@ -235,40 +250,41 @@ public sealed class DeploymentExecutor(
                     break;
                 }
                 attempted++;
-                using var deadline = Deadline(settings.PushTimeout, cancellationToken, permit.Revoked);
-                var push = await anm.PushConfigurationAsync(instance.Id, archiveId, deadline.Token);
-                (outcome, message) = push.Status == AnmLoadStatus.Loaded
-                    ? (DeploymentTargetOutcome.Loaded, (string?)null)
-                    : (DeploymentTargetOutcome.RolledBack, $"Failed to load; rolled back to {push.LiveArchiveId ?? "its previous configuration"}" + (push.Message is null ? "." : $": {push.Message}"));
+                // Never cut off by the guardrail: a load on the wire cannot be recalled, only waited for and learned.
+                using var deadline = Deadline(settings.PushTimeout, cancellationToken);
+                answer = await anm.PushConfigurationAsync(instance.Id, archiveId, deadline.Token);
+            }
+            catch (HttpRequestException ex) when (ex.StatusCode is not null)
+            {
+                // The ANM answered with an error status: it refused or failed the load, a definite answer.
+                refusal = Describe(ex, settings.PushTimeout);
             }
             catch (Exception ex) when (IsPeerFailure(ex, cancellationToken))
             {
-                if (permit.Revoked.IsCancellationRequested)
-                {
-                    // Its outcome is unknown: the instance may have loaded it just before the call was abandoned.
-                    refused = Turned(work.Kind);
-                    (outcome, message) = (DeploymentTargetOutcome.Failed, $"Unknown: {RevokedMessage}");
-                }
-                else
-                {
-                    (outcome, message) = (DeploymentTargetOutcome.Failed, Describe(ex, settings.PushTimeout));
-                }
+                failure = Describe(ex, settings.PushTimeout);
             }
             finally
             {
                 // Released as soon as the one call it covers has completed, before anything else is done.
                 permit.Dispose();
             }
-            await store.SetTargetAsync(id, dc, instance.Id, outcome, archiveId, message, cancellationToken);
-            if (outcome == DeploymentTargetOutcome.Loaded)
+            var inFlight = permit.Revoked.IsCancellationRequested;
+            var learned = refusal is not null
+                ? new LearnedOutcome(DeploymentTargetOutcome.Failed, (inFlight ? LoadOutcomes.InFlightNote + " " : "") + refusal, outcomes.Now)
+                : await outcomes.AfterLoadAsync(dc, work.GroupId, instance.Id, archiveId, answer, failure, inFlight, cancellationToken);
+            await store.SetTargetAsync(id, dc, instance.Id, learned.Outcome, archiveId, learned.Message, new TargetLearning(learned.LearnedAt, inFlight), cancellationToken);
+            if (learned.Outcome == DeploymentTargetOutcome.Loaded)
                 loaded++;
             else
             {
                 notLoaded++;
-                failures.Add($"{instance.Id} {outcome}");
+                failures.Add($"{instance.Id} {(learned.Outcome == DeploymentTargetOutcome.Unknown ? "unknown (still learning)" : learned.Outcome.ToString())}");
             }
-            if (refused is not null)
+            if (inFlight)
+            {
+                refused = InFlightWhenBlocked(work.Kind);
                 break;
+            }
         }
 
         if (refused is not null)
@@ -289,22 +305,22 @@ public sealed class DeploymentExecutor(
         return new DatacenterResult(loaded, notLoaded);
     }
 
-    private static string RevokedMessage =>
-        $"the guardrail turned while this call ran and it outlasted the turn's bound ({GuardrailBound.TotalSeconds:0.#} s); it was abandoned";
+    private static string InFlightMessage =>
+        $"the guardrail published Block while the call was on the wire (it waits {GuardrailBound.TotalSeconds:0.#} s for calls in flight, then names them on the turn)";
 
     private static readonly TimeSpan GuardrailBound = ApimConsole.Web.Guardrails.GuardrailService.TurnBound;
 
-    /// <summary>The verdict recorded when a permit was revoked mid-call: the guardrail turned, to Block or stricter than it was.</summary>
-    private static GuardrailVerdict Turned(ChangeKind kind) => new(kind, GuardrailDecision.Block, [RevokedMessage], DateTimeOffset.UtcNow);
+    /// <summary>The verdict recorded when Block was published while a call of this deployment was in flight.</summary>
+    private static GuardrailVerdict InFlightWhenBlocked(ChangeKind kind) => new(kind, GuardrailDecision.Block, [InFlightMessage], DateTimeOffset.UtcNow);
 
     /// <summary>Whether this deployment may not go ahead under <paramref name="verdict"/>.</summary>
     private static bool Refuses(DeploymentWork work, GuardrailVerdict verdict) =>
         verdict.Decision == GuardrailDecision.Block && !work.Overridden
         || verdict.Decision == GuardrailDecision.Warn && !work.WarningsConfirmed && !work.Overridden;
 
-    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken, CancellationToken revoked = default)
+    private static CancellationTokenSource Deadline(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, revoked);
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(timeout);
         return cts;
     }

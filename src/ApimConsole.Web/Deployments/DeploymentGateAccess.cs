@@ -15,7 +15,8 @@ public sealed class DeploymentGateAccess(IServiceProvider services, TimeProvider
         ?? new GuardrailVerdict(kind, GuardrailDecision.Block, [NoGuardrail], time.GetUtcNow());
 
     /// <summary>A permit for one estate-changing call (see <see cref="IDeploymentGate.Enter"/>); without a guardrail, a Block.</summary>
-    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
-        services.GetService<IDeploymentGate>()?.Enter(kind, targetDatacenters)
+    /// <param name="call">The call the permit covers, as a turn that finds it on the wire names it.</param>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters, string call) =>
+        services.GetService<IDeploymentGate>()?.Enter(kind, targetDatacenters, call)
         ?? DeploymentPermit.Unguarded(new GuardrailVerdict(kind, GuardrailDecision.Block, [NoGuardrail], time.GetUtcNow()));
 }

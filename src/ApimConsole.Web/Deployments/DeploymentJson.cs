@@ -38,6 +38,8 @@ public static class DeploymentJson
                 archiveId = i.ArchiveId,
                 message = i.Message,
                 updatedAt = i.UpdatedAt,
+                learnedAt = i.LearnedAt,
+                inFlightWhenBlocked = i.InFlightWhenBlocked,
             }).ToArray(),
         }).ToArray(),
     };

@@ -22,6 +22,12 @@ public sealed class DeploymentOptions
     /// <summary>Longest a read from an ANM may take (topology, deployed archives).</summary>
     public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>How often the ANMs are asked again about loads whose outcome is still unknown.</summary>
+    public TimeSpan LearnInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How often the deployed archives are read to show drift (also after every deployment write).</summary>
+    public TimeSpan DriftInterval { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Problems a person can fix in appsettings.json, each naming its key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -34,6 +40,8 @@ public sealed class DeploymentOptions
         Positive(UploadTimeout, nameof(UploadTimeout));
         Positive(PushTimeout, nameof(PushTimeout));
         Positive(ReadTimeout, nameof(ReadTimeout));
+        Positive(LearnInterval, nameof(LearnInterval));
+        Positive(DriftInterval, nameof(DriftInterval));
         if (Limits.MaxUploadBytes < 1024)
             errors.Add($"{SectionName}:Limits:MaxUploadBytes must be at least 1024 (found {Limits.MaxUploadBytes}).");
         if (Limits.MaxUncompressedBytes < 1024)

@@ -22,8 +22,7 @@ public sealed class DeploymentReconciler(
     DeploymentStore store,
     AuditLog audit,
     AdminNodeManagerConnections anms,
-    IOptions<DeploymentOptions> options,
-    TimeProvider time,
+    GroupArchivesReader archives,
     ILogger<DeploymentReconciler> logger)
 {
     public const string AuditAction = "deployment.reconciled";
@@ -77,12 +76,12 @@ public sealed class DeploymentReconciler(
                 continue;
             }
 
-            var (running, askedAt, problem) = await ReadGroupAsync(dc, deployment.GroupId, cancellationToken);
+            var (running, askedAt, problem) = await archives.ReadAsync(dc, deployment.GroupId, cancellationToken);
             if (running is null)
             {
                 foreach (var t in instanceTargets.Where(t => !IsFinal(t.Outcome)))
-                    resolutions.Add(new TargetResolution(dc, t.InstanceId, DeploymentTargetOutcome.Failed, archiveId,
-                        $"Unknown: the console stopped during this push and after the restart {dc}'s ANM could not be asked ({problem})."));
+                    resolutions.Add(new TargetResolution(dc, t.InstanceId, DeploymentTargetOutcome.Unknown, archiveId,
+                        $"Unknown: the console stopped during this push and after the restart {dc}'s ANM could not be asked ({problem}); it keeps asking."));
                 var known = instanceTargets.Count(t => t.Outcome == DeploymentTargetOutcome.Loaded);
                 loaded += known;
                 if (known > 0)
@@ -111,7 +110,7 @@ public sealed class DeploymentReconciler(
                     dcLoaded++;
                 resolutions.Add(new TargetResolution(dc, instanceId,
                     applied ? DeploymentTargetOutcome.Loaded : DeploymentTargetOutcome.NotApplied, archiveId,
-                    applied ? $"Runs {archiveId}: {note}." : $"Does not run it (runs {runs ?? "no archive the ANM reports"}): {note}."));
+                    applied ? $"Runs {archiveId}: {note}." : $"Does not run it (runs {runs ?? "no archive the ANM reports"}): {note}.", askedAt));
             }
             loaded += dcLoaded;
             if (dcLoaded > 0)
@@ -137,29 +136,4 @@ public sealed class DeploymentReconciler(
 
     private static bool IsFinal(DeploymentTargetOutcome outcome) =>
         outcome is not (DeploymentTargetOutcome.Pending or DeploymentTargetOutcome.Uploaded);
-
-    /// <summary>Instance id to the archive it runs, for the group, from the first of the datacenter's ANMs that answers.</summary>
-    private async Task<(Dictionary<string, string?>? Running, DateTimeOffset AskedAt, string? Problem)> ReadGroupAsync(
-        string dc, string groupId, CancellationToken cancellationToken)
-    {
-        var problems = new List<string>();
-        foreach (var client in anms.For(dc))
-        {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(options.Value.ReadTimeout);
-            try
-            {
-                var groups = await client.GetDeploymentsAsync(deadline.Token);
-                var group = groups.FirstOrDefault(g => g.GroupId == groupId);
-                var running = (group?.Instances ?? []).ToDictionary(i => i.InstanceId, i => i.ArchiveId, StringComparer.Ordinal);
-                return (running, time.GetUtcNow(), null);
-            }
-            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException
-                                       || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                problems.Add($"{client.BaseUrl}: " + (ex is OperationCanceledException ? $"no answer within {options.Value.ReadTimeout.TotalSeconds:0.###} s" : ProbeOutcome.Describe(ex)));
-            }
-        }
-        return (null, time.GetUtcNow(), problems.Count == 0 ? "no ANM is configured" : string.Join("; ", problems));
-    }
 }

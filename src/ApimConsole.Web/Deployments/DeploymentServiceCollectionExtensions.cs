@@ -1,3 +1,4 @@
+using ApimConsole.Core.Live;
 using ApimConsole.Web.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -20,11 +21,18 @@ public static class DeploymentServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<DeploymentOptions>>(new ConsoleOptionsValidation<DeploymentOptions>(o => o.Validate()));
         services.TryAddSingleton<DeploymentGateAccess>();
         services.TryAddSingleton<IDeploymentOverrideAuthorization, AdministratorsOnly>();
+        services.TryAddSingleton<GroupArchivesReader>();
+        services.TryAddSingleton<LoadOutcomes>();
         services.TryAddSingleton<DeploymentReconciler>();
+        services.TryAddSingleton<DeploymentOutcomeLearner>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentOutcomeLearner>());
         services.TryAddSingleton<DeploymentExecutor>();
         services.AddHostedService(sp => sp.GetRequiredService<DeploymentExecutor>());
         services.TryAddSingleton<DeploymentRequests>();
         services.TryAddSingleton<DeployedVersionsReader>();
+        services.TryAddSingleton<DeploymentDriftWatch>();
+        services.TryAddSingleton<ILiveFeed<DriftState>>(sp => sp.GetRequiredService<DeploymentDriftWatch>());
+        services.AddHostedService(sp => sp.GetRequiredService<DeploymentDriftWatch>());
         return services;
     }
 }

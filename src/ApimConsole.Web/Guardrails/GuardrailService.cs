@@ -23,9 +23,12 @@ namespace ApimConsole.Web.Guardrails;
 /// datacenter) the service publishes a verdict per kind and target datacenter, the one a deployment acts on. A permit
 /// (<see cref="Enter"/>) is handed out under the lock, decided from the state at that moment and never more permissive
 /// than the published one. A turn of a kind and datacenter to a stricter decision first stops new permits for it, then
-/// waits for the permits in flight to be disposed (at most <see cref="TurnBound"/> on the TimeProvider; past it they are
-/// revoked), and only then publishes the new decision and records it in <see cref="History"/>. So every push covered
-/// by a permit has completed before the time the history gives for the turn.
+/// waits for the permits in flight to be disposed (at most <see cref="TurnBound"/> on the TimeProvider), and only then
+/// publishes the new decision and records it in <see cref="History"/>. A call still on the wire past the bound cannot
+/// be recalled (a load once sent goes on at the ANM): a turn to Block is published anyway and names it
+/// (<see cref="GuardrailTransition.InFlight"/>), and its permit's <see cref="DeploymentPermit.Revoked"/> tells the
+/// caller to learn its outcome from the estate. So no call starts under Block, and every call that ends under Block is
+/// named on the turn.
 /// </para>
 /// </remarks>
 public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState>, IHostedService, IDisposable
@@ -126,7 +129,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         get { lock (_gate) return _turnsWaited; }
     }
 
-    /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn and were revoked.</summary>
+    /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn to Block and were named on it as in flight.</summary>
     public long PermitsRevoked
     {
         get { lock (_gate) return _permitsRevoked; }
@@ -142,9 +145,15 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">A target datacenter is not part of the estate.</exception>
-    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters)
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters) =>
+        Enter(kind, targetDatacenters, $"a {kind} call");
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">A target datacenter is not part of the estate.</exception>
+    public DeploymentPermit Enter(ChangeKind kind, IReadOnlyCollection<string> targetDatacenters, string call)
     {
         ArgumentNullException.ThrowIfNull(targetDatacenters);
+        ArgumentNullException.ThrowIfNull(call);
         lock (_gate)
         {
             var snapshot = _status.Current;
@@ -168,7 +177,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
             if (verdict.Decision == GuardrailDecision.Block || Volatile.Read(ref _disposed) != 0)
                 return DeploymentPermit.Unguarded(verdict);
 
-            var entry = new PermitEntry(keys);
+            var entry = new PermitEntry(keys, call);
             _inFlight.Add(entry);
             return new DeploymentPermit(verdict, entry.Revoke.Token, () => Release(entry));
         }
@@ -237,7 +246,11 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
     /// permit for it is in flight is not published yet: a turn starts, and it re-evaluates when the turn ends.
     /// Returns whether <see cref="Current"/> changed.
     /// </summary>
-    private bool ReevaluateLocked(out GuardrailState previous, out GuardrailState next)
+    private bool ReevaluateLocked(out GuardrailState previous, out GuardrailState next) =>
+        ReevaluateLocked([], out previous, out next);
+
+    /// <param name="onTheWire">Permits a finished turn found still running: those whose kind and datacenter now turn to Block are named on it.</param>
+    private bool ReevaluateLocked(IReadOnlyList<PermitEntry> onTheWire, out GuardrailState previous, out GuardrailState next)
     {
         previous = next = _current;
         if (_draining)
@@ -246,7 +259,10 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         var now = _time.GetUtcNow();
         var perDatacenter = PerDatacenter(snapshot, now);
         var stricter = perDatacenter.Where(p => p.Value.Decision > PublishedDecision(p.Key)).Select(p => p.Key).ToHashSet();
-        var waitFor = _inFlight.Where(e => e.Keys.Any(stricter.Contains)).ToList();
+        // Calls a finished turn found still on the wire were waited for already: the turn goes ahead, and a turn to Block
+        // names them. (A call under a turn to Warn stays in flight; a later turn to Block waits for it again.)
+        var named = onTheWire.Where(e => e.Keys.Any(k => stricter.Contains(k) && perDatacenter[k].Decision == GuardrailDecision.Block)).ToList();
+        var waitFor = _inFlight.Where(e => e.Keys.Any(stricter.Contains)).Except(onTheWire).ToList();
         if (waitFor.Count > 0)
         {
             _draining = true;
@@ -256,13 +272,21 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
             return false;
         }
 
-        Publish(perDatacenter, now);
+        foreach (var entry in named)
+        {
+            _inFlight.Remove(entry);
+            _permitsRevoked++;
+        }
+        Publish(perDatacenter, now, named);
         var all = new GuardrailState(now, snapshot.AsOf, GuardrailPolicy.Decide(snapshot, now, _recovery.Incomplete, [], StaleAfter));
         foreach (var verdict in all.Changes)
         {
             if (previous.For(verdict.Kind).Decision != verdict.Decision)
-                Record(new GuardrailTransition(now, verdict.Kind, null, verdict.Decision));
+                Record(new GuardrailTransition(now, verdict.Kind, null, verdict.Decision, InFlightOn(named, verdict.Kind, null, verdict.Decision)));
         }
+        // Told under the lock, before anyone can read the published Block: the caller checks it once its call has ended.
+        foreach (var entry in named)
+            entry.Revoke.Cancel();
         if (previous.SameVerdicts(all))
             return false;
         Volatile.Write(ref _current, all);
@@ -272,7 +296,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         return true;
     }
 
-    /// <summary>Waits for the permits in flight (bounded), revokes those still running, then publishes what is true by then.</summary>
+    /// <summary>Waits for the permits in flight (bounded), then publishes what is true by then, naming the calls still on the wire.</summary>
     private async Task TurnAsync(IReadOnlyList<PermitEntry> waitFor)
     {
         try
@@ -282,27 +306,6 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         catch (ObjectDisposedException)
         {
             return;
-        }
-        List<PermitEntry> revoked;
-        lock (_gate)
-        {
-            revoked = waitFor.Where(e => !e.Done.Task.IsCompleted).ToList();
-            foreach (var entry in revoked)
-                _inFlight.Remove(entry);
-            _permitsRevoked += revoked.Count;
-        }
-        foreach (var entry in revoked)
-        {
-            _logger.LogWarning("A deployment call for {Keys} outlasted the guardrail's turn ({Bound} s): revoked, its outcome is unknown",
-                string.Join(", ", entry.Keys.Select(k => $"{k.Kind}/{k.Datacenter}")), TurnBound.TotalSeconds);
-            try
-            {
-                entry.Revoke.Cancel();
-            }
-            catch (Exception ex)
-            {
-                _logger.LogWarning(ex, "Revoking a deployment permit failed");
-            }
         }
         if (Volatile.Read(ref _disposed) != 0)
             return;
@@ -315,7 +318,13 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
             {
                 _draining = false;
                 _closing.Clear();
-                changed = ReevaluateLocked(out previous, out next);
+                var onTheWire = waitFor.Where(e => !e.Done.Task.IsCompleted).ToList();
+                changed = ReevaluateLocked(onTheWire, out previous, out next);
+                foreach (var entry in onTheWire.Where(e => e.Revoke.IsCancellationRequested))
+                {
+                    _logger.LogWarning("{Call} was still on the wire {Bound} s into the guardrail's turn to Block: named on the turn, its outcome is learned from the estate",
+                        entry.Call, TurnBound.TotalSeconds);
+                }
             }
         }
         catch (Exception ex)
@@ -332,6 +341,15 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
             Announce(previous, next);
     }
 
+    /// <summary>The calls named on a turn of <paramref name="kind"/> (and datacenter, null: to every datacenter) to Block; null on any other turn.</summary>
+    private static IReadOnlyList<string>? InFlightOn(IReadOnlyList<PermitEntry> named, ChangeKind kind, string? datacenter, GuardrailDecision decision)
+    {
+        if (decision != GuardrailDecision.Block)
+            return null;
+        var calls = named.Where(e => e.Keys.Any(k => k.Kind == kind && (datacenter is null || k.Datacenter == datacenter))).Select(e => e.Call).ToList();
+        return calls.Count == 0 ? null : calls;
+    }
+
     private Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> PerDatacenter(EstateSnapshot snapshot, DateTimeOffset now) =>
         snapshot.Datacenters
             .SelectMany(dc => GuardrailPolicy.Decide(snapshot, now, _recovery.Incomplete, [dc.Id], StaleAfter).Select(v => (Key: (v.Kind, dc.Id), Verdict: v)))
@@ -341,12 +359,13 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
     private GuardrailDecision PublishedDecision((ChangeKind, string) key) =>
         _published.TryGetValue(key, out var verdict) ? verdict.Decision : GuardrailDecision.Allow;
 
-    private void Publish(Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> perDatacenter, DateTimeOffset now)
+    private void Publish(Dictionary<(ChangeKind Kind, string Datacenter), GuardrailVerdict> perDatacenter, DateTimeOffset now,
+        IReadOnlyList<PermitEntry>? named = null)
     {
         foreach (var (key, verdict) in perDatacenter)
         {
             if (!_published.TryGetValue(key, out var before) || before.Decision != verdict.Decision)
-                Record(new GuardrailTransition(now, key.Kind, key.Datacenter, verdict.Decision));
+                Record(new GuardrailTransition(now, key.Kind, key.Datacenter, verdict.Decision, InFlightOn(named ?? [], key.Kind, key.Datacenter, verdict.Decision)));
             _published[key] = verdict;
         }
     }
@@ -371,10 +390,11 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         }
     }
 
-    /// <summary>One permit in flight: the kinds and datacenters it holds, how it is revoked, and when it was disposed.</summary>
-    private sealed class PermitEntry(IReadOnlyList<(ChangeKind Kind, string Datacenter)> keys)
+    /// <summary>One permit in flight: the kinds and datacenters it holds, the call it covers, how it is told it was named on a turn, and when it was disposed.</summary>
+    private sealed class PermitEntry(IReadOnlyList<(ChangeKind Kind, string Datacenter)> keys, string call)
     {
         public IReadOnlyList<(ChangeKind Kind, string Datacenter)> Keys { get; } = keys;
+        public string Call { get; } = call;
         public CancellationTokenSource Revoke { get; } = new();
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -144,6 +144,57 @@ public class GuardrailPolicyTests
     }
 
     [Fact]
+    public void IncompleteRecovery_IsOneCleanSentence_WithoutDoubledFullStops()
+    {
+        // The waiting items are sentences of their own ("... (Unknown)."): joined, they lose their full stops.
+        var recovery = new IncompleteRecovery("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(5),
+            ["dc2/cassandra-1 is not Up yet (Unknown).", "dc2/cassandra-2 is not Up yet (Unknown)."]);
+
+        var reason = Assert.Single(Gateway(Decide(AllUp(), recoveries: [recovery])).Reasons);
+
+        Assert.Equal("Recovery from \"Inter-DC link down\" (over since 14:05:00 UTC (5 min)) is not complete: "
+            + "dc2/cassandra-1 is not Up yet (Unknown); dc2/cassandra-2 is not Up yet (Unknown). Deploy when it is.", reason);
+    }
+
+    [Fact]
+    public void EveryLinkOutage_WaitingForTheSameNodes_IsOneReason_NamingHowMany()
+    {
+        string[] waiting = ["dc2/cassandra-1 is not Up yet (Unknown).", "dc2/cassandra-2 is not Up yet (Unknown)."];
+        IncompleteRecovery[] recoveries =
+        [
+            new("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(2), waiting),
+            new("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(7), waiting),
+            new("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(4), waiting),
+        ];
+
+        var verdicts = Decide(AllUp(), recoveries: recoveries);
+
+        Assert.All(verdicts, v => Assert.Equal(
+            "Recovery from \"Inter-DC link down\" (3 outages, the last over since 14:07:00 UTC (3 min)) is not complete: "
+            + "dc2/cassandra-1 is not Up yet (Unknown); dc2/cassandra-2 is not Up yet (Unknown). Deploy when it is.",
+            Assert.Single(v.Reasons)));
+    }
+
+    [Fact]
+    public void RecoveriesWaitingForDifferentThings_AreOneReasonEach()
+    {
+        IncompleteRecovery[] recoveries =
+        [
+            new("InterDatacenterLinkDown", "Inter-DC link down", T0.AddMinutes(2), ["nodetool repair not yet marked done on dc2/cassandra-1."]),
+            new("DatacenterDown:dc1", "dc1 down.", T0.AddMinutes(3), ["dc1/cassandra-3 is not in schema agreement yet."]),
+        ];
+
+        var reasons = Gateway(Decide(AllUp(), recoveries: recoveries)).Reasons;
+
+        Assert.Equal(
+        [
+            "Recovery from \"Inter-DC link down\" (over since 14:02:00 UTC (8 min)) is not complete: nodetool repair not yet marked done on dc2/cassandra-1. Deploy when it is.",
+            "Recovery from \"dc1 down\" (over since 14:03:00 UTC (7 min)) is not complete: dc1/cassandra-3 is not in schema agreement yet. Deploy when it is.",
+        ], reasons);
+        Assert.DoesNotContain(reasons, r => r.Contains("..", StringComparison.Ordinal) || r.Contains(".;", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void OneGatewayInstanceDown_WarnsBoth_AskingForConfirmation()
     {
         var snapshot = Assess(Dc("dc1"), Dc("dc2").WithInstance("instance-2", ComponentState.Down, T0.AddMinutes(4)), (true, true));

@@ -99,21 +99,88 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public async Task Blocked_SaysWhy_OffersTheBreakGlassReason_AndRefusesWithoutIt()
+    public void Blocked_DisablesTheDeployButton_AndPrintsTheReasonOnce()
     {
         _gate.Script = (_, _) => (GuardrailDecision.Block, ["The inter-DC link is down"]);
         var page = Render<DeploymentsPage>();
-        Assert.Contains("The inter-DC link is down", page.Find("[data-testid=guardrail]").TextContent);
-        Assert.NotNull(page.Find("[data-testid=override-reason]"));
 
+        var deploy = page.Find("button[data-testid=deploy]");
+        Assert.True(deploy.HasAttribute("disabled"));
+        Assert.DoesNotContain("mud-button-filled-primary", deploy.ClassName);
+        Assert.Equal("deploy-blocked", deploy.GetAttribute("aria-describedby"));
+        Assert.Equal("Deploying is blocked right now: The inter-DC link is down", Normalize(page.Find("[data-testid=guardrail]").TextContent));
+        // Printed once on the whole form, even after a file is chosen and the form renders again.
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "a.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
-        page.Find("button[data-testid=deploy]").Click();
+        Assert.Equal(1, CountOf(page.Find("[data-testid=deploy-form]").TextContent, "The inter-DC link is down"));
+        // The break-glass reason is not on the form until the override step is opened on purpose.
+        Assert.Empty(page.FindAll("[data-testid=override-reason]"));
+    }
 
-        page.WaitForAssertion(() => Assert.Contains("The guardrail blocks this deployment", page.Find("[data-testid=deploy-result]").TextContent));
-        Assert.Contains("The inter-DC link is down", page.Find("[data-testid=deploy-result]").TextContent);
+    [Fact]
+    public void Allowed_TheDeployButtonIsEnabledAndPrimary_WithNoOverrideStep()
+    {
+        var page = Render<DeploymentsPage>();
+        var deploy = page.Find("button[data-testid=deploy]");
+        Assert.False(deploy.HasAttribute("disabled"));
+        Assert.Contains("mud-button-filled-primary", deploy.ClassName);
+        Assert.Empty(page.FindAll("[data-testid=override]"));
+    }
+
+    [Fact]
+    public async Task Override_IsItsOwnStep_ConfirmedAfterSayingWhereItLoadsAndWhereNot_ThenDeploys()
+    {
+        _gate.Script = (_, _) => (GuardrailDecision.Block, ["dc2 unreachable"]);
+        // dc2 cut off; in dc1 one instance of the group up, one down.
+        _status.Publish(Estate(dc2: DatacenterState.Unreachable, dc1SecondInstance: ComponentState.Down));
+        var page = Render<DeploymentsPage>();
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
+
+        page.Find("button[data-testid=override-start]").Click();
+        Assert.True(page.Find("button[data-testid=override-review]").HasAttribute("disabled")); // no reason written yet
+        page.Find("textarea[data-testid=override-reason]").Input("Security fix must go out while dc2 is cut off");
+        page.Find("button[data-testid=override-review]").Click();
+
+        var confirm = page.Find("[data-testid=override-confirm]");
+        Assert.Equal("alertdialog", confirm.GetAttribute("role"));
+        Assert.Contains("dmz.fed will be deployed to group group-3 although the guardrail blocks it", confirm.TextContent);
+        Assert.Equal("dc1: will be loaded on DMZ 1 (instance-3); not loaded on DMZ 2 (instance-4, Down).",
+            Normalize(page.Find("[data-override-dc=dc1]").TextContent));
+        Assert.Equal("dc2: will not be reached (dc2 cannot be reached from this console); not loaded: DMZ 1 (instance-3), DMZ 2 (instance-4).",
+            Normalize(page.Find("[data-override-dc=dc2]").TextContent));
+        // Nothing is stored before the confirmation.
+        Assert.Empty(await Store.RecentAsync(10, CancellationToken.None));
+
+        page.Find("button[data-testid=override-confirm-deploy]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("accepted", page.Find("[data-testid=deploy-result]").TextContent));
+        var stored = Assert.Single(await Store.RecentAsync(10, CancellationToken.None));
+        Assert.Equal("Security fix must go out while dc2 is cut off", stored.OverrideReason);
+        Assert.Empty(page.FindAll("[data-testid=override-confirm]"));
+    }
+
+    [Fact]
+    public async Task Override_Cancelled_StoresNothing_AndClosesTheStep()
+    {
+        _gate.Script = (_, _) => (GuardrailDecision.Block, ["dc2 unreachable"]);
+        var page = Render<DeploymentsPage>();
+        page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
+        page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
+        page.Find("button[data-testid=override-start]").Click();
+        page.Find("textarea[data-testid=override-reason]").Input("not really");
+        page.Find("button[data-testid=override-review]").Click();
+
+        page.Find("button[data-testid=override-confirm-cancel]").Click();
+
+        Assert.Empty(page.FindAll("[data-testid=override-confirm]"));
+        Assert.Empty(page.FindAll("[data-testid=override-reason]"));
         Assert.Empty(await Store.RecentAsync(10, CancellationToken.None));
     }
+
+    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
+
+    private static string Normalize(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
 
     [Fact]
     public async Task ValidUpload_IsAccepted_AndAppearsInTheHistory()
@@ -199,12 +266,17 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         page.WaitForAssertion(() => Assert.Equal("group-3", group.Instance.GetState(x => x.Value)));
     }
 
-    private static EstateSnapshot Estate()
+    private static EstateSnapshot Estate(DatacenterState dc2 = DatacenterState.Up, ComponentState? dc1SecondInstance = null)
     {
-        DatacenterSnapshot Dc(string id) => new(id, id, DatacenterState.Up, T0, null, [],
-            [new GatewayGroupStatus("group-3", "DMZ", GatewayZone.Dmz,
-                [new GatewayInstanceStatus(id, "instance-3", "DMZ 1", ComponentState.Up, T0, null, "group-3", "127.0.2.3", "Running")])],
-            []);
-        return new EstateSnapshot(T0, "lab", "dc1", [Dc("dc1"), Dc("dc2")], new InterDatacenterLink(LinkState.Up, T0, null), null);
+        DatacenterSnapshot Dc(string id, DatacenterState state, ComponentState? second)
+        {
+            var instances = new List<GatewayInstanceStatus> { new(id, "instance-3", "DMZ 1", ComponentState.Up, T0, null, "group-3", "127.0.2.3", "Running") };
+            if (second is { } s)
+                instances.Add(new(id, "instance-4", "DMZ 2", s, T0, null, "group-3", "127.0.2.4", "Running"));
+            return new(id, id, state, T0, null, [], [new GatewayGroupStatus("group-3", "DMZ", GatewayZone.Dmz, instances)], []);
+        }
+        var second = dc1SecondInstance is null ? (ComponentState?)null : ComponentState.Up;
+        return new EstateSnapshot(T0, "lab", "dc1", [Dc("dc1", DatacenterState.Up, dc1SecondInstance), Dc("dc2", dc2, second)],
+            new InterDatacenterLink(dc2 == DatacenterState.Up ? LinkState.Up : LinkState.Unknown, T0, null), null);
     }
 }

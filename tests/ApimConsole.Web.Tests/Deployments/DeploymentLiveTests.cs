@@ -147,7 +147,7 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var done = await factory.WaitForFinishAsync(Id(created));
 
         Assert.Equal("Stopped", done.GetProperty("state").GetString());
-        Assert.Contains("Got it: dc1", done.GetProperty("summary").GetString());
+        Assert.EndsWith("Per datacenter: dc1: 2 of 2 loaded; dc2: not reached.", done.GetProperty("summary").GetString());
         Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
         var dc2 = Dc(done, "dc2");
         Assert.Equal("Blocked", dc2.GetProperty("outcome").GetString());
@@ -165,6 +165,20 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var dmz = Group(await VersionsAsync(), "group-3");
         Assert.True(dmz.GetProperty("drift").GetBoolean());
         Assert.StartsWith("Instances run different archives: dc1: 2 ×", dmz.GetProperty("summary").GetString());
+
+        // The drift the Overview, the banner and the wall show, read from the ANMs, with when it was first seen.
+        var watch = factory.Services.GetRequiredService<ApimConsole.Web.Deployments.DeploymentDriftWatch>();
+        await watch.ReadOnceAsync(CancellationToken.None);
+        var drifted = Assert.Single(watch.Current.Groups, g => g.GroupId == "group-3");
+        Assert.StartsWith("Instances run different archives: dc1: 2 ×", drifted.Summary);
+        Assert.True(drifted.Since <= watch.Current.AsOf);
+        // Until a deployment makes them equal: deployed again to both datacenters, the drift is gone.
+        factory.Gate.Script = null;
+        var again = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3",
+            ("again.fed", DeploymentLabFactory.Zip(("configs.xml", $"<entityStore again='{Guid.NewGuid()}'/>")))), HttpStatusCode.Created);
+        Assert.Equal("Succeeded", (await factory.WaitForFinishAsync(Id(again))).GetProperty("state").GetString());
+        await watch.ReadOnceAsync(CancellationToken.None);
+        Assert.DoesNotContain(watch.Current.Groups, g => g.GroupId == "group-3");
 
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.Contains("Datacenters that got it: dc1"));
@@ -187,6 +201,7 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
 
         Assert.Equal("Stopped", done.GetProperty("state").GetString());
         Assert.Contains("during dc2's push", done.GetProperty("summary").GetString());
+        Assert.EndsWith("Per datacenter: dc1: 2 of 2 loaded; dc2: 1 of 2 loaded, 1 not reached.", done.GetProperty("summary").GetString());
         Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
         var dc2 = Dc(done, "dc2");
         Assert.Equal("PartiallyApplied", dc2.GetProperty("outcome").GetString());
@@ -202,26 +217,34 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
     }
 
     [Fact]
-    public async Task PermitRevokedWhileAPushHangs_InstanceIsReportedUnknown_AndTheDeploymentStops()
+    public async Task LoadInFlightWhenBlockIsPublished_IsNotRecalled_ItsOutcomeIsLearnedFromTheAnm_AndTheRestIsNotPushed()
     {
         var before = factory.LabPushes().Count;
-        // dc2's instance-3 accepts the push and never answers; the guardrail "turns" and revokes the permit after 300 ms.
-        (await factory.FaultAsync("dc2/instance-3", "hang")).EnsureSuccessStatusCode();
+        // dc2's instance-3 takes 2 s (the lab's slow delay) to take the load; Block is published 300 ms into it.
+        (await factory.FaultAsync("dc2/instance-3", "slow")).EnsureSuccessStatusCode();
         try
         {
             factory.Gate.RevokeAfter = ("dc2", TimeSpan.FromMilliseconds(300));
-            var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore revoked='{Guid.NewGuid()}'/>"));
-            var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("revoked.fed", fed)), HttpStatusCode.Created);
+            var fed = DeploymentLabFactory.Zip(("configs.xml", $"<entityStore inflight='{Guid.NewGuid()}'/>"));
+            var created = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3", ("inflight.fed", fed)), HttpStatusCode.Created);
             var done = await factory.WaitForFinishAsync(Id(created));
 
             Assert.Equal("Stopped", done.GetProperty("state").GetString());
-            Assert.Equal("Succeeded", Dc(done, "dc1").GetProperty("outcome").GetString());
+            Assert.EndsWith("Per datacenter: dc1: 2 of 2 loaded; dc2: 1 of 2 loaded, 1 not reached.", done.GetProperty("summary").GetString());
             var dc2 = Dc(done, "dc2");
-            Assert.Equal("Blocked", dc2.GetProperty("outcome").GetString());
-            Assert.Equal([("instance-3", "Failed"), ("instance-4", "NotPushed")], Instances(dc2));
-            var hung = dc2.GetProperty("instances").EnumerateArray().First().GetProperty("message").GetString();
-            Assert.StartsWith("Unknown: the guardrail turned while this call ran", hung);
-            Assert.DoesNotContain(factory.LabPushes().Skip(before), p => p.DatacenterId == "dc2" && p.InstanceId == "instance-4");
+            Assert.Equal([("instance-3", "Loaded"), ("instance-4", "NotPushed")], Instances(dc2));
+            var inFlight = dc2.GetProperty("instances").EnumerateArray().First();
+            Assert.True(inFlight.GetProperty("inFlightWhenBlocked").GetBoolean());
+            Assert.StartsWith("In flight when Block was published", inFlight.GetProperty("message").GetString());
+            Assert.Contains("as dc2's ANM reported at", inFlight.GetProperty("message").GetString());
+
+            // The truth: the lab loaded instance-3 after the turn, and never received instance-4's load.
+            var archive = inFlight.GetProperty("archiveId").GetString();
+            var pushes = factory.LabPushes().Skip(before).Where(p => p.DatacenterId == "dc2").ToList();
+            var loaded = Assert.Single(pushes);
+            Assert.Equal(("instance-3", archive, DeploymentLog.Loaded), (loaded.InstanceId, loaded.ArchiveId, loaded.Outcome));
+            // Learned from the ANM once the lab had loaded it, not before.
+            Assert.True(inFlight.GetProperty("learnedAt").GetDateTimeOffset() >= loaded.Time);
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace ApimConsole.Web.Tests.Guardrails;
 
 /// <summary>
 /// The permits that make "no push while the console says Block" hold: a turn to Block waits for the permits in
-/// flight, hands out none while it waits or after, and revokes a permit that outlasts its bound (on the fake clock).
+/// flight, hands out none while it waits or after, and names a call still on the wire at its bound (on the fake clock).
 /// </summary>
 public sealed class GuardrailPermitTests : IDisposable
 {
@@ -133,10 +133,10 @@ public sealed class GuardrailPermitTests : IDisposable
     }
 
     [Fact]
-    public async Task APermitThatOutlastsTheBound_IsRevoked_AndTheTurnHappensAnyway()
+    public async Task ACallStillOnTheWireAtTheBound_IsNamedOnTheTurnToBlock_AndTheTurnHappensAnyway()
     {
-        var stuck = _guardrail.Enter(Gateway, ["dc2"]);
-        var other = _guardrail.Enter(ChangeKind.KpsTableStructure, ["dc1"]);
+        var stuck = _guardrail.Enter(Gateway, ["dc2"], "load of a1 on dc2/instance-3 (deployment 7)");
+        var other = _guardrail.Enter(ChangeKind.KpsTableStructure, ["dc1"], "load of b2 on dc1/instance-1 (deployment 8)");
         _status.Publish(At(T0, linkDown: true));
         await WaitUntilAsync(() => _guardrail.TurnInProgress, "the turn to start");
 
@@ -153,6 +153,12 @@ public sealed class GuardrailPermitTests : IDisposable
         Assert.True(PublishedBlock("dc2"));
         Assert.True(PublishedBlock("dc1"));
         Assert.Equal(T0 + GuardrailService.TurnBound, _guardrail.History.Last().At);
+        // Each call is named on its own kind and datacenter's turn to Block, and on its kind's turn to every datacenter.
+        var turns = _guardrail.History.Where(t => t.At == T0 + GuardrailService.TurnBound && t.Decision == GuardrailDecision.Block).ToList();
+        Assert.Equal(["load of a1 on dc2/instance-3 (deployment 7)"], turns.Single(t => t.Kind == Gateway && t.DatacenterId == "dc2").InFlight);
+        Assert.Null(turns.Single(t => t.Kind == Gateway && t.DatacenterId == "dc1").InFlight);
+        Assert.Equal(["load of b2 on dc1/instance-1 (deployment 8)"], turns.Single(t => t.Kind == ChangeKind.KpsTableStructure && t.DatacenterId == "dc1").InFlight);
+        Assert.Equal(["load of a1 on dc2/instance-3 (deployment 7)"], turns.Single(t => t.Kind == Gateway && t.DatacenterId is null).InFlight);
         stuck.Dispose();
         other.Dispose();
     }

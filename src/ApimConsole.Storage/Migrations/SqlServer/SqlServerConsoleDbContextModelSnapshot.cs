@@ -280,9 +280,15 @@ namespace ApimConsole.Storage.Migrations.SqlServer
                     b.Property<long>("DeploymentId")
                         .HasColumnType("bigint");
 
+                    b.Property<bool>("InFlightWhenBlocked")
+                        .HasColumnType("bit");
+
                     b.Property<string>("InstanceId")
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)");
+
+                    b.Property<DateTimeOffset?>("LearnedAt")
+                        .HasColumnType("datetimeoffset");
 
                     b.Property<string>("Message")
                         .HasMaxLength(2000)

@@ -264,9 +264,15 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                     b.Property<long>("DeploymentId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("InFlightWhenBlocked")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("InstanceId")
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
+
+                    b.Property<long?>("LearnedAt")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("Message")
                         .HasMaxLength(2000)

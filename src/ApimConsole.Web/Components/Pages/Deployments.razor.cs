@@ -37,6 +37,9 @@ public partial class Deployments : EstateComponentBase
     private IReadOnlyList<IBrowserFile> _files = [];
     private bool _confirmWarnings;
     private string? _overrideReason;
+    private bool _overriding;
+    private bool _confirmingOverride;
+    private IReadOnlyList<OverrideTarget> _overridePlan = [];
     private bool _submitting;
     private string? _message;
     private Severity _messageSeverity;
@@ -122,7 +125,28 @@ public partial class Deployments : EstateComponentBase
         _files = e.GetMultipleFiles(2);
     }
 
-    private async Task SubmitAsync()
+    /// <summary>The break-glass step, opened on purpose: the plain Deploy button never carries an override.</summary>
+    private void StartOverride()
+    {
+        _overriding = true;
+        _message = null;
+    }
+
+    /// <summary>The confirmation: what the override will load where, from the estate as it is now.</summary>
+    private void ReviewOverride()
+    {
+        _overridePlan = OverridePlan.For(Snapshot, _group);
+        _confirmingOverride = true;
+    }
+
+    private void CancelOverride()
+    {
+        _overriding = false;
+        _confirmingOverride = false;
+        _overrideReason = null;
+    }
+
+    private async Task SubmitAsync(bool overriding)
     {
         _submitting = true;
         _message = null;
@@ -148,13 +172,13 @@ public partial class Deployments : EstateComponentBase
 
             var user = AuthenticationState is null ? new ClaimsPrincipal(new ClaimsIdentity()) : (await AuthenticationState).User;
             var result = await Requests.SubmitAsync(
-                new DeploymentSubmission(_kind.ToString(), _group, buffers, _overrideReason, _confirmWarnings, user), _gone.Token);
+                new DeploymentSubmission(_kind.ToString(), _group, buffers, overriding ? _overrideReason : null, _confirmWarnings, user), _gone.Token);
             switch (result)
             {
                 case SubmissionResult.Accepted a:
                     Show(Severity.Success, $"Deployment #{a.Deployment.Id} accepted; it runs now, datacenter by datacenter (below).");
                     _files = [];
-                    _overrideReason = null;
+                    CancelOverride();
                     _confirmWarnings = false;
                     await ReloadHistoryAsync();
                     break;
@@ -162,7 +186,8 @@ public partial class Deployments : EstateComponentBase
                     Show(Severity.Error, i.Problem);
                     break;
                 case SubmissionResult.Blocked b:
-                    Show(Severity.Error, b.Message, b.Verdict.Reasons);
+                    // The reasons are in the guardrail's alert above the button: not printed a second time.
+                    Show(Severity.Error, b.Message);
                     break;
                 case SubmissionResult.NeedsConfirmation n:
                     Show(Severity.Warning, "The guardrail warns about this deployment: confirm the warnings to deploy anyway.", n.Verdict.Reasons);
@@ -215,7 +240,8 @@ public partial class Deployments : EstateComponentBase
         DeploymentTargetOutcome.RolledBack => "Rolled back (failed to load)",
         DeploymentTargetOutcome.NotPushed => "Not pushed",
         DeploymentTargetOutcome.PartiallyApplied => "Partially applied",
-        DeploymentTargetOutcome.NotApplied => "Not applied",
+        DeploymentTargetOutcome.NotApplied => "Not loaded",
+        DeploymentTargetOutcome.Unknown => "Unknown (still learning)",
         _ => outcome.ToString(),
     };
 
