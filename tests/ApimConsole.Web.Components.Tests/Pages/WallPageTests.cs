@@ -157,6 +157,65 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task LinkCut_TheCutOffDatacentersCard_TellsTheHeadlinesStory_CountsUnknown_NotZeroUp()
+    {
+        var wall = Render<WallPage>();
+        Tick(linkDown: true);
+        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
+        _clock.Advance(WallPage.Refresh);
+
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        Assert.Contains("both datacenters serving", wall.Find("[data-testid=scenario]").TextContent);
+        var dc2 = wall.Find("[data-datacenter=dc2]");
+        // Unreachable from here (the data attribute says so), and serving as the headline says: one story.
+        Assert.Equal("Unreachable", dc2.GetAttribute("data-state"));
+        Assert.Equal("SERVING", dc2.QuerySelector("[data-testid=dc-state]")!.TextContent.Trim());
+        Assert.Equal("Cut off from dc1; the load balancer sees it serving (2/2 healthy).", dc2.QuerySelector("[data-testid=dc-reason]")!.TextContent.Trim());
+        // Nobody saw its components down: the counts are unknown, and say why, rather than "0/2 up".
+        foreach (var (count, total) in new[] { ("count-instances", "2"), ("count-nodes", "3"), ("count-anms", "1") })
+        {
+            var cell = dc2.QuerySelector($"[data-testid={count}]")!;
+            Assert.Equal("", cell.GetAttribute("data-up"));
+            Assert.Equal(total, cell.GetAttribute("data-unknown"));
+            Assert.Equal($"?/{total} unknown", cell.QuerySelector("dd")!.TextContent.Trim());
+        }
+        Assert.Equal("Counts unknown: no probe from dc1 reaches it.", dc2.QuerySelector("[data-testid=counts-note]")!.TextContent.Trim());
+        Assert.Equal("true", dc2.QuerySelector("[data-testid=rate]")!.GetAttribute("data-no-data"));
+        Assert.Equal("UP", wall.Find("[data-datacenter=dc1] [data-testid=dc-state]").TextContent.Trim());
+        Assert.Empty(wall.FindAll("[data-datacenter=dc1] [data-testid=counts-note]"));
+    }
+
+    [Fact]
+    public void DatacenterDown_ShowsNoCurrentRate_OnlySinceWhenThereIsNone()
+    {
+        // dc2 served 10 req/s until 13:57; it was last read at 13:58, then went down.
+        foreach (var dc in new[] { "dc1", "dc2" })
+        {
+            _history.RecordCoverage(new CoverageSpan(dc, T0.AddMinutes(-9), dc == "dc2" ? T0.AddMinutes(-2) : T0, true, null));
+            var stats = new TrafficStats();
+            for (var i = 0; i < 600; i++)
+                stats.Add(new TrafficTransaction(dc, "instance-1", $"t{i}", T0.AddMinutes(-3), 5, 200, "GET", "/orders/v1", null, "Pass"));
+            _history.Add([new KeyValuePair<TrafficMinuteKey, TrafficStats>(new(dc, "instance-1", "/orders/v1", TrafficRollup.MinuteOf(T0.AddMinutes(-3))), stats)]);
+        }
+        _history.RecordCoverage(new CoverageSpan("dc2", T0.AddMinutes(-2), T0, false, "connection refused"));
+        var wall = Render<WallPage>();
+        var now = _clock.GetUtcNow();
+        _status.Publish(At(now).MapDc2(d => d with { State = ApimConsole.Core.Estate.DatacenterState.Down, Reason = "No component of this datacenter answers." }));
+        _clock.Advance(WallPage.Refresh);
+
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
+        var rate = wall.Find("[data-datacenter=dc2] [data-testid=rate]");
+        Assert.Equal("true", rate.GetAttribute("data-no-data"));
+        Assert.Equal("no data since " + T0.AddMinutes(-2).ToLocalTime().ToString("HH:mm"), rate.TextContent.Trim());
+        Assert.DoesNotContain("req/s", rate.TextContent);
+        // The sparkline still shows the minutes it served.
+        Assert.NotEmpty(wall.FindAll("[data-datacenter=dc2] [data-testid=sparkline-run]"));
+        // dc1, read all along, shows its current rate: nothing in the last minutes, which is a zero, not a gap.
+        Assert.Equal("0.0", wall.Find("[data-datacenter=dc1] [data-testid=rate]").FirstChild!.TextContent.Trim());
+        Assert.Equal("false", wall.Find("[data-datacenter=dc1] [data-testid=rate]").GetAttribute("data-from-peer"));
+    }
+
+    [Fact]
     public void ABurstOfChanges_IsShownAtTheNextSecond_InOneRender()
     {
         var wall = Render<WallPage>();
