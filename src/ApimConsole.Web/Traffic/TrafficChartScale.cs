@@ -22,11 +22,11 @@ public static class TrafficChartScale
         return 10 * magnitude;
     }
 
-    /// <summary>A tick's label: no more digits than it needs (0, 2.5, 10, 1.2k).</summary>
+    /// <summary>A tick's label: no more digits than it needs (0, 2.5, 12.5, 1.2k).</summary>
     public static string Label(double value) => value switch
     {
         >= 10_000 => (value / 1000).ToString("0.#", CultureInfo.InvariantCulture) + "k",
-        >= 10 => value.ToString("0", CultureInfo.InvariantCulture),
+        >= 10 => value.ToString("0.#", CultureInfo.InvariantCulture),
         _ => value.ToString("0.##", CultureInfo.InvariantCulture),
     };
 }

@@ -31,6 +31,19 @@ public sealed class TrafficChartTests : BunitContext
         Assert.Equal(T0.ToLocalTime().ToString("HH:mm"), chart.FindAll("[data-testid=x-label]")[0].TextContent.Trim());
     }
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(0.7, 1)]
+    [InlineData(4.2, 5)]
+    [InlineData(20, 20)]
+    [InlineData(21, 25)]
+    [InlineData(1234, 2000)]
+    public void TheTop_IsTheNextRoundValue(double max, double top) => Assert.Equal(top, TrafficChartScale.NiceTop(max), 9);
+
+    [Fact]
+    public void TickLabels_KeepTheirHalf() =>
+        Assert.Equal(["0", "12.5", "25", "12k"], new[] { 0, 12.5, 25, 12_000 }.Select(TrafficChartScale.Label));
+
     [Fact]
     public void AGap_BreaksTheLine_AndALonePointStillShows()
     {
@@ -52,8 +65,8 @@ public sealed class TrafficChartTests : BunitContext
 
         var marks = chart.FindAll("[data-testid=chart-marker]");
         Assert.Equal(["deployment", "override"], marks.Select(m => m.GetAttribute("data-kind")));
-        Assert.Contains("left:50%", marks[0].GetAttribute("style"));
-        Assert.Contains("left:75%", marks[1].GetAttribute("style"));
+        Assert.Contains("left:50%;top:0", marks[0].GetAttribute("style"));
+        Assert.Contains("left:75%;top:1.3em", marks[1].GetAttribute("style"));
         Assert.Equal("override #8", marks[1].TextContent.Trim());
         Assert.Equal(["500", "750"], chart.FindAll("line.traffic-chart-marker").Select(l => l.GetAttribute("x1")));
         Assert.Equal("2", chart.Find("[data-testid=chart-rate]").GetAttribute("data-markers"));
