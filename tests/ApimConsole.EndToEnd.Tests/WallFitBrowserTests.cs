@@ -1,8 +1,5 @@
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using ApimConsole.Storage.Records;
-using ApimConsole.Web.Security;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -25,10 +22,7 @@ public sealed partial class WallFitBrowserTests : BrowserTest
     {
         Server = new ConsoleServer(DataFolder, lab: true);
         var address = Server.Start();
-        var (_, secret) = await Server.Services.GetRequiredService<ApiTokenService>()
-            .CreateAsync("ops-room", ConsoleRoles.Viewer, ApiTokenKind.Wallboard, "admin", CancellationToken.None);
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1920, Height = 1080 } });
-        await page.GotoAsync(new Uri(address, "/wall?token=" + Uri.EscapeDataString(secret)).ToString());
+        var page = await OpenWallAsync(address);
         using var http = ConsoleServer.ApiClient(address);
 
         var dc1 = page.Locator("[data-datacenter=dc1]");

@@ -64,6 +64,17 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         Assert.Equal(decision, guardrail.Current.Worst);
     }
 
+    /// <summary>The wall once it shows the link cut (dc2 cut off, still serving as the load balancer sees it) and the guardrail's Block.</summary>
+    private async Task<IRenderedComponent<WallPage>> RenderWithTheLinkCutAsync()
+    {
+        var wall = Render<WallPage>();
+        Tick(linkDown: true);
+        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
+        _clock.Advance(WallPage.Refresh);
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        return wall;
+    }
+
     [Fact]
     public void AllUp_ShowsBothDatacenters_TheLink_NoScenario_DeploymentsAllowed()
     {
@@ -120,12 +131,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task LinkDown_ShowsTheLinkDown_ACriticalScenario_AndDeploymentsBlocked()
     {
-        var wall = Render<WallPage>();
-        Tick(linkDown: true);
-        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
-        _clock.Advance(WallPage.Refresh);
-
-        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        var wall = await RenderWithTheLinkCutAsync();
         Assert.Contains("LINK DOWN", wall.Find("[data-testid=link]").TextContent);
         Assert.Equal("Critical", wall.Find("[data-testid=scenario]").GetAttribute("data-severity"));
         Assert.Equal("Block", wall.Find("[data-testid=guardrail]").GetAttribute("data-decision"));
@@ -159,12 +165,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task LinkCut_TheCutOffDatacentersCard_TellsTheHeadlinesStory_CountsUnknown_NotZeroUp()
     {
-        var wall = Render<WallPage>();
-        Tick(linkDown: true);
-        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
-        _clock.Advance(WallPage.Refresh);
-
-        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        var wall = await RenderWithTheLinkCutAsync();
         Assert.Contains("both datacenters serving", wall.Find("[data-testid=scenario]").TextContent);
         var dc2 = wall.Find("[data-datacenter=dc2]");
         // Unreachable from here (the data attribute says so), and serving as the headline says: one story.
