@@ -149,17 +149,30 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         {
             Link = new ApimConsole.Core.Estate.InterDatacenterLink(ApimConsole.Core.Estate.LinkState.Down, now, "the console in dc2 sees it serving: the inter-DC link is down."),
         };
+        var seenAt = new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero);
+        var peerView = new ApimConsole.Core.Peer.PeerView("1", "dc2", seenAt, TimeSpan.FromSeconds(3), 0, assessed.Find("dc2")!,
+            new ApimConsole.Core.Peer.PeerTraffic(seenAt, 9.8, 0), null, new ApimConsole.Core.Peer.PeerDeployment(false));
         _status.Publish(assessed.MapDc2(d => d with
         {
             State = ApimConsole.Core.Estate.DatacenterState.Unreachable,
-            SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero)),
-        }));
+            SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", seenAt),
+        }) with
+        {
+            Peer = new ApimConsole.Core.Peer.PeerWitness("dc2", "https://console.dc2.test", true, null, peerView, seenAt, seenAt),
+        });
         _clock.Advance(WallPage.Refresh);
 
         wall.WaitForAssertion(() => Assert.NotNull(wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]")), Wait);
         Assert.Equal("as seen by the console in dc2, 08:00:41", wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]").TextContent.Trim());
         Assert.Equal("2", wall.Find("[data-datacenter=dc2] [data-testid=count-instances]").GetAttribute("data-up"));
         Assert.Empty(wall.FindAll("[data-datacenter=dc1] [data-testid=dc-seen-by]"));
+        // Serving, as its own console sees it, and its rate is that console's, said so; no "counts unknown" then.
+        Assert.Equal("SERVING", wall.Find("[data-datacenter=dc2] [data-testid=dc-state]").TextContent.Trim());
+        Assert.Equal("Cut off from dc1; its own console sees it serving.", wall.Find("[data-datacenter=dc2] [data-testid=dc-reason]").TextContent.Trim());
+        var rate = wall.Find("[data-datacenter=dc2] [data-testid=rate]");
+        Assert.Equal("true", rate.GetAttribute("data-from-peer"));
+        Assert.Equal("9.8 req/s, its console", rate.TextContent.Trim());
+        Assert.Empty(wall.FindAll("[data-datacenter=dc2] [data-testid=counts-note]"));
     }
 
     [Fact]
