@@ -12,6 +12,8 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # nginx-light (or nginx): a real nginx the HTTP trace log source is proven against; the test starts its own.
 # haproxy: a real HAProxy 2.6 as the lab's global load balancer, the witness the console reads; the test starts its
 # own (haproxy -f cfg -db as a child process); its system service is never enabled or started.
+# prometheus (with promtool): a real Prometheus that scrapes a test console, and promtool that checks and unit-tests
+# deploy/prometheus; the test starts its own on 127.0.0.1 with a temporary config; its system service is never started.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s python3-cassandra >/dev/null 2>&1 || missing+=(python3-cassandra)
@@ -23,6 +25,10 @@ fi
 
 if ! command -v haproxy >/dev/null 2>&1 && [[ ! -x /usr/sbin/haproxy ]]; then
     missing+=(haproxy)
+fi
+
+if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
+    missing+=(prometheus)
 fi
 
 if ((${#missing[@]} > 0)); then

@@ -114,3 +114,21 @@ public sealed class ScaleSmokeTest
             @"^\| 2 \| 1 \| 8 \| [1-9]\d* \|");
     }
 }
+
+public sealed class LinkCutSmokeTest
+{
+    [Fact]
+    public async Task LinkCut_TwoCutsPerWitnessSetting_NamedRightly_AndAShortLossySoak_WithNoFalseScenario()
+    {
+        var run = await BenchmarkProcess.RunAsync(Smoke.Timeout, "link-cut", "--cuts", "2", "--soak-minutes", "0.1");
+        BenchmarkAssert.Succeeded(run,
+            @"^with the peer witness: hub client during the cuts: [1-9]\d* messages .* connection open throughout; named wrongly: 0",
+            @"^load balancer witness only: hub client during the cuts: [1-9]\d* messages .* connection open throughout; named wrongly: 0",
+            @"^link cut -> InterDatacenterLinkDown at the hub client, with the peer witness, n=2: p50=\d+ ms p95=\d+ ms max=\d+ ms",
+            @"^link cut -> InterDatacenterLinkDown at the hub client, load balancer witness only, n=2: p50=\d+ ms p95=\d+ ms max=\d+ ms",
+            @"^goal p95 <= 1500 ms with the peer: (met|NOT met) \(p95 \d+ ms\)",
+            @"^soak: \d+ snapshots received, false scenarios: 0\r?$",
+            @"^soak: the peer paths forwarded [1-9]\d* requests",
+            @"^soak: hub client alive: [1-9]\d* messages .* connection open throughout; heartbeats sent [1-9]\d*, heartbeat state changes seen [1-9]");
+    }
+}

@@ -89,20 +89,12 @@ internal static class FaultDetectionBenchmark
         return 0;
     }
 
-    /// <summary>
-    /// The soak's heartbeat: this instance (internal zone, so the lab's traffic does not pass through it) is put down
-    /// and brought back every <see cref="HeartbeatPeriod"/>, so the console publishes and the hub client must receive
-    /// a snapshot every few seconds. A healthy estate sends nothing, so without it a client whose connection had died
-    /// would be indistinguishable from one that saw no false state. Its own states are the heartbeat, not counted as
-    /// false; every other component's are.
-    /// </summary>
-    private const string HeartbeatTarget = "dc1/instance-2";
-
-    private static readonly TimeSpan HeartbeatPeriod = TimeSpan.FromSeconds(3);
+    /// <summary>The heartbeat (<see cref="SoakHeartbeat"/>) keeps the soak's hub client receiving; its instance's states are not counted.</summary>
+    private const string HeartbeatTarget = SoakHeartbeat.Target;
 
     private static async Task<int> SoakAsync(BenchmarkConsole console, Channel<(JsonElement Snapshot, long At)> snapshots, HubLiveness liveness, double dropRate, TimeSpan duration, TimeSpan maxGap)
     {
-        Console.WriteLine($"soak: {duration.TotalMinutes} min with {dropRate:P0} of probe connections dropped at random; heartbeat: {HeartbeatTarget} down and up in turn every {HeartbeatPeriod.TotalSeconds:0} s (its states are not counted)");
+        Console.WriteLine($"soak: {duration.TotalMinutes} min with {dropRate:P0} of probe connections dropped at random; heartbeat: {HeartbeatTarget} down and up in turn every {SoakHeartbeat.Period.TotalSeconds:0} s (its states are not counted)");
         await console.FaultAsync("*", "drop", dropRate);
         var falseDowns = new List<string>();
         var seen = 0;
@@ -111,7 +103,7 @@ internal static class FaultDetectionBenchmark
         Drain(snapshots);
         var soakStart = Stopwatch.GetTimestamp();
         using var cts = new CancellationTokenSource(duration);
-        var heartbeat = HeartbeatAsync(console, cts.Token);
+        var heartbeat = SoakHeartbeat.RunAsync((target, action) => console.FaultAsync(target, action), cts.Token);
         try
         {
             await foreach (var (snapshot, _) in snapshots.Reader.ReadAllAsync(cts.Token))
@@ -145,27 +137,6 @@ internal static class FaultDetectionBenchmark
             return 1;
         }
         return falseDowns.Count == 0 ? 0 : 1;
-    }
-
-    /// <summary>Puts <see cref="HeartbeatTarget"/> down and up in turn, one toggle per period, until cancelled; returns the toggles.</summary>
-    private static async Task<int> HeartbeatAsync(BenchmarkConsole console, CancellationToken cancellationToken)
-    {
-        var toggles = 0;
-        var down = false;
-        using var timer = new PeriodicTimer(HeartbeatPeriod);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(cancellationToken))
-            {
-                down = !down;
-                await console.FaultAsync(HeartbeatTarget, down ? "down" : "up");
-                toggles++;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-        return toggles;
     }
 
     private static async Task<long> WaitAsync(Channel<(JsonElement Snapshot, long At)> snapshots, HubLiveness liveness, string what, Func<JsonElement, bool> condition, TimeSpan timeout)

@@ -34,6 +34,7 @@ public static class BenchmarkRunner
             WallBenchmark.BrowsersCommand => await WallBenchmark.RunBrowsersAsync(args.Skip(1).ToArray()),
             HeapCensus.DumpCommand => HeapCensus.RunDump(args.Skip(1).ToArray()),
             "scale" => await ScaleBenchmark.RunAsync(args.Skip(1).ToArray()),
+            "link-cut" => await LinkCutBenchmark.RunAsync(args.Skip(1).ToArray()),
             _ => Usage(),
         };
     }
@@ -48,6 +49,7 @@ public static class BenchmarkRunner
         Console.Error.WriteLine("  soak [--minutes M] [--seed S] [--max-faults N] [--traffic-rate R] [--max-gap-seconds S] [--heap-census] [--small-buffers]");
         Console.Error.WriteLine("  wall [--subscribers 100,500,1000] [--seconds S] [--circuits 10,25,50] [--soak-minutes M] [--flap-ms T] [--max-gap-seconds S] [--cpu-seconds S] [--drift-seconds S] [--skip-hub] [--skip-circuits] [--heap-census] [--small-buffers]");
         Console.Error.WriteLine("  scale [--seconds S] [--warmup W] [--sizes 2:3,12:10,50:30]");
+        Console.Error.WriteLine("  link-cut [--cuts N] [--soak-minutes M] [--drop-rate P] [--peer-loss-rate P] [--max-gap-seconds S] [--seed S]");
         return 2;
     }
 }

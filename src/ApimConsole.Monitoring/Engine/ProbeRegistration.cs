@@ -32,11 +32,51 @@ internal sealed class ProbeRegistration<TDetails>(ComponentMonitor<TDetails> mon
 
     public override async Task<ProbeRecord?> ProbeAndRecordAsync(IProbeRunner runner, TimeProvider time, CancellationToken cancellationToken)
     {
-        var result = await runner.RunAsync(Probe, Timeout, cancellationToken).ConfigureAwait(false);
+        var probe = runner.Timings is { } timings ? Timed(timings, time, cancellationToken) : Probe;
+        var result = await runner.RunAsync(probe, Timeout, cancellationToken).ConfigureAwait(false);
         // Retired (or stopped) while the probe ran: what it said no longer belongs to anyone.
         if (cancellationToken.IsCancellationRequested)
             return null;
         var changed = Monitor.Record(result, time.GetUtcNow(), out var delay, out var failing);
         return new ProbeRecord(changed, delay, failing);
     }
+
+    /// <summary>The probe, timed from its start (after the runner's slot) to its answer, its exception or its timeout.</summary>
+    private Func<CancellationToken, Task<ProbeResult<TDetails>>> Timed(IProbeTimings timings, TimeProvider time, CancellationToken stopping) => async token =>
+    {
+        var started = time.GetTimestamp();
+        var succeeded = false;
+        try
+        {
+            var result = await Probe(token).ConfigureAwait(false);
+            succeeded = result.Outcome.Success;
+            return result;
+        }
+        finally
+        {
+            // A probe ended by the engine stopping (or the component retiring) measured nothing of the component.
+            if (!stopping.IsCancellationRequested)
+                Report(timings, new ProbeTiming(Kind, Monitor.DatacenterId, Monitor.Id, time.GetElapsedTime(started), succeeded));
+        }
+    };
+
+    private static void Report(IProbeTimings timings, ProbeTiming timing)
+    {
+        try
+        {
+            timings.Record(timing);
+        }
+        catch (Exception)
+        {
+            // A listener's fault must never turn into the component's: the probe's own outcome stands.
+        }
+    }
+
+    private static ProbedKind Kind { get; } = typeof(TDetails) switch
+    {
+        var t when t == typeof(AnmProbeDetails) => ProbedKind.AdminNodeManager,
+        var t when t == typeof(GatewayProbeDetails) => ProbedKind.GatewayInstance,
+        var t when t == typeof(CassandraProbeDetails) => ProbedKind.CassandraNode,
+        _ => ProbedKind.LoadBalancer,
+    };
 }

@@ -8,14 +8,19 @@ internal interface IProbeRunner
 {
     Task<ProbeResult<TDetails>> RunAsync<TDetails>(Func<CancellationToken, Task<ProbeResult<TDetails>>> probe, TimeSpan? timeout, CancellationToken cancellationToken)
         where TDetails : class;
+
+    /// <summary>Who hears how long each probe took; null: nobody.</summary>
+    IProbeTimings? Timings => null;
 }
 
 /// <summary>
 /// The engine's rules for a probe: at most <c>maxConcurrent</c> in flight, each within its timeout (its own or
 /// <c>timeout</c>), and whatever it throws turned into the few words of a failed result.
 /// </summary>
-internal sealed class ProbeRunner(int maxConcurrent, TimeSpan timeout, TimeProvider time) : IProbeRunner
+internal sealed class ProbeRunner(int maxConcurrent, TimeSpan timeout, TimeProvider time, IProbeTimings? timings = null) : IProbeRunner
 {
+    public IProbeTimings? Timings { get; } = timings;
+
     // Never disposed: a probe still in flight when the engine stops releases its slot afterwards. A SemaphoreSlim holds
     // no OS handle unless its AvailableWaitHandle is used, which this one never is.
     private readonly SemaphoreSlim _concurrency = new(maxConcurrent);

@@ -44,7 +44,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
     private readonly IPeerWitnessSource? _peer;
     private CancellationToken _stopping;
 
-    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger, IPeerWitnessSource? peer = null)
+    public StatusEngine(IOptions<EstateOptions> estate, IOptions<ProbeOptions> probes, IHttpClientFactory http, TimeProvider time, ILogger<StatusEngine> logger, IPeerWitnessSource? peer = null,
+        IProbeTimings? probeTimings = null)
     {
         // The console in the other datacenter is a witness too (Peer/): each of its reads wakes the publisher.
         _peer = peer;
@@ -55,7 +56,8 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus
         _time = time;
         _logger = logger;
         _scheduler = new ProbeScheduler(time, _probes.Interval, logger);
-        _runner = new ProbeRunner(MaxConcurrentProbes, _probes.Timeout, time);
+        // Probe durations go to whoever listens (the console's /metrics), when anyone does.
+        _runner = new ProbeRunner(MaxConcurrentProbes, _probes.Timeout, time, probeTimings);
         var now = time.GetUtcNow();
 
         // The probes' clients (EstateHttpClients): a datacenter whose ANM certificate is accepted as is gets the lenient one.

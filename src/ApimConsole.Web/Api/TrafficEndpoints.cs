@@ -28,8 +28,7 @@ public static class TrafficEndpoints
                 var report = reports.Build(window, request.HttpContext.User);
                 // A datacenter this console cannot collect from (the link is down) is shown as its own console collects it.
                 var estate = status.Current;
-                var cutOff = report.Datacenters.Where(d => !d.Collection.Collected && peer.PeerHas(d.Id)
-                    && estate.Find(d.Id) is { State: ApimConsole.Core.Estate.DatacenterState.Unreachable }).Select(d => d.Id).ToList();
+                var cutOff = report.Datacenters.Where(d => peer.TrafficThroughPeer(d.Id, d.Collection.Collected, estate)).Select(d => d.Id).ToList();
                 if (cutOff.Count == 0)
                     return Results.Json(report, EstateJson.Options);
                 var json = System.Text.Json.JsonSerializer.SerializeToNode(report, EstateJson.Options)!.AsObject();

@@ -102,6 +102,12 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         get { lock (_gate) return _history.ToArray(); }
     }
 
+    /// <summary>The published decision per kind and target datacenter: what a deployment to that datacenter acts on now.</summary>
+    public IReadOnlyList<(ChangeKind Kind, string DatacenterId, GuardrailDecision Decision)> PublishedPerDatacenter
+    {
+        get { lock (_gate) return _published.Select(p => (p.Key.Kind, p.Key.Datacenter, p.Value.Decision)).ToList(); }
+    }
+
     /// <summary>Permits handed out and not yet disposed (or revoked).</summary>
     public int PermitsInFlight
     {

@@ -8,6 +8,7 @@ using ApimConsole.Web.Guardrails;
 using ApimConsole.Web.Deployments;
 using ApimConsole.Web.Incidents;
 using ApimConsole.Web.Lab;
+using ApimConsole.Web.Metrics;
 using ApimConsole.Web.Restarts;
 using ApimConsole.Web.Security;
 using MudBlazor.Services;
@@ -47,6 +48,8 @@ public static class ConsoleHostExtensions
         builder.Services.AddIncidents();
         builder.Services.AddTrafficMonitoring(builder.Configuration);
         builder.Services.AddLogViews(builder.Configuration);
+        // GET /metrics for Prometheus, read from the live state (and the probes' durations, which the engine reports).
+        builder.Services.AddConsoleMetrics(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -86,6 +89,7 @@ public static class ConsoleHostExtensions
         app.MapTrafficMonitoring();
         app.MapLogViews();
         app.MapPeerConsole();
+        app.MapConsoleMetrics();
         app.MapEmbeddedLab();
         return app;
     }

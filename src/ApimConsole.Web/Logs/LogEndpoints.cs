@@ -113,7 +113,7 @@ public static class LogEndpoints
                         next = record.Sequence;
                         if (record.DatacenterId == dc && filter!.Matches(record))
                         {
-                            records.Add(RecordJson(record));
+                            records.Add(LogRecordJson.ToJson(record));
                             if (records.Count == max)
                                 break;
                         }
@@ -262,20 +262,5 @@ public static class LogEndpoints
         lastSuccess = status?.LastSuccess,
         unreachableSince = status?.UnreachableSince,
         notes = status?.Notes ?? [],
-    };
-
-    private static object RecordJson(TraceLogRecord r) => new
-    {
-        sequence = r.Sequence,
-        groupId = r.GroupId,
-        instanceId = r.InstanceId,
-        file = r.FileName,
-        level = LogLineText.LevelName(r.Entry.Level),
-        time = r.Entry.Time?.ToString("yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture),
-        thread = r.Entry.Thread,
-        correlationId = r.Entry.CorrelationId,
-        message = r.Entry.Message,
-        malformed = r.Entry.IsMalformed,
-        note = r.Entry.Note,
     };
 }

@@ -33,6 +33,7 @@ public static class PeerEndpoints
         services.AddSingleton<PeerViews>();
         services.AddSingleton<PeerDeploymentExclusion>();
         services.AddSingleton<PeerLogRelay>();
+        services.AddSingleton<IPeerReads>(sp => sp.GetRequiredService<PeerLogRelay>());
         return services;
     }
 

@@ -16,7 +16,7 @@ namespace ApimConsole.Web.Peer;
 /// checked here for role and datacenter limits, exactly as a local read) is asked of the peer
 /// (<c>/api/peer/logs[/download]</c>, its peer token) and answered marked <c>through</c> the peer.
 /// </summary>
-public sealed class PeerLogRelay : IDisposable
+public sealed class PeerLogRelay : IPeerReads, IDisposable
 {
     /// <summary>Longest a relayed read may take (a search streams; this bounds the wait for its first byte).</summary>
     public static readonly TimeSpan RelayTimeout = TimeSpan.FromSeconds(5);
@@ -52,6 +52,10 @@ public sealed class PeerLogRelay : IDisposable
         && !string.Equals(datacenter, _ownDatacenter, StringComparison.OrdinalIgnoreCase)
         && _peer.Current is { Available: true } peer
         && string.Equals(peer.Datacenter, datacenter, StringComparison.OrdinalIgnoreCase);
+
+    /// <inheritdoc />
+    public bool TrafficThroughPeer(string datacenter, bool collectedHere, ApimConsole.Core.Estate.EstateSnapshot estate) =>
+        !collectedHere && PeerHas(datacenter) && estate.Find(datacenter) is { State: ApimConsole.Core.Estate.DatacenterState.Unreachable };
 
     /// <summary>
     /// The peer's JSON at <paramref name="pathAndQuery"/> within <c>Peer:Timeout</c> (so a hung peer delays an API call

@@ -183,6 +183,31 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task UnreachableSource_WithItsConsoleAWitness_ShowsItsLiveLinesThroughThatConsole_MarkedSo()
+    {
+        Seed();
+        var peer = new ApimConsole.Web.Tests.Peer.FakePeerReads
+        {
+            Answer = _ => ApimConsole.Web.Tests.Peer.PeerAnswers.PeerLines(7, ApimConsole.Web.Tests.Peer.PeerAnswers.Line(7, "dc2 live through its console")),
+        };
+        Services.AddSingleton<ApimConsole.Web.Peer.IPeerReads>(peer);
+        _dc2.FailWith = "logs.dc2.test unreachable (connection refused)";
+        await _tails.StartAsync(default);
+        await Eventually.Until(() => _tails.StatusOf("dc2")!.UnreachableSince is not null, TimeSpan.FromSeconds(10), "dc2's tail unreachable");
+
+        var page = Render<LogsPage>();
+        // dc1 is reachable: nothing through the peer.
+        Assert.Empty(page.FindAll("[data-testid=through-peer-lines]"));
+        page.Find("[data-testid=dc-dc2]").Click();
+
+        page.WaitForAssertion(() => Assert.Contains("dc2 live through its console",
+            page.Find("[data-testid=through-peer-lines]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.StartsWith("through the console in dc2, read ", page.Find("[data-testid=through-peer-label]").TextContent);
+        // What this console read before stays in its own list.
+        Assert.Contains("dc2 only", Messages(page));
+    }
+
+    [Fact]
     public void UnreachableBanner_ThroughThePeer_OffersItsConsolesLines()
     {
         var dc = new LogDatacenter("dc2", "Amsterdam", TimeZoneInfo.Utc);

@@ -69,6 +69,26 @@ public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void DatacenterCutOff_WithItsConsoleAWitness_ShowsItsTrafficThroughThatConsole_MarkedSo()
+    {
+        var theirs = ApimConsole.Web.Tests.Peer.PeerAnswers.Traffic("dc2", collected: true, requests: 4321, reason: null, _now);
+        var peer = new ApimConsole.Web.Tests.Peer.FakePeerReads
+        {
+            Answer = path => path == "/api/peer/traffic?window=10m"
+                ? new System.Text.Json.Nodes.JsonObject { ["datacenter"] = System.Text.Json.JsonSerializer.SerializeToNode(theirs, ApimConsole.Web.Api.EstateJson.Options) }
+                : null,
+        };
+        Services.AddSingleton<ApimConsole.Web.Peer.IPeerReads>(peer);
+
+        var page = Render<TrafficPage>();
+        page.WaitForAssertion(() => Assert.StartsWith("dc2's traffic through the console in dc2, read ",
+            page.Find("[data-testid=through-peer-traffic][data-dc=dc2] [data-testid=through-peer-label]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Equal("true", page.Find("[data-view=dc2] [data-testid=collection]").GetAttribute("data-collected"));
+        // Its own datacenter is never read through the peer.
+        Assert.Empty(page.FindAll("[data-testid=through-peer-traffic][data-dc=dc1]"));
+    }
+
+    [Fact]
     public void UnreachableDatacenter_ShowsItsGapAndReason_AndTheOtherHasNone()
     {
         var page = Render<TrafficPage>();

@@ -5,7 +5,6 @@ using System.Text.Json;
 using ApimConsole.Lab;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -87,7 +86,7 @@ public sealed class TwoConsoles : IAsyncDisposable
 public sealed class PeerConsole : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
-    private readonly string _dataFolder = Directory.CreateTempSubdirectory("apimconsole-peer-").FullName;
+    private readonly string _dataFolder = ConsoleDataFolder.Create("apimconsole-peer-");
     private int _disposed;
 
     public PeerConsole(LabEstate lab, string datacenter, int port, int peerPort, string ownPeerToken, string peerToken, bool loadBalancerWitness,
@@ -163,13 +162,6 @@ public sealed class PeerConsole : WebApplicationFactory<Program>
         if (Interlocked.Exchange(ref _disposed, 1) == 1)
             return;
         await base.DisposeAsync();
-        SqliteConnection.ClearAllPools();
-        try
-        {
-            Directory.Delete(_dataFolder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        ConsoleDataFolder.Remove(_dataFolder);
     }
 }

@@ -84,6 +84,8 @@ public sealed class AuthorizationMatrixTests(AuthorizationMatrixTests.Console co
         ["POST /api/lab/faults"] = ConsolePolicies.Administrator,
         ["DELETE /api/lab/faults"] = ConsolePolicies.Administrator,
         ["GET /api/lab/deployments"] = ConsolePolicies.Administrator,
+        // Prometheus: any console role (and Metrics:Token, not configured here); the Metrics policy.
+        ["GET /metrics"] = ConsolePolicies.Viewer,
         ["* /hubs/estate"] = ConsolePolicies.Viewer,
         ["* /hubs/estate/negotiate"] = ConsolePolicies.Viewer,
         // Blazor's circuit endpoints: a circuit needs an identity; what it may show is each page's policy.

@@ -59,7 +59,7 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     [Inject] public required NavigationManager Navigation { get; init; }
 
     /// <summary>Reads a cut-off datacenter's logs through the console there (absent in tests that do not register it).</summary>
-    private ApimConsole.Web.Peer.PeerLogRelay? PeerRelay => Services.GetService(typeof(ApimConsole.Web.Peer.PeerLogRelay)) as ApimConsole.Web.Peer.PeerLogRelay;
+    private ApimConsole.Web.Peer.IPeerReads? PeerRelay => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
 
     [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
 

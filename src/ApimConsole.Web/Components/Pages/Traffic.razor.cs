@@ -28,6 +28,9 @@ public partial class Traffic : LiveComponentBase
     /// <summary>The deployment records marked on the charts (absent where no store is registered, as in some tests).</summary>
     private TrafficMarkers? Markers => Services.GetService(typeof(TrafficMarkers)) as TrafficMarkers;
 
+    /// <summary>A datacenter cut off from here is shown as its own console collects it (absent where no peer is registered).</summary>
+    private ApimConsole.Web.Peer.IPeerReads? PeerReads => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
+
     /// <summary>The window shown, from the address (<c>/traffic?window=10h</c>) so a view can be linked.</summary>
     [SupplyParameterFromQuery(Name = "window")] public string? WindowKey { get; set; }
 
