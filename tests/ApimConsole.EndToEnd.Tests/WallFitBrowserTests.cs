@@ -95,7 +95,13 @@ public sealed partial class WallFitBrowserTests : BrowserTest
         foreach (var (width, height) in Screens)
         {
             await page.SetViewportSizeAsync(width, height);
-            // Two frames: the resize is laid out before it is measured.
+            // The wall's stylesheet comes with its layout (HeadContent), after the first render: measured without it,
+            // everything is the browser's default (a busy machine showed 13.3 px text "off the screen"). Wait for it and
+            // for the new size, then two frames so the resize is laid out.
+            await page.WaitForFunctionAsync("""
+                ([w, h]) => window.innerWidth === w && window.innerHeight === h
+                  && getComputedStyle(document.querySelector('[data-testid=wall]')).display === 'flex'
+                """, new[] { width, height });
             await page.EvaluateAsync("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))");
             var found = await page.EvaluateAsync<string[]>(Measure, SmallestReadable);
             problems.AddRange(found.Select(p => $"{scenario} at {width}x{height}: {p}"));
