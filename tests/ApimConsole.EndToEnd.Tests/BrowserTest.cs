@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -28,6 +29,20 @@ public abstract class BrowserTest : IAsyncLifetime
         var context = await Chromium!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
         var page = await context.NewPageAsync();
         await SignInAsync(page, baseAddress, user, password);
+        return page;
+    }
+
+    /// <summary>
+    /// A wall screen: a page (of <paramref name="width"/>×<paramref name="height"/>) that opened its wallboard link once
+    /// and landed on /wall, as a TV in the operations room does.
+    /// </summary>
+    protected async Task<IPage> OpenWallAsync(Uri baseAddress, int width = 1920, int height = 1080)
+    {
+        var (_, secret) = await Server!.Services.GetRequiredService<ApimConsole.Web.Security.ApiTokenService>()
+            .CreateAsync("ops-room", ApimConsole.Web.Security.ConsoleRoles.Viewer, ApimConsole.Storage.Records.ApiTokenKind.Wallboard, "admin", CancellationToken.None);
+        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
+        await page.GotoAsync(new Uri(baseAddress, "/wall?token=" + Uri.EscapeDataString(secret)).ToString());
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/wall$"));
         return page;
     }
 

@@ -72,6 +72,8 @@ public sealed class LogsBrowserTests : BrowserTest
         await page.GetByTestId("dc-dc2").ClickAsync();
         await Expect(lines).ToHaveAttributeAsync("data-dc", "dc2");
         await Expect(page.GetByTestId("dc-dc2")).ToHaveAttributeAsync("aria-pressed", "true");
+        // The address says which datacenter is shown, so a reload or a shared link opens it.
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/logs\\?dc=dc2$"));
         await Expect(page.GetByTestId("dc-dc2")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-button-filled"));
         await Expect(page.GetByTestId("dc-dc1")).Not.ToHaveClassAsync(new System.Text.RegularExpressions.Regex("mud-button-filled"));
         await Expect(lines.GetByTestId("line").First).ToBeVisibleAsync();

@@ -1,7 +1,4 @@
 using System.Net.Http.Json;
-using ApimConsole.Storage.Records;
-using ApimConsole.Web.Security;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -19,11 +16,7 @@ public sealed class WallLiveTests : BrowserTest
         Server = new ConsoleServer(DataFolder, lab: true);
         var address = Server.Start();
         // A wall screen opens its wallboard link once; the long-lived cookie it gets keeps it in, across the restart.
-        var (_, secret) = await Server.Services.GetRequiredService<ApiTokenService>()
-            .CreateAsync("ops-room", ConsoleRoles.Viewer, ApiTokenKind.Wallboard, "admin", CancellationToken.None);
-        var page = await Chromium!.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1920, Height = 1080 } });
-        await page.GotoAsync(new Uri(address, "/wall?token=" + Uri.EscapeDataString(secret)).ToString());
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/wall$"));
+        var page = await OpenWallAsync(address);
 
         var dc1 = page.Locator("[data-datacenter=dc1]");
         var dc2 = page.Locator("[data-datacenter=dc2]");

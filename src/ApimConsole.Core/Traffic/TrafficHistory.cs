@@ -6,9 +6,20 @@ namespace ApimConsole.Core.Traffic;
 public sealed record TrafficShare(string DatacenterId, string Key, long Count, long Failures, double? RequestsPerSecond, double Share)
 {
     public double? ErrorRate => Count == 0 ? null : (double)Failures / Count;
+
+    /// <summary>
+    /// Set for an instance that served nothing in the last minutes: the minute it last served in. Its
+    /// <see cref="RequestsPerSecond"/> and <see cref="Count"/> are then that minute's, figures of the past; its
+    /// <see cref="Share"/> of the load now is zero.
+    /// </summary>
+    public DateTimeOffset? LastSeen { get; init; }
 }
 
-/// <summary>What the traffic page and API show for one datacenter (or the combination) over one window.</summary>
+/// <summary>
+/// What the traffic page and API show for one datacenter (or the combination) over one window. The series and top APIs
+/// cover the window; the instances' load covers the last <see cref="TrafficHistory.InstanceLoadSpan"/> whatever the
+/// window, since it is there to show the headroom of the instances serving now.
+/// </summary>
 public sealed record TrafficView(
     string Label,
     TrafficSeries Series,
@@ -34,6 +45,9 @@ public sealed class TrafficHistory
     /// <summary>Distinct API paths per datacenter and minute (or hour) in the breakdown; the rest is counted as one.</summary>
     public const int MaxPathsPerSlot = 500;
 
+    /// <summary>The instances' load and shares are of the last minutes (this many, the one in progress included), not of the window.</summary>
+    public static readonly TimeSpan InstanceLoadSpan = TimeSpan.FromMinutes(3);
+
     /// <summary>Coverage spans kept per datacenter; flapping older than that is forgotten (its cells stay).</summary>
     public const int MaxSpansPerDatacenter = 20_000;
 
@@ -43,6 +57,8 @@ public sealed class TrafficHistory
     private readonly Dictionary<BreakdownKey, Counts> _breakdownMinutes = [];
     private readonly Dictionary<BreakdownKey, Counts> _breakdownTenMinutes = [];
     private readonly Dictionary<BreakdownKey, Counts> _breakdownHours = [];
+    // Requests per instance and minute, all paths together: the instances' current load and when each last served.
+    private readonly Dictionary<(string Dc, string Instance, DateTimeOffset Minute), Counts> _instanceMinutes = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerMinute = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerTenMinutes = [];
     private readonly Dictionary<(string Dc, DateTimeOffset Slot), int> _pathsPerHour = [];
@@ -93,6 +109,11 @@ public sealed class TrafficHistory
                     MergeInto(_minutes, (cell.DatacenterId, minute), cell.Stats);
                     Count(_breakdownMinutes, _pathsPerMinute, cell.DatacenterId, cell.InstanceId, cell.ApiPath, minute, cell.Stats);
                     Count(_breakdownTenMinutes, _pathsPerTenMinutes, cell.DatacenterId, cell.InstanceId, cell.ApiPath, TenMinutesOf(minute), cell.Stats);
+                    var instanceKey = (cell.DatacenterId, cell.InstanceId, minute);
+                    if (!_instanceMinutes.TryGetValue(instanceKey, out var perInstance))
+                        _instanceMinutes[instanceKey] = perInstance = new Counts();
+                    perInstance.Count += cell.Stats.Count;
+                    perInstance.Failures += cell.Stats.Failures;
                 }
                 MergeInto(_hours, (cell.DatacenterId, hour), cell.Stats);
                 Count(_breakdownHours, _pathsPerHour, cell.DatacenterId, cell.InstanceId, cell.ApiPath, hour, cell.Stats);
@@ -114,6 +135,7 @@ public sealed class TrafficHistory
         var cut = _latestMinute - MinuteRetention;
         RemoveWhere(_minutes, k => k.Minute < cut);
         RemoveWhere(_breakdownMinutes, k => k.Slot < cut);
+        RemoveWhere(_instanceMinutes, k => k.Minute < cut);
         RemoveWhere(_pathsPerMinute, k => k.Slot < cut);
         RemoveWhere(_breakdownTenMinutes, k => k.Slot < cut);
         RemoveWhere(_pathsPerTenMinutes, k => k.Slot < cut);
@@ -190,6 +212,7 @@ public sealed class TrafficHistory
             RemoveWhere(_minutes, k => k.Minute < minuteCut);
             RemoveWhere(_hours, k => k.Hour < hourCut);
             RemoveWhere(_breakdownMinutes, k => k.Slot < minuteCut);
+            RemoveWhere(_instanceMinutes, k => k.Minute < minuteCut);
             RemoveWhere(_breakdownHours, k => k.Slot < hourCut);
             RemoveWhere(_pathsPerMinute, k => k.Slot < minuteCut);
             RemoveWhere(_breakdownTenMinutes, k => k.Slot < minuteCut);
@@ -210,7 +233,9 @@ public sealed class TrafficHistory
         var byHour = window == TrafficWindow.FiveDays;
         List<TrafficCell> cells;
         List<(BreakdownKey Key, long Count, long Failures)> breakdown;
+        List<((string Dc, string Instance, DateTimeOffset Minute) Key, long Count, long Failures)> instanceMinutes;
         Dictionary<string, IReadOnlyList<CoverageSpan>> coverage;
+        var loadFrom = TrafficRollup.MinuteOf(now) - InstanceLoadSpan + TimeSpan.FromMinutes(1);
         lock (_gate)
         {
             cells = byHour
@@ -226,26 +251,34 @@ public sealed class TrafficHistory
             breakdown = resolution
                 .Where(p => p.Key.Slot >= start && p.Key.Slot <= now)
                 .Select(p => (p.Key, p.Value.Count, p.Value.Failures)).ToList();
+            // Back to the window's start (or the last minutes, for a shorter window): an instance that served in it and not
+            // lately is listed with when it last did.
+            var instancesFrom = start < loadFrom ? start : loadFrom;
+            instanceMinutes = _instanceMinutes.Where(p => p.Key.Minute >= instancesFrom && p.Key.Minute <= now)
+                .Select(p => (p.Key, p.Value.Count, p.Value.Failures)).ToList();
             coverage = datacenters.ToDictionary(dc => dc, dc => (IReadOnlyList<CoverageSpan>)(_coverage.TryGetValue(dc, out var s)
                 ? s.Where(x => x.To > start).ToList()
                 : []), StringComparer.OrdinalIgnoreCase);
         }
 
         // Stats are merged into fresh buckets by the builder; the cells' own stats are only read.
+        var loadCovered = datacenters.ToDictionary(dc => dc, dc => TrafficSeriesBuilder.CoveredSeconds(coverage[dc], loadFrom, now), StringComparer.OrdinalIgnoreCase);
         var views = new List<TrafficView>();
         foreach (var dc in datacenters)
         {
             var own = new Dictionary<string, IReadOnlyList<CoverageSpan>> { [dc] = coverage[dc] };
             var covered = TrafficSeriesBuilder.CoveredSeconds(coverage[dc], start, now);
-            views.Add(BuildView(dc, window, now, cells.Where(c => c.DatacenterId.Equals(dc, StringComparison.OrdinalIgnoreCase)), own,
-                breakdown.Where(b => b.Key.Dc.Equals(dc, StringComparison.OrdinalIgnoreCase)).ToList(), covered, topApis));
+            var view = BuildView(dc, window, now, cells.Where(c => c.DatacenterId.Equals(dc, StringComparison.OrdinalIgnoreCase)), own,
+                breakdown.Where(b => b.Key.Dc.Equals(dc, StringComparison.OrdinalIgnoreCase)).ToList(), covered, topApis);
+            views.Add(view with { Instances = InstanceLoad(instanceMinutes.Where(m => m.Key.Dc.Equals(dc, StringComparison.OrdinalIgnoreCase)), loadFrom, loadCovered) });
         }
         if (datacenters.Count > 1)
         {
             // Combined rates add up each DC's rate: the covered time is the longest any DC was covered.
             var covered = datacenters.Max(dc => TrafficSeriesBuilder.CoveredSeconds(coverage[dc], start, now));
-            views.Add(BuildView(combinedLabel, window, now, cells.Where(c => coverage.ContainsKey(c.DatacenterId)), coverage,
-                breakdown.Where(b => coverage.ContainsKey(b.Key.Dc)).ToList(), covered, topApis));
+            var view = BuildView(combinedLabel, window, now, cells.Where(c => coverage.ContainsKey(c.DatacenterId)), coverage,
+                breakdown.Where(b => coverage.ContainsKey(b.Key.Dc)).ToList(), covered, topApis);
+            views.Add(view with { Instances = InstanceLoad(instanceMinutes.Where(m => coverage.ContainsKey(m.Key.Dc)), loadFrom, loadCovered) });
         }
         return views;
     }
@@ -269,12 +302,42 @@ public sealed class TrafficHistory
         var apis = breakdown.GroupBy(b => b.Key.Path, StringComparer.Ordinal)
             .Select(g => Share(coverage.Count == 1 ? coverage.Keys.First() : "*", g.Key, g))
             .OrderByDescending(s => s.Count).ThenBy(s => s.Key, StringComparer.Ordinal).Take(topApis).ToList();
-        var instances = breakdown.GroupBy(b => (b.Key.Dc, b.Key.Instance))
-            .Select(g => Share(g.Key.Dc, g.Key.Instance, g))
-            .OrderBy(s => s.DatacenterId, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.Key, StringComparer.OrdinalIgnoreCase).ToList();
         var start = TrafficSeriesBuilder.WindowStart(window, now);
         var gaps = coverage.Values.SelectMany(s => s).Where(s => !s.Collected && s.To > start).OrderBy(s => s.From).ToList();
-        return new TrafficView(label, series, apis, instances, gaps);
+        return new TrafficView(label, series, apis, [], gaps);
+    }
+
+    /// <summary>
+    /// Each instance's load over the last minutes (from <paramref name="loadFrom"/>): its rate over the time its
+    /// datacenter was read, and its share of what all of them served. An instance that served earlier and not since is
+    /// listed with the figures of the last minute it served in, marked with it (<see cref="TrafficShare.LastSeen"/>), and
+    /// no share: a stopped instance's old 21 % must not hide the headroom of those serving now.
+    /// </summary>
+    private static List<TrafficShare> InstanceLoad(IEnumerable<((string Dc, string Instance, DateTimeOffset Minute) Key, long Count, long Failures)> minutes,
+        DateTimeOffset loadFrom, IReadOnlyDictionary<string, double> coveredSeconds)
+    {
+        var perInstance = minutes.GroupBy(m => (m.Key.Dc, m.Key.Instance)).ToList();
+        long total = 0;
+        foreach (var group in perInstance)
+            total += group.Where(m => m.Key.Minute >= loadFrom).Sum(m => m.Count);
+        var shares = new List<TrafficShare>(perInstance.Count);
+        foreach (var group in perInstance)
+        {
+            var (dc, instance) = group.Key;
+            var recent = group.Where(m => m.Key.Minute >= loadFrom).ToList();
+            var count = recent.Sum(m => m.Count);
+            if (count > 0)
+            {
+                var covered = coveredSeconds.GetValueOrDefault(dc);
+                shares.Add(new TrafficShare(dc, instance, count, recent.Sum(m => m.Failures), covered > 0 ? count / covered : null, total == 0 ? 0 : (double)count / total));
+                continue;
+            }
+            var last = group.Where(m => m.Count > 0).MaxBy(m => m.Key.Minute);
+            if (last.Count == 0)
+                continue;
+            shares.Add(new TrafficShare(dc, instance, last.Count, last.Failures, last.Count / 60.0, 0) { LastSeen = last.Key.Minute });
+        }
+        return shares.OrderBy(s => s.DatacenterId, StringComparer.OrdinalIgnoreCase).ThenBy(s => s.Key, StringComparer.OrdinalIgnoreCase).ToList();
     }
 
     public static DateTimeOffset TenMinutesOf(DateTimeOffset time)

@@ -28,6 +28,8 @@ public static class TrafficMonitoringExtensions
         services.TryAddSingleton<TrafficCollector>();
         services.AddHostedService(sp => sp.GetRequiredService<TrafficCollector>());
         services.TryAddSingleton<ApimConsole.Web.Traffic.TrafficReports>();
+        // Deployments marked on the charts (the store is registered with the console's storage).
+        services.TryAddSingleton<ApimConsole.Web.Traffic.TrafficMarkers>();
         return services;
     }
 

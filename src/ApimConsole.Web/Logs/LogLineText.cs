@@ -34,6 +34,16 @@ public static class LogLineText
         return sb.ToString();
     }
 
+    /// <summary>
+    /// A gateway group as people know it, with its zone: its name when that already says the zone ("DMZ"), else the
+    /// name and the zone ("Internal gateways, internal zone").
+    /// </summary>
+    public static string GroupLabel(string name, ApimConsole.Core.Estate.GatewayZone zone)
+    {
+        var zoneWord = zone == ApimConsole.Core.Estate.GatewayZone.Dmz ? "DMZ" : "internal";
+        return name.Contains(zoneWord, StringComparison.OrdinalIgnoreCase) ? name : $"{name}, {zoneWord} zone";
+    }
+
     public static string LevelName(TraceLevel level) => level == TraceLevel.Unknown ? "?" : level.ToString().ToUpperInvariant();
 
     /// <summary>The trace file's own time format, <c>23/Nov/2026:19:30:01.000</c>.</summary>

@@ -96,7 +96,7 @@ public sealed class TrafficHistoryTests
     }
 
     [Fact]
-    public void TopApis_AndInstanceShares_AddUpOverTheWindow()
+    public void TopApis_AddUpOverTheWindow()
     {
         var history = new TrafficHistory();
         var now = T0.AddMinutes(10);
@@ -113,11 +113,51 @@ public sealed class TrafficHistoryTests
         Assert.Equal(["/orders", "/payments"], views[0].TopApis.Select(a => a.Key));
         Assert.Equal(40, views[0].TopApis[0].Count);
         Assert.Equal(5 / 40.0, views[0].TopApis[0].ErrorRate);
-        Assert.Equal(50 / 60.0, views[0].Instances.Single(i => i.Key == "instance-1").Share, 6);
-        var combined = views[2];
-        Assert.Equal(80, combined.TopApis[0].Count);
-        Assert.Equal(0.4, combined.Instances.Single(i => i.Key == "instance-3").Share, 6);
-        Assert.Equal(3, combined.Instances.Count);
+        Assert.Equal(80, views[2].TopApis[0].Count);
+    }
+
+    [Fact]
+    public void InstanceLoad_FollowsTheLastMinutes_AndAStoppedInstancesLastFiguresAreMarkedPast()
+    {
+        // Issue #21: dc2 went down at 14:07; its two instances had served 5 req/s each, dc1's two as much. Over ten
+        // minutes each still had about a quarter of the load; now dc1's two carry all of it, at 10 req/s each.
+        var history = new TrafficHistory();
+        var now = T0.AddMinutes(10).AddSeconds(30);
+        history.RecordCoverage(new CoverageSpan("dc1", T0, now, true, null));
+        history.RecordCoverage(new CoverageSpan("dc2", T0, T0.AddMinutes(7), true, null));
+        history.RecordCoverage(new CoverageSpan("dc2", T0.AddMinutes(7), now, false, "connection refused"));
+        for (var m = 0; m <= 10; m++)
+        {
+            var dc2Up = m < 7;
+            var perInstance = dc2Up ? 300 : 600;
+            var seconds = m == 10 ? 30 : 60;
+            history.Add([
+                Cell("dc1", "instance-1", "/a", T0.AddMinutes(m), perInstance * seconds / 60),
+                Cell("dc1", "instance-2", "/a", T0.AddMinutes(m), perInstance * seconds / 60),
+            ]);
+            if (dc2Up)
+                history.Add([Cell("dc2", "instance-3", "/a", T0.AddMinutes(m), 309), Cell("dc2", "instance-4", "/a", T0.AddMinutes(m), 309)]);
+        }
+
+        var views = history.Views(TrafficWindow.TenMinutes, now, ["dc1", "dc2"]);
+        var combined = views[2].Instances.ToDictionary(i => $"{i.DatacenterId}/{i.Key}");
+
+        // The last minutes (14:08 to now, 150 s): dc1's instances share the load half and half, at 10 req/s.
+        Assert.Equal(0.5, combined["dc1/instance-1"].Share, 6);
+        Assert.Equal(10.0, combined["dc1/instance-1"].RequestsPerSecond!.Value, 6);
+        Assert.Null(combined["dc1/instance-1"].LastSeen);
+        // dc2's: no share now, and their last figures are of the minute they last served in, marked so.
+        Assert.Equal(0, combined["dc2/instance-3"].Share);
+        Assert.Equal(T0.AddMinutes(6), combined["dc2/instance-3"].LastSeen);
+        Assert.Equal(5.15, combined["dc2/instance-3"].RequestsPerSecond!.Value, 6);
+        // dc2's own view says the same.
+        Assert.Equal(T0.AddMinutes(6), views[1].Instances.Single(i => i.Key == "instance-4").LastSeen);
+        Assert.Equal(1.0, views[0].Instances.Sum(i => i.Share), 6);
+
+        // The ten-hour window lists the same load: it is about now, not about the window.
+        var tenHours = history.Views(TrafficWindow.TenHours, now, ["dc1", "dc2"])[2].Instances.ToDictionary(i => $"{i.DatacenterId}/{i.Key}");
+        Assert.Equal(0.5, tenHours["dc1/instance-2"].Share, 6);
+        Assert.Equal(T0.AddMinutes(6), tenHours["dc2/instance-4"].LastSeen);
     }
 
     [Fact]

@@ -125,6 +125,7 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
         Assert.Contains("instance=group-2%2Finstance-1", page.Find("[data-testid=download]").GetAttribute("href"));
 
+        page.Find("[data-testid=range-custom]").Click();
         Input(page, "f-from").Change("yesterday-ish");
         page.Find("[data-testid=apply]").Click();
         Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent);
@@ -221,6 +222,101 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         var without = Render<ApimConsole.Web.Components.Logs.LogUnreachableBanner>(p => p
             .Add(b => b.Datacenter, dc).Add(b => b.Status, status).Add(b => b.Now, since.AddMinutes(1)));
         Assert.Empty(without.FindAll("[data-testid=through-peer]"));
+    }
+
+    [Fact]
+    public void ZoneSentence_NamesTheDatacentersZone_AndTheOffsetInForce()
+    {
+        var page = Render<LogsPage>();
+        Assert.Equal("Times are UTC, as Frankfurt's gateways write them.", page.Find("[data-testid=zone]").TextContent.Trim());
+
+        page.Find("[data-testid=dc-dc2]").Click();
+        var amsterdam = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam");
+        var now = DateTimeOffset.UtcNow;
+        var offset = amsterdam.GetUtcOffset(now).Hours;
+        var sentence = page.Find("[data-testid=zone]").TextContent.Trim();
+        Assert.StartsWith("Times are Amsterdam's local time: Europe/Amsterdam, ", sentence);
+        Assert.EndsWith($"(UTC+0{offset}:00).", sentence);
+        Assert.DoesNotContain("local time, UTC", sentence);
+    }
+
+    [Fact]
+    public void RelativeRange_ShowsOnlyTheLastMinutes_CountedInTheDatacentersTime()
+    {
+        // dc1 writes UTC: one line two minutes ago, one ten minutes ago, one from last month.
+        var now = DateTime.UtcNow;
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
+        [
+            Entry(TraceLevel.Info, T0, "last month"),
+            Entry(TraceLevel.Info, now.AddMinutes(-10), "ten minutes ago"),
+            Entry(TraceLevel.Info, now.AddMinutes(-2), "two minutes ago"),
+        ]);
+        var page = Render<LogsPage>();
+        Assert.Equal("true", page.Find("[data-testid=range-any]").GetAttribute("aria-pressed"));
+        Assert.Equal(3, Messages(page).Count);
+        // No From/To boxes unless a custom range is wanted.
+        Assert.Empty(page.FindAll("[data-testid=f-from]"));
+
+        page.Find("[data-testid=range-5m]").Click();
+        Assert.Equal(["two minutes ago"], Messages(page));
+        Assert.Equal("true", page.Find("[data-testid=range-5m]").GetAttribute("aria-pressed"));
+        Assert.Matches(@"^from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d dc1 time$", page.Find("[data-testid=range-from]").TextContent.Trim());
+
+        page.Find("[data-testid=range-15m]").Click();
+        Assert.Equal(["ten minutes ago", "two minutes ago"], Messages(page));
+
+        page.Find("[data-testid=range-any]").Click();
+        Assert.Equal(3, Messages(page).Count);
+    }
+
+    [Fact]
+    public void CustomRange_FromBox_HasNoPlaceholderThatReadsAsAValue()
+    {
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=range-custom]").Click();
+
+        var from = Input(page, "f-from");
+        Assert.True(string.IsNullOrEmpty(from.GetAttribute("placeholder")), "the From box shows a time although none is set");
+        Assert.True(string.IsNullOrEmpty(from.GetAttribute("value")));
+        Assert.Contains("e.g. 2026-11-23T14:05:00", page.Markup);
+    }
+
+    [Fact]
+    public void Lines_ShowTheirInstanceWithItsGroupAndZone()
+    {
+        var snapshot = ApimConsole.Web.Tests.Guardrails.GuardrailEstate.At(DateTimeOffset.UtcNow);
+        snapshot = snapshot with
+        {
+            Datacenters = snapshot.Datacenters.Select(d => d.Id != "dc1" ? d : d with
+            {
+                Groups = [d.Groups[0] with { Id = "group-2", Name = "Core", Zone = ApimConsole.Core.Estate.GatewayZone.Internal }],
+            }).ToList(),
+        };
+        Services.AddSingleton<ApimConsole.Monitoring.Engine.IEstateStatus>(new ApimConsole.Web.Tests.Components.FakeEstateStatus(snapshot));
+        Seed();
+        var page = Render<LogsPage>();
+
+        var instances = page.FindAll("[data-testid=line-instance]").Select(e => e.TextContent.Trim()).ToList();
+        Assert.Equal(["instance-2 · Core, internal zone", "instance-1 · Core, internal zone", "instance-1 · Core, internal zone"], instances);
+
+        // dc2's group is not in the estate's snapshot under that id: its id is shown, never a guess.
+        page.Find("[data-testid=dc-dc2]").Click();
+        Assert.StartsWith("instance-3 · group-2", page.FindAll("[data-testid=line-instance]")[0].TextContent.Trim());
+    }
+
+    [Fact]
+    public void SwitchingTheDatacenter_PutsItInTheAddress_ReplacingTheEntry()
+    {
+        var navigation = Services.GetRequiredService<NavigationManager>();
+        navigation.NavigateTo($"/logs?correlationId={Correlation}");
+        var page = Render<LogsPage>();
+
+        page.Find("[data-testid=dc-dc2]").Click();
+
+        Assert.EndsWith("/logs?dc=dc2", navigation.Uri);
+        var step = ((Bunit.TestDoubles.BunitNavigationManager)navigation).History.First();
+        Assert.True(step.Options.ReplaceHistoryEntry);
+        Assert.Equal("dc2", page.Find("[data-testid=lines]").GetAttribute("data-dc"));
     }
 
     [Fact]

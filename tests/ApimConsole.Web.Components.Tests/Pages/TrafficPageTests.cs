@@ -114,6 +114,44 @@ public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void TwoDatacentersAndTheCombination_ShareTheWidthInThirds()
+    {
+        var page = Render<TrafficPage>();
+        Assert.Equal("3", page.Find("[data-window]").GetAttribute("data-columns"));
+        Assert.All(page.FindAll("[data-testid=traffic-column]"), c => Assert.Contains("mud-grid-item-lg-4", c.ClassName));
+    }
+
+    [Fact]
+    public void AnInstanceThatStoppedServing_ShowsWhenItWasLastSeen_AndNoShareNow()
+    {
+        TrafficStats Stats(string dc, string instance, DateTimeOffset at, int count)
+        {
+            var stats = new TrafficStats();
+            for (var i = 0; i < count; i++)
+                stats.Add(new TrafficTransaction(dc, instance, "ab", at, 5, 200, "GET", "/orders/v1", null, "Pass"));
+            return stats;
+        }
+        // dc2's instance-5 served until eight minutes ago; dc1's instance-3 serves now.
+        var then = TrafficRollup.MinuteOf(_now.AddMinutes(-8));
+        var lately = TrafficRollup.MinuteOf(_now.AddMinutes(-1));
+        _history.Add([
+            new KeyValuePair<TrafficMinuteKey, TrafficStats>(new("dc2", "instance-5", "/orders/v1", then), Stats("dc2", "instance-5", then, 309)),
+            new KeyValuePair<TrafficMinuteKey, TrafficStats>(new("dc1", "instance-3", "/orders/v1", lately), Stats("dc1", "instance-3", lately, 120)),
+        ]);
+        var page = Render<TrafficPage>();
+
+        var past = page.Find("[data-view=combined] [data-instance='dc2/instance-5']");
+        Assert.Contains("traffic-past", past.ClassName);
+        Assert.Equal("last seen " + then.ToLocalTime().ToString("HH:mm"), past.QuerySelector("[data-testid=last-seen]")!.TextContent.Trim());
+        Assert.StartsWith("5.15", past.QuerySelector("[data-testid=instance-rate]")!.TextContent.Trim());
+        Assert.Contains("0.0 %", past.TextContent);
+        var now = page.Find("[data-view=combined] [data-instance='dc1/instance-3']");
+        Assert.Null(now.QuerySelector("[data-testid=last-seen]"));
+        Assert.Contains("100.0 %", now.TextContent);
+        Assert.Contains("last 3 minutes", page.Find("[data-view=combined]").TextContent);
+    }
+
+    [Fact]
     public void WindowButtons_SwitchTheWindow()
     {
         var page = Render<TrafficPage>();
@@ -157,6 +195,9 @@ public sealed class TrafficPageTests : ConsoleBunitContext, IAsyncLifetime
         var dc1 = new TrafficTransaction("dc1", "instance-3", 7.ToString("x24"), _now.AddSeconds(-7), 5, 200, "GET", "/orders/v1", null, "Pass");
         _recent.Add([Tx(1, 200), Tx(2, 503), dc1]);
         var page = Render<TrafficPage>();
+        // One datacenter alone takes the whole width, not a third of it.
+        Assert.Equal("1", page.Find("[data-window]").GetAttribute("data-columns"));
+        Assert.Contains("mud-grid-item-lg-12", page.Find("[data-testid=traffic-column]").ClassName);
 
         Assert.Equal(["dc1"], page.FindAll(".traffic-panel").Select(p => p.GetAttribute("data-view")));
         Assert.Contains("dc1 only", page.Find("[data-testid=datacenters-limited]").TextContent);

@@ -64,6 +64,17 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         Assert.Equal(decision, guardrail.Current.Worst);
     }
 
+    /// <summary>The wall once it shows the link cut (dc2 cut off, still serving as the load balancer sees it) and the guardrail's Block.</summary>
+    private async Task<IRenderedComponent<WallPage>> RenderWithTheLinkCutAsync()
+    {
+        var wall = Render<WallPage>();
+        Tick(linkDown: true);
+        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
+        _clock.Advance(WallPage.Refresh);
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        return wall;
+    }
+
     [Fact]
     public void AllUp_ShowsBothDatacenters_TheLink_NoScenario_DeploymentsAllowed()
     {
@@ -120,12 +131,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
     [Fact]
     public async Task LinkDown_ShowsTheLinkDown_ACriticalScenario_AndDeploymentsBlocked()
     {
-        var wall = Render<WallPage>();
-        Tick(linkDown: true);
-        await GuardrailSeesAsync(ApimConsole.Core.Guardrails.GuardrailDecision.Block);
-        _clock.Advance(WallPage.Refresh);
-
-        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-testid=link]").GetAttribute("data-state")), Wait);
+        var wall = await RenderWithTheLinkCutAsync();
         Assert.Contains("LINK DOWN", wall.Find("[data-testid=link]").TextContent);
         Assert.Equal("Critical", wall.Find("[data-testid=scenario]").GetAttribute("data-severity"));
         Assert.Equal("Block", wall.Find("[data-testid=guardrail]").GetAttribute("data-decision"));
@@ -143,17 +149,84 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         {
             Link = new ApimConsole.Core.Estate.InterDatacenterLink(ApimConsole.Core.Estate.LinkState.Down, now, "the console in dc2 sees it serving: the inter-DC link is down."),
         };
+        var seenAt = new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero);
+        var peerView = new ApimConsole.Core.Peer.PeerView("1", "dc2", seenAt, TimeSpan.FromSeconds(3), 0, assessed.Find("dc2")!,
+            new ApimConsole.Core.Peer.PeerTraffic(seenAt, 9.8, 0), null, new ApimConsole.Core.Peer.PeerDeployment(false));
         _status.Publish(assessed.MapDc2(d => d with
         {
             State = ApimConsole.Core.Estate.DatacenterState.Unreachable,
-            SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero)),
-        }));
+            SeenBy = new ApimConsole.Core.Peer.PeerSighting("dc2", seenAt),
+        }) with
+        {
+            Peer = new ApimConsole.Core.Peer.PeerWitness("dc2", "https://console.dc2.test", true, null, peerView, seenAt, seenAt),
+        });
         _clock.Advance(WallPage.Refresh);
 
         wall.WaitForAssertion(() => Assert.NotNull(wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]")), Wait);
         Assert.Equal("as seen by the console in dc2, 08:00:41", wall.Find("[data-datacenter=dc2] [data-testid=dc-seen-by]").TextContent.Trim());
         Assert.Equal("2", wall.Find("[data-datacenter=dc2] [data-testid=count-instances]").GetAttribute("data-up"));
         Assert.Empty(wall.FindAll("[data-datacenter=dc1] [data-testid=dc-seen-by]"));
+        // Serving, as its own console sees it, and its rate is that console's, said so; no "counts unknown" then.
+        Assert.Equal("SERVING", wall.Find("[data-datacenter=dc2] [data-testid=dc-state]").TextContent.Trim());
+        Assert.Equal("Cut off from dc1; its own console sees it serving.", wall.Find("[data-datacenter=dc2] [data-testid=dc-reason]").TextContent.Trim());
+        var rate = wall.Find("[data-datacenter=dc2] [data-testid=rate]");
+        Assert.Equal("true", rate.GetAttribute("data-from-peer"));
+        Assert.Equal("9.8 req/s, its console", rate.TextContent.Trim());
+        Assert.Empty(wall.FindAll("[data-datacenter=dc2] [data-testid=counts-note]"));
+    }
+
+    [Fact]
+    public async Task LinkCut_TheCutOffDatacentersCard_TellsTheHeadlinesStory_CountsUnknown_NotZeroUp()
+    {
+        var wall = await RenderWithTheLinkCutAsync();
+        Assert.Contains("both datacenters serving", wall.Find("[data-testid=scenario]").TextContent);
+        var dc2 = wall.Find("[data-datacenter=dc2]");
+        // Unreachable from here (the data attribute says so), and serving as the headline says: one story.
+        Assert.Equal("Unreachable", dc2.GetAttribute("data-state"));
+        Assert.Equal("SERVING", dc2.QuerySelector("[data-testid=dc-state]")!.TextContent.Trim());
+        Assert.Equal("Cut off from dc1; the load balancer sees it serving (2/2 healthy).", dc2.QuerySelector("[data-testid=dc-reason]")!.TextContent.Trim());
+        // Nobody saw its components down: the counts are unknown, and say why, rather than "0/2 up".
+        foreach (var (count, total) in new[] { ("count-instances", "2"), ("count-nodes", "3"), ("count-anms", "1") })
+        {
+            var cell = dc2.QuerySelector($"[data-testid={count}]")!;
+            Assert.Equal("", cell.GetAttribute("data-up"));
+            Assert.Equal(total, cell.GetAttribute("data-unknown"));
+            Assert.Equal($"?/{total} unknown", cell.QuerySelector("dd")!.TextContent.Trim());
+        }
+        Assert.Equal("Counts unknown: no probe from dc1 reaches it.", dc2.QuerySelector("[data-testid=counts-note]")!.TextContent.Trim());
+        Assert.Equal("true", dc2.QuerySelector("[data-testid=rate]")!.GetAttribute("data-no-data"));
+        Assert.Equal("UP", wall.Find("[data-datacenter=dc1] [data-testid=dc-state]").TextContent.Trim());
+        Assert.Empty(wall.FindAll("[data-datacenter=dc1] [data-testid=counts-note]"));
+    }
+
+    [Fact]
+    public void DatacenterDown_ShowsNoCurrentRate_OnlySinceWhenThereIsNone()
+    {
+        // dc2 served 10 req/s until 13:57; it was last read at 13:58, then went down.
+        foreach (var dc in new[] { "dc1", "dc2" })
+        {
+            _history.RecordCoverage(new CoverageSpan(dc, T0.AddMinutes(-9), dc == "dc2" ? T0.AddMinutes(-2) : T0, true, null));
+            var stats = new TrafficStats();
+            for (var i = 0; i < 600; i++)
+                stats.Add(new TrafficTransaction(dc, "instance-1", $"t{i}", T0.AddMinutes(-3), 5, 200, "GET", "/orders/v1", null, "Pass"));
+            _history.Add([new KeyValuePair<TrafficMinuteKey, TrafficStats>(new(dc, "instance-1", "/orders/v1", TrafficRollup.MinuteOf(T0.AddMinutes(-3))), stats)]);
+        }
+        _history.RecordCoverage(new CoverageSpan("dc2", T0.AddMinutes(-2), T0, false, "connection refused"));
+        var wall = Render<WallPage>();
+        var now = _clock.GetUtcNow();
+        _status.Publish(At(now).MapDc2(d => d with { State = ApimConsole.Core.Estate.DatacenterState.Down, Reason = "No component of this datacenter answers." }));
+        _clock.Advance(WallPage.Refresh);
+
+        wall.WaitForAssertion(() => Assert.Equal("Down", wall.Find("[data-datacenter=dc2]").GetAttribute("data-state")), Wait);
+        var rate = wall.Find("[data-datacenter=dc2] [data-testid=rate]");
+        Assert.Equal("true", rate.GetAttribute("data-no-data"));
+        Assert.Equal("no data since " + T0.AddMinutes(-2).ToLocalTime().ToString("HH:mm"), rate.TextContent.Trim());
+        Assert.DoesNotContain("req/s", rate.TextContent);
+        // The sparkline still shows the minutes it served.
+        Assert.NotEmpty(wall.FindAll("[data-datacenter=dc2] [data-testid=sparkline-run]"));
+        // dc1, read all along, shows its current rate: nothing in the last minutes, which is a zero, not a gap.
+        Assert.Equal("0.0", wall.Find("[data-datacenter=dc1] [data-testid=rate]").FirstChild!.TextContent.Trim());
+        Assert.Equal("false", wall.Find("[data-datacenter=dc1] [data-testid=rate]").GetAttribute("data-from-peer"));
     }
 
     [Fact]

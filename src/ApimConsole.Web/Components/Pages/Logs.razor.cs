@@ -36,6 +36,12 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     private bool _notesOpen;
     private TraceLogRecord? _selected;
     private string? _instanceText, _text, _correlationText, _fromText, _toText;
+    private LogTimeRange _range = LogTimeRange.Any;
+    // Where the chosen relative range started when it was applied (DC-local time), shown beside the range.
+    private DateTime? _rangeFrom;
+    // The shown datacenter's gateway groups by id, as "DMZ" or "Internal gateways, internal zone".
+    private Dictionary<string, string> _groups = new(StringComparer.OrdinalIgnoreCase);
+    private bool _ready;
     private readonly HashSet<TraceLevel> _levels = [];
     private IReadOnlyList<string> _filterErrors = [];
     private ElementReference _linesElement;
@@ -50,6 +56,7 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     [Inject] public required ITraceLogSearch Search { get; init; }
     [Inject] public required IJSRuntime JS { get; init; }
     [Inject] public required IServiceProvider Services { get; init; }
+    [Inject] public required NavigationManager Navigation { get; init; }
 
     /// <summary>Reads a cut-off datacenter's logs through the console there (absent in tests that do not register it).</summary>
     private ApimConsole.Web.Peer.IPeerReads? PeerRelay => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
@@ -103,6 +110,8 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
             Watch(tail, _ => Update());
         _view = new LiveLogView(Buffer, Datacenter.Id, filter);
         _view.Refresh();
+        _groups = GroupsOf(Datacenter.Id);
+        _ready = true;
 
         _status = Tails.StatusOf(Datacenter.Id);
         // The banner's "since … (3 min)" grows while nothing else changes.
@@ -110,6 +119,13 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
 
         if (filter.CorrelationId is not null)
             StartSearch(filter);
+    }
+
+    /// <summary>The address changed under the page (back, forward, a link with another <c>?dc=</c>): show that datacenter.</summary>
+    protected override void OnParametersSet()
+    {
+        if (_ready && DatacenterQuery is { } id && id != Datacenter.Id && _datacenters.FirstOrDefault(d => d.Id == id) is { } dc)
+            ShowDatacenter(dc);
     }
 
     protected override async Task OnAfterRenderAsync(bool firstRender)
@@ -167,7 +183,36 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _view.Reset(dc.Id, _view.Filter);
         _view.Refresh();
         _status = Tails.StatusOf(dc.Id);
+        _groups = GroupsOf(dc.Id);
         _scrollPending = true;
+        // The address says which datacenter is shown, so it can be shared and reloaded; replaced, not a history step
+        // per click. A transaction opened by link belonged to the other datacenter: it goes from the address too.
+        Navigation.NavigateTo(Navigation.GetUriWithQueryParameters(new Dictionary<string, object?> { ["dc"] = dc.Id, ["correlationId"] = null }), replace: true);
+    }
+
+    private Dictionary<string, string> GroupsOf(string datacenterId)
+    {
+        var estate = Services.GetService(typeof(ApimConsole.Monitoring.Engine.IEstateStatus)) as ApimConsole.Monitoring.Engine.IEstateStatus;
+        return estate?.Current.Find(datacenterId)?.Groups
+            .GroupBy(g => g.Id, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => LogLineText.GroupLabel(g.First().Name, g.First().Zone), StringComparer.OrdinalIgnoreCase)
+            ?? new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The group of a line as people know it; its id while the estate has not named it.</summary>
+    private string GroupOf(string groupId) => _groups.GetValueOrDefault(groupId) ?? groupId;
+
+    private void ChooseRange(LogTimeRange range)
+    {
+        _range = range;
+        _rangeFrom = null;
+        // Custom waits for the From and To the user types; the others apply at once, to the search when one is shown.
+        if (range == LogTimeRange.Custom)
+            return;
+        if (_mode == ViewMode.Search)
+            StartSearchFromInputs();
+        else
+            ApplyFilter();
     }
 
     private void TogglePause()
@@ -201,13 +246,22 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
             ["instance"] = _instanceText,
             ["text"] = _text,
             ["correlationId"] = _correlationText,
-            ["from"] = _fromText,
-            ["to"] = _toText,
+            ["from"] = From(),
+            ["to"] = _range == LogTimeRange.Custom ? _toText : null,
             ["level"] = string.Join(',', _levels),
         };
         var filter = LogFilter.Parse(name => values.GetValueOrDefault(name), Datacenter.Zone, out var errors);
         _filterErrors = errors;
         return filter;
+
+        string? From()
+        {
+            if (_range == LogTimeRange.Custom)
+                return _fromText;
+            // A relative range counts back from the moment it is applied.
+            _rangeFrom = _range.From(Datacenter, Time.GetUtcNow());
+            return _rangeFrom?.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        }
     }
 
     private void ApplyFilter()
@@ -225,6 +279,7 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     private void ClearFilter()
     {
         _instanceText = _text = _correlationText = _fromText = _toText = null;
+        _range = LogTimeRange.Any;
         _levels.Clear();
         ApplyFilter();
     }

@@ -17,10 +17,16 @@ namespace ApimConsole.Web.Components.Pages;
 public partial class Traffic : LiveComponentBase
 {
     private ITimer? _clock;
+    private IReadOnlyList<TrafficMarker> _markers = [];
+    private string? _markersProblem;
+    private readonly CancellationTokenSource _disposed = new();
 
     [Inject] public required TrafficReports Reports { get; init; }
     [Inject] public required IEstateStatus Estate { get; init; }
     [Inject] public required IServiceProvider Services { get; init; }
+
+    /// <summary>The deployment records marked on the charts (absent where no store is registered, as in some tests).</summary>
+    private TrafficMarkers? Markers => Services.GetService(typeof(TrafficMarkers)) as TrafficMarkers;
 
     /// <summary>A datacenter cut off from here is shown as its own console collects it (absent where no peer is registered).</summary>
     private ApimConsole.Web.Peer.IPeerReads? PeerReads => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
@@ -45,6 +51,49 @@ public partial class Traffic : LiveComponentBase
         Watch(Reports.History.Versions, _ => Report = Reports.Build(Window, _user));
         // The window slides even when nothing arrives (a silent DC's gap must grow): rebuild now and then.
         _clock = Time.CreateTimer(_ => RequestRender(() => Report = Reports.Build(Window, _user)), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        if (Markers is { } markers)
+        {
+            // A deployment written (requested, started, finished) moves the marks: read them again then.
+            Watch(markers.Writes, written => { _ = ReadMarkersAsync(); });
+            await ReadMarkersAsync();
+        }
+    }
+
+    private bool ShowCombined => Report.Withheld == 0 || Report.CombinedOver.Count > 1;
+
+    private int Columns => Math.Clamp(Report.Datacenters.Count + (ShowCombined ? 1 : 0), 1, 3);
+
+    private IReadOnlyList<TrafficMarker> MarkersOf(string datacenterId) =>
+        _markers.Where(m => m.Datacenters.Contains(datacenterId, StringComparer.OrdinalIgnoreCase)).ToList();
+
+    /// <summary>Reads the deployments of the longest window; a store that cannot be read is said above the charts, never fatal.</summary>
+    private async Task ReadMarkersAsync()
+    {
+        if (Markers is not { } markers)
+            return;
+        try
+        {
+            var from = TrafficSeriesBuilder.WindowStart(TrafficWindow.FiveDays, Time.GetUtcNow());
+            var read = await markers.ReadAsync(from, Report.CombinedOver, _disposed.Token);
+            await InvokeAsync(() =>
+            {
+                _markers = read.Where(m => m.Datacenters.Any(d => Report.CombinedOver.Contains(d, StringComparer.OrdinalIgnoreCase))).ToList();
+                _markersProblem = null;
+                StateHasChanged();
+            });
+        }
+        catch (Exception) when (_disposed.IsCancellationRequested)
+        {
+            // The page went away while the store was read.
+        }
+        catch (Exception ex)
+        {
+            await InvokeAsync(() =>
+            {
+                _markersProblem = ex.Message;
+                StateHasChanged();
+            });
+        }
     }
 
     protected override void OnParametersSet()
@@ -69,6 +118,8 @@ public partial class Traffic : LiveComponentBase
     public override void Dispose()
     {
         _clock?.Dispose();
+        _disposed.Cancel();
+        _disposed.Dispose();
         base.Dispose();
         GC.SuppressFinalize(this);
     }

@@ -29,7 +29,7 @@ public partial class Wall : ComponentBase, IDisposable
     private ITimer? _timer;
     private int _ticking;
     // Only the rate series are kept, never the whole report (top APIs, instances): a circuit holds what it shows.
-    private IReadOnlyDictionary<string, double?[]>? _rates;
+    private IReadOnlyDictionary<string, WallRates>? _rates;
     // The sparklines' point lists, drawn from _rates when they are rebuilt (not on every one-second render).
     private Dictionary<string, IReadOnlyList<string>> _sparklines = [];
     private double _sparklineMax = double.NaN;
@@ -52,7 +52,7 @@ public partial class Wall : ComponentBase, IDisposable
         var version = Traffic.History.Version;
         if (_rates is null || version != _trafficVersion || now - _trafficBuilt >= TrafficRefresh)
         {
-            _rates = WallScreen.Rates(Traffic.Build(TrafficWindow.TenMinutes));
+            _rates = WallScreen.Rates(Traffic.Build(TrafficWindow.TenMinutes), Traffic.History.CollectedUntil);
             _trafficVersion = version;
             _trafficBuilt = now;
         }
@@ -66,7 +66,7 @@ public partial class Wall : ComponentBase, IDisposable
         }
     }
 
-    private IReadOnlyDictionary<string, double?[]>? _drawnFrom;
+    private IReadOnlyDictionary<string, WallRates>? _drawnFrom;
 
     private IReadOnlyList<string> Sparkline(WallDatacenter datacenter) =>
         _sparklines.TryGetValue(datacenter.Id, out var runs) ? runs : WallScreen.SparklineRuns(datacenter.RequestsPerSecond, Screen.SparklineMax);
