@@ -1,4 +1,5 @@
 using ApimConsole.Web.Peer;
+using ApimConsole.Web.Alerts;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Api;
@@ -47,6 +48,8 @@ public static class ConsoleHostExtensions
         builder.Services.AddIncidents();
         builder.Services.AddTrafficMonitoring(builder.Configuration);
         builder.Services.AddLogViews(builder.Configuration);
+        // Notifications: alerts raised into the store's outbox, sent to webhooks and mail by their own sender.
+        builder.Services.AddAlerts(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -85,6 +88,7 @@ public static class ConsoleHostExtensions
         app.MapAuditApi();
         app.MapTrafficMonitoring();
         app.MapLogViews();
+        app.MapAlerts();
         app.MapPeerConsole();
         app.MapEmbeddedLab();
         return app;
