@@ -22,6 +22,7 @@ public sealed class AlertSender(
     IDbContextFactory<ConsoleDbContext> contexts,
     AlertTransport transport,
     AlertSettings settings,
+    AlertStore store,
     AlertWake wake,
     TimeProvider time,
     IOptions<AlertOptions> options,
@@ -164,6 +165,7 @@ public sealed class AlertSender(
                     delivery.State == AlertDeliveryState.Dead ? "; no more attempts (dead letter)" : "");
             }
             await db.SaveChangesAsync(cancellationToken);
+            store.Touch();
             // In order per channel: after a failure the later messages wait for the next round, behind this one.
             if (failure is not null && unreadable is null)
                 return;

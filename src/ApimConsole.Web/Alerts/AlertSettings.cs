@@ -86,10 +86,13 @@ public sealed class AlertSettings(IDbContextFactory<ConsoleDbContext> contexts, 
     public async Task<ChannelView> SaveChannelAsync(long? id, ChannelInput input, string actor, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var checkedInput = Check(input);
         AlertChannel? existing = null;
         if (id is { } channelId)
             existing = await FindChannelAsync(channelId, cancellationToken);
+        // An edit that leaves a webhook URL empty keeps the stored one: the page never shows it whole.
+        if (existing is not null && input.Type == existing.Type && string.IsNullOrWhiteSpace(input.Target))
+            input = input with { Target = existing.Target };
+        var checkedInput = Check(input);
         if (existing is null && checkedInput.Type == AlertChannelType.Email && checkedInput.SmtpUser is not null && string.IsNullOrEmpty(checkedInput.SmtpPassword))
             throw new AlertSettingsException("An SMTP user needs its password.");
         var saved = await audit.WriteAsync($"alert channel {checkedInput.Name}", async (db, ct) =>

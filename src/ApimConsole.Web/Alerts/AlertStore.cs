@@ -1,4 +1,5 @@
 using ApimConsole.Core.Alerts;
+using ApimConsole.Core.Live;
 using ApimConsole.Storage;
 using ApimConsole.Storage.Records;
 using Microsoft.EntityFrameworkCore;
@@ -14,6 +15,13 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
 {
     // One raise at a time in this process: two reconciliations of one kind would plan from the same open alerts.
     private readonly SemaphoreSlim _raising = new(1, 1);
+    private readonly LiveFeed<long> _changes = new(0);
+
+    /// <summary>A version that moves whenever alerts or deliveries changed: the Overview, the wall and the Alerts page re-read on it.</summary>
+    public ILiveFeed<long> Changes => _changes;
+
+    /// <summary>Moves <see cref="Changes"/> (the sender calls it after it marked a delivery).</summary>
+    public void Touch() => _changes.Update(v => v + 1);
 
     /// <summary>Kinds whose alerts are one-off events: acknowledging one also closes it.</summary>
     public static bool IsOneOff(AlertKind kind) => kind is AlertKind.Deployment or AlertKind.Repair or AlertKind.Test or AlertKind.Drift;
@@ -82,6 +90,7 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
             return alert.Id;
         }, cancellationToken);
         wake.Wake();
+        Touch();
         return id;
     }
 
@@ -105,6 +114,7 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
             audit.Add(db, actor, "alerts.acknowledge", $"alerts/{alert.Key}", $"#{alert.Id} {alert.Title}");
             return true;
         }, cancellationToken);
+        Touch();
         return (await ListAsync(new AlertQuery(Id: alertId), cancellationToken)).Single();
     }
 
@@ -203,6 +213,7 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
                 return value;
             }, cancellationToken);
             wake.Wake();
+            Touch();
             return result;
         }
         finally
