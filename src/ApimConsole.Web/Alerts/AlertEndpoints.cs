@@ -63,49 +63,48 @@ public static class AlertEndpoints
             .WithName("AcknowledgeAlert")
             .RequireAuthorization(ConsolePolicies.Administrator);
 
-        var channels = endpoints.MapGroup("/api/alerts/channels").RequireAuthorization(ConsolePolicies.Administrator);
-        channels.MapGet("", async (AlertSettings settings, CancellationToken cancellationToken) =>
+        // One group, so that every settings endpoint states its policy once.
+        var admin = endpoints.MapGroup("/api/alerts").RequireAuthorization(ConsolePolicies.Administrator);
+        admin.MapGet("/channels", async (AlertSettings settings, CancellationToken cancellationToken) =>
             Results.Json(new { channels = await settings.ChannelsAsync(cancellationToken) }, EstateJson.Options));
-        channels.MapPost("", (HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapPost("/channels", (HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             WithBody<ChannelInput>(context, "{ \"name\", \"type\": \"Webhook|Slack|Teams|Email\", \"target\", \"secret\", \"smtpHost\", \"smtpPort\", \"smtpSecurity\", \"smtpUser\", \"smtpPassword\", \"smtpFrom\", \"timeoutSeconds\" }",
                 async input => await settings.SaveChannelAsync(null, input, ConsoleActor.Of(context.User), cancellationToken), cancellationToken));
-        channels.MapPut("/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapPut("/channels/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             WithBody<ChannelInput>(context, "a channel as for POST /api/alerts/channels",
                 async input => await settings.SaveChannelAsync(id, input, ConsoleActor.Of(context.User), cancellationToken), cancellationToken));
-        channels.MapDelete("/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapDelete("/channels/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             Guard(async () =>
             {
                 await settings.DeleteChannelAsync(id, ConsoleActor.Of(context.User), cancellationToken);
                 return new { deleted = id };
             }));
-        channels.MapPost("/{id:long}/test", (long id, HttpContext context, AlertStore store, CancellationToken cancellationToken) =>
+        admin.MapPost("/channels/{id:long}/test", (long id, HttpContext context, AlertStore store, CancellationToken cancellationToken) =>
             Guard(async () => new { alertId = await store.SendTestAsync(id, ConsoleActor.Of(context.User), cancellationToken) }));
 
-        var rules = endpoints.MapGroup("/api/alerts/rules").RequireAuthorization(ConsolePolicies.Administrator);
-        rules.MapGet("", async (AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapGet("/rules", async (AlertSettings settings, CancellationToken cancellationToken) =>
             Results.Json(new { rules = await settings.RulesAsync(cancellationToken) }, EstateJson.Options));
-        rules.MapPost("", (HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapPost("/rules", (HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             WithBody<RuleBody>(context, "{ \"matcher\": \"kind=scenario severity>=warning\", \"channelId\": 1, \"repeatMinutes\": 30 }",
                 async body => await settings.SaveRuleAsync(null, body.Matcher, body.ChannelId, body.RepeatMinutes, ConsoleActor.Of(context.User), cancellationToken), cancellationToken));
-        rules.MapPut("/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapPut("/rules/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             WithBody<RuleBody>(context, "a rule as for POST /api/alerts/rules",
                 async body => await settings.SaveRuleAsync(id, body.Matcher, body.ChannelId, body.RepeatMinutes, ConsoleActor.Of(context.User), cancellationToken), cancellationToken));
-        rules.MapDelete("/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapDelete("/rules/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             Guard(async () =>
             {
                 await settings.DeleteRuleAsync(id, ConsoleActor.Of(context.User), cancellationToken);
                 return new { deleted = id };
             }));
 
-        var silences = endpoints.MapGroup("/api/alerts/silences").RequireAuthorization(ConsolePolicies.Administrator);
-        silences.MapGet("", async (AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapGet("/silences", async (AlertSettings settings, CancellationToken cancellationToken) =>
             Results.Json(new { silences = await settings.SilencesAsync(cancellationToken) }, EstateJson.Options));
-        silences.MapPost("", (HttpContext context, AlertSettings settings, TimeProvider time, CancellationToken cancellationToken) =>
+        admin.MapPost("/silences", (HttpContext context, AlertSettings settings, TimeProvider time, CancellationToken cancellationToken) =>
             WithBody<SilenceBody>(context, "{ \"matcher\": \"dc=dc2\", \"from\": \"2026-01-01T10:00:00Z\", \"until\": \"2026-01-01T12:00:00Z\", \"comment\": \"why\" }",
                 async body => body.Until is { } until
                     ? await settings.AddSilenceAsync(body.Matcher, body.From ?? time.GetUtcNow(), until, body.Comment, ConsoleActor.Of(context.User), cancellationToken)
                     : throw new AlertSettingsException("A silence needs 'until': when it ends."), cancellationToken));
-        silences.MapDelete("/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
+        admin.MapDelete("/silences/{id:long}", (long id, HttpContext context, AlertSettings settings, CancellationToken cancellationToken) =>
             Guard(async () =>
             {
                 await settings.ExpireSilenceAsync(id, ConsoleActor.Of(context.User), cancellationToken);
