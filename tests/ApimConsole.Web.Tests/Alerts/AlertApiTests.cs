@@ -126,6 +126,24 @@ public sealed class AlertApiTests(AlertApiTests.Host host) : IClassFixture<Alert
         Assert.DoesNotContain(still, a => a.GetProperty("id").GetInt64() == id);
     }
 
+    [Fact]
+    public async Task AlertsPage_ListsChannelsAndAlerts_WithoutTheirSecrets()
+    {
+        using var client = console.CreateClient();
+        (await client.PostAsJsonAsync("/api/alerts/channels", new { name = "page hook", type = "Webhook", target = "https://hooks.example.test/page", secret = "page-secret-never-shown" }))
+            .EnsureSuccessStatusCode();
+        var store = console.Services.GetRequiredService<AlertStore>();
+        await store.RaiseOnceAsync(new AlertSignal(AlertKind.Deployment, "deployment:page-test", AlertSeverity.Warning, null, "Deployment 7 stopped", "stopped", DateTimeOffset.UtcNow),
+            CancellationToken.None);
+
+        var html = await client.GetStringAsync("/alerts");
+
+        Assert.Contains("page hook", html, StringComparison.Ordinal);
+        Assert.Contains("Deployment 7 stopped", html, StringComparison.Ordinal);
+        Assert.Contains("data-testid=\"acknowledge\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("page-secret-never-shown", html, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("?count=0", "count '0'")]
     [InlineData("?count=501", "count '501'")]
