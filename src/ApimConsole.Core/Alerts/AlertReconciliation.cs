@@ -8,7 +8,13 @@ namespace ApimConsole.Core.Alerts;
 /// </summary>
 public static class AlertReconciliation
 {
-    public static IReadOnlyList<AlertChange> Plan(AlertKind kind, IReadOnlyCollection<OpenAlert> open, IReadOnlyCollection<AlertSignal> inForce, DateTimeOffset now)
+    /// <param name="mayResolve">
+    /// Whether the absence of an open alert's condition proves it ended (null: always). A console that has just started
+    /// knows nothing yet (everything Unknown): ending an outage then, only to open it again a moment later, would page
+    /// the on-call engineer twice for nothing.
+    /// </param>
+    public static IReadOnlyList<AlertChange> Plan(AlertKind kind, IReadOnlyCollection<OpenAlert> open, IReadOnlyCollection<AlertSignal> inForce, DateTimeOffset now,
+        Func<OpenAlert, bool>? mayResolve = null)
     {
         ArgumentNullException.ThrowIfNull(open);
         ArgumentNullException.ThrowIfNull(inForce);
@@ -26,7 +32,7 @@ public static class AlertReconciliation
             else if (existing.Severity != signal.Severity)
                 changes.Add(new AlertChange(AlertPhase.Updated, signal));
         }
-        foreach (var gone in openByKey.Values.Where(a => !current.Contains(a.Key)).OrderBy(a => a.Key, StringComparer.Ordinal))
+        foreach (var gone in openByKey.Values.Where(a => !current.Contains(a.Key) && (mayResolve?.Invoke(a) ?? true)).OrderBy(a => a.Key, StringComparer.Ordinal))
             changes.Add(new AlertChange(AlertPhase.Resolved, new AlertSignal(kind, gone.Key, gone.Severity, null, "", "Ended.", now)));
         return changes;
     }

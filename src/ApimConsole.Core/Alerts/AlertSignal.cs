@@ -52,7 +52,7 @@ public sealed record AlertSignal(
     DateTimeOffset At);
 
 /// <summary>An alert that is open in the store, as the reconciliation needs it.</summary>
-public sealed record OpenAlert(string Key, AlertKind Kind, AlertSeverity Severity, string Text);
+public sealed record OpenAlert(string Key, AlertKind Kind, AlertSeverity Severity, string Text, string? DatacenterId = null);
 
 /// <summary>One change to make to the store: open, update or resolve the alert of <see cref="Signal"/>'s key.</summary>
 public sealed record AlertChange(AlertPhase Phase, AlertSignal Signal);

@@ -63,6 +63,30 @@ public sealed class AlertRaiser(
             Submit(AlertKind.Scenario, EstateAlertConditions.Scenarios(snapshot)),
             Submit(AlertKind.Witness, EstateAlertConditions.Witnesses(snapshot)));
 
+    /// <summary>
+    /// Whether the estate as now seen proves an open alert's condition ended: as for incidents
+    /// (<see cref="Incidents.IncidentRules.IsJudged"/>), what is still Unknown proves nothing.
+    /// </summary>
+    private bool Judged(OpenAlert alert)
+    {
+        var snapshot = estate.Current;
+        switch (alert.Kind)
+        {
+            case AlertKind.Scenario:
+                // scenario:<Kind>[:<datacenter>|:<datacenter>/<component>]
+                var parts = alert.Key.Split(':', 3);
+                var component = parts.Length == 3 && parts[2].Contains('/', StringComparison.Ordinal) ? parts[2] : null;
+                return Incidents.IncidentRules.IsJudged(parts.Length > 1 ? parts[1] : "", alert.DatacenterId, component, snapshot);
+            case AlertKind.Witness:
+                return alert.Key != "witness:load-balancer" || snapshot.LoadBalancer is not { State: ComponentState.Unknown };
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>Every datacenter seen Up, Down or Unreachable: before that, the guardrail blocks only because it knows nothing yet.</summary>
+    private bool EstateJudged() => estate.Current.Datacenters.All(d => d.State != DatacenterState.Unknown);
+
     private Task OnStoreHealth(ConsoleStoreStatus status) =>
         Submit(AlertKind.Store, status.Failing
             ? [new AlertSignal(AlertKind.Store, "store", AlertSeverity.Critical, null, "The console's own store is failing",
@@ -80,7 +104,11 @@ public sealed class AlertRaiser(
         if (_written.TryGetValue(kind, out var last) && last == fingerprint)
             return;
         _written.TryRemove(kind, out _);
-        await store.ReconcileAsync(kind, signals, CancellationToken.None);
+        // The guardrail's start-up Block (nothing probed yet) is not news; its decision once the estate is seen is.
+        // The watch loop submits it again.
+        if (kind == AlertKind.Guardrail && !EstateJudged())
+            return;
+        await store.ReconcileAsync(kind, signals, CancellationToken.None, Judged);
         _written[kind] = fingerprint;
     }
 

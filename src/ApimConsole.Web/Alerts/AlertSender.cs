@@ -23,6 +23,7 @@ public sealed class AlertSender(
     AlertTransport transport,
     AlertSettings settings,
     AlertStore store,
+    StoreWriter writer,
     AlertWake wake,
     TimeProvider time,
     IOptions<AlertOptions> options,
@@ -123,12 +124,12 @@ public sealed class AlertSender(
 
         foreach (var id in ids)
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var delivery = await db.AlertDeliveries.Include(d => d.Event).ThenInclude(e => e!.Alert).SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+            AlertDelivery? delivery;
+            await using (var db = await contexts.CreateDbContextAsync(cancellationToken))
+                delivery = await db.AlertDeliveries.Include(d => d.Event).ThenInclude(e => e!.Alert).AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
             if (delivery is not { State: AlertDeliveryState.Pending })
                 continue;
-            delivery.Attempts++;
-            string? failure = unreadable;
+            var failure = unreadable;
             if (failure is null)
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(channel!.TimeoutSeconds), time);
@@ -146,28 +147,38 @@ public sealed class AlertSender(
                     failure = $"No answer within {channel.TimeoutSeconds} s.";
                 }
             }
-            var now = time.GetUtcNow();
-            if (failure is null)
+            var attempts = delivery.Attempts + 1;
+            var dead = failure is not null && (unreadable is not null || backoff.After(attempts) is null);
+            // Marked through the store writer (retried): a mark that is lost means the message is sent again, with the same key.
+            await writer.WriteAsync($"alert delivery {id}", async ct =>
             {
-                delivery.State = AlertDeliveryState.Sent;
-                delivery.SentAt = now;
-                delivery.LastError = null;
-            }
-            else
-            {
-                delivery.LastError = failure.Length > 2000 ? failure[..2000] : failure;
-                if (unreadable is null && backoff.After(delivery.Attempts) is { } delay)
-                    delivery.NextAttemptAt = now + delay;
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                var row = await db.AlertDeliveries.SingleAsync(d => d.Id == id, ct);
+                var now = time.GetUtcNow();
+                row.Attempts = attempts;
+                if (failure is null)
+                {
+                    row.State = AlertDeliveryState.Sent;
+                    row.SentAt = now;
+                    row.LastError = null;
+                }
                 else
-                    delivery.State = AlertDeliveryState.Dead;
-                logger.LogWarning("Alert {Key} ({Phase}) to channel {Channel}, attempt {Attempt}: {Problem}{Dead}", delivery.Event!.Alert!.Key, delivery.Event.Phase,
-                    channel?.Name ?? channelId.ToString(System.Globalization.CultureInfo.InvariantCulture), delivery.Attempts, failure,
-                    delivery.State == AlertDeliveryState.Dead ? "; no more attempts (dead letter)" : "");
-            }
-            await db.SaveChangesAsync(cancellationToken);
+                {
+                    row.LastError = failure.Length > 2000 ? failure[..2000] : failure;
+                    if (dead)
+                        row.State = AlertDeliveryState.Dead;
+                    else
+                        row.NextAttemptAt = now + backoff.After(attempts)!.Value;
+                }
+                await db.SaveChangesAsync(ct);
+            }, cancellationToken);
             store.Touch();
+            if (failure is null)
+                continue;
+            logger.LogWarning("Alert {Key} ({Phase}) to channel {Channel}, attempt {Attempt}: {Problem}{Dead}", delivery.Event!.Alert!.Key, delivery.Event.Phase,
+                channel?.Name ?? channelId.ToString(System.Globalization.CultureInfo.InvariantCulture), attempts, failure, dead ? "; no more attempts (dead letter)" : "");
             // In order per channel: after a failure the later messages wait for the next round, behind this one.
-            if (failure is not null && unreadable is null)
+            if (unreadable is null)
                 return;
         }
     }

@@ -30,12 +30,12 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
     /// Brings the open alerts of <paramref name="kind"/> in line with the conditions in force (see
     /// <see cref="AlertReconciliation"/>); returns how many alerts changed.
     /// </summary>
-    public Task<int> ReconcileAsync(AlertKind kind, IReadOnlyList<AlertSignal> inForce, CancellationToken cancellationToken) =>
+    public Task<int> ReconcileAsync(AlertKind kind, IReadOnlyList<AlertSignal> inForce, CancellationToken cancellationToken, Func<OpenAlert, bool>? mayResolve = null) =>
         RaiseAsync($"alerts of kind {kind}", async (db, now, ct) =>
         {
             var kindName = kind.ToString();
             var open = await db.Alerts.Where(a => a.Kind == kindName && a.ResolvedAt == null).ToListAsync(ct);
-            var plan = AlertReconciliation.Plan(kind, open.Select(a => new OpenAlert(a.Key, kind, Enum.Parse<AlertSeverity>(a.Severity), a.Text)).ToList(), inForce, now);
+            var plan = AlertReconciliation.Plan(kind, open.Select(a => new OpenAlert(a.Key, kind, Enum.Parse<AlertSeverity>(a.Severity), a.Text, a.DatacenterId)).ToList(), inForce, now, mayResolve);
             if (plan.Count == 0)
                 return 0;
             var routing = await AlertRoutingTables.LoadAsync(db, ct);

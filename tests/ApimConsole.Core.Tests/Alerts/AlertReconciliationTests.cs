@@ -22,6 +22,14 @@ public sealed class AlertReconciliationTests
     }
 
     [Fact]
+    public void ConditionAbsent_ButNotJudged_StaysOpen()
+    {
+        OpenAlert[] open = [new("a", AlertKind.Scenario, AlertSeverity.Critical, "", "dc2"), new("b", AlertKind.Scenario, AlertSeverity.Critical, "", "dc1")];
+        var plan = AlertReconciliation.Plan(AlertKind.Scenario, open, [], T0, mayResolve: a => a.DatacenterId == "dc1");
+        Assert.Equal(["Resolved b"], plan.Select(c => $"{c.Phase} {c.Signal.Key}"));
+    }
+
+    [Fact]
     public void TextThatMovesWithTheClock_IsNoNews()
     {
         var plan = AlertReconciliation.Plan(AlertKind.Scenario, [new("a", AlertKind.Scenario, AlertSeverity.Warning, "down 2 min")],

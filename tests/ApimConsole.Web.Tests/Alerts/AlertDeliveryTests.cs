@@ -163,9 +163,11 @@ public sealed class AlertDeliveryTests
 
         Assert.Equal(1, hanging.Open);
         Assert.Single(hanging.Received);
-        var deliveries = await rig.DeliveriesAsync();
-        Assert.Equal(2, deliveries.Count(d => d.Channel == "prompt" && d.State == AlertDeliveryState.Sent));
+        // The receiver has both before the sender marks the second one sent: wait for the mark.
+        var deliveries = await Eventually.Until(() => rig.DeliveriesAsync(), d => d.Count(x => x.Channel == "prompt" && x.State == AlertDeliveryState.Sent) == 2, Wait,
+            "both prompt deliveries marked sent");
         Assert.All(deliveries.Where(d => d.Channel == "hangs"), d => Assert.Equal(AlertDeliveryState.Pending, d.State));
+        Assert.Equal(1, hanging.Open);
     }
 
     [Fact]
