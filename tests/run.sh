@@ -14,11 +14,14 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # own (haproxy -f cfg -db as a child process); its system service is never enabled or started.
 # prometheus (with promtool): a real Prometheus that scrapes a test console, and promtool that checks and unit-tests
 # deploy/prometheus; the test starts its own on 127.0.0.1 with a temporary config; its system service is never started.
+# python3-aiosmtpd: a real SMTP server the notification tests start on 127.0.0.1 (with /usr/bin/python3) to receive
+# the console's alert mail.
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 dpkg -s python3-cassandra >/dev/null 2>&1 || missing+=(python3-cassandra)
 dpkg -s python3-lz4 >/dev/null 2>&1 || missing+=(python3-lz4)
 dpkg -s python3-snappy >/dev/null 2>&1 || missing+=(python3-snappy)
+dpkg -s python3-aiosmtpd >/dev/null 2>&1 || missing+=(python3-aiosmtpd)
 if ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
     if apt-cache show nginx-light >/dev/null 2>&1; then missing+=(nginx-light); else missing+=(nginx); fi
 fi

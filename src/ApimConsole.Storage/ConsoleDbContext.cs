@@ -13,6 +13,12 @@ namespace ApimConsole.Storage;
 /// </summary>
 public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbContext<IdentityUser>(options)
 {
+    public DbSet<Alert> Alerts => Set<Alert>();
+    public DbSet<AlertChannel> AlertChannels => Set<AlertChannel>();
+    public DbSet<AlertDelivery> AlertDeliveries => Set<AlertDelivery>();
+    public DbSet<AlertEvent> AlertEvents => Set<AlertEvent>();
+    public DbSet<AlertRule> AlertRules => Set<AlertRule>();
+    public DbSet<AlertSilence> AlertSilences => Set<AlertSilence>();
     public DbSet<ApiToken> ApiTokens => Set<ApiToken>();
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<ComponentStateChange> ComponentStateChanges => Set<ComponentStateChange>();
@@ -142,5 +148,6 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
             check.HasIndex(e => new { e.IncidentId, e.NodeKey }).IsUnique();
         });
         TrafficModel.Configure(modelBuilder);
+        AlertModel.Configure(modelBuilder);
     }
 }

@@ -1,4 +1,5 @@
 using ApimConsole.Web.Peer;
+using ApimConsole.Web.Alerts;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Storage;
 using ApimConsole.Web.Api;
@@ -50,6 +51,8 @@ public static class ConsoleHostExtensions
         builder.Services.AddLogViews(builder.Configuration);
         // GET /metrics for Prometheus, read from the live state (and the probes' durations, which the engine reports).
         builder.Services.AddConsoleMetrics(builder.Configuration);
+        // Notifications: alerts raised into the store's outbox, sent to webhooks and mail by their own sender.
+        builder.Services.AddAlerts(builder.Configuration);
 
         // Package assets (MudBlazor, blazor.web.js) are served from the build output in every environment.
         builder.WebHost.UseStaticWebAssets();
@@ -88,6 +91,7 @@ public static class ConsoleHostExtensions
         app.MapAuditApi();
         app.MapTrafficMonitoring();
         app.MapLogViews();
+        app.MapAlerts();
         app.MapPeerConsole();
         app.MapConsoleMetrics();
         app.MapEmbeddedLab();

@@ -7,7 +7,8 @@ namespace ApimConsole.Web.Metrics;
 /// </summary>
 public interface IOutboxDepth
 {
-    OutboxDepth Read();
+    /// <summary>The depth as last counted; null before the first count (the series stay absent until then).</summary>
+    OutboxDepth? Read();
 }
 
 /// <param name="Pending">Notifications raised and not yet delivered (retries included).</param>

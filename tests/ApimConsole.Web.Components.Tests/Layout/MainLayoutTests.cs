@@ -66,7 +66,7 @@ public sealed class MainLayoutTests : ConsoleBunitContext, IAsyncLifetime
         var links = layout.FindAll("nav a").Select(a => (a.TextContent.Trim(), a.GetAttribute("href"))).ToList();
         Assert.Equal(
             [("Overview", ""), ("Incidents", "incidents"), ("Datacenters", "datacenters"), ("Traffic", "traffic"), ("Logs", "logs"),
-             ("Deployments", "deployments"), ("Runbooks", "runbooks"), ("Data storage", "data"), ("Audit", "audit"), ("Wall", "wall"),
+             ("Deployments", "deployments"), ("Runbooks", "runbooks"), ("Data storage", "data"), ("Audit", "audit"), ("Alerts", "alerts"), ("Wall", "wall"),
              ("Users", "admin/users"), ("Tokens", "admin/tokens")],
             links);
     }
@@ -89,7 +89,7 @@ public sealed class MainLayoutTests : ConsoleBunitContext, IAsyncLifetime
         var layout = RenderLayout();
 
         var hrefs = layout.FindAll("nav a").Select(a => a.GetAttribute("href")).ToList();
-        Assert.Equal(["", "incidents", "datacenters", "traffic", "logs", "deployments", "runbooks", "data", "audit", "wall"], hrefs);
+        Assert.Equal(["", "incidents", "datacenters", "traffic", "logs", "deployments", "runbooks", "data", "audit", "alerts", "wall"], hrefs);
         Assert.DoesNotContain("lab", hrefs);
     }
 

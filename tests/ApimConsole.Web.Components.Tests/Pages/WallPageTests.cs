@@ -150,7 +150,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
             Link = new ApimConsole.Core.Estate.InterDatacenterLink(ApimConsole.Core.Estate.LinkState.Down, now, "the console in dc2 sees it serving: the inter-DC link is down."),
         };
         var seenAt = new DateTimeOffset(2026, 11, 23, 8, 0, 41, TimeSpan.Zero);
-        var peerView = new ApimConsole.Core.Peer.PeerView("1", "dc2", seenAt, TimeSpan.FromSeconds(3), 0, assessed.Find("dc2")!,
+        var peerView = new ApimConsole.Core.Peer.PeerView("1", "dc2", seenAt, 0, assessed.Find("dc2")!, null,
             new ApimConsole.Core.Peer.PeerTraffic(seenAt, 9.8, 0), null, new ApimConsole.Core.Peer.PeerDeployment(false));
         _status.Publish(assessed.MapDc2(d => d with
         {

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using ApimConsole.Core.Alerts;
+using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
+using ApimConsole.Monitoring.Engine;
+using ApimConsole.Storage;
+using ApimConsole.Web.Guardrails;
+using Microsoft.Extensions.Options;
+
+namespace ApimConsole.Web.Alerts;
+
+/// <summary>
+/// Turns what the console already knows into alerts: the scenarios and witnesses of each estate snapshot, the
+/// guardrail's decisions, the store's health, repairs falling due, deployments' outcomes (<see cref="DeploymentAlertWatch"/>).
+/// It subscribes to the live feeds like any page and only writes to the store (<see cref="AlertStore"/>): raising
+/// never waits for a receiver.
+/// </summary>
+public sealed class AlertRaiser(
+    IEstateStatus estate,
+    ILiveFeed<GuardrailState> guardrail,
+    ConsoleStoreHealth storeHealth,
+    AlertStore store,
+    DeploymentAlertWatch deployments,
+    TimeProvider time,
+    IOptions<AlertOptions> options,
+    ILogger<AlertRaiser> logger) : BackgroundService
+{
+    // The conditions last written per kind; a kind whose write failed is forgotten, so the next pass writes it again.
+    private readonly ConcurrentDictionary<AlertKind, string> _written = new();
+    private readonly ConcurrentDictionary<AlertKind, IReadOnlyList<AlertSignal>> _latest = new();
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Subscribed before anything is read, so nothing published in between is missed.
+        var snapshots = estate.Subscribe(capacity: 1);
+        var verdicts = guardrail.Subscribe(capacity: 1);
+        var health = storeHealth.Subscribe(capacity: 1);
+        return Task.WhenAll(
+            FollowAsync(snapshots, OnSnapshot, stoppingToken),
+            FollowAsync(verdicts, v => Submit(AlertKind.Guardrail, EstateAlertConditions.Guardrail(v.Changes, v.AsOf)), stoppingToken),
+            FollowAsync(health, OnStoreHealth, stoppingToken),
+            WatchAsync(stoppingToken));
+    }
+
+    private async Task FollowAsync<T>(FeedSubscription<T> subscription, Func<T, Task> handle, CancellationToken cancellationToken)
+    {
+        using (subscription)
+        {
+            await Guarded(() => handle(subscription.Snapshot), cancellationToken);
+            try
+            {
+                await foreach (var value in subscription.Updates.ReadAllAsync(cancellationToken))
+                    await Guarded(() => handle(value), cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+            }
+        }
+    }
+
+    private Task OnSnapshot(EstateSnapshot snapshot) =>
+        Task.WhenAll(
+            Submit(AlertKind.Scenario, EstateAlertConditions.Scenarios(snapshot)),
+            Submit(AlertKind.Witness, EstateAlertConditions.Witnesses(snapshot)));
+
+    /// <summary>
+    /// Whether the estate as now seen proves an open alert's condition ended: as for incidents
+    /// (<see cref="Incidents.IncidentRules.IsJudged"/>), what is still Unknown proves nothing.
+    /// </summary>
+    private bool Judged(OpenAlert alert)
+    {
+        var snapshot = estate.Current;
+        switch (alert.Kind)
+        {
+            case AlertKind.Scenario:
+                // scenario:<Kind>[:<datacenter>|:<datacenter>/<component>]
+                var parts = alert.Key.Split(':', 3);
+                var component = parts.Length == 3 && parts[2].Contains('/', StringComparison.Ordinal) ? parts[2] : null;
+                return Incidents.IncidentRules.IsJudged(parts.Length > 1 ? parts[1] : "", alert.DatacenterId, component, snapshot);
+            case AlertKind.Witness:
+                return alert.Key != "witness:load-balancer" || snapshot.LoadBalancer is not { State: ComponentState.Unknown };
+            default:
+                return true;
+        }
+    }
+
+    /// <summary>Every datacenter seen Up, Down or Unreachable: before that, the guardrail blocks only because it knows nothing yet.</summary>
+    private bool EstateJudged() => estate.Current.Datacenters.All(d => d.State != DatacenterState.Unknown);
+
+    private Task OnStoreHealth(ConsoleStoreStatus status) =>
+        Submit(AlertKind.Store, status.Failing
+            ? [new AlertSignal(AlertKind.Store, "store", AlertSeverity.Critical, null, "The console's own store is failing",
+                $"Writes to the console's store fail since {status.FailingSince:u}: {status.Problem}. Audited actions are refused until it recovers.", status.FailingSince!.Value)]
+            : []);
+
+    /// <summary>
+    /// Writes the conditions of <paramref name="kind"/> unless they are what was written last. While the store is
+    /// failing the write fails too; the watch loop writes the latest again, so the alert goes out once the store takes it.
+    /// </summary>
+    private async Task Submit(AlertKind kind, IReadOnlyList<AlertSignal> signals)
+    {
+        _latest[kind] = signals;
+        var fingerprint = string.Join("|", signals.Select(s => s.Key + "=" + s.Severity).Order(StringComparer.Ordinal));
+        if (_written.TryGetValue(kind, out var last) && last == fingerprint)
+            return;
+        _written.TryRemove(kind, out _);
+        // The guardrail's start-up Block (nothing probed yet) is not news; its decision once the estate is seen is.
+        // The watch loop submits it again.
+        if (kind == AlertKind.Guardrail && !EstateJudged())
+            return;
+        await store.ReconcileAsync(kind, signals, CancellationToken.None, Judged);
+        _written[kind] = fingerprint;
+    }
+
+    private async Task WatchAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.WatchInterval, time);
+        try
+        {
+            do
+            {
+                foreach (var (kind, signals) in _latest)
+                {
+                    if (!_written.ContainsKey(kind))
+                        await Guarded(() => Submit(kind, signals), cancellationToken);
+                }
+                await Guarded(async () =>
+                {
+                    foreach (var due in EstateAlertConditions.RepairsDue(estate.Current.Scenarios, time.GetUtcNow()))
+                        await store.RaiseOnceAsync(due, cancellationToken);
+                }, cancellationToken);
+                await Guarded(() => deployments.RaiseNewAsync(cancellationToken), cancellationToken);
+                await Guarded(() => store.RemindAsync(cancellationToken), cancellationToken);
+            }
+            while (await timer.WaitForNextTickAsync(cancellationToken));
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task Guarded(Func<Task> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await work();
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("Raising alerts failed, tried again in {Interval}: {Problem}", options.Value.WatchInterval, StoreWriter.Describe(e));
+        }
+    }
+}
