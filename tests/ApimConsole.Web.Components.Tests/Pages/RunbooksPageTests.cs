@@ -141,7 +141,24 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
         var controls = card.QuerySelectorAll("[data-instance]");
         Assert.Equal(["dc2/instance-1", "dc2/instance-2"], controls.Select(c => c.GetAttribute("data-instance")));
         Assert.All(controls, c => Assert.NotNull(c.QuerySelector("button[disabled]")));
-        Assert.All(controls, c => Assert.Contains("Amsterdam is down", c.TextContent));
+        // The one reason that holds back both is said once, not under each button.
+        var reason = Assert.Single(card.QuerySelectorAll("[data-testid=restart-reason-shared]"));
+        Assert.Contains("Amsterdam is down", reason.TextContent);
+        Assert.Empty(card.QuerySelectorAll("[data-testid=restart-reason]"));
+    }
+
+    [Fact]
+    public void DatacenterDown_ReadOnly_SaysTheSharedReasonOnce()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        _status.Publish(Estate(Dc("dc1"), Dc("dc2").Down()));
+        var page = Render<Runbooks>();
+        var card = page.Find("[data-scenario='DatacenterDown:dc2']");
+        Assert.Contains("Amsterdam is down", Assert.Single(card.QuerySelectorAll("[data-testid=restart-reason-shared]")).TextContent);
+        var lines = card.QuerySelectorAll("li[data-instance]");
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.DoesNotContain("Amsterdam is down", l.TextContent));
+        Assert.All(lines, l => Assert.Contains("not now (above)", l.TextContent));
     }
 
     [Fact]

@@ -97,6 +97,11 @@ public partial class Runbooks : EstateComponentBase
         _ => [],
     };
 
+    /// <summary>The reasons that hold back more than one of <paramref name="decisions"/>: said once above their buttons.</summary>
+    internal static IReadOnlySet<string> SharedReasons(IEnumerable<RestartDecision> decisions) =>
+        decisions.Where(d => d.Blocked is not null).GroupBy(d => d.Blocked!, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Key).ToHashSet(StringComparer.Ordinal);
+
     private async Task RestartAsync(RestartDecision decision)
     {
         if (AuthenticationState is null || !(await AuthenticationState).User.IsInRole(ConsoleRoles.Administrator))
