@@ -30,16 +30,7 @@ public sealed class DatacenterMonitorTests
         var registered = new List<ProbeRegistration>();
         var changes = 0;
         using var http = new HttpClient(new StubPeers());
-        var context = new DatacenterMonitorContext(time, new ProbeOptions { Fall = 1, Rise = 1 }, NullLogger.Instance, http,
-            new GatewayHealthProbe(http), new CassandraProbe(), registered.Add, () => changes++);
-        var monitor = new DatacenterMonitor(context, new DatacenterOptions
-        {
-            Id = "dc1",
-            Name = "Datacenter 1",
-            AdminNodeManager = new AdminNodeManagerOptions { Urls = ["https://anm.dc1.example:8090"], Username = "admin", Password = "pw" },
-            Gateways = new GatewayOptions { TrafficScheme = "http", TrafficPort = 8080 },
-            Cassandra = new CassandraOptions { ContactPoints = ["10.0.0.1"] },
-        });
+        var monitor = Monitor(time, http, registered, () => changes++);
         var runner = new DirectProbeRunner();
 
         // What configuration names is handed back at once; nothing is probed or scheduled by the monitor itself.
@@ -74,16 +65,7 @@ public sealed class DatacenterMonitorTests
         var time = new FakeTimeProvider(Origin);
         var registered = new List<ProbeRegistration>();
         using var http = new HttpClient(new StubPeers(stopped: true));
-        var context = new DatacenterMonitorContext(time, new ProbeOptions { Fall = 1, Rise = 1 }, NullLogger.Instance, http,
-            new GatewayHealthProbe(http), new CassandraProbe(), registered.Add, () => { });
-        var monitor = new DatacenterMonitor(context, new DatacenterOptions
-        {
-            Id = "dc1",
-            Name = "Datacenter 1",
-            AdminNodeManager = new AdminNodeManagerOptions { Urls = ["https://anm.dc1.example:8090"], Username = "admin", Password = "pw" },
-            Gateways = new GatewayOptions { TrafficScheme = "http", TrafficPort = 8080 },
-            Cassandra = new CassandraOptions { ContactPoints = ["10.0.0.1"] },
-        });
+        var monitor = Monitor(time, http, registered, () => { });
         var runner = new DirectProbeRunner();
         var started = monitor.Start();
         await started[0].ProbeAndRecordAsync(runner, time, CancellationToken.None);
@@ -101,6 +83,21 @@ public sealed class DatacenterMonitorTests
     [InlineData(null, "stopped according to the ANM")]
     public void StoppedReason_ExactSentence(string? healthCheck, string expected) =>
         Assert.Equal(expected, DatacenterMonitor.StoppedReason(healthCheck));
+
+    /// <summary>dc1 with one ANM and one Cassandra node, its peers answered by <paramref name="http"/>; Fall and Rise 1.</summary>
+    private static DatacenterMonitor Monitor(FakeTimeProvider time, HttpClient http, List<ProbeRegistration> registered, Action changed)
+    {
+        var context = new DatacenterMonitorContext(time, new ProbeOptions { Fall = 1, Rise = 1 }, NullLogger.Instance, http,
+            new GatewayHealthProbe(http), new CassandraProbe(), registered.Add, changed);
+        return new DatacenterMonitor(context, new DatacenterOptions
+        {
+            Id = "dc1",
+            Name = "Datacenter 1",
+            AdminNodeManager = new AdminNodeManagerOptions { Urls = ["https://anm.dc1.example:8090"], Username = "admin", Password = "pw" },
+            Gateways = new GatewayOptions { TrafficScheme = "http", TrafficPort = 8080 },
+            Cassandra = new CassandraOptions { ContactPoints = ["10.0.0.1"] },
+        });
+    }
 
     /// <summary>The ANM's topology, and a gateway on the host it names: healthy, or stopped (503, and the ANM says status 3).</summary>
     private sealed class StubPeers(bool stopped = false) : HttpMessageHandler
