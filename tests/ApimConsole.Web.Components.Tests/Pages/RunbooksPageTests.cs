@@ -200,17 +200,6 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
         Assert.Equal(0, _status.Subscribers);
     }
 
-    private sealed class FakeRestarter : IGatewayRestarter
-    {
-        public List<(string, string, RestartAction, string)> Calls { get; } = [];
-
-        public Task<RestartResult> RestartAsync(string datacenterId, string instanceId, RestartAction action, string actor, CancellationToken cancellationToken)
-        {
-            Calls.Add((datacenterId, instanceId, action, actor));
-            return Task.FromResult(new RestartResult(RestartOutcome.Done, datacenterId, instanceId, action, $"{datacenterId}/{instanceId} started by the fake."));
-        }
-    }
-
     private sealed class FakeRecoveryStatus : IRecoveryStatus
     {
         private readonly LiveFeed<IReadOnlyList<IncompleteRecovery>> _feed = new([]);
