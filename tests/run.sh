@@ -25,6 +25,9 @@ if ! command -v haproxy >/dev/null 2>&1 && [[ ! -x /usr/sbin/haproxy ]]; then
     missing+=(haproxy)
 fi
 
+# ripgrep: the logs benchmark (tests/ApimConsole.Benchmarks, "logs") times the search against rg as well as grep.
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+
 if ((${#missing[@]} > 0)); then
     echo "Installing from Debian: ${missing[*]}"
     sudo_cmd=()
