@@ -33,6 +33,8 @@ fi
 if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2>&1; then
     missing+=(prometheus)
 fi
+# ripgrep: the logs benchmark (tests/ApimConsole.Benchmarks, "logs") times the search against rg as well as grep.
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
 
 if ((${#missing[@]} > 0)); then
     echo "Installing from Debian: ${missing[*]}"

@@ -80,6 +80,7 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
         // UseSetting reaches the configuration Program.cs reads while building services.
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
+        TestHostLogging.Configure(builder, testServer: false);
         builder.ConfigureServices(services =>
             // A browser keeps its circuit open; do not let it hold a stopping test server for the default 30 s.
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));

@@ -22,6 +22,7 @@ public sealed class ConsoleTestHost : WebApplicationFactory<Program>
         var builder = Microsoft.AspNetCore.Builder.WebApplication.CreateBuilder(ApimConsole.Web.Hosting.ConsoleHostDefaults.CreateOptions([]));
         Microsoft.Extensions.Configuration.MemoryConfigurationBuilderExtensions.AddInMemoryCollection(builder.Configuration, settings.Settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        TestHostLogging.Filter(builder.Logging, testServer: false);
         ApimConsole.Web.Hosting.ConsoleHostExtensions.AddApimConsole(builder);
         await using var app = builder.Build();
         ApimConsole.Web.Hosting.ConsoleHostExtensions.UseApimConsole(app);
@@ -62,6 +63,7 @@ public sealed class ConsoleTestHost : WebApplicationFactory<Program>
         // building services (the storage provider is chosen there).
         // The test token first, so a test can override the Auth keys.
         TestAuth.Configure(builder);
+        TestHostLogging.Configure(builder);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
     }

@@ -98,7 +98,7 @@ public static class FailoverScenarioClassifier
 
     private static FailoverScenario AdminNodeManagerDown(DatacenterSnapshot dc, ComponentStatus anm, DateTimeOffset now) =>
         Make(FailoverScenarioKind.AdminNodeManagerDown, anm.Key, dc.Id, anm.Key, ScenarioSeverity.Warning, anm.Since, now,
-            $"Admin Node Manager {anm.Name} down in {dc.Name}",
+            $"{ComponentText.Named(anm)} down in {dc.Name}",
             $"Traffic is unaffected; {dc.Name} cannot be managed or deployed to until it is back." + Reason(anm.Reason),
             Runbooks.RestartAdminNodeManager(dc, anm));
 
@@ -167,7 +167,7 @@ public static class FailoverScenarioClassifier
 
     private static TimeSpan Positive(TimeSpan span) => span < TimeSpan.Zero ? TimeSpan.Zero : span;
 
-    private static string Reason(string? reason) => string.IsNullOrWhiteSpace(reason) ? "" : $" ({reason})";
+    private static string Reason(string? reason) => ComponentText.ReasonSentence(reason);
 
     private static string Others(EstateSnapshot snapshot, DatacenterSnapshot dc)
     {

@@ -23,7 +23,7 @@ internal static class Runbooks
 
     public static IReadOnlyList<RunbookStep> RestartAdminNodeManager(string dcName, string anmName) =>
     [
-        new(1, $"Restart the Admin Node Manager {anmName} on its host in {dcName}; do not deploy to {dcName} until it answers.", null),
+        new(1, $"Restart {ComponentText.Named(ComponentKind.AdminNodeManager, anmName)} on its host in {dcName}; do not deploy to {dcName} until it answers.", null),
         new(2, "Check that it answers the topology request.", "GET /api/topology"),
     ];
 

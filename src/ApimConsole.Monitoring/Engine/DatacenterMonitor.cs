@@ -253,9 +253,9 @@ internal sealed class DatacenterMonitor
             return new(outcome, new GatewayProbeDetails(groupId, host, null));
         try
         {
-            var (status, detail) = await anm.GetStatusAsync(groupId, serviceId, cancellationToken);
+            var (status, _) = await anm.GetStatusAsync(groupId, serviceId, cancellationToken);
             var management = status switch { ManagementStatus.Running => "Running", ManagementStatus.NotRunning => "Stopped", _ => null };
-            var reason = status == ManagementStatus.NotRunning ? $"stopped ({detail}); {outcome.Reason}" : outcome.Reason!;
+            var reason = status == ManagementStatus.NotRunning ? StoppedReason(outcome.Reason) : outcome.Reason!;
             return new(ProbeOutcome.Failed(reason), new GatewayProbeDetails(groupId, host, management));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -264,6 +264,13 @@ internal sealed class DatacenterMonitor
             return new(outcome, new GatewayProbeDetails(groupId, host, null));
         }
     }
+
+    /// <summary>
+    /// The reason of an instance whose health check failed while the ANM reports its process not running:
+    /// "stopped according to the ANM; health check: connection refused".
+    /// </summary>
+    internal static string StoppedReason(string? healthCheck) =>
+        string.IsNullOrWhiteSpace(healthCheck) ? "stopped according to the ANM" : $"stopped according to the ANM; health check: {healthCheck.Trim().TrimEnd('.')}";
 
     private AdminNodeManagerClient? FirstAnswering() =>
         _anms.FirstOrDefault(a => a.Monitor.Read().State == ComponentState.Up).Client;

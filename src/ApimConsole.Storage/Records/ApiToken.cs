@@ -31,5 +31,7 @@ public sealed class ApiToken
     public required string CreatedBy { get; set; }
     public DateTimeOffset? LastUsedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
+    /// <summary>From this moment the token is refused like an unknown one; null: it does not expire.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
     public string? RevokedBy { get; set; }
 }

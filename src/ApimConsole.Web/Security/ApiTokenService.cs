@@ -7,8 +7,11 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Web.Security;
 
 /// <summary>A token that is not revoked, as the authentication handlers see it (no secret, only its hash).</summary>
-public sealed record ActiveToken(long Id, string Name, string Role, ApiTokenKind Kind, string SecretHash)
+public sealed record ActiveToken(long Id, string Name, string Role, ApiTokenKind Kind, string SecretHash, DateTimeOffset? ExpiresAt = null)
 {
+    /// <summary>Expired at <paramref name="now"/>: refused like an unknown token.</summary>
+    public bool ExpiredAt(DateTimeOffset now) => ExpiresAt is { } at && at <= now;
+
     /// <summary>How the token appears as an actor in the audit trail.</summary>
     public string ActorName => "token:" + Name;
 }
@@ -32,6 +35,7 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
         if (string.IsNullOrWhiteSpace(secret) || secret.Length > 200)
             return null;
         var hash = TokenSecrets.Hash(secret.Trim());
+        var now = time.GetUtcNow();
         ActiveToken? found = null;
         // Every hash is compared, so the time taken says nothing about which token came close.
         foreach (var token in await ActiveAsync(cancellationToken))
@@ -39,12 +43,16 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
             if (TokenSecrets.HashesEqual(token.SecretHash, hash) && token.Kind == kind)
                 found = token;
         }
-        return found;
+        // An expired token is refused exactly as an unknown one: the answer says nothing about which secrets once worked.
+        return found is not null && found.ExpiredAt(now) ? null : found;
     }
 
     /// <summary>Whether token <paramref name="id"/> exists and is not revoked (as of at most one check interval ago).</summary>
-    public async Task<bool> IsActiveAsync(long id, CancellationToken cancellationToken) =>
-        (await ActiveAsync(cancellationToken)).Any(t => t.Id == id);
+    public async Task<bool> IsActiveAsync(long id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        return (await ActiveAsync(cancellationToken)).Any(t => t.Id == id && !t.ExpiredAt(now));
+    }
 
     public async Task<IReadOnlyList<ApiToken>> ListAsync(CancellationToken cancellationToken)
     {
@@ -53,15 +61,20 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
     }
 
     /// <summary>Creates a token and returns it with its secret, which is not kept and cannot be shown again.</summary>
-    /// <exception cref="ArgumentException">A missing or too long name, an unknown role, a wallboard token with a role other than Viewer.</exception>
-    public async Task<(ApiToken Token, string Secret)> CreateAsync(string name, string role, ApiTokenKind kind, string actor, CancellationToken cancellationToken)
+    /// <param name="expiresAt">When the token stops working; null: never. Must be in the future.</param>
+    /// <exception cref="ArgumentException">A missing or too long name, an unknown role, a wallboard token with a role other than Viewer, an expiry not in the future.</exception>
+    public async Task<(ApiToken Token, string Secret)> CreateAsync(string name, string role, ApiTokenKind kind, string actor, CancellationToken cancellationToken,
+        DateTimeOffset? expiresAt = null)
     {
+        if (expiresAt is { } at && at <= time.GetUtcNow())
+            throw new ArgumentException($"The expiry {at.ToUniversalTime():yyyy-MM-dd HH:mm} UTC is not in the future.");
         var secret = TokenSecrets.Generate();
-        var token = await StoreAsync(name, role, kind, secret, actor, cancellationToken);
+        var token = await StoreAsync(name, role, kind, secret, actor, cancellationToken, expiresAt);
         return (token, secret);
     }
 
-    private async Task<ApiToken> StoreAsync(string name, string role, ApiTokenKind kind, string secret, string actor, CancellationToken cancellationToken)
+    private async Task<ApiToken> StoreAsync(string name, string role, ApiTokenKind kind, string secret, string actor, CancellationToken cancellationToken,
+        DateTimeOffset? expiresAt = null)
     {
         name = (name ?? "").Trim();
         if (name.Length is 0 or > 100)
@@ -85,11 +98,13 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
                 Prefix = TokenSecrets.Prefix(secret),
                 CreatedAt = time.GetUtcNow(),
                 CreatedBy = actor,
+                ExpiresAt = expiresAt,
             };
             db.ApiTokens.Add(token);
             // Saved first, inside the transaction, so that the entry can name the token's id.
             await db.SaveChangesAsync(ct);
-            audit.Add(db, actor, "token.created", $"token:{name}", $"id {token.Id}, {kind}, role {role}, prefix {token.Prefix}");
+            audit.Add(db, actor, "token.created", $"token:{name}", $"id {token.Id}, {kind}, role {role}, prefix {token.Prefix}"
+                + (expiresAt is { } at ? $", expires {at.ToUniversalTime():yyyy-MM-dd HH:mm} UTC" : ""));
             return token;
         }, cancellationToken);
         Invalidate();
@@ -165,7 +180,7 @@ public sealed class ApiTokenService(IDbContextFactory<ConsoleDbContext> contexts
                 return _active;
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
             _active = await db.ApiTokens.AsNoTracking().Where(t => t.RevokedAt == null)
-                .Select(t => new ActiveToken(t.Id, t.Name, t.Role, t.Kind, t.SecretHash)).ToListAsync(cancellationToken);
+                .Select(t => new ActiveToken(t.Id, t.Name, t.Role, t.Kind, t.SecretHash, t.ExpiresAt)).ToListAsync(cancellationToken);
             _loadedAt = now;
             return _active;
         }

@@ -55,6 +55,34 @@ public class FailoverScenarioClassifierTests
     }
 
     [Fact]
+    public void AdminNodeManagerDown_NamedAsTheMonitorNamesIt_SaysTheKindOnce_AndTheReasonAsASentence()
+    {
+        var dc1 = Dc("dc1").WithAnm(ComponentState.Down);
+        dc1 = dc1 with { AdminNodeManagers = [dc1.AdminNodeManagers[0] with { Name = "Admin Node Manager (anm.dc1:8090)" }] };
+        var scenario = Assert.Single(Classify(Assess(dc1, Dc("dc2"))));
+        Assert.Equal("Admin Node Manager (anm.dc1:8090) down in DC1", scenario.Title);
+        Assert.Equal("Traffic is unaffected; DC1 cannot be managed or deployed to until it is back. Probe: connection refused.", scenario.WhatHappens);
+        Assert.Equal("Restart Admin Node Manager (anm.dc1:8090) on its host in DC1; do not deploy to DC1 until it answers.", scenario.Runbook[0].Text);
+    }
+
+    [Fact]
+    public void GatewayInstanceStopped_ReasonIsItsOwnSentence_WithoutNestedBrackets()
+    {
+        var dc2 = Dc("dc2").WithInstance("instance-2", ComponentState.Down);
+        dc2 = dc2 with
+        {
+            Groups = [dc2.Groups[0] with
+            {
+                Instances = dc2.Groups[0].Instances.Select(i => i.Id == "instance-2" ? i with { Reason = "stopped according to the ANM; health check: connection reset" } : i).ToList(),
+            }],
+        };
+        var scenario = Assert.Single(Classify(Assess(Dc("dc1"), dc2)));
+        Assert.Equal("Gateway instance instance-2 down in DC2", scenario.Title);
+        Assert.Equal("The other instance in DC2 (instance-1) serves its requests. Probe: stopped according to the ANM; health check: connection reset.",
+            scenario.WhatHappens);
+    }
+
+    [Fact]
     public void OneCassandraNodeDown_IsTolerated_Warning()
     {
         var scenario = Assert.Single(Classify(Assess(Dc("dc1"), Dc("dc2").WithCassandra(2, ComponentState.Down))));

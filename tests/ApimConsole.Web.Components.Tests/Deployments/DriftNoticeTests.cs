@@ -81,11 +81,21 @@ public sealed class DriftNoticeTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
-    public void TheWall_NamesTheDriftAndTheUnknown()
+    public void TheWall_NamesTheDrift_AndLeavesAnUnreadDatacenterToItsCard()
     {
         _drift.Publish(Drifted(("dc2", "no answer within 10 s")));
         var notice = Render<DriftNotice>(p => p.Add(n => n.Place, "wall"));
         Assert.Equal("Drift in DMZ since 14:02:11 UTC", notice.Find("[data-drift-group=group-3]").TextContent.Trim());
-        Assert.Equal("Deployed archives in dc2: unknown", notice.Find("[data-drift-unread=dc2]").TextContent.Trim());
+        Assert.Empty(notice.FindAll("[data-drift-unread]"));
+    }
+
+    [Fact]
+    public void TheWall_ShowsNothing_WhenTheOnlyNewsIsADatacenterItCannotRead()
+    {
+        _drift.Publish(new DriftState(Seen, [], new Dictionary<string, string> { ["dc2"] = "no answer within 10 s" }));
+        var notice = Render<DriftNotice>(p => p.Add(n => n.Place, "wall"));
+        Assert.Empty(notice.FindAll("[data-testid=drift-notice]"));
+        var page = Render<DriftNotice>(p => p.Add(n => n.Place, "page"));
+        Assert.Equal("dc2", page.Find("[data-drift-unread]").GetAttribute("data-drift-unread"));
     }
 }

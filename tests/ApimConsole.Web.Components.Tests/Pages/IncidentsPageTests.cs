@@ -146,6 +146,17 @@ public sealed class IncidentsPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task Checklist_RepairNotRequired_OffersNoMarkDone()
+    {
+        // One hour down: within the 2 h a repair is not required.
+        var incident = await SeedAsync("DatacenterDown:dc2", T0.AddHours(-3), T0.AddHours(-2), "dc2/cassandra-1,dc2/cassandra-2");
+        var panel = Render<RepairChecklistPanel>(p => p.Add(x => x.IncidentId, incident.Id));
+        await panel.WaitForAssertionAsync(() => Assert.Equal(2, panel.FindAll("tr[data-node]").Count));
+        Assert.All(panel.FindAll("tr[data-node]"), r => Assert.Contains("(not required)", r.TextContent));
+        Assert.Empty(panel.FindAll("[data-testid=mark-done]"));
+    }
+
+    [Fact]
     public async Task Checklist_ForSupport_IsReadOnly_NoMarkOrTakeBack()
     {
         var incident = await SeedAsync("DatacenterDown:dc2", T0.AddHours(-5), T0.AddHours(-2), "dc2/cassandra-1,dc2/cassandra-2");

@@ -22,6 +22,8 @@ public class OverviewScaleTests : BunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<IEstateStatus>(_status);
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<ApimConsole.Web.Restarts.IGatewayRestarter>(new FakeRestarter());
+        Services.AddSingleton<ApimConsole.Storage.ConsoleStoreHealth>();
     }
 
     [Fact]

@@ -4,7 +4,10 @@ using ApimConsole.Core.Estate;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Web.Components.Pages;
 using Bunit;
+using ApimConsole.Storage;
+using ApimConsole.Web.Restarts;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Components;
@@ -24,6 +27,58 @@ public class OverviewTests : ConsoleBunitContext, IAsyncLifetime
         Services.AddMudServices();
         Services.AddSingleton<IEstateStatus>(_status);
         Services.AddSingleton(TimeProvider.System);
+        Services.AddSingleton<IGatewayRestarter>(_restarter);
+        Services.AddSingleton<ConsoleStoreHealth>();
+    }
+
+    private readonly FakeRestarter _restarter = new();
+
+    [Fact]
+    public void DownInstance_CanBeStartedFromTheOverview_ByAnAdministrator_ThroughTheRestarter()
+    {
+        _status.Publish(Estate(ComponentState.Down, LinkState.Up, DatacenterState.Degraded));
+        var page = Render<Overview>();
+        var button = "[data-datacenter-restarts=dc2] [data-instance='dc2/instance-2'] button[data-testid=restart-button]";
+        page.WaitForAssertion(() => Assert.False(page.Find(button).HasAttribute("disabled")));
+        Assert.Contains("Start DMZ 2 (dc2/instance-2)", page.Find(button).TextContent);
+        // Only the Down instance is offered; dc1 has none.
+        Assert.Single(page.FindAll("[data-testid=restart-button]"));
+
+        page.Find(button).Click();
+        Assert.Equal(("dc2", "instance-2", ApimConsole.Core.Scenarios.RestartAction.Start, "test-admin"), Assert.Single(_restarter.Calls));
+    }
+
+    [Fact]
+    public void DownInstance_ForAViewer_NoRestartOnTheOverview()
+    {
+        SignInAs("vic", ApimConsole.Web.Security.ConsoleRoles.Viewer);
+        _status.Publish(Estate(ComponentState.Down, LinkState.Up, DatacenterState.Degraded));
+        var page = Render<Overview>();
+        Assert.Equal("Down", page.Find("[data-component='dc2/instance-2']").GetAttribute("data-state"));
+        Assert.Empty(page.FindAll("[data-testid=restart-panel]"));
+        Assert.Empty(page.FindAll("[data-testid=restart-button]"));
+    }
+
+    [Fact]
+    public void Liveness_TheLastRoundMovesWhileNothingChanges_AndAStalledFeedIsSaid()
+    {
+        var time = new FakeTimeProvider(T0.AddSeconds(1));
+        Services.AddSingleton<TimeProvider>(time);
+        var page = Render<Overview>();
+        string Local(DateTimeOffset at) => at.ToLocalTime().ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal("true", page.Find("[data-testid=live-indicator]").GetAttribute("data-live"));
+        Assert.Contains($"live · checked {Local(T0)}", page.Find("[data-testid=live-indicator]").TextContent);
+
+        // A round that says nothing new: subscribers hear nothing, the page's tick still shows the round.
+        _status.SetCurrentOnly(Estate(ComponentState.Up, LinkState.Up, DatacenterState.Up) with { AsOf = T0.AddSeconds(4) });
+        time.Advance(TimeSpan.FromSeconds(5));
+        page.WaitForAssertion(() => Assert.Contains($"live · checked {Local(T0.AddSeconds(4))}", page.Find("[data-testid=live-indicator]").TextContent));
+        Assert.Contains($"State as of {Local(T0)}", page.Find("[data-testid=as-of]").TextContent);
+
+        // No round for 20 s: the page says it is not live, and since when.
+        time.Advance(TimeSpan.FromSeconds(20));
+        page.WaitForAssertion(() => Assert.Equal("false", page.Find("[data-testid=live-indicator]").GetAttribute("data-live")));
+        Assert.Contains($"not live: no status round since {Local(T0.AddSeconds(4))} (22 s ago)", page.Find("[data-testid=live-indicator]").TextContent);
     }
 
     [Fact]

@@ -141,7 +141,24 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
         var controls = card.QuerySelectorAll("[data-instance]");
         Assert.Equal(["dc2/instance-1", "dc2/instance-2"], controls.Select(c => c.GetAttribute("data-instance")));
         Assert.All(controls, c => Assert.NotNull(c.QuerySelector("button[disabled]")));
-        Assert.All(controls, c => Assert.Contains("Amsterdam is down", c.TextContent));
+        // The one reason that holds back both is said once, not under each button.
+        var reason = Assert.Single(card.QuerySelectorAll("[data-testid=restart-reason-shared]"));
+        Assert.Contains("Amsterdam is down", reason.TextContent);
+        Assert.Empty(card.QuerySelectorAll("[data-testid=restart-reason]"));
+    }
+
+    [Fact]
+    public void DatacenterDown_ReadOnly_SaysTheSharedReasonOnce()
+    {
+        SignInAs("sue", ApimConsole.Web.Security.ConsoleRoles.Support);
+        _status.Publish(Estate(Dc("dc1"), Dc("dc2").Down()));
+        var page = Render<Runbooks>();
+        var card = page.Find("[data-scenario='DatacenterDown:dc2']");
+        Assert.Contains("Amsterdam is down", Assert.Single(card.QuerySelectorAll("[data-testid=restart-reason-shared]")).TextContent);
+        var lines = card.QuerySelectorAll("li[data-instance]");
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.DoesNotContain("Amsterdam is down", l.TextContent));
+        Assert.All(lines, l => Assert.Contains("not now (above)", l.TextContent));
     }
 
     [Fact]
@@ -181,17 +198,6 @@ public class RunbooksPageTests : ConsoleBunitContext, IAsyncLifetime
         Assert.Equal(1, _status.Subscribers);
         page.Instance.Dispose();
         Assert.Equal(0, _status.Subscribers);
-    }
-
-    private sealed class FakeRestarter : IGatewayRestarter
-    {
-        public List<(string, string, RestartAction, string)> Calls { get; } = [];
-
-        public Task<RestartResult> RestartAsync(string datacenterId, string instanceId, RestartAction action, string actor, CancellationToken cancellationToken)
-        {
-            Calls.Add((datacenterId, instanceId, action, actor));
-            return Task.FromResult(new RestartResult(RestartOutcome.Done, datacenterId, instanceId, action, $"{datacenterId}/{instanceId} started by the fake."));
-        }
     }
 
     private sealed class FakeRecoveryStatus : IRecoveryStatus

@@ -28,7 +28,12 @@ public sealed class AuditedWritesTests : IAsyncLifetime
 
     public Task InitializeAsync()
     {
-        _console = _host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IInterceptor>(_refusal)));
+        // The audit trail refuses inserts on purpose: the console's errors about it are what the tests provoke.
+        _console = _host.WithWebHostBuilder(b =>
+        {
+            b.ConfigureTestServices(s => s.AddSingleton<IInterceptor>(_refusal));
+            TestHostLogging.Configure(b, provokesFailures: true);
+        });
         _ = _console.Server;
         return Task.CompletedTask;
     }

@@ -17,6 +17,7 @@ public sealed class ConfigurationBadInputTests
         var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
         builder.Configuration.AddInMemoryCollection(settings.Settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        TestHostLogging.Filter(builder.Logging, testServer: false);
         builder.AddApimConsole();
         await using var app = builder.Build();
         app.UseApimConsole();

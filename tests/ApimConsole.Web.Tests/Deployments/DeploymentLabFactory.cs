@@ -34,6 +34,7 @@ public class DeploymentLabFactory : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services => services.AddSingleton<IDeploymentGate>(Gate));
         Configure(builder);
         TestAuth.Configure(builder);
+        TestHostLogging.Configure(builder);
     }
 
     /// <summary>Every client of this console is the bootstrap Administrator token (see <see cref="TestAuth"/>).</summary>

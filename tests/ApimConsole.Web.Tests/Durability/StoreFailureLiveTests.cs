@@ -22,8 +22,12 @@ public sealed class StoreFailureFactory : DeploymentLabFactory
 {
     public DiskFullSwitch DiskFull { get; } = new();
 
-    protected override void Configure(IWebHostBuilder builder) =>
+    protected override void Configure(IWebHostBuilder builder)
+    {
         builder.ConfigureTestServices(services => services.AddSingleton<IInterceptor>(DiskFull));
+        // The store refuses writes on purpose: the console's errors about it are the test's subject, asserted below.
+        TestHostLogging.Configure(builder, provokesFailures: true);
+    }
 }
 
 /// <summary>

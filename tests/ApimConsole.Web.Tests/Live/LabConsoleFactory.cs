@@ -21,6 +21,7 @@ public class LabConsoleFactory : WebApplicationFactory<Program>
         builder.UseSetting("Storage:Provider", "Sqlite");
         builder.UseSetting("Storage:SqlitePath", Path.Combine(_dataDirectory, "console.db"));
         TestAuth.Configure(builder);
+        TestHostLogging.Configure(builder);
     }
 
     /// <summary>Every client of this console is the bootstrap Administrator token (see <see cref="TestAuth"/>).</summary>

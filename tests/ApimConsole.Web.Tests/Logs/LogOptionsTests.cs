@@ -33,6 +33,7 @@ public sealed class LogOptionsTests
         var builder = WebApplication.CreateBuilder(ConsoleHostDefaults.CreateOptions([]));
         builder.Configuration.AddInMemoryCollection(settings.Settings);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
+        TestHostLogging.Filter(builder.Logging, testServer: false);
         builder.AddApimConsole();
         await using var app = builder.Build();
         app.UseApimConsole();

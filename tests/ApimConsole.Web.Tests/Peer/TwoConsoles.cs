@@ -120,6 +120,7 @@ public sealed class PeerConsole : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         TestAuth.Configure(builder);
+        TestHostLogging.Configure(builder, testServer: false);
         foreach (var (key, value) in _settings)
             builder.UseSetting(key, value);
         builder.ConfigureServices(services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));

@@ -40,9 +40,10 @@ public sealed class ErrorDisclosureTests
     public async Task AFaultOfTheConsole_IsA500ProblemWithATraceId_WithoutAStackTraceOrPath(string environment)
     {
         await using var plain = new ConsoleTestHost();
-        await using var console = plain.WithWebHostBuilder(b => b
+        // The restarter throws on purpose: the unhandled-exception log is what the test provokes.
+        await using var console = plain.WithWebHostBuilder(b => TestHostLogging.Configure(b
             .UseEnvironment(environment)
-            .ConfigureTestServices(s => s.AddSingleton<IGatewayRestarter, FailingRestarter>()));
+            .ConfigureTestServices(s => s.AddSingleton<IGatewayRestarter, FailingRestarter>()), provokesFailures: true));
         using var client = console.CreateClient();
         var response = await client.PostAsync("/api/runbooks/restart",
             new StringContent("{\"datacenterId\":\"dc2\",\"instanceId\":\"instance-1\",\"action\":\"start\"}", Encoding.UTF8, "application/json"));

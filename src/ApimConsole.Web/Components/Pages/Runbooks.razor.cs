@@ -1,33 +1,19 @@
-using ApimConsole.Storage;
-using ApimConsole.Web.Security;
 using ApimConsole.Core.Recovery;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Web.Components.Controls;
 using ApimConsole.Web.Incidents;
-using ApimConsole.Web.Restarts;
 using Microsoft.AspNetCore.Components;
-using Microsoft.AspNetCore.Components.Authorization;
-using MudBlazor;
 
 namespace ApimConsole.Web.Components.Pages;
 
 public partial class Runbooks : EstateComponentBase
 {
-    private readonly HashSet<string> _busy = new(StringComparer.OrdinalIgnoreCase);
     private ITimer? _clock;
     private IReadOnlyList<IncidentView> _recentIncidents = [];
     private readonly CancellationTokenSource _closing = new();
-    private bool _interactive;
 
-    [Inject] public required IGatewayRestarter Restarter { get; init; }
-    [Inject] public required IDialogService Dialogs { get; init; }
-    [Inject] public required ISnackbar Snackbar { get; init; }
     [Inject] public required IRecoveryStatus Recovery { get; init; }
     [Inject] public required IIncidentTimeline Incidents { get; init; }
-    [Inject] public required ConsoleStoreHealth StoreHealth { get; init; }
-
-    /// <summary>The signed-in user (or token) who acts.</summary>
-    [CascadingParameter] public Task<AuthenticationState>? AuthenticationState { get; set; }
 
     private DateTimeOffset Now => Time.GetUtcNow();
 
@@ -44,14 +30,7 @@ public partial class Runbooks : EstateComponentBase
         Watch(Incidents.Writes, _ => LoadIncidentsAsync());
     }
 
-    protected override async Task OnInitializedAsync()
-    {
-        _mayAct = AuthenticationState is not null && (await AuthenticationState).User.IsInRole(ConsoleRoles.Administrator);
-        await LoadIncidentsAsync();
-    }
-
-    /// <summary>Restarts are for Administrators: the buttons are disabled for others, and <see cref="RestartAsync"/> refuses them.</summary>
-    private bool _mayAct;
+    protected override Task OnInitializedAsync() => LoadIncidentsAsync();
 
     private async Task LoadIncidentsAsync()
     {
@@ -77,16 +56,6 @@ public partial class Runbooks : EstateComponentBase
     private static bool TouchesCassandra(FailoverScenarioKind kind) => kind is not
         (FailoverScenarioKind.GatewayInstanceDown or FailoverScenarioKind.AdminNodeManagerDown);
 
-    protected override void OnAfterRender(bool firstRender)
-    {
-        // Only once the circuit is live: a click on a prerendered button would be lost.
-        if (firstRender)
-        {
-            _interactive = true;
-            StateHasChanged();
-        }
-    }
-
     /// <summary>The instances whose restart a scenario's runbook calls for: the instance itself, or every instance of the datacenter.</summary>
     private IEnumerable<string> InstancesOf(FailoverScenario scenario) => scenario.Kind switch
     {
@@ -96,56 +65,6 @@ public partial class Runbooks : EstateComponentBase
             Snapshot.Find(scenario.DatacenterId)?.GatewayInstances.Select(i => i.Key) ?? [],
         _ => [],
     };
-
-    private async Task RestartAsync(RestartDecision decision)
-    {
-        if (AuthenticationState is null || !(await AuthenticationState).User.IsInRole(ConsoleRoles.Administrator))
-        {
-            Snackbar.Add("Only an Administrator may start or restart gateway instances.", Severity.Error);
-            return;
-        }
-        if (decision.Action == RestartAction.Restart)
-        {
-            var confirmed = await Dialogs.ShowMessageBoxAsync(
-                $"Restart {decision.InstanceName}?",
-                $"{decision.InstanceName} ({decision.Key}) runs now. The console will stop it and start it again through the Admin Node Manager; "
-                    + "the requests it serves meanwhile go to the other instances of its group.",
-                yesText: "Restart", cancelText: "Cancel");
-            if (confirmed != true)
-                return;
-        }
-
-        if (!_busy.Add(decision.Key))
-            return;
-        StateHasChanged();
-        try
-        {
-            var result = await Restarter.RestartAsync(decision.DatacenterId, decision.InstanceId, decision.Action, await ActorAsync(), CancellationToken.None);
-            Snackbar.Add(result.Message, result.Outcome switch
-            {
-                RestartOutcome.Done => Severity.Success,
-                RestartOutcome.Refused => Severity.Warning,
-                _ => Severity.Error,
-            });
-        }
-        catch (ConsoleStoreUnavailableException ex)
-        {
-            // The request could not be audited, so nothing was sent (the restarter records the outcome itself).
-            Snackbar.Add(StoreRefusal.Message(ex, StoreHealth,
-                $"{decision.Key} was not {(decision.Action == RestartAction.Restart ? "restarted" : "started")}. Nothing was sent to its Admin Node Manager."), Severity.Error);
-        }
-        catch (Exception ex)
-        {
-            Snackbar.Add($"{decision.Key} was not restarted: {ex.Message}", Severity.Error);
-        }
-        finally
-        {
-            _busy.Remove(decision.Key);
-        }
-    }
-
-    private async Task<string> ActorAsync() =>
-        ConsoleActor.Of(AuthenticationState is null ? null : (await AuthenticationState).User);
 
     public override void Dispose()
     {
