@@ -1,5 +1,6 @@
 using ApimConsole.Storage;
 using ApimConsole.Storage.Records;
+using ApimConsole.Web.Guardrails;
 using Microsoft.EntityFrameworkCore;
 
 namespace ApimConsole.Web.Incidents;
@@ -40,7 +41,8 @@ public sealed class IncidentPostMortemException(string message, bool notFound = 
 /// incident's interval from what the store already holds (state changes, the audit trail, deployments), so it is the
 /// same record every other page reads, not a copy.
 /// </summary>
-public sealed class IncidentPostMortem(IDbContextFactory<ConsoleDbContext> contexts, AuditLog audit, IncidentLog log, TimeProvider time)
+public sealed class IncidentPostMortem(IDbContextFactory<ConsoleDbContext> contexts, AuditLog audit, IncidentLog log, TimeProvider time,
+    GuardrailService? guardrail = null)
 {
     /// <summary>Timeline lines at most per source.</summary>
     public const int MaxTimeline = 2000;
@@ -75,6 +77,14 @@ public sealed class IncidentPostMortem(IDbContextFactory<ConsoleDbContext> conte
                 $"{d.Kind} to {d.GroupName} requested by {d.RequestedBy} (guardrail: {d.RequestDecision}{(d.OverrideReason is null ? "" : $", override: {d.OverrideReason}")})"));
             if (d.FinishedAt is { } finished && finished >= from && finished <= to)
                 timeline.Add(new TimelineEntry(finished, "deployment", $"deployment {d.Id}", $"{d.State}{(d.Summary is null ? "" : $": {d.Summary}")}"));
+        }
+        // The guardrail's turns while it lasted, with the loads on the wire when it turned. The guardrail keeps them in
+        // memory only (the newest GuardrailService.HistoryCapacity): turns from before this console started are not known.
+        if (guardrail is not null)
+        {
+            timeline.AddRange(guardrail.History.Where(t => t.At >= from && t.At <= to).Take(MaxTimeline).Select(t => new TimelineEntry(t.At, "guardrail",
+                t.DatacenterId is null ? $"{t.Kind}" : $"{t.Kind} in {t.DatacenterId}",
+                t.InFlight is { Count: > 0 } inFlight ? $"{t.Decision}; on the wire when it turned: {string.Join("; ", inFlight)}" : $"{t.Decision}")));
         }
         var truncated = changes.Count > MaxTimeline || audited.Count > MaxTimeline || deployments.Count > MaxTimeline;
         var ordered = timeline.OrderBy(e => e.At).ThenBy(e => e.Source, StringComparer.Ordinal).ToList();

@@ -109,6 +109,8 @@ public sealed class OutageLiveTests(LabConsoleFactory console) : IClassFixture<L
         Assert.Equal(author, json.GetProperty("incident").GetProperty("acknowledgedBy").GetString());
         var timeline = json.GetProperty("timeline").EnumerateArray().ToList();
         Assert.Contains(timeline, e => e.GetProperty("source").GetString() == "state" && e.GetProperty("subject").GetString() == "dc2/datacenter");
+        // The guardrail's turn to Block while dc2 was down is on the timeline.
+        Assert.Contains(timeline, e => e.GetProperty("source").GetString() == "guardrail" && e.GetProperty("text").GetString()!.StartsWith("Block", StringComparison.Ordinal));
         Assert.Contains(timeline, e => e.GetProperty("text").GetString()!.StartsWith("incident.note-added", StringComparison.Ordinal));
         Assert.Contains(timeline, e => e.GetProperty("text").GetString()!.StartsWith("incident.acknowledged", StringComparison.Ordinal));
 
