@@ -114,6 +114,20 @@ public sealed class DatacenterTraceTail
             {
                 return;
             }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Whatever a log source throws, the tail says it cannot read and tries again: it never stops the console.
+                _logger.LogWarning(e, "Trace tail of {Datacenter}: unexpected failure", DatacenterId);
+                SetStatus(false, $"the log source failed: {e.Message}", []);
+                try
+                {
+                    await Task.Delay(interval, _time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
         }
     }
 

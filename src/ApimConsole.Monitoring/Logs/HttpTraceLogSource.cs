@@ -123,6 +123,12 @@ public sealed class HttpTraceLogSource : ITraceLogSource
         {
             throw new TraceLogSourceException($"{url}: the connection broke ({e.Message})", e);
         }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // Seen raw from HttpClient when a connection is reset as it opens (Socket.RemoteEndPoint: "Transport endpoint
+            // is not connected"): the source is unreachable like any other broken connection.
+            throw new TraceLogSourceException($"{Location} is unreachable: {e.Message}", e);
+        }
     }
 
     private async Task<IReadOnlyList<AutoindexEntry>> ListAsync(string[] segments, bool required, CancellationToken cancellationToken)
@@ -167,6 +173,12 @@ public sealed class HttpTraceLogSource : ITraceLogSource
         catch (IOException e)
         {
             throw new TraceLogSourceException($"{url}: the connection broke ({e.Message})", e);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            // Seen raw from HttpClient when a connection is reset as it opens (Socket.RemoteEndPoint: "Transport endpoint
+            // is not connected"): the source is unreachable like any other broken connection.
+            throw new TraceLogSourceException($"{Location} is unreachable: {e.Message}", e);
         }
     }
 

@@ -75,6 +75,51 @@ public sealed class DatacenterTraceTailTests : IDisposable
         Assert.Contains("no 'groups' folder", tail.Status.Error);
     }
 
+    /// <summary>A source that fails the way HttpClient once did (a raw SocketException), then answers as the folder does.</summary>
+    private sealed class FailingOnce(ITraceLogSource inner) : ITraceLogSource
+    {
+        public int Failures { get; set; } = 1;
+        public string Location => inner.Location;
+
+        public Task<IReadOnlyList<TraceFileInfo>> ListFilesAsync(CancellationToken cancellationToken)
+        {
+            if (Failures-- > 0)
+                throw new System.Net.Sockets.SocketException(107);
+            return inner.ListFilesAsync(cancellationToken);
+        }
+
+        public Task<TraceFileChunk> ReadAsync(TraceFileInfo file, long offset, int maxBytes, CancellationToken cancellationToken) =>
+            inner.ReadAsync(file, offset, maxBytes, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Run_AnUnexpectedFailureOfTheSource_IsAStatus_AndTheTailGoesOn()
+    {
+        // Two lines: the last entry of a file is held until the next one starts (an entry may run over several lines).
+        File.WriteAllText(FileOf("group-2", "instance-1", "A_20261123193000.trc"), Line(1, "first") + Line(2, "second"));
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var buffer = new TraceLogBuffer(10);
+        var tail = new DatacenterTraceTail("dc1", new FailingOnce(new DirectoryTraceLogSource(_root)), buffer, time, NullLogger.Instance) { BackfillBytes = 1 << 20 };
+        using var cts = new CancellationTokenSource();
+        var run = tail.RunAsync(TimeSpan.FromSeconds(1), cts.Token);
+
+        await Eventually.Until(() => tail.Status.Error is not null, TimeSpan.FromSeconds(10), "the failure reported as the tail's status");
+        Assert.False(tail.Status.Reachable);
+        Assert.StartsWith("the log source failed:", tail.Status.Error, StringComparison.Ordinal);
+        Assert.False(run.IsCompleted);
+
+        // The tail waits its interval after the failure; the wait may start just after the status is set, so the clock is
+        // moved on until the next poll has run.
+        await Eventually.Until(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return buffer.Count == 1;
+        }, TimeSpan.FromSeconds(10), "the next poll reading the file");
+        Assert.True(tail.Status.Reachable);
+        await cts.CancelAsync();
+        await run;
+    }
+
     [Fact]
     public async Task Run_PollsOnTheClock()
     {
