@@ -87,6 +87,9 @@ internal static class DeploymentRace
         TimeSpan? learnWithin = null)
     {
         var started = Stopwatch.GetTimestamp();
+        // The executor runs deployments one at a time, so one waits behind the other submitters' (each up to its loads
+        // plus the time to learn them): with 30 s loads that is minutes. A bound, not an expectation.
+        var finishBound = TimeSpan.FromMinutes(2) + submitters * (learnWithin ?? TimeSpan.Zero);
         // Loads from before this run (another test on the same lab) are not this run's to judge.
         var runStart = DateTimeOffset.UtcNow;
         if (slowPushes)
@@ -134,7 +137,7 @@ internal static class DeploymentRace
                     lock (gate)
                         accepted.Add(id);
                     // One deployment of this submitter at a time: the executor runs them one by one anyway.
-                    await WaitForFinishAsync(client, id, TimeSpan.FromMinutes(2));
+                    await WaitForFinishAsync(client, id, finishBound);
                 }
                 else if (response.StatusCode == HttpStatusCode.Locked)
                 {
@@ -159,7 +162,7 @@ internal static class DeploymentRace
         using var reader = console.CreateClient();
         var deployments = new List<JsonElement>();
         foreach (var id in accepted)
-            deployments.Add(await WaitForFinishAsync(reader, id, TimeSpan.FromMinutes(2)));
+            deployments.Add(await WaitForFinishAsync(reader, id, finishBound));
         // Loads the console could not learn at once (the ANM unreachable, or no answer) it keeps asking about: give it time.
         var learnDeadline = DateTime.UtcNow + (learnWithin ?? TimeSpan.FromMinutes(3));
         while (deployments.Any(d => InstanceTargets(d).Any(i => i.Outcome == "Unknown")) && DateTime.UtcNow < learnDeadline)
