@@ -4,6 +4,7 @@ using ApimConsole.Core.Estate;
 using ApimConsole.Core.Live;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Storage;
+using ApimConsole.Web.Deployments;
 using ApimConsole.Web.Guardrails;
 using Microsoft.Extensions.Options;
 
@@ -23,7 +24,8 @@ public sealed class AlertRaiser(
     DeploymentAlertWatch deployments,
     TimeProvider time,
     IOptions<AlertOptions> options,
-    ILogger<AlertRaiser> logger) : BackgroundService
+    ILogger<AlertRaiser> logger,
+    ILiveFeed<DriftState>? drift = null) : BackgroundService
 {
     // The conditions last written per kind; a kind whose write failed is forgotten, so the next pass writes it again.
     private readonly ConcurrentDictionary<AlertKind, string> _written = new();
@@ -35,12 +37,22 @@ public sealed class AlertRaiser(
         var snapshots = estate.Subscribe(capacity: 1);
         var verdicts = guardrail.Subscribe(capacity: 1);
         var health = storeHealth.Subscribe(capacity: 1);
+        var drifts = drift?.Subscribe(capacity: 1);
         return Task.WhenAll(
             FollowAsync(snapshots, OnSnapshot, stoppingToken),
             FollowAsync(verdicts, v => Submit(AlertKind.Guardrail, EstateAlertConditions.Guardrail(v.Changes, v.AsOf)), stoppingToken),
             FollowAsync(health, OnStoreHealth, stoppingToken),
+            drifts is null ? Task.CompletedTask : FollowAsync(drifts, d => Submit(AlertKind.Drift, DriftSignals(d)), stoppingToken),
             WatchAsync(stoppingToken));
     }
+
+    /// <summary>
+    /// One alert per gateway group whose instances run different archives (the ANMs' deployed archive ids, as the
+    /// Overview's drift notice shows them), from when this console first saw it; ended once they run the same again.
+    /// </summary>
+    internal static IReadOnlyList<AlertSignal> DriftSignals(DriftState state) =>
+        state.Groups.Select(g => new AlertSignal(AlertKind.Drift, "drift:" + g.GroupId, AlertSeverity.Warning, null,
+            $"Drift: {g.GroupName} runs different archives", g.Summary, g.Since)).ToList();
 
     private async Task FollowAsync<T>(FeedSubscription<T> subscription, Func<T, Task> handle, CancellationToken cancellationToken)
     {
@@ -79,6 +91,9 @@ public sealed class AlertRaiser(
                 return Incidents.IncidentRules.IsJudged(parts.Length > 1 ? parts[1] : "", alert.DatacenterId, component, snapshot);
             case AlertKind.Witness:
                 return alert.Key != "witness:load-balancer" || snapshot.LoadBalancer is not { State: ComponentState.Unknown };
+            case AlertKind.Drift:
+                // A datacenter whose ANM cannot be read may still differ: only a full reading ends a drift.
+                return drift is null || drift.Current is { AsOf: not null, Unread.Count: 0 };
             default:
                 return true;
         }

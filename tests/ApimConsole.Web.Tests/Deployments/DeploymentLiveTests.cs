@@ -172,6 +172,12 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         var drifted = Assert.Single(watch.Current.Groups, g => g.GroupId == "group-3");
         Assert.StartsWith("Instances run different archives: dc1: 2 ×", drifted.Summary);
         Assert.True(drifted.Since <= watch.Current.AsOf);
+        // The same reading raises the drift alert for the on-call engineer, and only a reading that finds it gone ends it.
+        var alerts = factory.Services.GetRequiredService<ApimConsole.Web.Alerts.AlertStore>();
+        async Task<ApimConsole.Storage.Records.Alert?> DriftAlertAsync() =>
+            (await alerts.ListAsync(new ApimConsole.Web.Alerts.AlertQuery(Count: 500), CancellationToken.None))
+            .Select(v => v.Alert).Where(a => a.Key == "drift:group-3").OrderByDescending(a => a.Id).FirstOrDefault();
+        await Eventually.Until(async () => await DriftAlertAsync() is { ResolvedAt: null }, TimeSpan.FromSeconds(20), "an open drift alert for group-3");
         // Until a deployment makes them equal: deployed again to both datacenters, the drift is gone.
         factory.Gate.Script = null;
         var again = await PostAsync(DeploymentLabFactory.Form("GatewayConfiguration", "group-3",
@@ -179,6 +185,7 @@ public sealed class DeploymentLiveTests(DeploymentLabFactory factory) : IClassFi
         Assert.Equal("Succeeded", (await factory.WaitForFinishAsync(Id(again))).GetProperty("state").GetString());
         await watch.ReadOnceAsync(CancellationToken.None);
         Assert.DoesNotContain(watch.Current.Groups, g => g.GroupId == "group-3");
+        await Eventually.Until(async () => await DriftAlertAsync() is { ResolvedAt: not null }, TimeSpan.FromSeconds(20), "the drift alert for group-3 resolved");
 
         var audit = await factory.Services.GetRequiredService<AuditLog>().RecentAsync(50, CancellationToken.None);
         Assert.Contains(audit, a => a.Action == "deployment.stopped" && a.Target == $"deployment {Id(created)}" && a.Details!.Contains("Datacenters that got it: dc1"));
