@@ -26,12 +26,15 @@ public sealed class AlertsBrowserTests : BrowserTest
         using var http = ConsoleServer.ApiClient(address);
         (await http.PostAsJsonAsync("/api/lab/faults", new { target = "dc2/instance-2", action = "down" })).EnsureSuccessStatusCode();
 
-        var page = await NewSignedInPageAsync(address, 1400, 1100);
+        var page = await NewSignedInPageAsync(address, 1400, 1500);
         await page.GotoAsync(new Uri(address, "alerts").ToString());
         await Expect(page.GetByTestId("alert-list")).ToContainTextAsync("instance-2", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("channel-list")).ToContainTextAsync("On-call webhook");
 
+        // The theme toggle is enabled only once the circuit is up: a click before that would reach nobody.
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Switch to dark theme" })).ToBeEnabledAsync();
         await page.GetByTestId("send-test").First.ClickAsync();
+        await Expect(page.GetByTestId("alerts-notice")).ToBeVisibleAsync();
         // The outage's message and the test, each to the channel, each failed once and waiting for its retry.
         await Expect(page.GetByTestId("delivery-log")).ToContainTextAsync("test:", new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("delivery-log")).ToContainTextAsync("scenario:");
@@ -41,7 +44,7 @@ public sealed class AlertsBrowserTests : BrowserTest
         Directory.CreateDirectory(ConsoleShellTests.ScreenshotFolder);
         var screenshot = Path.Combine(ConsoleShellTests.ScreenshotFolder, "alerts.png");
         File.Delete(screenshot);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot });
         Assert.True(new FileInfo(screenshot).Length > 10_000, $"screenshot {screenshot} is too small");
     }
 }
