@@ -28,7 +28,9 @@ public sealed class WallLiveTests : BrowserTest
 
         // Read-only and made for a TV: no app bar, no controls, no cursor.
         Assert.Equal(0, await page.Locator("button, a[href], input, select, textarea, header.mud-appbar, nav").CountAsync());
-        Assert.Equal("none", await page.EvaluateAsync<string>("() => getComputedStyle(document.querySelector('[data-datacenter=dc1]')).cursor"));
+        // The wall's stylesheet may still be on its way when the first snapshot is drawn: wait for it to apply (it fails
+        // after Playwright's timeout if the cursor is never hidden).
+        await page.WaitForFunctionAsync("() => getComputedStyle(document.querySelector('[data-datacenter=dc1]')).cursor === 'none'");
 
         // A fault through the lab's API shows on the wall without a reload, in words, not only in colour.
         using (var http = ConsoleServer.ApiClient(address))
