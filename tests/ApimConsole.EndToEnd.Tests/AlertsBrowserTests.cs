@@ -41,6 +41,8 @@ public sealed class AlertsBrowserTests : BrowserTest
         await Expect(page.Locator("[data-testid=delivery-log] tr[data-state=Pending]").First).ToContainTextAsync("On-call webhook");
 
         Assert.DoesNotContain(Secret, await page.ContentAsync(), StringComparison.Ordinal);
+        // The guardrail's start-up Block (nothing probed yet) is the console knowing nothing, not an alert.
+        Assert.DoesNotContain("not probed yet", await page.GetByTestId("alert-list").InnerTextAsync(), StringComparison.OrdinalIgnoreCase);
         Directory.CreateDirectory(ConsoleShellTests.ScreenshotFolder);
         var screenshot = Path.Combine(ConsoleShellTests.ScreenshotFolder, "alerts.png");
         File.Delete(screenshot);

@@ -28,7 +28,8 @@ public static class EstateAlertConditions
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         var signals = new List<AlertSignal>();
-        if (snapshot.LoadBalancer is { State: not ComponentState.Up } balancer)
+        // Unknown is the load balancer not read yet (the console starting), not a lost witness.
+        if (snapshot.LoadBalancer is { State: ComponentState.Down } balancer)
             signals.Add(new AlertSignal(AlertKind.Witness, "witness:load-balancer", AlertSeverity.Warning, null, "Load balancer witness lost",
                 $"The load balancer's pool view is {balancer.State}: {balancer.Reason ?? "no reason given"}.", snapshot.AsOf));
         if (snapshot.Peer is { Available: false } peer)

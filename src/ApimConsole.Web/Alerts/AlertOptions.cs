@@ -33,5 +33,13 @@ public sealed class AlertOptions
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan WatchInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How long the guardrail must keep a kind at Warn or Block before it is an alert: the console's own start-up (Block
+    /// while nothing is probed yet, a second or two) and a link flap shorter than this page nobody. The scenario behind
+    /// a real outage is alerted at once on its own. Zero: at once.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan GuardrailHoldDown { get; set; } = TimeSpan.FromSeconds(10);
+
     public string Link(long alertId) => $"{(ConsoleUrl ?? "").TrimEnd('/')}/alerts?alert={alertId}";
 }

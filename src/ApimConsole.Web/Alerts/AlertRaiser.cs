@@ -30,6 +30,9 @@ public sealed class AlertRaiser(
     // The conditions last written per kind; a kind whose write failed is forgotten, so the next pass writes it again.
     private readonly ConcurrentDictionary<AlertKind, string> _written = new();
     private readonly ConcurrentDictionary<AlertKind, IReadOnlyList<AlertSignal>> _latest = new();
+    // The guardrail's latest Warn/Block signals and since when each key has held (guarded by the dictionary's lock).
+    private readonly Dictionary<string, DateTimeOffset> _guardrailSince = new(StringComparer.Ordinal);
+    private IReadOnlyList<AlertSignal> _guardrailSignals = [];
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,7 +43,7 @@ public sealed class AlertRaiser(
         var drifts = drift?.Subscribe(capacity: 1);
         return Task.WhenAll(
             FollowAsync(snapshots, OnSnapshot, stoppingToken),
-            FollowAsync(verdicts, v => Submit(AlertKind.Guardrail, EstateAlertConditions.Guardrail(v.Changes, v.AsOf)), stoppingToken),
+            FollowAsync(verdicts, v => OnGuardrail(v, stoppingToken), stoppingToken),
             FollowAsync(health, OnStoreHealth, stoppingToken),
             drifts is null ? Task.CompletedTask : FollowAsync(drifts, d => Submit(AlertKind.Drift, DriftSignals(d)), stoppingToken),
             WatchAsync(stoppingToken));
@@ -68,6 +71,53 @@ public sealed class AlertRaiser(
             {
             }
         }
+    }
+
+    /// <summary>
+    /// The guardrail's decisions become alerts once held for <see cref="AlertOptions.GuardrailHoldDown"/>: each kind's
+    /// Warn or Block is timed from when it was first seen (a change between them keeps the time); a kind back at Allow
+    /// forgets it. A decision not held long enough yet is looked at again when it would be.
+    /// </summary>
+    private Task OnGuardrail(GuardrailState state, CancellationToken stoppingToken)
+    {
+        var signals = EstateAlertConditions.Guardrail(state.Changes, state.AsOf);
+        var now = time.GetUtcNow();
+        lock (_guardrailSince)
+        {
+            _guardrailSignals = signals;
+            foreach (var key in _guardrailSince.Keys.Where(k => signals.All(s => s.Key != k)).ToList())
+                _guardrailSince.Remove(key);
+            foreach (var signal in signals)
+                _guardrailSince.TryAdd(signal.Key, now);
+        }
+        var hold = options.Value.GuardrailHoldDown;
+        if (hold > TimeSpan.Zero && signals.Count > 0)
+            _ = RecheckGuardrailAsync(hold, stoppingToken);
+        return SubmitGuardrail();
+    }
+
+    private async Task RecheckGuardrailAsync(TimeSpan after, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(after, time, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await Guarded(SubmitGuardrail, stoppingToken);
+    }
+
+    /// <summary>Submits the guardrail's latest decisions that have been held long enough.</summary>
+    private Task SubmitGuardrail()
+    {
+        var now = time.GetUtcNow();
+        var hold = options.Value.GuardrailHoldDown;
+        List<AlertSignal> held;
+        lock (_guardrailSince)
+            held = _guardrailSignals.Where(s => _guardrailSince.TryGetValue(s.Key, out var since) && now - since >= hold).ToList();
+        return Submit(AlertKind.Guardrail, held);
     }
 
     private Task OnSnapshot(EstateSnapshot snapshot) =>

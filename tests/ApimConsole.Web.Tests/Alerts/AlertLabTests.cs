@@ -47,6 +47,25 @@ public sealed class AlertLabTests(LabConsoleFactory console) : IClassFixture<Lab
         Assert.Equal(2, receiver.Received.Select(r => r.Header(WebhookSignature.IdempotencyHeader)).Distinct().Count());
     }
 
+    [Fact]
+    public async Task TheStartUpBlock_IsNoAlert_ButABlockThatHolds_Is()
+    {
+        using var client = console.CreateClient();
+        async Task<List<JsonElement>> GuardrailAlertsAsync() =>
+            (await client.GetFromJsonAsync<JsonElement>("/api/alerts?state=all&count=500")).GetProperty("alerts").EnumerateArray()
+            .Where(a => a.GetProperty("key").GetString()!.StartsWith("guardrail:", StringComparison.Ordinal)).ToList();
+
+        // The console has judged the whole estate (InitializeAsync). Its guardrail blocked at start-up, before any probe:
+        // that was the console knowing nothing, shorter than the hold-down, and must not page anyone (it once did).
+        Assert.DoesNotContain(await GuardrailAlertsAsync(), a => a.GetProperty("text").GetString()!.Contains("not probed yet", StringComparison.OrdinalIgnoreCase));
+
+        // dc2 down: the guardrail blocks and keeps blocking past the hold-down (10 s): that is an alert.
+        (await console.FaultAsync("dc2", "down")).EnsureSuccessStatusCode();
+        await Eventually.Until(async () => (await GuardrailAlertsAsync()).Any(a => a.GetProperty("severity").GetString() == "Critical"
+                && a.GetProperty("text").GetString()!.Contains("dc2", StringComparison.OrdinalIgnoreCase)),
+            TimeSpan.FromSeconds(40), "a critical guardrail alert naming dc2 once the Block held");
+    }
+
     private static List<(string Phase, long AlertId)> Messages(WebhookReceiver receiver) =>
         receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement)
             .Where(b => b.GetProperty("alert").GetProperty("key").GetString() == Key)
