@@ -1,6 +1,7 @@
 using ApimConsole.Web.Security;
 using Bunit;
 using Bunit.TestDoubles;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace ApimConsole.Web.Tests.Components;
 
@@ -14,6 +15,8 @@ public abstract class ConsoleBunitContext : BunitContext
     protected ConsoleBunitContext()
     {
         Authorization = AddAuthorization();
+        // The Overview and the wall show the unacknowledged alerts; a test that needs some registers its own.
+        Services.AddSingleton<ApimConsole.Web.Alerts.IUnacknowledgedAlerts, NoUnacknowledgedAlerts>();
         SignInAs("test-admin", ConsoleRoles.Administrator);
     }
 

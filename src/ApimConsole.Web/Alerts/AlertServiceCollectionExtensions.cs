@@ -21,6 +21,7 @@ public static class AlertServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.TryAddSingleton<AlertWake>();
         services.TryAddSingleton<AlertStore>();
+        services.TryAddSingleton<IUnacknowledgedAlerts>(sp => sp.GetRequiredService<AlertStore>());
         services.TryAddSingleton<AlertSettings>();
         services.TryAddSingleton<AlertTransport>();
         services.TryAddSingleton<DeploymentAlertWatch>();

@@ -12,6 +12,7 @@ namespace ApimConsole.Web.Alerts;
 /// for a receiver, and a console killed right after raising has lost nothing: the next sender finds the rows.
 /// </summary>
 public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, StoreWriter writer, AuditLog audit, TimeProvider time, AlertWake wake)
+    : IUnacknowledgedAlerts
 {
     // One raise at a time in this process: two reconciliations of one kind would plan from the same open alerts.
     private readonly SemaphoreSlim _raising = new(1, 1);

@@ -21,6 +21,7 @@ public class OverviewScaleTests : BunitContext, IAsyncLifetime
         JSInterop.Mode = JSRuntimeMode.Loose;
         Services.AddMudServices();
         Services.AddSingleton<IEstateStatus>(_status);
+        Services.AddSingleton<ApimConsole.Web.Alerts.IUnacknowledgedAlerts, NoUnacknowledgedAlerts>();
         Services.AddSingleton(TimeProvider.System);
         Services.AddSingleton<ApimConsole.Web.Restarts.IGatewayRestarter>(new FakeRestarter());
         Services.AddSingleton<ApimConsole.Storage.ConsoleStoreHealth>();

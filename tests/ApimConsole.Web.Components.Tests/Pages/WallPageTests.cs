@@ -44,6 +44,7 @@ public sealed class WallPageTests : BunitContext, IAsyncLifetime
         var collector = new TrafficCollector(estate, Options.Create(new TrafficOptions()), _status, new NoStore(), _history, new RecentTransactions(100),
             _clock, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(new NoAnm()));
         Services.AddSingleton(new TrafficReports(_history, collector, estate, _clock));
+        Services.AddSingleton<ApimConsole.Web.Alerts.IUnacknowledgedAlerts, NoUnacknowledgedAlerts>();
     }
 
     Task IAsyncLifetime.InitializeAsync() => Task.CompletedTask;
