@@ -27,8 +27,9 @@ namespace ApimConsole.Web.Guardrails;
 /// publishes the new decision and records it in <see cref="History"/>. A call still on the wire past the bound cannot
 /// be recalled (a load once sent goes on at the ANM): a turn to Block is published anyway and names it
 /// (<see cref="GuardrailTransition.InFlight"/>), and its permit's <see cref="DeploymentPermit.Revoked"/> tells the
-/// caller to learn its outcome from the estate. So no call starts under Block, and every call that ends under Block is
-/// named on the turn.
+/// caller to learn its outcome from the estate. A named call stays in flight until its permit is disposed: a later turn
+/// to Block (after the state got better and worse again) does not wait for it again but names it too. So no call starts
+/// under Block, and every call that ends under Block is named on the turn that began it.
 /// </para>
 /// </remarks>
 public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState>, IHostedService, IDisposable
@@ -111,7 +112,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         get { lock (_gate) return _published.Select(p => (p.Key.Kind, p.Key.Datacenter, p.Value.Decision)).ToList(); }
     }
 
-    /// <summary>Permits handed out and not yet disposed (or revoked).</summary>
+    /// <summary>Permits handed out and not yet disposed, including those named on a turn whose call is still on the wire.</summary>
     public int PermitsInFlight
     {
         get { lock (_gate) return _inFlight.Count; }
@@ -129,7 +130,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         get { lock (_gate) return _turnsWaited; }
     }
 
-    /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn to Block and were named on it as in flight.</summary>
+    /// <summary>Permits whose call outlasted <see cref="TurnBound"/> during a turn to Block and were named on it as in flight (each counted once).</summary>
     public long PermitsRevoked
     {
         get { lock (_gate) return _permitsRevoked; }
@@ -260,9 +261,12 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         var perDatacenter = PerDatacenter(snapshot, now);
         var stricter = perDatacenter.Where(p => p.Value.Decision > PublishedDecision(p.Key)).Select(p => p.Key).ToHashSet();
         // Calls a finished turn found still on the wire were waited for already: the turn goes ahead, and a turn to Block
-        // names them. (A call under a turn to Warn stays in flight; a later turn to Block waits for it again.)
-        var named = onTheWire.Where(e => e.Keys.Any(k => stricter.Contains(k) && perDatacenter[k].Decision == GuardrailDecision.Block)).ToList();
-        var waitFor = _inFlight.Where(e => e.Keys.Any(stricter.Contains)).Except(onTheWire).ToList();
+        // names them. (A call under a turn to Warn stays in flight; a later turn to Block waits for it again.) A call named
+        // on an earlier turn is still on the wire until its permit is disposed: no turn waits for it again (it cannot be
+        // recalled), and every later turn to Block of its kind and datacenter names it again.
+        var named = onTheWire.Concat(_inFlight.Where(e => e.Named)).Distinct()
+            .Where(e => e.Keys.Any(k => stricter.Contains(k) && perDatacenter[k].Decision == GuardrailDecision.Block)).ToList();
+        var waitFor = _inFlight.Where(e => !e.Named && e.Keys.Any(stricter.Contains)).Except(onTheWire).ToList();
         if (waitFor.Count > 0)
         {
             _draining = true;
@@ -272,9 +276,9 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
             return false;
         }
 
-        foreach (var entry in named)
+        foreach (var entry in named.Where(e => !e.Named))
         {
-            _inFlight.Remove(entry);
+            entry.Named = true;
             _permitsRevoked++;
         }
         Publish(perDatacenter, now, named);
@@ -397,6 +401,9 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         public string Call { get; } = call;
         public CancellationTokenSource Revoke { get; } = new();
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Named on a turn to Block: still in flight until disposed, named on every later turn to Block, never waited for again.</summary>
+        public bool Named { get; set; }
     }
 
     /// <summary>Being resolved at start is what makes it live from the start (and log every decision change).</summary>

@@ -149,7 +149,8 @@ public sealed class GuardrailPermitTests : IDisposable
         Assert.True(stuck.Revoked.IsCancellationRequested);
         Assert.True(other.Revoked.IsCancellationRequested);
         Assert.Equal(2, _guardrail.PermitsRevoked);
-        Assert.Equal(0, _guardrail.PermitsInFlight);
+        // Still on the wire: in flight until their calls end.
+        Assert.Equal(2, _guardrail.PermitsInFlight);
         Assert.True(PublishedBlock("dc2"));
         Assert.True(PublishedBlock("dc1"));
         Assert.Equal(T0 + GuardrailService.TurnBound, _guardrail.History.Last().At);
@@ -161,6 +162,50 @@ public sealed class GuardrailPermitTests : IDisposable
         Assert.Equal(["load of a1 on dc2/instance-3 (deployment 7)"], turns.Single(t => t.Kind == Gateway && t.DatacenterId is null).InFlight);
         stuck.Dispose();
         other.Dispose();
+        Assert.Equal(0, _guardrail.PermitsInFlight);
+    }
+
+    [Fact]
+    public async Task ACallNamedOnATurn_IsNamedAgainOnEveryLaterTurnToBlockWhileOnTheWire_WithoutWaitingAgain()
+    {
+        // A 30 s load outlives several flaps of the link: each Block it is still on the wire for must name it.
+        const string call = "load of a1 on dc2/instance-3 (deployment 7)";
+        var load = _guardrail.Enter(Gateway, ["dc2"], call);
+        _status.Publish(At(T0, linkDown: true));
+        await WaitUntilAsync(() => _guardrail.TurnInProgress, "the first turn to start");
+        _clock.Advance(GuardrailService.TurnBound);
+        await WaitUntilAsync(() => PublishedBlock("dc2"), "the first Block");
+        Assert.True(load.Revoked.IsCancellationRequested);
+        var waited = _guardrail.TurnsWaited;
+
+        // The link heals: Allow is published at once (a better state needs no wait).
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        _status.Publish(At(_clock.GetUtcNow()));
+        await WaitUntilAsync(() => !PublishedBlock("dc2"), "Allow again");
+
+        // It is cut again while the load is still on the wire: Block at once, naming the load again.
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        var second = _clock.GetUtcNow();
+        _status.Publish(At(second, linkDown: true));
+        await WaitUntilAsync(() => PublishedBlock("dc2"), "the second Block");
+        Assert.False(_guardrail.TurnInProgress);
+        Assert.Equal(waited, _guardrail.TurnsWaited);
+        var turn = _guardrail.History.Last(t => t.Kind == Gateway && t.DatacenterId == "dc2");
+        Assert.Equal((second, GuardrailDecision.Block), (turn.At, turn.Decision));
+        Assert.Equal([call], turn.InFlight);
+        Assert.Equal(1, _guardrail.PermitsRevoked);
+        Assert.Equal(1, _guardrail.PermitsInFlight);
+
+        // Once the call has ended, a third cut names nothing.
+        load.Dispose();
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        _status.Publish(At(_clock.GetUtcNow()));
+        await WaitUntilAsync(() => !PublishedBlock("dc2"), "Allow a second time");
+        _clock.Advance(TimeSpan.FromSeconds(1));
+        _status.Publish(At(_clock.GetUtcNow(), linkDown: true));
+        await WaitUntilAsync(() => PublishedBlock("dc2"), "the third Block");
+        Assert.Null(_guardrail.History.Last(t => t.Kind == Gateway && t.DatacenterId == "dc2").InFlight);
+        Assert.Equal(0, _guardrail.PermitsInFlight);
     }
 
     [Fact]
