@@ -75,6 +75,22 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
         return added;
     }
 
+    /// <summary>
+    /// Moves the filter's start forward to <paramref name="from"/> (a "last 15 min" window sliding with the clock): the
+    /// lines before it leave the view. Nothing is read again: a window that only moves forward needs no line the view
+    /// did not already take in, and the lines entering it are new ones the next <see cref="Refresh"/> reads. Returns
+    /// how many lines left; a start that does not move changes nothing.
+    /// </summary>
+    /// <remarks>One pass over the held references, no copy: lines are in time order per refresh, not across
+    /// refreshes (instances poll apart), so a leaving line may sit behind a staying one.</remarks>
+    public int SlideFrom(DateTime from)
+    {
+        if (Filter.From is { } current && from <= current)
+            return 0;
+        Filter = Filter with { From = from };
+        return _lines.RemoveAll(line => line.Entry.Time is not { } time || time < from);
+    }
+
     /// <summary>Drops references to records the buffer no longer holds.</summary>
     private void Trim()
     {
