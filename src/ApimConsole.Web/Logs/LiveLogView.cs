@@ -26,6 +26,9 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
 
     public LogFilter Filter { get; private set; } = filter;
 
+    /// <summary>The filter as it was given: <see cref="Filter"/>'s start moves on when <see cref="SlideFrom"/> slides it.</summary>
+    public LogFilter AppliedFilter { get; private set; } = filter;
+
     /// <summary>The last buffer sequence this view has read.</summary>
     public long Cursor { get; private set; }
 
@@ -40,7 +43,7 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
     public void Reset(string datacenterId, LogFilter filter)
     {
         DatacenterId = datacenterId;
-        Filter = filter;
+        Filter = AppliedFilter = filter;
         Cursor = 0;
         Missed = 0;
         _lines.Clear();

@@ -218,6 +218,36 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlidingWindow_DoesNotRestartTheReadThroughThePeer_EachSecond()
+    {
+        var clock = PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        // As a real peer pages: its line once, then nothing newer.
+        var peer = new ApimConsole.Web.Tests.Peer.FakePeerReads
+        {
+            Answer = path => path.Contains("after=0&", StringComparison.Ordinal)
+                ? ApimConsole.Web.Tests.Peer.PeerAnswers.PeerLines(7, ApimConsole.Web.Tests.Peer.PeerAnswers.Line(7, "dc2 live through its console"))
+                : ApimConsole.Web.Tests.Peer.PeerAnswers.PeerLines(7),
+        };
+        Services.AddSingleton<ApimConsole.Web.Peer.IPeerReads>(peer);
+        _dc2.FailWith = "logs.dc2.test unreachable (connection refused)";
+        await _tails.StartAsync(default);
+        await Eventually.Until(() => _tails.StatusOf("dc2")!.UnreachableSince is not null, TimeSpan.FromSeconds(10), "dc2's tail unreachable");
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=dc-dc2]").Click();
+        page.Find("[data-testid=range-5m]").Click();
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 15:05:00–15:10:00 UTC+01:00, live", RangeWindow(page)));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 15:06:00–15:11:00 UTC+01:00, live", RangeWindow(page)));
+
+        // The peer's tail is given the filter as applied: a new filter would start its read over (from scratch, every
+        // second); the lines it shows are the newest of the peer's, the window's start as chosen.
+        var peerTail = page.FindComponent<ApimConsole.Web.Components.Logs.PeerLogTail>().Instance;
+        Assert.Contains("from=2026-11-23T15%3A05%3A00.000", peerTail.FilterQuery);
+        page.WaitForAssertion(() => Assert.Contains("dc2 live through its console", page.Find("[data-testid=through-peer-lines]").TextContent), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void UnreachableBanner_ThroughThePeer_OffersItsConsolesLines()
     {
         var dc = new LogDatacenter("dc2", "Amsterdam", TimeZoneInfo.Utc);
