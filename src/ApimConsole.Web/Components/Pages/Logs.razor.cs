@@ -226,9 +226,10 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _selected = null;
         CancelSearch();
         _mode = ViewMode.Live;
-        // A relative window counts back in the new datacenter's time; a custom From/To keeps the times typed.
+        // A relative window counts back in the new datacenter's time, from now (its lines are read up to now, paused or
+        // not); a custom From/To keeps the times typed.
         var filter = _view.Filter;
-        var end = _paused ? _windowEnd : Time.GetUtcNow();
+        var end = Time.GetUtcNow();
         if (_shownRange.From(dc, end) is { } from)
         {
             filter = filter with { From = from };
