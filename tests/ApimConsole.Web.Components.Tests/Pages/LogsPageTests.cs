@@ -120,25 +120,27 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Seed();
         var page = Render<LogsPage>();
 
+        // Each change and click may wait behind a render already on the circuit's dispatcher: wait for their results.
         Input(page, "f-level-Error").Change(true);
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 failed upstream"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 failed upstream"], Messages(page)));
 
         Input(page, "f-level-Error").Change(false);
         Input(page, "f-text").Change("FIRST");
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 first"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 first"], Messages(page)));
 
         Input(page, "f-text").Change("");
         Input(page, "f-instance").Change("group-2/instance-1");
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page)));
         Assert.Contains("instance=group-2%2Finstance-1", page.Find("[data-testid=download]").GetAttribute("href"));
 
         page.Find("[data-testid=range-custom]").Click();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=f-from]")));
         Input(page, "f-from").Change("yesterday-ish");
         page.Find("[data-testid=apply]").Click();
-        Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent);
+        page.WaitForAssertion(() => Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent));
         // The bad filter changed nothing.
         Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
     }
@@ -299,19 +301,19 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Assert.Empty(page.FindAll("[data-testid=f-from]"));
 
         page.Find("[data-testid=range-5m]").Click();
-        Assert.Equal(["two minutes ago"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["two minutes ago"], Messages(page)));
         Assert.Equal("true", page.Find("[data-testid=range-5m]").GetAttribute("aria-pressed"));
         Assert.Equal("last 5 min: 09:11:07–09:16:07 UTC, live", RangeWindow(page));
 
         page.Find("[data-testid=range-15m]").Click();
-        Assert.Equal(["ten minutes ago", "two minutes ago"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["ten minutes ago", "two minutes ago"], Messages(page)));
 
         page.Find("[data-testid=range-24h]").Click();
         // Across midnight the label gives both dates.
-        Assert.Equal("last 24 h: 2026-12-05 09:16:07 – 2026-12-06 09:16:07 UTC, live", RangeWindow(page));
+        page.WaitForAssertion(() => Assert.Equal("last 24 h: 2026-12-05 09:16:07 – 2026-12-06 09:16:07 UTC, live", RangeWindow(page)));
 
         page.Find("[data-testid=range-any]").Click();
-        Assert.Equal(3, Messages(page).Count);
+        page.WaitForAssertion(() => Assert.Equal(3, Messages(page).Count));
         Assert.Empty(page.FindAll("[data-testid=range-window]"));
     }
 
@@ -327,7 +329,7 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         ]);
         var page = Render<LogsPage>();
         page.Find("[data-testid=range-5m]").Click();
-        Assert.Equal(["leaves after a minute", "stays"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["leaves after a minute", "stays"], Messages(page)));
         Assert.Equal("last 5 min: 14:05:00–14:10:00 UTC, live", RangeWindow(page));
         Assert.Equal("live", page.Find("[data-testid=range-window]").GetAttribute("data-state"));
 

@@ -141,7 +141,8 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
 
         _status = Tails.StatusOf(Datacenter.Id);
         // What moves with the clock while nothing else changes: a sliding window, the banner's "since … (3 min)".
-        _clock = Time.CreateTimer(_ => { if (Sliding || _status is { Reachable: false }) RequestRender(Tick); }, null, ClockStep, ClockStep);
+        // (Not before a first poll: a tail is "not reachable" until it answers once, with no banner to keep current.)
+        _clock = Time.CreateTimer(_ => { if (Sliding || _status is { Reachable: false, UnreachableSince: not null }) RequestRender(Tick); }, null, ClockStep, ClockStep);
 
         if (filter.CorrelationId is not null)
             StartSearch(filter);
