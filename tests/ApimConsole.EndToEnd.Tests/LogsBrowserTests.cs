@@ -198,6 +198,44 @@ public sealed class LogsBrowserTests : BrowserTest
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task LastFiveMinutes_IsALiveWindow_ANewlyTailedLineAppears_WithoutSearchingAgain()
+    {
+        Server = new ConsoleServer(DataFolder, lab: true);
+        var baseAddress = Server.Start();
+        var page = await NewSignedInPageAsync(baseAddress, 1440, 900);
+        var errors = CollectErrors(page);
+        await page.GotoAsync(new Uri(baseAddress, "/logs").ToString());
+        var lines = page.GetByTestId("lines");
+        await Expect(lines.GetByTestId("line").First).ToBeVisibleAsync();
+
+        await page.GetByTestId("range-5m").ClickAsync();
+        await Expect(page.GetByTestId("range-5m")).ToHaveAttributeAsync("aria-pressed", "true");
+        var window = page.GetByTestId("range-window");
+        await Expect(window).ToHaveAttributeAsync("data-state", "live");
+        await Expect(window).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"^last 5 min: .+ UTC\S*, live$"));
+        var label = await window.InnerTextAsync();
+        await Expect(lines.GetByTestId("line").First).ToBeVisibleAsync();
+        var chosenAt = await NewestSequenceAsync(page);
+
+        // The lab's gateways keep writing: a line the tail reads after the choice appears by itself, and the window's
+        // times move on with the clock, all without another click (no search of the files ran).
+        await WaitUntilAsync(async () => await NewestSequenceAsync(page) > chosenAt, "a line tailed after 'Last 5 min' was chosen");
+        await Expect(window).Not.ToHaveTextAsync(label);
+        await Expect(lines).ToHaveAttributeAsync("data-mode", "live");
+        await Expect(page.GetByTestId("search-panel")).ToHaveCountAsync(0);
+
+        // Every line shown is inside the window (its start, HH:mm:ss, when the window does not span midnight).
+        var start = System.Text.RegularExpressions.Regex.Match(await window.InnerTextAsync(), @"^last 5 min: (\d\d:\d\d:\d\d)–");
+        if (start.Success)
+        {
+            var times = await lines.Locator("[data-testid=line] .log-time").AllInnerTextsAsync();
+            Assert.All(times, t => Assert.True(string.CompareOrdinal(t[6..14], start.Groups[1].Value) >= 0, $"{t} is before the window's start {start.Groups[1].Value}"));
+        }
+
+        Assert.Empty(errors);
+    }
+
     private static async Task ExpectTransactionLinesAsync(IPage page, string dc, string correlationId)
     {
         var lines = page.GetByTestId("lines");

@@ -26,6 +26,9 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
 
     public LogFilter Filter { get; private set; } = filter;
 
+    /// <summary>The filter as it was given: <see cref="Filter"/>'s start moves on when <see cref="SlideFrom"/> slides it.</summary>
+    public LogFilter AppliedFilter { get; private set; } = filter;
+
     /// <summary>The last buffer sequence this view has read.</summary>
     public long Cursor { get; private set; }
 
@@ -40,7 +43,7 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
     public void Reset(string datacenterId, LogFilter filter)
     {
         DatacenterId = datacenterId;
-        Filter = filter;
+        Filter = AppliedFilter = filter;
         Cursor = 0;
         Missed = 0;
         _lines.Clear();
@@ -73,6 +76,22 @@ public sealed class LiveLogView(TraceLogBuffer buffer, string datacenterId, LogF
         }
         Trim();
         return added;
+    }
+
+    /// <summary>
+    /// Moves the filter's start forward to <paramref name="from"/> (a "last 15 min" window sliding with the clock): the
+    /// lines before it leave the view. Nothing is read again: a window that only moves forward needs no line the view
+    /// did not already take in, and the lines entering it are new ones the next <see cref="Refresh"/> reads. Returns
+    /// how many lines left; a start that does not move changes nothing.
+    /// </summary>
+    /// <remarks>One pass over the held references, no copy: lines are in time order per refresh, not across
+    /// refreshes (instances poll apart), so a leaving line may sit behind a staying one.</remarks>
+    public int SlideFrom(DateTime from)
+    {
+        if (Filter.From is { } current && from <= current)
+            return 0;
+        Filter = Filter with { From = from };
+        return _lines.RemoveAll(line => line.Entry.Time is not { } time || time < from);
     }
 
     /// <summary>Drops references to records the buffer no longer holds.</summary>

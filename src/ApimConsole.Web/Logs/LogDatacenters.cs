@@ -15,9 +15,17 @@ public sealed record LogDatacenter(string Id, string Name, TimeZoneInfo Zone)
     {
         if (Zone == TimeZoneInfo.Utc)
             return "UTC";
+        return $"{Zone.Id} ({OffsetLabel(at)})";
+    }
+
+    /// <summary>The offset in force at <paramref name="at"/> as a zone's short name: <c>UTC+01:00</c>, or <c>UTC</c> for UTC.</summary>
+    public string OffsetLabel(DateTimeOffset at)
+    {
+        if (Zone == TimeZoneInfo.Utc || Zone.Id is "UTC" or "Etc/UTC")
+            return "UTC";
         var offset = Zone.GetUtcOffset(at);
         var sign = offset < TimeSpan.Zero ? "-" : "+";
-        return $"{Zone.Id} (UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)})";
+        return $"UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)}";
     }
 
     /// <summary>
@@ -30,10 +38,8 @@ public sealed record LogDatacenter(string Id, string Name, TimeZoneInfo Zone)
         if (Zone == TimeZoneInfo.Utc || Zone.Id is "UTC" or "Etc/UTC")
             return $"Times are UTC, as {Name}'s gateways write them.";
         var name = Zone.IsDaylightSavingTime(at) ? Zone.DaylightName : Zone.StandardName;
-        var offset = Zone.GetUtcOffset(at);
-        var sign = offset < TimeSpan.Zero ? "-" : "+";
         var zoneName = string.IsNullOrWhiteSpace(name) || name == Zone.Id ? "" : ", " + name;
-        return $"Times are {Name}'s local time: {Zone.Id}{zoneName} (UTC{sign}{offset.Duration().ToString(@"hh\:mm", CultureInfo.InvariantCulture)}).";
+        return $"Times are {Name}'s local time: {Zone.Id}{zoneName} ({OffsetLabel(at)}).";
     }
 
     /// <summary>A moment on the console's clock as this datacenter's local time.</summary>

@@ -1,8 +1,10 @@
+using System.Globalization;
+
 namespace ApimConsole.Web.Logs;
 
 /// <summary>
 /// The time ranges the Logs page offers, as Grafana and the Aspire dashboard do: any time, the last minutes or hours
-/// (counted back from the moment it is applied), or a custom From/To.
+/// (a window that slides with the clock while the live tail runs), or a custom From/To.
 /// </summary>
 public sealed record LogTimeRange(string Key, string Label, TimeSpan? Span)
 {
@@ -28,7 +30,25 @@ public sealed record LogTimeRange(string Key, string Label, TimeSpan? Span)
         ArgumentNullException.ThrowIfNull(datacenter);
         if (Span is not { } span)
             return null;
-        var from = datacenter.LocalTime(now - span);
-        return new DateTime(from.Ticks - from.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Unspecified);
+        return ToTheSecond(datacenter.LocalTime(now - span));
     }
+
+    /// <summary>
+    /// What a relative range shows, beside its buttons: <c>last 15 min: 09:01:07–09:16:07 UTC+01:00, live</c>, from
+    /// <paramref name="from"/> (the datacenter's local time) to the moment <paramref name="end"/> in that time, with the
+    /// offset in force then; both dates when the window spans midnight. <paramref name="state"/> says whether it slides
+    /// or stands still.
+    /// </summary>
+    public string Describe(LogDatacenter datacenter, DateTime from, DateTimeOffset end, string state)
+    {
+        ArgumentNullException.ThrowIfNull(datacenter);
+        var to = ToTheSecond(datacenter.LocalTime(end));
+        var sameDay = from.Date == to.Date;
+        var format = sameDay ? "HH:mm:ss" : "yyyy-MM-dd HH:mm:ss";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{char.ToLowerInvariant(Label[0])}{Label[1..]}: {from.ToString(format, CultureInfo.InvariantCulture)}{(sameDay ? "–" : " – ")}{to.ToString(format, CultureInfo.InvariantCulture)} {datacenter.OffsetLabel(end)}, {state}");
+    }
+
+    private static DateTime ToTheSecond(DateTime time) =>
+        new(time.Ticks - time.Ticks % TimeSpan.TicksPerSecond, DateTimeKind.Unspecified);
 }

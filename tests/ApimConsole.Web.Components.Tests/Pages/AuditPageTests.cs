@@ -112,6 +112,25 @@ public sealed class AuditPageTests : ConsoleBunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void FromAndTo_HaveNoPlaceholderThatReadsAsAValue_TheFormIsSaidUnderTheBox()
+    {
+        var page = Render<AuditPage>();
+
+        foreach (var box in new[] { "filter-from", "filter-to" })
+        {
+            var input = page.Find($"[data-testid={box}] input, input[data-testid={box}]");
+            Assert.True(string.IsNullOrEmpty(input.GetAttribute("placeholder")), $"{box} shows a time although none is set");
+            Assert.True(string.IsNullOrEmpty(input.GetAttribute("value")));
+        }
+        Assert.Contains("e.g. 2026-12-06T03:00Z", page.Find("[data-testid=audit-filters]").TextContent);
+        Assert.Contains("empty: up to now", page.Find("[data-testid=audit-filters]").TextContent);
+
+        // A time from the address is a value in the box.
+        var filtered = RenderAt("/audit?from=2026-12-06T03:02Z");
+        Assert.Equal("2026-12-06T03:02Z", filtered.Find("[data-testid=filter-from] input, input[data-testid=filter-from]").GetAttribute("value"));
+    }
+
+    [Fact]
     public async Task BreakGlassButton_PutsTheOverrideFilterInTheAddress()
     {
         var page = Render<AuditPage>();

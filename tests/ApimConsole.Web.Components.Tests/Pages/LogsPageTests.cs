@@ -75,6 +75,16 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         ]);
     }
 
+    /// <summary>The page's clock, moved by the test (its renders are still paced in real time).</summary>
+    private FakeTimeProvider PageClock(DateTimeOffset now)
+    {
+        var clock = new FakeTimeProvider(now);
+        Services.AddSingleton<TimeProvider>(clock);
+        return clock;
+    }
+
+    private static string RangeWindow(IRenderedComponent<LogsPage> page) => page.Find("[data-testid=range-window]").TextContent.Trim();
+
     private static IReadOnlyList<string> Messages(IRenderedComponent<LogsPage> page) =>
         page.FindAll("[data-testid=lines] [data-testid=line] .log-message").Select(m => m.TextContent.Trim()).ToList();
 
@@ -110,25 +120,27 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Seed();
         var page = Render<LogsPage>();
 
+        // Each change and click may wait behind a render already on the circuit's dispatcher: wait for their results.
         Input(page, "f-level-Error").Change(true);
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 failed upstream"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 failed upstream"], Messages(page)));
 
         Input(page, "f-level-Error").Change(false);
         Input(page, "f-text").Change("FIRST");
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 first"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 first"], Messages(page)));
 
         Input(page, "f-text").Change("");
         Input(page, "f-instance").Change("group-2/instance-1");
         page.Find("[data-testid=apply]").Click();
-        Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page)));
         Assert.Contains("instance=group-2%2Finstance-1", page.Find("[data-testid=download]").GetAttribute("href"));
 
         page.Find("[data-testid=range-custom]").Click();
+        page.WaitForAssertion(() => Assert.NotEmpty(page.FindAll("[data-testid=f-from]")));
         Input(page, "f-from").Change("yesterday-ish");
         page.Find("[data-testid=apply]").Click();
-        Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent);
+        page.WaitForAssertion(() => Assert.Contains("from 'yesterday-ish' is not a time", page.Find("[data-testid=filter-errors]").TextContent));
         // The bad filter changed nothing.
         Assert.Equal(["dc1 second", "dc1 failed upstream"], Messages(page));
     }
@@ -208,6 +220,36 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task SlidingWindow_DoesNotRestartTheReadThroughThePeer_EachSecond()
+    {
+        var clock = PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        // As a real peer pages: its line once, then nothing newer.
+        var peer = new ApimConsole.Web.Tests.Peer.FakePeerReads
+        {
+            Answer = path => path.Contains("after=0&", StringComparison.Ordinal)
+                ? ApimConsole.Web.Tests.Peer.PeerAnswers.PeerLines(7, ApimConsole.Web.Tests.Peer.PeerAnswers.Line(7, "dc2 live through its console"))
+                : ApimConsole.Web.Tests.Peer.PeerAnswers.PeerLines(7),
+        };
+        Services.AddSingleton<ApimConsole.Web.Peer.IPeerReads>(peer);
+        _dc2.FailWith = "logs.dc2.test unreachable (connection refused)";
+        await _tails.StartAsync(default);
+        await Eventually.Until(() => _tails.StatusOf("dc2")!.UnreachableSince is not null, TimeSpan.FromSeconds(10), "dc2's tail unreachable");
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=dc-dc2]").Click();
+        page.Find("[data-testid=range-5m]").Click();
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 15:05:00–15:10:00 UTC+01:00, live", RangeWindow(page)));
+
+        clock.Advance(TimeSpan.FromMinutes(1));
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 15:06:00–15:11:00 UTC+01:00, live", RangeWindow(page)));
+
+        // The peer's tail is given the filter as applied: a new filter would start its read over (from scratch, every
+        // second); the lines it shows are the newest of the peer's, the window's start as chosen.
+        var peerTail = page.FindComponent<ApimConsole.Web.Components.Logs.PeerLogTail>().Instance;
+        Assert.Contains("from=2026-11-23T15%3A05%3A00.000", peerTail.FilterQuery);
+        page.WaitForAssertion(() => Assert.Contains("dc2 live through its console", page.Find("[data-testid=through-peer-lines]").TextContent), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public void UnreachableBanner_ThroughThePeer_OffersItsConsolesLines()
     {
         var dc = new LogDatacenter("dc2", "Amsterdam", TimeZoneInfo.Utc);
@@ -244,7 +286,8 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
     public void RelativeRange_ShowsOnlyTheLastMinutes_CountedInTheDatacentersTime()
     {
         // dc1 writes UTC: one line two minutes ago, one ten minutes ago, one from last month.
-        var now = DateTime.UtcNow;
+        var now = new DateTime(2026, 12, 6, 9, 16, 7, DateTimeKind.Unspecified);
+        PageClock(new DateTimeOffset(now, TimeSpan.Zero));
         _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
         [
             Entry(TraceLevel.Info, T0, "last month"),
@@ -258,15 +301,108 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Assert.Empty(page.FindAll("[data-testid=f-from]"));
 
         page.Find("[data-testid=range-5m]").Click();
-        Assert.Equal(["two minutes ago"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["two minutes ago"], Messages(page)));
         Assert.Equal("true", page.Find("[data-testid=range-5m]").GetAttribute("aria-pressed"));
-        Assert.Matches(@"^from \d{4}-\d\d-\d\d \d\d:\d\d:\d\d dc1 time$", page.Find("[data-testid=range-from]").TextContent.Trim());
+        Assert.Equal("last 5 min: 09:11:07–09:16:07 UTC, live", RangeWindow(page));
 
         page.Find("[data-testid=range-15m]").Click();
-        Assert.Equal(["ten minutes ago", "two minutes ago"], Messages(page));
+        page.WaitForAssertion(() => Assert.Equal(["ten minutes ago", "two minutes ago"], Messages(page)));
+
+        page.Find("[data-testid=range-24h]").Click();
+        // Across midnight the label gives both dates.
+        page.WaitForAssertion(() => Assert.Equal("last 24 h: 2026-12-05 09:16:07 – 2026-12-06 09:16:07 UTC, live", RangeWindow(page)));
 
         page.Find("[data-testid=range-any]").Click();
-        Assert.Equal(3, Messages(page).Count);
+        page.WaitForAssertion(() => Assert.Equal(3, Messages(page).Count));
+        Assert.Empty(page.FindAll("[data-testid=range-window]"));
+    }
+
+    [Fact]
+    public void RelativeRange_SlidesWithTheClock_OldLinesLeave_NewLinesEnter_WithoutSearchingTheFiles()
+    {
+        var clock = PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
+        [
+            Entry(TraceLevel.Info, T0.AddMinutes(1), "before the window"),
+            Entry(TraceLevel.Info, T0.AddMinutes(5).AddSeconds(30), "leaves after a minute"),
+            Entry(TraceLevel.Info, T0.AddMinutes(8), "stays"),
+        ]);
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=range-5m]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["leaves after a minute", "stays"], Messages(page)));
+        Assert.Equal("last 5 min: 14:05:00–14:10:00 UTC, live", RangeWindow(page));
+        Assert.Equal("live", page.Find("[data-testid=range-window]").GetAttribute("data-state"));
+
+        // A minute later: the line from 14:05:30 is out of the window, one the tail reads at 14:10:30 is in; the label
+        // moved with the clock, and no file was searched for any of it.
+        clock.Advance(TimeSpan.FromSeconds(30));
+        _buffer.Append("dc1", "group-2", "instance-2", "b.trc", [Entry(TraceLevel.Info, T0.AddMinutes(10).AddSeconds(30), "arrived")]);
+        page.WaitForAssertion(() => Assert.Equal(["leaves after a minute", "stays", "arrived"], Messages(page)));
+        clock.Advance(TimeSpan.FromSeconds(30));
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 14:06:00–14:11:00 UTC, live", RangeWindow(page)));
+        Assert.Equal(["stays", "arrived"], Messages(page));
+        Assert.Null(_search.Query);
+        Assert.Contains("from=2026-11-23T14%3A06%3A00.000", page.Find("[data-testid=download]").GetAttribute("href"));
+
+        // Amsterdam's window is counted back in its own time (UTC+1 in November).
+        page.Find("[data-testid=dc-dc2]").Click();
+        page.WaitForAssertion(() => Assert.Equal("dc2", page.Find("[data-testid=lines]").GetAttribute("data-dc")));
+        Assert.Equal("last 5 min: 15:06:00–15:11:00 UTC+01:00, live", RangeWindow(page));
+    }
+
+    [Fact]
+    public void RelativeRange_Paused_StandsStillAsAFixedRange_UntilResumed()
+    {
+        var clock = PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
+        [
+            Entry(TraceLevel.Info, T0.AddMinutes(5).AddSeconds(30), "old by the resume"),
+            Entry(TraceLevel.Info, T0.AddMinutes(9), "recent"),
+        ]);
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=range-5m]").Click();
+        page.Find("[data-testid=pause]").Click();
+        page.WaitForAssertion(() => Assert.Equal("last 5 min: 14:05:00–14:10:00 UTC, paused (fixed)", RangeWindow(page)));
+        Assert.Equal("fixed", page.Find("[data-testid=range-window]").GetAttribute("data-state"));
+        // The download holds what the screen holds: the fixed range, not what the tail reads since.
+        Assert.Contains("from=2026-11-23T14%3A05%3A00.000&to=2026-11-23T14%3A10%3A00.000", page.Find("[data-testid=download]").GetAttribute("href"));
+
+        // Three minutes on, with a new line taken in (the page rendered again): the window has not moved.
+        clock.Advance(TimeSpan.FromMinutes(3));
+        var renders = page.RenderCount;
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc", [Entry(TraceLevel.Info, T0.AddMinutes(12), "while paused")]);
+        page.WaitForAssertion(() => Assert.True(page.RenderCount > renders));
+        Assert.Equal("last 5 min: 14:05:00–14:10:00 UTC, paused (fixed)", RangeWindow(page));
+        Assert.Equal(["old by the resume", "recent"], Messages(page));
+
+        // Resume: the window ends now again, the old line has left and the one that came meanwhile is in.
+        page.Find("[data-testid=pause]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["recent", "while paused"], Messages(page)));
+        Assert.Equal("last 5 min: 14:08:00–14:13:00 UTC, live", RangeWindow(page));
+    }
+
+    [Fact]
+    public void RelativeRange_OfASearch_IsTheWindowAsSearched_AndBackToLiveSlidesAgain()
+    {
+        var clock = PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=range-15m]").Click();
+        page.Find("[data-testid=search]").Click();
+
+        page.WaitForAssertion(() => Assert.NotNull(_search.Query));
+        Assert.Equal(T0.AddMinutes(-5), _search.Query!.From);
+        Assert.Equal("last 15 min: 13:55:00–14:10:00 UTC, as searched (fixed)", RangeWindow(page));
+        // The files are searched once: a minute later, once the page rendered again (a tailed line came), the window
+        // stands still.
+        clock.Advance(TimeSpan.FromMinutes(1));
+        var renders = page.RenderCount;
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc", [Entry(TraceLevel.Info, T0.AddMinutes(10).AddSeconds(30), "tailed")]);
+        page.WaitForAssertion(() => Assert.True(page.RenderCount > renders));
+        Assert.Equal("last 15 min: 13:55:00–14:10:00 UTC, as searched (fixed)", RangeWindow(page));
+
+        page.Find("[data-testid=back-to-live]").Click();
+        page.WaitForAssertion(() => Assert.Equal("last 15 min: 13:56:00–14:11:00 UTC, live", RangeWindow(page)));
+        page.WaitForAssertion(() => Assert.Equal(["tailed"], Messages(page)));
     }
 
     [Fact]

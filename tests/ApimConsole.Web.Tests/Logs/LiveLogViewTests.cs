@@ -53,4 +53,32 @@ public sealed class LiveLogViewTests
         Assert.Equal(10, view.Missed); // l5..l14 went by unread
         Assert.Equal(Enumerable.Range(15, 10).Select(i => $"l{i}"), view.Lines.Select(r => r.Entry.Message));
     }
+
+    [Fact]
+    public void SlideFrom_DropsTheLinesBeforeTheNewStart_WhereverTheySit_AndKeepsReadingNewOnes()
+    {
+        var buffer = new TraceLogBuffer(100);
+        // Two refreshes: instance-2's batch came later but holds a line older than instance-1's newest.
+        var view = new LiveLogView(buffer, "dc1", new LogFilter { From = T0 });
+        buffer.Append("dc1", "group-2", "instance-1", "a.trc", [Entry(TraceLevel.Info, T0.AddMinutes(1), "a1"), Entry(TraceLevel.Info, T0.AddMinutes(4), "a4")]);
+        view.Refresh();
+        buffer.Append("dc1", "group-2", "instance-2", "b.trc", [Entry(TraceLevel.Info, T0.AddMinutes(2), "b2"), Entry(TraceLevel.Info, T0.AddMinutes(5), "b5")]);
+        view.Refresh();
+        Assert.Equal(["a1", "a4", "b2", "b5"], view.Lines.Select(r => r.Entry.Message));
+        var cursor = view.Cursor;
+
+        Assert.Equal(2, view.SlideFrom(T0.AddMinutes(3)));
+
+        Assert.Equal(["a4", "b5"], view.Lines.Select(r => r.Entry.Message));
+        Assert.Equal(T0.AddMinutes(3), view.Filter.From);
+        // Nothing was read again; a line before the new start that the tail reads now stays out.
+        Assert.Equal(cursor, view.Cursor);
+        buffer.Append("dc1", "group-2", "instance-3", "c.trc", [Entry(TraceLevel.Info, T0.AddMinutes(2), "late and old"), Entry(TraceLevel.Info, T0.AddMinutes(6), "c6")]);
+        view.Refresh();
+        Assert.Equal(["a4", "b5", "c6"], view.Lines.Select(r => r.Entry.Message));
+
+        // A start that does not move forward changes nothing.
+        Assert.Equal(0, view.SlideFrom(T0.AddMinutes(2)));
+        Assert.Equal(T0.AddMinutes(3), view.Filter.From);
+    }
 }

@@ -15,9 +15,20 @@ namespace ApimConsole.Web.Components.Pages;
 /// historical search of its files streamed in as hits are found. New lines, tail status changes and search hits are
 /// rendered at most once per <see cref="LiveComponentBase.Throttle"/>. <c>/logs?dc=dc2&amp;correlationId=…</c> opens dc2 and searches that transaction.
 /// </summary>
+/// <remarks>
+/// A relative range ("last 15 min") on the live tail is a window that slides with the page's clock, as in Grafana and
+/// the Aspire dashboard: every <see cref="ClockStep"/> its start moves on and older lines leave the view, while new
+/// lines enter it as the tail reads them. The window only moves forward, so it never needs a line the tail did not
+/// already hand to the view: a tick searches no file and reads nothing again (<see cref="LiveLogView.SlideFrom"/>).
+/// Pause stops the sliding with the tail (the window then reads as a fixed range); a search of the files is of the
+/// window as it was when the search started (the files are not searched again each second), and "Back to live" slides
+/// again. A window longer than what the tail holds (24 h against a ring of the newest entries) shows what the tail
+/// holds: "Search the files" finds the rest.
+/// </remarks>
 public partial class Logs : LiveComponentBase, IAsyncDisposable
 {
     private const float LineHeight = 20;
+    private static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(1);
     private static readonly TraceLevel[] FilterLevels = [TraceLevel.Fatal, TraceLevel.Error, TraceLevel.Info, TraceLevel.Debug, TraceLevel.Data, TraceLevel.Unknown];
 
     private enum ViewMode { Live, Search }
@@ -36,9 +47,12 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     private bool _notesOpen;
     private TraceLogRecord? _selected;
     private string? _instanceText, _text, _correlationText, _fromText, _toText;
+    // The range the buttons show (Custom waits for its From and To) and the one the shown lines were filtered with.
     private LogTimeRange _range = LogTimeRange.Any;
-    // Where the chosen relative range started when it was applied (DC-local time), shown beside the range.
-    private DateTime? _rangeFrom;
+    private LogTimeRange _shownRange = LogTimeRange.Any;
+    // The window a relative range shows: its start in DC-local time and the moment it ends (now while it slides).
+    private DateTime? _windowFrom;
+    private DateTimeOffset _windowEnd;
     // The shown datacenter's gateway groups by id, as "DMZ" or "Internal gateways, internal zone".
     private Dictionary<string, string> _groups = new(StringComparer.OrdinalIgnoreCase);
     private bool _ready;
@@ -73,13 +87,25 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
 
     private LogFilter Filter => _view.Filter;
 
+    /// <summary>A relative range on the running live tail: its window follows the clock.</summary>
+    private bool Sliding => _mode == ViewMode.Live && !_paused && _shownRange.Span is not null;
+
+    private string WindowState => _mode == ViewMode.Search ? "as searched (fixed)" : _paused ? "paused (fixed)" : "live";
+
+    /// <summary>
+    /// The filter of what is shown: a paused window ends where it stood, so the download holds the same lines as the
+    /// screen, not those the tail read since.
+    /// </summary>
+    private LogFilter ShownFilter =>
+        _mode == ViewMode.Live && _paused && _shownRange.Span is not null && _windowFrom is not null ? Filter with { To = Datacenter.LocalTime(_windowEnd) } : Filter;
+
     private ICollection<TraceLogRecord> Shown => _mode == ViewMode.Live ? _view.Lines : _searchHits;
 
     private string DownloadHref
     {
         get
         {
-            var query = Filter.ToQueryString();
+            var query = ShownFilter.ToQueryString();
             if (_mode == ViewMode.Search && _search is not null)
                 query = (_search.Query.DatacenterId == Datacenter.Id ? SearchFilter.ToQueryString() : query) + (query.Length > 0 || SearchFilter.ToQueryString().Length > 0 ? "&" : "") + "source=search";
             return $"api/logs/{Uri.EscapeDataString(Datacenter.Id)}/download{(query.Length > 0 ? "?" + query : "")}";
@@ -114,8 +140,9 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _ready = true;
 
         _status = Tails.StatusOf(Datacenter.Id);
-        // The banner's "since … (3 min)" grows while nothing else changes.
-        _clock = Time.CreateTimer(_ => { if (_status is { Reachable: false }) RequestRender(Update); }, null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
+        // What moves with the clock while nothing else changes: a sliding window, the banner's "since … (3 min)".
+        // (Not before a first poll: a tail is "not reachable" until it answers once, with no banner to keep current.)
+        _clock = Time.CreateTimer(_ => { if (Sliding || _status is { Reachable: false, UnreachableSince: not null }) RequestRender(Tick); }, null, ClockStep, ClockStep);
 
         if (filter.CorrelationId is not null)
             StartSearch(filter);
@@ -172,6 +199,26 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
             _searchHits = _search.Hits();
     }
 
+    /// <summary>A clock tick (on the circuit): the banner's durations grow by the render; a sliding window moves on.</summary>
+    private void Tick()
+    {
+        _status = Tails.StatusOf(Datacenter.Id);
+        Slide();
+    }
+
+    /// <summary>Moves a sliding window to end now: lines older than its new start leave the view (nothing is read again).</summary>
+    private void Slide()
+    {
+        if (!Sliding)
+            return;
+        var now = Time.GetUtcNow();
+        if (_shownRange.From(Datacenter, now) is not { } from)
+            return;
+        _windowFrom = from;
+        _windowEnd = now;
+        _view.SlideFrom(from);
+    }
+
     private void ShowDatacenter(LogDatacenter dc)
     {
         if (dc == Datacenter)
@@ -180,7 +227,16 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _selected = null;
         CancelSearch();
         _mode = ViewMode.Live;
-        _view.Reset(dc.Id, _view.Filter);
+        // A relative window counts back in the new datacenter's time, from now (its lines are read up to now, paused or
+        // not); a custom From/To keeps the times typed.
+        var filter = _view.Filter;
+        var end = Time.GetUtcNow();
+        if (_shownRange.From(dc, end) is { } from)
+        {
+            filter = filter with { From = from };
+            (_windowFrom, _windowEnd) = (from, end);
+        }
+        _view.Reset(dc.Id, filter);
         _view.Refresh();
         _status = Tails.StatusOf(dc.Id);
         _groups = GroupsOf(dc.Id);
@@ -205,7 +261,6 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     private void ChooseRange(LogTimeRange range)
     {
         _range = range;
-        _rangeFrom = null;
         // Custom waits for the From and To the user types; the others apply at once, to the search when one is shown.
         if (range == LogTimeRange.Custom)
             return;
@@ -217,9 +272,12 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
 
     private void TogglePause()
     {
+        // Pausing a sliding window stops it where it is now; resuming moves it to now before reading what arrived.
+        Slide();
         _paused = !_paused;
         if (!_paused)
         {
+            Slide();
             _view.Refresh();
             _scrollPending = _stick;
         }
@@ -239,29 +297,29 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
             _levels.Remove(level);
     }
 
+    /// <summary>The filter the inputs say, with a relative range counted back from now; null (nothing changed) when one is bad.</summary>
     private LogFilter? ReadInputs()
     {
+        var now = Time.GetUtcNow();
+        var windowFrom = _range.From(Datacenter, now);
         var values = new Dictionary<string, string?>
         {
             ["instance"] = _instanceText,
             ["text"] = _text,
             ["correlationId"] = _correlationText,
-            ["from"] = From(),
+            ["from"] = _range == LogTimeRange.Custom ? _fromText : windowFrom?.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture),
             ["to"] = _range == LogTimeRange.Custom ? _toText : null,
             ["level"] = string.Join(',', _levels),
         };
         var filter = LogFilter.Parse(name => values.GetValueOrDefault(name), Datacenter.Zone, out var errors);
         _filterErrors = errors;
-        return filter;
-
-        string? From()
+        if (filter is not null)
         {
-            if (_range == LogTimeRange.Custom)
-                return _fromText;
-            // A relative range counts back from the moment it is applied.
-            _rangeFrom = _range.From(Datacenter, Time.GetUtcNow());
-            return _rangeFrom?.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            _shownRange = _range;
+            _windowFrom = windowFrom;
+            _windowEnd = now;
         }
+        return filter;
     }
 
     private void ApplyFilter()
@@ -320,11 +378,11 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
         _mode = ViewMode.Live;
         _selected = null;
         _scrollPending = true;
+        Slide();
     }
 
     private void Select(TraceLogRecord record) => _selected = _selected == record ? null : record;
 
-    
     public async ValueTask DisposeAsync()
     {
         _clock?.Dispose();
