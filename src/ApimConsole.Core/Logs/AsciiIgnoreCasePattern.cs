@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
@@ -57,6 +58,11 @@ public sealed class AsciiIgnoreCasePattern
     public int SecondAnchor { get; }
 
     /// <summary>Where the pattern first occurs in <paramref name="haystack"/>; -1 when it does not.</summary>
+    /// <remarks>
+    /// Compiled optimized at once: each call is a loop over up to a chunk, called too few times for tiered compilation
+    /// to settle (a profile of the benchmark showed most of its time in on-stack-replacement versions of this loop).
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int IndexOf(ReadOnlySpan<byte> haystack)
     {
         var n = _pattern.Length;
