@@ -65,8 +65,9 @@ public sealed class LogsSmokeTest
             "--step-seconds", "1", "--poll-ms", "250");
         BenchmarkAssert.Succeeded(run,
             @"^  grep -F -r: best [\d.]+ s .* 25 matching lines",
-            @"^  TraceLogSearch, 1 file\(s\) at a time: best .* 25 hits",
-            @"^  TraceLogSearch, 2 file\(s\) at a time: best .* 25 hits",
+            @"^  ripgrep -F .* 25 matching lines; CPU best [\d.]+ s",
+            @"^  TraceLogSearch, 1 file\(s\) at a time: best .* 25 hits; .* CPU best [\d.]+ s",
+            @"^  TraceLogSearch, 2 file\(s\) at a time: best .* 25 hits; .* CPU best [\d.]+ s",
             @"^\s+1[,.\u00a0 ]?000 \|\s+[\d,.\u00a0 ]+ \|");
     }
 }

@@ -29,7 +29,7 @@ public sealed class TraceLogSearch : ITraceLogSearch
         _sources = sources;
     }
 
-    /// <summary>Bytes asked of the source per read.</summary>
+    /// <summary>Bytes asked of the source per read (a folder source's files: at most <see cref="TraceChunkReader.FolderChunkBytes"/>).</summary>
     public int ChunkBytes { get; init; } = 4 * 1024 * 1024;
 
     /// <summary>Files searched at the same time.</summary>

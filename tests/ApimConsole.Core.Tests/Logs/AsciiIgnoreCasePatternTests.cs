@@ -22,14 +22,21 @@ public sealed class AsciiIgnoreCasePatternTests
     [InlineData("a")]
     [InlineData("42")]
     [InlineData("x-correlationid: id-")]
+    [InlineData("[4f2a:")]
+    [InlineData("q")]
+    [InlineData("9")]
+    [InlineData("bbbb")]
+    [InlineData("xt")]
+    [InlineData("GET /orders/v1/q")]
     public void AgreesWithAPlainLoop_OnRandomText_AtEveryLengthAndPlace(string text)
     {
         var random = new Random(text.Length);
         var pattern = Encoding.ASCII.GetBytes(text);
-        const string Alphabet = "0123456789abcdefABCDEF -:/[]xXtTrRaAnNsScCiIoOmMpPlLeE\n";
-        for (var round = 0; round < 400; round++)
+        const string Alphabet = "0123456789abcdefABCDEF -:/[]{}xXtTrRaAnNsScCiIoOmMpPlLeEqQvV\n";
+        for (var round = 0; round < 600; round++)
         {
-            var haystack = new byte[random.Next(0, 200)];
+            // Up to several 64-byte blocks of the vector loop, and the byte-by-byte tail after them.
+            var haystack = new byte[random.Next(0, 300)];
             for (var i = 0; i < haystack.Length; i++)
                 haystack[i] = (byte)Alphabet[random.Next(Alphabet.Length)];
             if (haystack.Length >= pattern.Length && random.Next(2) == 0)
@@ -42,6 +49,70 @@ public sealed class AsciiIgnoreCasePatternTests
 
             Assert.Equal(Reference(haystack, pattern), new AsciiIgnoreCasePattern(text).IndexOf(haystack));
         }
+    }
+
+    [Theory]
+    [InlineData("3e17ba96ae04cd3b99869e56")]
+    [InlineData("Xy")]
+    [InlineData("[4f2a:")]
+    [InlineData("GET /orders/v1/q")]
+    [InlineData("x-correlationid: id-")]
+    public void FindsAMatch_StartingAtEveryOffset_AcrossTheVectorBlocks(string text)
+    {
+        var pattern = new AsciiIgnoreCasePattern(text);
+        var planted = Encoding.ASCII.GetBytes(text.ToUpperInvariant());
+        for (var at = 0; at + planted.Length <= 200; at++)
+        {
+            // Filler full of the rarest byte (never the whole pattern): the match is the planted one.
+            var haystack = new byte[200];
+            for (var i = 0; i < haystack.Length; i++)
+                haystack[i] = (byte)(i % 3 == 0 ? text[pattern.FirstAnchor] : ' ');
+            planted.CopyTo(haystack, at);
+
+            Assert.Equal(at, pattern.IndexOf(haystack));
+        }
+    }
+
+    [Theory]
+    // A correlation id is all hex digits: the anchors are its rarest ones in trace text, not its first and last.
+    [InlineData("3e17ba96ae04cd3b99869e56", 'b', '9')]
+    // The rarest byte at the end, then at the start.
+    [InlineData("GET /orders/v1/q", 'q', 'v')]
+    [InlineData("x-correlationid: id-", 'x', '-')]
+    // Bytes that are not letters can be anchors (and are compared exactly).
+    [InlineData("[4f2a:", '[', 'f')]
+    [InlineData("200 (Pass)", '(', ')')]
+    public void Anchors_AreThePatternsRarestBytes_TwoDifferentOnes(string text, char first, char second)
+    {
+        var pattern = new AsciiIgnoreCasePattern(text);
+
+        Assert.Equal(first, char.ToLowerInvariant(text[pattern.FirstAnchor]));
+        Assert.Equal(second, char.ToLowerInvariant(text[pattern.SecondAnchor]));
+        Assert.True(TraceByteFrequency.Of((byte)first) <= TraceByteFrequency.Of((byte)second));
+    }
+
+    [Fact]
+    public void Anchors_OfAOneByteOrOneValuePattern()
+    {
+        var one = new AsciiIgnoreCasePattern("a");
+        var same = new AsciiIgnoreCasePattern("bbbb");
+
+        Assert.Equal((0, 0), (one.FirstAnchor, one.SecondAnchor));
+        Assert.Equal(3, one.IndexOf("xyzA"u8));
+        Assert.Equal(-1, one.IndexOf(""u8));
+        // Nothing different to pair with: the same byte at another offset.
+        Assert.NotEqual(same.FirstAnchor, same.SecondAnchor);
+        Assert.Equal(4, same.IndexOf("bbb bBbBb"u8));
+    }
+
+    [Fact]
+    public void Frequency_FoldsCase_AndRanksIdsAndTimestampsCommon()
+    {
+        Assert.Equal(TraceByteFrequency.Of((byte)'b'), TraceByteFrequency.Of((byte)'B'));
+        Assert.True(TraceByteFrequency.Of((byte)'0') > TraceByteFrequency.Of((byte)'9'));
+        Assert.True(TraceByteFrequency.Of((byte)'b') > TraceByteFrequency.Of((byte)'q'), "a hex letter is in every id");
+        Assert.True(TraceByteFrequency.Of((byte)' ') > TraceByteFrequency.Of((byte)'e'));
+        Assert.True(TraceByteFrequency.Of(0xC3) < TraceByteFrequency.Of((byte)'k'));
     }
 
     [Fact]

@@ -122,6 +122,37 @@ public sealed class TraceLogSearchTests : IDisposable
         Assert.Empty(info);
     }
 
+    [Theory]
+    // The byte search anchors on a pattern's rarest bytes: here its first ('q'), its last ('x'), or bytes that are not
+    // letters ('(' and ')'); each chunk size puts chunk seams through some of the matches.
+    [InlineData("quota 7", 31)]
+    [InlineData("quota 7", 1 << 20)]
+    [InlineData("0 ox", 29)]
+    [InlineData("0 ox", 4096)]
+    [InlineData("(Pass)", 23)]
+    public async Task Text_IsFound_WhereverItsRarestBytesSit_AndAcrossChunkSeams(string text, int chunk)
+    {
+        var sb = new StringBuilder();
+        for (var i = 0; i < 300; i++)
+        {
+            var message = (i % 9) switch
+            {
+                0 => $"QUOTA {i % 10} left",
+                1 => $"request id {i} OX",
+                2 => $"status 200 (PASS) in {i} ms",
+                _ => $"filler {i} of no interest",
+            };
+            sb.Append(Line(T0.AddMilliseconds(i), Id(i + 1), message));
+        }
+        var a = Write("group-2", "instance-1", "A_20261123193000.trc", sb.ToString());
+
+        var (hits, _) = await RunAsync(Search(chunk: chunk), new TraceSearchQuery("dc1", Text: text));
+
+        var expected = Expected([a], e => e.Message.Contains(text, StringComparison.OrdinalIgnoreCase));
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, Found(hits));
+    }
+
     [Fact]
     public async Task Text_OutsideAscii_IsStillMatched_OnTheParsedMessage()
     {
