@@ -63,8 +63,8 @@ public sealed class CqlNodeV5Tests : IAsyncLifetime
         var badPayload = (byte[])wrapped.Clone();
         badPayload[7] ^= 1;
 
-        await Assert.ThrowsAsync<IOException>(async () => await new CqlSegments.ReadStream(new MemoryStream(badHeader), false).ReadAsync(new byte[5]));
-        await Assert.ThrowsAsync<IOException>(async () => await new CqlSegments.ReadStream(new MemoryStream(badPayload), false).ReadAsync(new byte[5]));
+        await Assert.ThrowsAsync<IOException>(async () => await new CqlSegments.ReadStream(new MemoryStream(badHeader), false).ReadExactlyAsync(new byte[5]));
+        await Assert.ThrowsAsync<IOException>(async () => await new CqlSegments.ReadStream(new MemoryStream(badPayload), false).ReadExactlyAsync(new byte[5]));
     }
 
     private static byte[] Envelope(short stream, byte opcode, byte[] body, byte flags = 0)
