@@ -22,6 +22,7 @@ public sealed class AsciiIgnoreCasePattern
     private const int Block = 2 * 32;
 
     private readonly byte[] _pattern;
+    private readonly bool _ascii;
     private readonly byte _firstFold, _firstValue, _secondFold, _secondValue;
 
     public AsciiIgnoreCasePattern(ReadOnlySpan<byte> pattern)
@@ -34,6 +35,7 @@ public sealed class AsciiIgnoreCasePattern
             if (char.IsAsciiLetterUpper((char)b))
                 b = (byte)(b | 0x20);
         }
+        _ascii = Ascii.IsValid(_pattern);
         (FirstAnchor, SecondAnchor) = Anchors(_pattern);
         (_firstFold, _firstValue) = Fold(_pattern[FirstAnchor]);
         (_secondFold, _secondValue) = Fold(_pattern[SecondAnchor]);
@@ -90,7 +92,7 @@ public sealed class AsciiIgnoreCasePattern
                 while (mask != 0)
                 {
                     var candidate = i + BitOperations.TrailingZeroCount(mask);
-                    if (Ascii.EqualsIgnoreCase(haystack.Slice(candidate, n), _pattern))
+                    if (Matches(haystack.Slice(candidate, n)))
                         return candidate;
                     mask &= mask - 1;
                 }
@@ -98,10 +100,26 @@ public sealed class AsciiIgnoreCasePattern
         }
         for (; i <= haystack.Length - n; i++)
         {
-            if ((haystack[i + FirstAnchor] | _firstFold) == _firstValue && Ascii.EqualsIgnoreCase(haystack.Slice(i, n), _pattern))
+            if ((haystack[i + FirstAnchor] | _firstFold) == _firstValue && Matches(haystack.Slice(i, n)))
                 return i;
         }
         return -1;
+    }
+
+    /// <summary>Whether <paramref name="candidate"/> (the pattern's length) is the pattern, ASCII letters in either case.</summary>
+    private bool Matches(ReadOnlySpan<byte> candidate)
+    {
+        // The runtime's comparison answers false for any byte outside ASCII: right for an ASCII pattern (such a byte
+        // never equals one of its bytes), wrong for a pattern with UTF-8 text in it ("Müller"), compared byte by byte.
+        if (_ascii)
+            return Ascii.EqualsIgnoreCase(candidate, _pattern);
+        for (var i = 0; i < candidate.Length; i++)
+        {
+            var b = candidate[i];
+            if ((char.IsAsciiLetterUpper((char)b) ? (byte)(b | 0x20) : b) != _pattern[i])
+                return false;
+        }
+        return true;
     }
 
     /// <summary>The two anchor offsets of a (case folded) pattern: see <see cref="FirstAnchor"/> and <see cref="SecondAnchor"/>.</summary>

@@ -52,6 +52,19 @@ public sealed class AsciiIgnoreCasePatternTests
     }
 
     [Theory]
+    [InlineData("Müller", "user=MÜLLER no; user=MüLLER yes", 21)]
+    [InlineData("€ 12", "total: € 12,00", 7)]
+    [InlineData("Straße", "an der STRASSE; in der STRAßE", 23)]
+    public void APatternWithUtf8Text_IsFound_AsciiLettersInEitherCase_OtherBytesExactly(string text, string line, int expectedChar)
+    {
+        // Only ASCII letters fold: "MÜLLER" is not "Müller" (Ü is not ü byte for byte), "MüLLER" is.
+        var haystack = Encoding.UTF8.GetBytes(line + new string('.', 150));
+        var expected = Encoding.UTF8.GetByteCount(line.AsSpan(0, expectedChar));
+        Assert.Equal(expected, new AsciiIgnoreCasePattern(text).IndexOf(haystack));
+        Assert.Equal(-1, new AsciiIgnoreCasePattern(text).IndexOf(Encoding.UTF8.GetBytes(line[..(expectedChar - 1)] + new string('.', 150))));
+    }
+
+    [Theory]
     [InlineData("3e17ba96ae04cd3b99869e56")]
     [InlineData("Xy")]
     [InlineData("[4f2a:")]
