@@ -26,22 +26,38 @@ public sealed record TailHeldHint(string Text, string Reason)
             return new TailHeldHint($"The live tail has not read {datacenter.Id}'s files yet: it holds none of its lines.", "not-read");
         if (span.CompleteFrom is not { } completeFrom || windowFrom is { } from && from >= completeFrom)
             return null;
-        var why = span.Limit == TraceHeldLimit.Capacity
-            ? string.Create(CultureInfo.InvariantCulture, $"older lines left the buffer of {span.Capacity:N0} lines, shared by all datacenters")
-            : "where the tail began reading the files; it did not read the older lines";
-        return new TailHeldHint($"The live tail holds {datacenter.Id}'s lines from {Time(datacenter, completeFrom, now)} ({why}).",
-            span.Limit == TraceHeldLimit.Capacity ? "capacity" : "tail-start");
+        return new TailHeldHint($"The live tail holds {HeldFrom(datacenter, span, now)}.", span.Limit == TraceHeldLimit.Capacity ? "capacity" : "tail-start");
     }
 
     /// <summary>
-    /// A held-from time to the second, rounded up (every line from that second on is held), with the zone's offset; the
-    /// date too when it is not today's in the datacenter.
+    /// From when a buffer holds the datacenter's lines and why, as a phrase: <c>dc2's lines from 15:02:31 UTC+01:00
+    /// (older lines left the buffer of 100,000 lines, …)</c>, or <c>every line of dc2 its tail read</c> when nothing was
+    /// left out.
+    /// </summary>
+    public static string HeldFrom(LogDatacenter datacenter, TraceHeldSpan span, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(datacenter);
+        ArgumentNullException.ThrowIfNull(span);
+        if (span.CompleteFrom is not { } completeFrom)
+            return $"every line of {datacenter.Id} its tail read (none left out)";
+        var why = span.Limit == TraceHeldLimit.Capacity
+            ? string.Create(CultureInfo.InvariantCulture, $"older lines left the buffer of {span.Capacity:N0} lines, shared by all datacenters")
+            : "where the tail began reading the files; it did not read the older lines";
+        return $"{datacenter.Id}'s lines from {Time(datacenter, completeFrom, now)} ({why})";
+    }
+
+    /// <summary>
+    /// A held-from time to the second, rounded up (every line from that second on is held), with the zone's offset in
+    /// force then (not now: a 24 h window may reach across a change of summer time); the date too when it is not today's
+    /// in the datacenter.
     /// </summary>
     private static string Time(LogDatacenter datacenter, DateTime time, DateTimeOffset now)
     {
         var ticks = time.Ticks % TimeSpan.TicksPerSecond;
-        var second = ticks == 0 ? time : time.AddTicks(TimeSpan.TicksPerSecond - ticks);
+        var second = DateTime.SpecifyKind(ticks == 0 ? time : time.AddTicks(TimeSpan.TicksPerSecond - ticks), DateTimeKind.Unspecified);
         var format = second.Date == datacenter.LocalTime(now).Date ? "HH:mm:ss" : "yyyy-MM-dd HH:mm:ss";
-        return $"{second.ToString(format, CultureInfo.InvariantCulture)} {datacenter.OffsetLabel(now)}";
+        // An unspecified time is read as the zone's own local time.
+        var offset = datacenter.OffsetLabel(new DateTimeOffset(second, datacenter.Zone.GetUtcOffset(second)));
+        return $"{second.ToString(format, CultureInfo.InvariantCulture)} {offset}";
     }
 }
