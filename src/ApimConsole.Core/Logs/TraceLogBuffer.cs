@@ -16,6 +16,8 @@ public sealed class TraceLogBuffer
     private long _lastSequence;
     private int _count;
     private readonly LiveFeed<long> _appends = new(0);
+    // Per datacenter, what left the buffer and where its tail began: the exact span it holds (TraceHeldSpan).
+    private readonly Dictionary<string, HeldMarks> _held = new(StringComparer.Ordinal);
 
     public TraceLogBuffer(int capacity)
     {
@@ -52,7 +54,10 @@ public sealed class TraceLogBuffer
             foreach (var entry in entries)
             {
                 var sequence = ++_lastSequence;
-                _ring[(int)((sequence - 1) % _ring.Length)] = new TraceLogRecord(sequence, datacenterId, groupId, instanceId, fileName, entry);
+                var slot = (int)((sequence - 1) % _ring.Length);
+                if (_ring[slot] is { } evicted)
+                    MarksOf(evicted.DatacenterId).Evict(evicted.Entry.Time);
+                _ring[slot] = new TraceLogRecord(sequence, datacenterId, groupId, instanceId, fileName, entry);
                 _count = Math.Min(_count + 1, _ring.Length);
             }
         }
@@ -81,10 +86,64 @@ public sealed class TraceLogBuffer
         }
     }
 
+    /// <summary>
+    /// Notes that a tail of <paramref name="datacenterId"/> began after older lines of its files: it read nothing of
+    /// one instance before <paramref name="readFrom"/> (the datacenter's local time: the first line it read there, or
+    /// where the file ended when it read none). The latest such time counts (<see cref="TraceHeldSpan.ReadFrom"/>).
+    /// </summary>
+    public void NoteTailStart(string datacenterId, DateTime readFrom)
+    {
+        ArgumentNullException.ThrowIfNull(datacenterId);
+        lock (_gate)
+        {
+            var marks = MarksOf(datacenterId);
+            if (marks.ReadFrom is not { } known || readFrom > known)
+                marks.ReadFrom = readFrom;
+        }
+    }
+
+    /// <summary>How far back the buffer holds <paramref name="datacenterId"/>'s lines (see <see cref="TraceHeldSpan"/>).</summary>
+    public TraceHeldSpan HeldSpan(string datacenterId)
+    {
+        ArgumentNullException.ThrowIfNull(datacenterId);
+        lock (_gate)
+        {
+            var marks = _held.GetValueOrDefault(datacenterId);
+            return new TraceHeldSpan(datacenterId, marks?.ReadFrom, marks?.LastEvicted, marks?.Evicted ?? 0, _ring.Length);
+        }
+    }
+
+    private HeldMarks MarksOf(string datacenterId)
+    {
+        if (!_held.TryGetValue(datacenterId, out var marks))
+            _held[datacenterId] = marks = new HeldMarks();
+        return marks;
+    }
+
     /// <summary>The newest <paramref name="max"/> records, oldest first.</summary>
     public IReadOnlyList<TraceLogRecord> Latest(int max)
     {
         lock (_gate)
             return ReadAfter(Math.Max(0, _lastSequence - max), max);
+    }
+
+    /// <summary>One datacenter's marks in the buffer (guarded by the buffer's lock).</summary>
+    private sealed class HeldMarks
+    {
+        public DateTime? ReadFrom { get; set; }
+        public DateTime? LastEvicted { get; private set; }
+        public long Evicted { get; private set; }
+
+        /// <summary>
+        /// A line left the buffer. The latest time counts, not the last one: instances reach the buffer in poll order, so a
+        /// line dropped later may be older than one dropped before. A line without a time (malformed) moves nothing: the
+        /// lines of its file around it carry the times.
+        /// </summary>
+        public void Evict(DateTime? time)
+        {
+            Evicted++;
+            if (time is { } t && (LastEvicted is not { } last || t > last))
+                LastEvicted = t;
+        }
     }
 }

@@ -57,6 +57,12 @@ public sealed class DatacenterTraceTail
     /// <summary>How far before the end of each newest file the tail starts (history shown when the view opens).</summary>
     public long BackfillBytes { get; init; } = 256 * 1024;
 
+    /// <summary>
+    /// The zone the datacenter's gateways write their times in: where a tail began after older lines but read none yet,
+    /// the buffer is told the start moment in that time.
+    /// </summary>
+    public TimeZoneInfo Zone { get; init; } = TimeZoneInfo.Utc;
+
     public TraceTailStatus Status
     {
         get { lock (_gate) return _status; }
@@ -86,6 +92,7 @@ public sealed class DatacenterTraceTail
             try
             {
                 var read = await follower.PollAsync(_source, listing, MaxBytesPerPoll, BackfillBytes, cancellationToken).ConfigureAwait(false);
+                NoteStart(follower, read.Entries);
                 _buffer.Append(DatacenterId, instance.GroupId, instance.InstanceId, follower.Cursor?.File.Name ?? "", read.Entries);
                 notes.AddRange(read.Notes.Select(n => $"{DatacenterId}: {n}"));
             }
@@ -98,6 +105,20 @@ public sealed class DatacenterTraceTail
         }
         SetStatus(true, null, notes);
         return true;
+    }
+
+    /// <summary>
+    /// Where an instance's tail began after older lines, the buffer learns from when it holds that instance's lines: the
+    /// first line read (a file is in time order), or, when the read found none, this moment in the datacenter's time
+    /// (every line written after it will be read).
+    /// </summary>
+    private void NoteStart(InstanceTraceFollower follower, IReadOnlyList<TraceEntry> entries)
+    {
+        if (!follower.StartPending)
+            return;
+        var first = entries.FirstOrDefault(e => e.Time is not null)?.Time;
+        _buffer.NoteTailStart(DatacenterId, first ?? TimeZoneInfo.ConvertTime(_time.GetUtcNow(), Zone).DateTime);
+        follower.StartNoted();
     }
 
     /// <summary>Polls every <paramref name="interval"/> until cancelled.</summary>

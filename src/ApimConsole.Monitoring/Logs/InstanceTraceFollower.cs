@@ -18,6 +18,15 @@ public sealed class InstanceTraceFollower
     public string GroupId { get; }
     public string InstanceId { get; }
 
+    /// <summary>
+    /// The follower began after older lines (part way into the newest file, or with older rolled files beside it) and
+    /// the tail has not yet said where (<see cref="StartNoted"/>): lines before its first read one were never read.
+    /// </summary>
+    public bool StartPending { get; private set; }
+
+    /// <summary>The tail noted where this follower began (see <see cref="Core.Logs.TraceLogBuffer.NoteTailStart"/>).</summary>
+    public void StartNoted() => StartPending = false;
+
     /// <summary>The file being read and where; null before the first poll that found a file.</summary>
     public TraceFileCursor? Cursor => _cursor;
 
@@ -42,7 +51,9 @@ public sealed class InstanceTraceFollower
         if (_cursor is null)
         {
             var newest = files[^1];
-            _cursor = new TraceFileCursor(newest, Math.Max(0, newest.Size - Math.Max(0, backfillBytes)));
+            var start = Math.Max(0, newest.Size - Math.Max(0, backfillBytes));
+            _cursor = new TraceFileCursor(newest, start);
+            StartPending = start > 0 || files.Count > 1;
         }
 
         // At most one roll per poll keeps each poll bounded; the next poll carries on.

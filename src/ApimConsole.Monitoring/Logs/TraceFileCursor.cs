@@ -16,13 +16,16 @@ public sealed class TraceFileCursor
     private TraceLineParser _parser;
     private bool _alignToLine;
 
-    /// <param name="startOffset">Where to start; past 0, the read skips to the next line start (it may land mid-line).</param>
+    /// <param name="startOffset">
+    /// Where to start; past 0, the read skips to the next line start (it may land mid-line). A start exactly at a line
+    /// start keeps that line: the read begins one byte earlier, on the line end before it.
+    /// </param>
     public TraceFileCursor(TraceFileInfo file, long startOffset = 0)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentOutOfRangeException.ThrowIfNegative(startOffset);
         File = file;
-        _parser = new TraceLineParser(startOffset);
+        _parser = new TraceLineParser(Math.Max(0, startOffset - 1));
         _alignToLine = startOffset > 0;
     }
 

@@ -60,6 +60,7 @@ public sealed class TraceLogTailService : BackgroundService
             {
                 BackfillBytes = settings.BackfillBytes,
                 MaxBytesPerPoll = settings.MaxBytesPerPoll,
+                Zone = sources.TimeZoneOf(id),
             })
             .ToList();
         Buffer = buffer;

@@ -126,6 +126,8 @@ public static class LogEndpoints
                     next,
                     lastSequence = buffer.LastSequence,
                     status = StatusJson(datacenter, tails.StatusOf(dc), time.GetUtcNow()),
+                    // How far back the buffer holds this datacenter's lines: the other console says so when it relays them.
+                    held = TraceHeldSpanJson.ToJson(buffer.HeldSpan(dc)),
                     records,
                 }, EstateJson.Options);
     }

@@ -172,4 +172,71 @@ public sealed class DatacenterTraceTailTests : IDisposable
         Assert.IsType<HttpTraceLogSource>(DatacenterTraceTail.SourceFor(new TraceLogOptions { Url = "http://127.0.0.1:1/" }, http, TimeSpan.FromSeconds(1)));
         Assert.Null(DatacenterTraceTail.SourceFor(new TraceLogOptions(), http, TimeSpan.FromSeconds(1)));
     }
+
+    [Fact]
+    public async Task Start_PartWayIntoTheFile_TheBufferHoldsFromTheFirstLineRead()
+    {
+        var a = FileOf("group-2", "instance-1", "A_20261123193000.trc");
+        File.WriteAllText(a, Line(1, "before") + Line(2, "first read") + Line(3, "next"));
+        var buffer = new TraceLogBuffer(100);
+        var tail = new DatacenterTraceTail("dc1", new DirectoryTraceLogSource(_root), buffer, TimeProvider.System, NullLogger.Instance)
+        {
+            // The last two lines: the start lands mid-line in the first and skips to the second.
+            BackfillBytes = Line(2, "first read").Length + Line(3, "next").Length + 3,
+        };
+
+        await tail.PollOnceAsync(default);
+        File.AppendAllText(a, Line(4, "later"));
+        await tail.PollOnceAsync(default);
+
+        var span = buffer.HeldSpan("dc1");
+        Assert.Equal(TraceHeldLimit.TailStart, span.Limit);
+        Assert.Equal(new DateTime(2026, 11, 23, 19, 30, 2), span.CompleteFrom);
+        Assert.Equal("first read", buffer.Latest(10)[0].Entry.Message);
+    }
+
+    [Fact]
+    public async Task Start_AtTheOnlyFilesStart_NothingLeftOut()
+    {
+        File.WriteAllText(FileOf("group-2", "instance-1", "A_20261123193000.trc"), Line(1, "a1") + Line(2, "a2"));
+        var buffer = new TraceLogBuffer(100);
+
+        await Tail(buffer).PollOnceAsync(default);
+
+        Assert.Equal(TraceHeldLimit.None, buffer.HeldSpan("dc1").Limit);
+    }
+
+    [Fact]
+    public async Task Start_WithOlderRolledFiles_TheyCountAsLeftOut()
+    {
+        File.WriteAllText(FileOf("group-2", "instance-1", "A_20261123190000.trc"), Line(1, "old"));
+        File.WriteAllText(FileOf("group-2", "instance-1", "A_20261123193000.trc"), Line(5, "new1") + Line(6, "new2"));
+        var buffer = new TraceLogBuffer(100);
+
+        await Tail(buffer).PollOnceAsync(default);
+
+        Assert.Equal(new DateTime(2026, 11, 23, 19, 30, 5), buffer.HeldSpan("dc1").CompleteFrom);
+    }
+
+    [Fact]
+    public async Task Start_AtTheEndWithNothingRead_HoldsFromThatMomentInTheDatacentersZone()
+    {
+        File.WriteAllText(FileOf("group-2", "instance-1", "A_20261123193000.trc"), Line(1, "a1") + Line(2, "a2"));
+        var buffer = new TraceLogBuffer(100);
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 18, 40, 7, TimeSpan.Zero));
+        var tail = new DatacenterTraceTail("dc1", new DirectoryTraceLogSource(_root), buffer, time, NullLogger.Instance)
+        {
+            BackfillBytes = 0,
+            Zone = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam"),
+        };
+
+        await tail.PollOnceAsync(default);
+        time.Advance(TimeSpan.FromMinutes(1));
+        File.AppendAllText(FileOf("group-2", "instance-1", "A_20261123193000.trc"), Line(50, "written later") + Line(51, "and more"));
+        await tail.PollOnceAsync(default);
+
+        // 18:40:07 UTC is 19:40:07 in Amsterdam in November; the later line does not move it.
+        Assert.Equal(new DateTime(2026, 11, 23, 19, 40, 7), buffer.HeldSpan("dc1").CompleteFrom);
+        Assert.Equal("written later", buffer.Latest(10)[0].Entry.Message);
+    }
 }

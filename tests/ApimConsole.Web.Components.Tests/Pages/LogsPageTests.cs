@@ -483,6 +483,77 @@ public sealed class LogsPageTests : BunitContext, IAsyncLifetime
         Assert.True(_search.WasCancelled);
         Assert.Equal(["earlier hit", "later hit"], Messages(page));
     }
+
+    private static AngleSharp.Dom.IElement? HeldHint(IRenderedComponent<LogsPage> page) => page.FindAll("[data-testid=held-hint]").SingleOrDefault();
+
+    private async Task TailsHaveRead()
+    {
+        await _tails.StartAsync(default);
+        await Eventually.Until(() => _tails.StatusOf("dc1")!.Reachable && _tails.StatusOf("dc2")!.Reachable, TimeSpan.FromSeconds(10), "both tails read once");
+    }
+
+    [Fact]
+    public async Task HeldHint_AWindowBeforeWhereTheTailBegan_SaysFromWhenInTheDatacentersTime_AndSearchesTheFiles()
+    {
+        PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        // dc2's tail began at a line written at 15:02:30.250 Amsterdam time (14:02:30 UTC); older lines are only in the files.
+        _buffer.NoteTailStart("dc2", new DateTime(2026, 11, 23, 15, 2, 30, 250));
+        _buffer.Append("dc2", "group-2", "instance-3", "c.trc",
+        [
+            Entry(TraceLevel.Info, new DateTime(2026, 11, 23, 15, 2, 30, 250), "first read"),
+            Entry(TraceLevel.Info, new DateTime(2026, 11, 23, 15, 8, 0), "recent"),
+        ]);
+        await TailsHaveRead();
+        var page = Render<LogsPage>();
+        page.Find("[data-testid=dc-dc2]").Click();
+
+        // Last 5 min (from 15:05:00) lies inside what is held: nothing to say.
+        page.Find("[data-testid=range-5m]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["recent"], Messages(page)));
+        Assert.Null(HeldHint(page));
+
+        // Last 15 min starts at 14:55:00, before the tail began: said, to the second rounded up, in dc2's time.
+        page.Find("[data-testid=range-15m]").Click();
+        page.WaitForAssertion(() => Assert.Equal(["first read", "recent"], Messages(page)));
+        var hint = HeldHint(page)!;
+        Assert.Equal("tail-start", hint.GetAttribute("data-reason"));
+        Assert.Equal("The live tail holds dc2's lines from 15:02:31 UTC+01:00 (where the tail began reading the files; it did not read the older lines).",
+            hint.TextContent.Trim());
+
+        var search = page.Find("[data-testid=held-search]");
+        Assert.Equal("Search the files for the last 15 min", search.TextContent.Trim());
+        search.Click();
+        page.WaitForAssertion(() => Assert.Equal(new DateTime(2026, 11, 23, 14, 55, 0), _search.Query?.From));
+        Assert.Equal("dc2", _search.Query!.DatacenterId);
+        // The search shows the files: the hint is for the live tail only.
+        Assert.Null(HeldHint(page));
+    }
+
+    [Fact]
+    public async Task HeldHint_NotReadYet_ThenOlderLinesLeftTheFullBuffer()
+    {
+        PageClock(new DateTimeOffset(2026, 11, 23, 14, 10, 0, TimeSpan.Zero));
+        var page = Render<LogsPage>();
+        Assert.Equal("The live tail has not read dc1's files yet: it holds none of its lines.", HeldHint(page)!.TextContent.Trim());
+
+        // One more line than the buffer holds: the first (13:40:00.000) leaves it.
+        var first = new DateTime(2026, 11, 23, 13, 40, 0);
+        _buffer.Append("dc1", "group-2", "instance-1", "a.trc",
+            Enumerable.Range(0, _buffer.Capacity + 1).Select(i => Entry(TraceLevel.Info, first.AddSeconds(i), $"line {i}")).ToList());
+        await TailsHaveRead();
+        // Any time reaches back before every held line.
+        page.WaitForAssertion(() => Assert.Equal("capacity", HeldHint(page)?.GetAttribute("data-reason")));
+        Assert.Equal("The live tail holds dc1's lines from 13:40:01 UTC (older lines left the buffer of 1,000 lines, shared by all datacenters).",
+            HeldHint(page)!.TextContent.Trim());
+        Assert.Equal("Search the files", page.Find("[data-testid=held-search]").TextContent.Trim());
+
+        page.Find("[data-testid=range-60m]").Click();
+        page.WaitForAssertion(() => Assert.Equal("Search the files for the last 60 min", page.Find("[data-testid=held-search]").TextContent.Trim()));
+        Assert.Contains("from 13:40:01 UTC", HeldHint(page)!.TextContent);
+
+        page.Find("[data-testid=range-15m]").Click();
+        page.WaitForAssertion(() => Assert.Null(HeldHint(page)));
+    }
 }
 
 internal static class TraceLogTailOptionsDefaults

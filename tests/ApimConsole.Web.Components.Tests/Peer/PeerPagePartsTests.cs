@@ -82,6 +82,44 @@ public sealed class PeerPagePartsTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void PeerLogTail_SaysHowFarBackThePeersTailReaches_InTheDatacentersTime_OrThatItIsNotKnown()
+    {
+        Services.AddSingleton(new LogDatacenters(
+            Microsoft.Extensions.Options.Options.Create(new ApimConsole.Core.Configuration.EstateOptions
+            {
+                Datacenters = [new ApimConsole.Core.Configuration.DatacenterOptions { Id = "dc2", Name = "Amsterdam" }],
+            }),
+            new ApimConsole.Web.Tests.Logs.FakeSources(
+                new Dictionary<string, ITraceLogSource> { ["dc2"] = new ApimConsole.Web.Tests.Logs.SwitchableSource("http://logs.dc2.test/") },
+                new Dictionary<string, TimeZoneInfo> { ["dc2"] = TimeZoneInfo.FindSystemTimeZoneById("Europe/Amsterdam") })));
+        // The peer's own buffer: its tail began at a line written at 15:02:30.250 Amsterdam time.
+        var peerBuffer = new TraceLogBuffer(1000);
+        peerBuffer.NoteTailStart("dc2", new DateTime(2026, 11, 23, 15, 2, 30, 250));
+        var sayHeld = true;
+        _peer.Answer = path =>
+        {
+            // As a real peer pages: its line once, then nothing newer.
+            var answer = path.StartsWith("/api/peer/logs?after=0&", StringComparison.Ordinal) ? PeerLines(next: 1, Line(1, "a line")) : PeerLines(next: 1);
+            if (Volatile.Read(ref sayHeld))
+                answer["held"] = JsonSerializer.SerializeToNode(TraceHeldSpanJson.ToJson(peerBuffer.HeldSpan("dc2")), EstateJson.Options);
+            return answer;
+        };
+
+        var tail = Render<PeerLogTail>(p => p.Add(t => t.DatacenterId, "dc2").Add(t => t.PollInterval, TimeSpan.FromMilliseconds(100)));
+
+        tail.WaitForAssertion(() => Assert.Equal("true", tail.Find("[data-testid=through-peer-held]").GetAttribute("data-known")), TimeSpan.FromSeconds(10));
+        // In November Amsterdam is UTC+01:00, whatever the date today.
+        Assert.Equal("The console in dc2 holds dc2's lines from 2026-11-23 15:02:31 UTC+01:00 (where the tail began reading the files; it did not read the older lines); shown here: the newest of them.",
+            tail.Find("[data-testid=through-peer-held]").TextContent.Trim());
+
+        // A peer that does not say (an earlier version): not known, never a guess.
+        Volatile.Write(ref sayHeld, false);
+        tail.WaitForAssertion(() => Assert.Equal("false", tail.Find("[data-testid=through-peer-held]").GetAttribute("data-known")), TimeSpan.FromSeconds(10));
+        Assert.Equal("How far back the console in dc2 holds dc2's lines is not known: its answer does not say (a console of an earlier version).",
+            tail.Find("[data-testid=through-peer-held]").TextContent.Trim());
+    }
+
+    [Fact]
     public void PeerTrafficPanel_ShowsTheDatacentersTraffic_AsItsConsoleCollectsIt_MarkedSo()
     {
         var now = DateTimeOffset.UtcNow;

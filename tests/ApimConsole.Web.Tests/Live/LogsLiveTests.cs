@@ -37,6 +37,10 @@ public sealed class LogsLiveTests(LogsLabConsole console) : IClassFixture<LogsLa
         foreach (var record in lines.GetProperty("records").EnumerateArray())
             Assert.Equal(correlationId, record.GetProperty("correlationId").GetString());
         Assert.Equal("UTC", lines.GetProperty("zone").GetString());
+        // How far back the buffer holds this datacenter's lines comes with them, in the shape the other console reads back.
+        var held = ApimConsole.Web.Logs.TraceHeldSpanJson.Parse(System.Text.Json.Nodes.JsonNode.Parse(lines.GetProperty("held").GetRawText()), dc);
+        Assert.NotNull(held);
+        Assert.True(held.Capacity >= 1000, $"capacity {held.Capacity}");
         // The other DC's lines are not mixed in.
         var other = dc == "dc1" ? "dc2" : "dc1";
         using var client = console.CreateClient();

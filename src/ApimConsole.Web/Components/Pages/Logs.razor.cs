@@ -23,7 +23,7 @@ namespace ApimConsole.Web.Components.Pages;
 /// Pause stops the sliding with the tail (the window then reads as a fixed range); a search of the files is of the
 /// window as it was when the search started (the files are not searched again each second), and "Back to live" slides
 /// again. A window longer than what the tail holds (24 h against a ring of the newest entries) shows what the tail
-/// holds: "Search the files" finds the rest.
+/// holds and says so beside the range, from when and why (<see cref="TailHeldHint"/>), with "Search the files" for the rest.
 /// </remarks>
 public partial class Logs : LiveComponentBase, IAsyncDisposable
 {
@@ -98,6 +98,18 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     /// </summary>
     private LogFilter ShownFilter =>
         _mode == ViewMode.Live && _paused && _shownRange.Span is not null && _windowFrom is not null ? Filter with { To = Datacenter.LocalTime(_windowEnd) } : Filter;
+
+    /// <summary>
+    /// On the live tail, the line saying the window starts before what the tail holds (see <see cref="TailHeldHint"/>);
+    /// null when it does not, and in a search (the files are what is shown then).
+    /// </summary>
+    private TailHeldHint? HeldHint =>
+        _mode == ViewMode.Live ? TailHeldHint.For(Datacenter, Buffer.HeldSpan(Datacenter.Id), _status, Filter.From, Time.GetUtcNow()) : null;
+
+    private string SearchRangeLabel =>
+        _shownRange.Span is not null ? $"Search the files for the {char.ToLowerInvariant(_shownRange.Label[0])}{_shownRange.Label[1..]}"
+        : Filter.From is not null ? "Search the files for this range"
+        : "Search the files";
 
     private ICollection<TraceLogRecord> Shown => _mode == ViewMode.Live ? _view.Lines : _searchHits;
 
