@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace ApimConsole.Testing;
 
@@ -37,14 +38,23 @@ public static class TestHostLogging
         "Microsoft.EntityFrameworkCore.Query",
     ];
 
-    public static void Configure(IWebHostBuilder builder, bool testServer = true, bool provokesFailures = false)
+    public static void Configure(IWebHostBuilder builder, bool testServer = true, bool provokesFailures = false, ITestOutputHelper? output = null)
     {
-        builder.ConfigureLogging(logging => Filter(logging, testServer, provokesFailures));
+        builder.ConfigureLogging(logging => Filter(logging, testServer, provokesFailures, output));
         builder.ConfigureServices(services => services.Configure<KeyManagementOptions>(o => o.XmlEncryptor = new NullXmlEncryptor()));
     }
 
-    public static void Filter(ILoggingBuilder logging, bool testServer = true, bool provokesFailures = false)
+    /// <param name="output">
+    /// The test's own output: the console logs there (<see cref="TestOutputLoggerProvider"/>) instead of on the run's
+    /// console, so a passing test's log lines stay with the test and a failing test shows them with its failure.
+    /// </param>
+    public static void Filter(ILoggingBuilder logging, bool testServer = true, bool provokesFailures = false, ITestOutputHelper? output = null)
     {
+        if (output is not null)
+        {
+            logging.ClearProviders();
+            logging.AddProvider(new TestOutputLoggerProvider(output));
+        }
         if (testServer)
             logging.AddFilter("Microsoft.AspNetCore.Routing.EndpointRoutingMiddleware", LogLevel.Error);
         logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
