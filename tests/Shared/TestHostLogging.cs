@@ -19,7 +19,13 @@ namespace ApimConsole.Testing;
 /// which either expects it (start-up validation tests) or fails with it.</item>
 /// <item>EF Core logs every failed command at Error before the exception reaches the console's own code, which
 /// reports it itself (<c>StoreWriter</c>, the incident recorder): the console's words stay, EF's duplicate goes.</item>
+/// <item>The first start's warning (FIRST START) is what the test's <c>Auth:InitialAdminPassword</c> asks for, at every
+/// start of a test console; <c>SignInTests</c> captures and asserts it. Its errors still show.</item>
+/// <item>A console on Kestrel listens where its test says (<c>UseKestrel</c>); the shipped <c>Urls</c> are cleared, or
+/// Kestrel would warn at every start that it overrides them.</item>
 /// </list>
+/// Given the test's <see cref="ITestOutputHelper"/>, the console logs there instead (<see cref="TestOutputLoggerProvider"/>):
+/// everything it says is shown with the test when the test fails, and kept out of the run's log when it passes.
 /// A test that provokes failures on purpose (a store that refuses writes, a handler that throws) passes
 /// <c>provokesFailures: true</c>: its console then prints only Critical, and the test's assertions say what happened.
 /// </summary>
