@@ -9,14 +9,14 @@ namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The Alerts page in a browser: an outage's alert, a channel whose secret never reaches the page, a test sent
 /// from the page to a receiver that is not there (its failed attempt in the delivery log); captured for the README.</summary>
-public sealed class AlertsBrowserTests : BrowserTest
+public sealed class AlertsBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     private const string Secret = "signing-secret-that-must-never-be-shown";
 
     [Fact]
     public async Task AlertsPage_ListsTheOutage_KeepsTheSecretWriteOnly_AndLogsATestSentToADeadReceiver()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var address = Server.Start();
         var settings = Server.Services.GetRequiredService<AlertSettings>();
         // Port 9 (discard) on loopback: nothing listens, so the attempt fails and is retried.

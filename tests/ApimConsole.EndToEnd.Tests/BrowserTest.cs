@@ -4,9 +4,14 @@ using static Microsoft.Playwright.Assertions;
 
 namespace ApimConsole.EndToEnd.Tests;
 
-/// <summary>A browser test's life: Chromium and a temp data folder for its console, all cleaned up afterwards.</summary>
-public abstract class BrowserTest : IAsyncLifetime
+/// <summary>
+/// A browser test's life: Chromium and a temp data folder for its console, all cleaned up afterwards. Its console
+/// logs into the test's own output (<see cref="Output"/>), shown with the test when it fails.
+/// </summary>
+public abstract class BrowserTest(ITestOutputHelper output) : IAsyncLifetime
 {
+    protected ITestOutputHelper Output { get; } = output;
+
     protected string DataFolder { get; } = Path.Combine(Path.GetTempPath(), "apimconsole-e2e-" + Guid.NewGuid().ToString("N"));
     protected ConsoleServer? Server { get; set; }
     protected IPlaywright? Playwright { get; private set; }

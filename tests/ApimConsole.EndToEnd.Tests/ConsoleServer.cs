@@ -24,12 +24,15 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
     public const string BootstrapToken = "e2e-bootstrap-admin-token-0123456789abcdef";
 
     private readonly string _dataFolder;
+    private readonly ITestOutputHelper _output;
     private readonly bool _lab;
 
+    /// <param name="output">The test's output, where the console logs (shown with the test when it fails).</param>
     /// <param name="lab">True: the shipped default, the embedded lab estate, instead of a minimal estate of dead endpoints.</param>
-    public ConsoleServer(string dataFolder, int port = 0, bool lab = false)
+    public ConsoleServer(string dataFolder, ITestOutputHelper output, int port = 0, bool lab = false)
     {
         _dataFolder = dataFolder;
+        _output = output;
         _lab = lab;
         UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
     }
@@ -80,7 +83,7 @@ public sealed class ConsoleServer : WebApplicationFactory<Program>
         // UseSetting reaches the configuration Program.cs reads while building services.
         foreach (var (key, value) in settings)
             builder.UseSetting(key, value);
-        TestHostLogging.Configure(builder, testServer: false);
+        TestHostLogging.Configure(builder, testServer: false, output: _output);
         builder.ConfigureServices(services =>
             // A browser keeps its circuit open; do not let it hold a stopping test server for the default 30 s.
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)));

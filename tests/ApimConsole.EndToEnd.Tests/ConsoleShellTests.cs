@@ -4,7 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace ApimConsole.EndToEnd.Tests;
 
-public sealed class ConsoleShellTests : BrowserTest
+public sealed class ConsoleShellTests(ITestOutputHelper output) : BrowserTest(output)
 {
     public static string ScreenshotFolder { get; } = Path.Combine(AppContext.BaseDirectory, "screenshots");
 
@@ -30,7 +30,7 @@ public sealed class ConsoleShellTests : BrowserTest
     [Fact]
     public async Task Console_BecomesInteractive_NavigatesBetweenSections_AndIsCaptured()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var page = await OpenAsync(Server.Start());
 
         await Expect(page.GetByText("End-to-end estate")).ToBeVisibleAsync();
@@ -61,7 +61,7 @@ public sealed class ConsoleShellTests : BrowserTest
     [Fact]
     public async Task ServerRestart_ShowsReconnecting_ThenReloadsByItself()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var address = Server.Start();
         var page = await OpenAsync(address);
         await ToggleThemeToDarkAsync(page);
@@ -73,7 +73,7 @@ public sealed class ConsoleShellTests : BrowserTest
         await Expect(page.GetByRole(AriaRole.Alertdialog)).ToBeVisibleAsync();
         await Expect(page.GetByText("Reconnecting…")).ToBeVisibleAsync();
 
-        Server = new ConsoleServer(DataFolder, address.Port);
+        Server = new ConsoleServer(DataFolder, Output, address.Port);
         Server.Start();
 
         // The new server does not know the old circuit: the page reloads itself and starts a new one.

@@ -7,12 +7,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The Datacenters page in a browser at 1280x800, against the embedded lab: a Cassandra node going down.</summary>
-public sealed class DatacentersLiveTests : BrowserTest
+public sealed class DatacentersLiveTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task BothDatacentersPresent_ACassandraNodeDownShowsDN_AndThePageNeverScrollsSideways()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         using var http = ConsoleServer.ApiClient(baseAddress);
         await Eventually.Until(() => http.GetFromJsonAsync<JsonElement>("/api/estate"),

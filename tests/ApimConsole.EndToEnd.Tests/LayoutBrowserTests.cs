@@ -5,7 +5,7 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>Issue #21, layout: tables usable at 1280 px, and the heading's focus ring for keyboard users only.</summary>
-public sealed class LayoutBrowserTests : BrowserTest
+public sealed class LayoutBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     /// <summary>
     /// Every table cell on the page that lies (partly) right of the viewport or of a box that clips it, without a
@@ -37,7 +37,7 @@ public sealed class LayoutBrowserTests : BrowserTest
     [Fact]
     public async Task At1280x800_EveryTableCellIsVisible_OrInsideAScrollContainer()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         var page = await NewSignedInPageAsync(baseAddress, 1280, 800);
         // The Cassandra tables need the lab's nodes; then every page with a main table.
@@ -70,7 +70,7 @@ public sealed class LayoutBrowserTests : BrowserTest
     [Fact]
     public async Task HeadingFocusAfterNavigation_HasNoRingWithTheMouse_AndOneWithTheKeyboard()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var baseAddress = Server.Start();
         var page = await NewSignedInPageAsync(baseAddress, 1400, 1000);
         var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Console sections" });

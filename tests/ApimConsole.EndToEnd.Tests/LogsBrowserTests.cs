@@ -10,12 +10,12 @@ namespace ApimConsole.EndToEnd.Tests;
 /// lab's log servers serve: the live tail, pause, the datacenter switch, filters, download, one transaction's lines
 /// and the unreachable banner of a cut link. Under the console's Content-Security-Policy, with no browser errors.
 /// </summary>
-public sealed class LogsBrowserTests : BrowserTest
+public sealed class LogsBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task LiveTail_KeepsArriving_PausesAndResumes_SwitchesToDc2_Filters_AndDownloadsTheFilteredLines()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         using var http = ConsoleServer.ApiClient(baseAddress);
 
@@ -117,7 +117,7 @@ public sealed class LogsBrowserTests : BrowserTest
     [Fact]
     public async Task TransactionLines_FromTheQueryAndTheTrafficPage_AndTheUnreachableBannerOfACutLink()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         using var http = ConsoleServer.ApiClient(baseAddress);
         var page = await NewSignedInPageAsync(baseAddress, 1440, 900);

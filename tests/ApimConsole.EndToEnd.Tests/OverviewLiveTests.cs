@@ -6,12 +6,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The overview in a browser, against the embedded lab: faults appear without a reload.</summary>
-public sealed class OverviewLiveTests : BrowserTest
+public sealed class OverviewLiveTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task Overview_ShowsFaultsLive_FromTheApiAndFromTheLabPanel()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         var page = await NewSignedInPageAsync(baseAddress, 1600, 1000);
         await page.GotoAsync(baseAddress.ToString());

@@ -7,12 +7,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The runbooks page in a browser, against the embedded lab: a datacenter outage and its restart order.</summary>
-public sealed class RunbooksLiveTests : BrowserTest
+public sealed class RunbooksLiveTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task DatacenterDown_ShowsCassandraFirst_DisabledRestartsWithTheReason_AndWhatItMeansForTheData()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         using var http = ConsoleServer.ApiClient(baseAddress);
         await WaitForAsync(http, estate => estate.GetProperty("datacenters").EnumerateArray()

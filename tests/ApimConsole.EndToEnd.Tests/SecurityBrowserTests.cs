@@ -8,12 +8,12 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>Sign-in, roles, the CSP and wall screens in a real browser.</summary>
-public sealed class SecurityBrowserTests : BrowserTest
+public sealed class SecurityBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task SignIn_WithTheInitialPassword_PagesWorkUnderTheCsp_WithoutConsoleErrors()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var baseAddress = Server.Start();
         var context = await Chromium!.NewContextAsync();
         var page = await context.NewPageAsync();
@@ -51,7 +51,7 @@ public sealed class SecurityBrowserTests : BrowserTest
     [Fact]
     public async Task AViewer_SeesOnlyOverviewAndWall_AndCannotOpenDeployments()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var baseAddress = Server.Start();
         await using (var scope = Server.Services.CreateAsyncScope())
         {
@@ -73,7 +73,7 @@ public sealed class SecurityBrowserTests : BrowserTest
     [Fact]
     public async Task WallScreen_OpensWithItsLink_AndLosesAccessWithinSecondsOfRevocation()
     {
-        Server = new ConsoleServer(DataFolder);
+        Server = new ConsoleServer(DataFolder, Output);
         var baseAddress = Server.Start();
         var (_, secret) = await Server.Services.GetRequiredService<ApiTokenService>()
             .CreateAsync("ops-room", ConsoleRoles.Viewer, ApiTokenKind.Wallboard, "admin", CancellationToken.None);

@@ -9,7 +9,7 @@ using static Microsoft.Playwright.Assertions;
 namespace ApimConsole.EndToEnd.Tests;
 
 /// <summary>The traffic page in Chromium against the embedded lab: chart labels a person can read, and deployments marked.</summary>
-public sealed class TrafficBrowserTests : BrowserTest
+public sealed class TrafficBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     /// <summary>The smallest chart text, in CSS pixels (MudChart's SVG labels came out at about 6 px in a third of 1366).</summary>
     private const double SmallestReadable = 11;
@@ -17,7 +17,7 @@ public sealed class TrafficBrowserTests : BrowserTest
     [Fact]
     public async Task ChartLabels_AreReadable_AtEveryWidth_AndADeploymentIsMarked()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var address = Server.Start();
         // A recorded deployment to dc1 two minutes ago, and a break-glass one to dc2 a minute ago.
         var store = Server.Services.GetRequiredService<DeploymentStore>();

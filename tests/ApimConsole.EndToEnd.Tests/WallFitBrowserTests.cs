@@ -10,7 +10,7 @@ namespace ApimConsole.EndToEnd.Tests;
 /// runs out of its box, none is cut, none is too small to read, and the cards tell the scenario's story. One browser and
 /// one page for all of it: the viewport is resized between checks.
 /// </summary>
-public sealed partial class WallFitBrowserTests : BrowserTest
+public sealed partial class WallFitBrowserTests(ITestOutputHelper output) : BrowserTest(output)
 {
     private static readonly (int Width, int Height)[] Screens = [(1366, 768), (1920, 1080), (3840, 2160)];
 
@@ -20,7 +20,7 @@ public sealed partial class WallFitBrowserTests : BrowserTest
     [Fact]
     public async Task EveryText_FitsItsBox_AndIsReadable_AtEveryScreenSize_InEveryScenario()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var address = Server.Start();
         var page = await OpenWallAsync(address);
         using var http = ConsoleServer.ApiClient(address);

@@ -8,12 +8,12 @@ namespace ApimConsole.EndToEnd.Tests;
 /// The wall screen in a browser, against the embedded lab: live without a reload, nothing to click, and back on its
 /// own with live data after the console is stopped and started again on the same port, with no one touching it.
 /// </summary>
-public sealed class WallLiveTests : BrowserTest
+public sealed class WallLiveTests(ITestOutputHelper output) : BrowserTest(output)
 {
     [Fact]
     public async Task Wall_ShowsTheEstateLive_AndRecoversByItself_AfterTheConsoleRestarts()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var address = Server.Start();
         // A wall screen opens its wallboard link once; the long-lived cookie it gets keeps it in, across the restart.
         var page = await OpenWallAsync(address);
@@ -51,7 +51,7 @@ public sealed class WallLiveTests : BrowserTest
         // The console comes back on the same port with a fresh lab (no fault); it does not know the old circuit: the
         // wall reloads itself once the console answers, and shows the new, healthy estate.
         var asOfBefore = await page.GetByTestId("wall").GetAttributeAsync("data-asof");
-        Server = new ConsoleServer(DataFolder, address.Port, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, address.Port, lab: true);
         Server.Start();
 
         await page.WaitForFunctionAsync("() => window.__beforeRestart === undefined", null, new() { Timeout = 45_000 });

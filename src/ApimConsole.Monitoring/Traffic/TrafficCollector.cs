@@ -49,6 +49,8 @@ public sealed class TrafficCollector : BackgroundService
     private readonly ILogger<TrafficCollector> _logger;
     private readonly Dictionary<string, DatacenterCollection> _datacenters = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _pendingGate = new();
+    private readonly Lock _stopGate = new();
+    private Task? _finalFlush;
     private readonly TrafficRollup _pending = new();
     private readonly Dictionary<(string Dc, DateTimeOffset From), CoverageSpan> _pendingCoverage = [];
     private DateTimeOffset _lastPrune;
@@ -457,7 +459,17 @@ public sealed class TrafficCollector : BackgroundService
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
-        // What was collected since the last flush is kept, unless the host gives up waiting.
+        // A host can be stopped twice at once (a web application's Run ends with a stop of its own while whoever
+        // hosts it stops it too): every stop waits for the one final flush, none returns while it still writes.
+        Task flush;
+        lock (_stopGate)
+            flush = _finalFlush ??= FinalFlushAsync(cancellationToken);
+        await flush;
+    }
+
+    /// <summary>What was collected since the last flush is kept, unless the host gives up waiting.</summary>
+    private async Task FinalFlushAsync(CancellationToken cancellationToken)
+    {
         try
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

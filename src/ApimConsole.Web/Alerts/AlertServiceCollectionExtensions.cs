@@ -18,7 +18,10 @@ public static class AlertServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         // No automatic redirects: a webhook that moves is a failure with its status, not a POST to somewhere else.
         services.AddHttpClient(AlertTransport.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            // Every attempt is in the delivery log and a failed one in AlertSender's warning with its reason: the
+            // client's own lines (four per request, a stack trace for a refused connection) would only repeat them.
+            .RemoveAllLoggers();
         services.TryAddSingleton<AlertWake>();
         services.TryAddSingleton<AlertStore>();
         services.TryAddSingleton<IUnacknowledgedAlerts>(sp => sp.GetRequiredService<AlertStore>());

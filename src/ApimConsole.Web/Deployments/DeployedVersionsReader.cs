@@ -88,7 +88,9 @@ public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOp
                 var groups = (await done).Where(g => g.Instances.Count > 0 && g.GroupId != "group-1").ToList();
                 return (dc, groups, null);
             }
-            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException
+            // HttpClient has thrown a bare SocketException too (a connection reset while it was opened): that ANM
+            // failed like any other, it does not end the whole reading.
+            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException or System.Net.Sockets.SocketException
                                        || ex is OperationCanceledException && !caller.IsCancellationRequested)
             {
                 problems.Add(ex is OperationCanceledException ? $"no answer within {options.Value.ReadTimeout.TotalSeconds:0.###} s" : ProbeOutcome.Describe(ex));

@@ -173,6 +173,28 @@ public sealed class TrafficCollectorTests : IDisposable
         Assert.Equal(2, _recent.Count);
     }
 
+    /// <summary>
+    /// A web application is stopped twice at once (its own Run ends with a stop while the test host stops it): the
+    /// second stop used to return while the first one's final flush still wrote, and the test then removed the store
+    /// under it ("unable to open database file" in the log of a passing run).
+    /// </summary>
+    [Fact]
+    public async Task StoppedTwiceAtOnce_NeitherStopReturns_BeforeTheOneFinalFlushIsDone()
+    {
+        var prune = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _store.HoldPrune = prune.Task;
+
+        var first = _collector.StopAsync(CancellationToken.None);
+        var second = _collector.StopAsync(CancellationToken.None);
+        await Eventually.Until(() => _store.Prunes == 1, TimeSpan.FromSeconds(10), "the final flush to reach the prune");
+        Assert.False(first.IsCompleted);
+        Assert.False(second.IsCompleted);
+
+        prune.SetResult();
+        await Task.WhenAll(first, second).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, _store.Prunes);
+    }
+
     [Fact]
     public async Task FailedStoreWrite_IsRetried_AtTheNextFlush()
     {
@@ -369,6 +391,19 @@ internal sealed class MemoryTrafficStore : ITrafficStore
     public Task<IReadOnlyList<CoverageSpan>> ReadCoverageAsync(DateTimeOffset from, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<CoverageSpan>>(Coverage.Where(s => s.To >= from).OrderBy(s => s.From).ToList());
 
-    public Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
-        Task.FromResult(Coverage.RemoveAll(s => s.To < before));
+    private int _prunes;
+
+    /// <summary>When set, a prune waits for it (a slow store).</summary>
+    public Task? HoldPrune { get; set; }
+
+    /// <summary>How many prunes began.</summary>
+    public int Prunes => Volatile.Read(ref _prunes);
+
+    public async Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _prunes);
+        if (HoldPrune is { } hold)
+            await hold;
+        return Coverage.RemoveAll(s => s.To < before);
+    }
 }

@@ -26,6 +26,8 @@ public sealed class ScrapedLabConsoleFactory : LabConsoleFactory
     {
         base.ConfigureWebHost(builder);
         builder.UseSetting("Metrics:Token", ScrapeToken);
+        // Listens where UseKestrel says, not also at the shipped Urls (which Kestrel would override with a warning).
+        builder.UseSetting(WebHostDefaults.ServerUrlsKey, "");
     }
 }
 

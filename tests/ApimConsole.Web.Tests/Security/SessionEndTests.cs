@@ -1,7 +1,10 @@
 using System.Net;
 using ApimConsole.Web.Security;
+using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ApimConsole.Web.Tests.Security;
 
@@ -86,6 +89,60 @@ public sealed class SessionEndTests
 
         await HardeningSupport.SignOutAsync(browser.Client);
         Assert.False(await revalidation.IsStillValidAsync(principal));
+    }
+
+    [Fact]
+    public async Task ALiveCircuit_IsSignedOut_WithinTheInterval_AfterItsUserSignsOutElsewhere()
+    {
+        await using var console = Console();
+        await SecurityClients.CreateUserAsync(console, "sam", "Support-Password-1", ConsoleRoles.Support);
+        using var browser = await HardeningSupport.SignedInBrowserAsync(console, "sam", "Support-Password-1");
+        await using var circuit = console.Services.CreateAsyncScope();
+        var revalidation = await CircuitOfAsync(console, circuit, "sam");
+        Assert.False(revalidation.Checks.IsCompleted);
+
+        await HardeningSupport.SignOutAsync(browser.Client);
+
+        await revalidation.Checks.WaitAsync(Interval + TimeSpan.FromSeconds(10));
+        Assert.False((await revalidation.GetAuthenticationStateAsync()).User.Identity!.IsAuthenticated);
+    }
+
+    /// <summary>
+    /// A browser keeps its circuit open while the console stops: the circuit ends with the console. Its session
+    /// checks stop without an error (they used to run on against the disposed services, log that as an error and sign
+    /// the circuit out, whose re-render failed too), and the user is not signed out for it.
+    /// </summary>
+    [Fact]
+    public async Task TheConsoleStopping_EndsALiveCircuitsChecks_WithoutAnError_OrASignOut()
+    {
+        var logs = new CapturingLoggerProvider();
+        await using var settings = Console();
+        var console = settings.WithWebHostBuilder(b => b.ConfigureLogging(l => l.AddProvider(logs)));
+        await SecurityClients.CreateUserAsync(console, "sam", "Support-Password-1", ConsoleRoles.Support);
+        var circuit = console.Services.CreateAsyncScope();
+        var revalidation = await CircuitOfAsync(console, circuit, "sam");
+        Assert.False(revalidation.Checks.IsCompleted);
+
+        await console.DisposeAsync();
+
+        await revalidation.Checks.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.True((await revalidation.GetAuthenticationStateAsync()).User.Identity!.IsAuthenticated);
+        Assert.Empty(logs.AtLeast(LogLevel.Error));
+        revalidation.Dispose();
+    }
+
+    /// <summary>The session checks of a circuit in <paramref name="circuit"/>, signed in as <paramref name="user"/>.</summary>
+    private static async Task<SessionRevalidation> CircuitOfAsync(Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> console, AsyncServiceScope circuit, string user)
+    {
+        System.Security.Claims.ClaimsPrincipal principal;
+        await using (var scope = console.Services.CreateAsyncScope())
+        {
+            var identity = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+            principal = await scope.ServiceProvider.GetRequiredService<SignInManager<IdentityUser>>().CreateUserPrincipalAsync((await identity.FindByNameAsync(user))!);
+        }
+        var revalidation = Assert.IsType<SessionRevalidation>(circuit.ServiceProvider.GetRequiredService<AuthenticationStateProvider>());
+        revalidation.SetAuthenticationState(Task.FromResult(new AuthenticationState(principal)));
+        return revalidation;
     }
 
     [Fact]

@@ -72,8 +72,12 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
     [Inject] public required IServiceProvider Services { get; init; }
     [Inject] public required NavigationManager Navigation { get; init; }
 
-    /// <summary>Reads a cut-off datacenter's logs through the console there (absent in tests that do not register it).</summary>
-    private ApimConsole.Web.Peer.IPeerReads? PeerRelay => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
+    /// <summary>
+    /// Reads a cut-off datacenter's logs through the console there (absent in tests that do not register it). Looked up
+    /// once, not at every render: a page still open in a browser while the console stops renders on for a moment
+    /// after the console's services are disposed.
+    /// </summary>
+    private ApimConsole.Web.Peer.IPeerReads? PeerRelay { get; set; }
 
     [CascadingParameter] private Task<AuthenticationState>? AuthenticationState { get; set; }
 
@@ -128,6 +132,7 @@ public partial class Logs : LiveComponentBase, IAsyncDisposable
 
     protected override async Task OnInitializedAsync()
     {
+        PeerRelay = Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
         var user = AuthenticationState is null ? new ClaimsPrincipal(new ClaimsIdentity()) : (await AuthenticationState).User;
         _datacenters = Datacenters.For(user);
         if (_datacenters.Count == 0)

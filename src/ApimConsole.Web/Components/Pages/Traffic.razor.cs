@@ -25,11 +25,15 @@ public partial class Traffic : LiveComponentBase
     [Inject] public required IEstateStatus Estate { get; init; }
     [Inject] public required IServiceProvider Services { get; init; }
 
-    /// <summary>The deployment records marked on the charts (absent where no store is registered, as in some tests).</summary>
-    private TrafficMarkers? Markers => Services.GetService(typeof(TrafficMarkers)) as TrafficMarkers;
+    /// <summary>
+    /// The deployment records marked on the charts (absent where no store is registered, as in some tests). This and
+    /// <see cref="PeerReads"/> are looked up once, not at every render: a page still open in a browser while the
+    /// console stops renders on for a moment after the console's services are disposed.
+    /// </summary>
+    private TrafficMarkers? Markers { get; set; }
 
     /// <summary>A datacenter cut off from here is shown as its own console collects it (absent where no peer is registered).</summary>
-    private ApimConsole.Web.Peer.IPeerReads? PeerReads => Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
+    private ApimConsole.Web.Peer.IPeerReads? PeerReads { get; set; }
 
     /// <summary>The window shown, from the address (<c>/traffic?window=10h</c>) so a view can be linked.</summary>
     [SupplyParameterFromQuery(Name = "window")] public string? WindowKey { get; set; }
@@ -44,6 +48,8 @@ public partial class Traffic : LiveComponentBase
 
     protected override async Task OnInitializedAsync()
     {
+        Markers = Services.GetService(typeof(TrafficMarkers)) as TrafficMarkers;
+        PeerReads = Services.GetService(typeof(ApimConsole.Web.Peer.IPeerReads)) as ApimConsole.Web.Peer.IPeerReads;
         // Which datacenters the page shows depends on who is signed in: known before the first report is built.
         if (AuthenticationState is not null)
             _user = (await AuthenticationState).User;

@@ -15,6 +15,7 @@ public abstract class PeerReadComponent : ComponentBase, IDisposable
     private readonly CancellationTokenSource _disposed = new();
     private ITimer? _timer;
     private int _reading;
+    private Lazy<IPeerReads?>? _peer;
 
     [Inject] public required TimeProvider Time { get; init; }
     [Inject] public required IServiceProvider Services { get; init; }
@@ -22,8 +23,12 @@ public abstract class PeerReadComponent : ComponentBase, IDisposable
     /// <summary>The datacenter read through its console.</summary>
     [Parameter, EditorRequired] public required string DatacenterId { get; set; }
 
-    /// <summary>The peer's reads (absent where no peer is registered, e.g. in tests of other pages).</summary>
-    protected IPeerReads? Peer => Services.GetService(typeof(IPeerReads)) as IPeerReads;
+    /// <summary>
+    /// The peer's reads (absent where no peer is registered, e.g. in tests of other pages). Looked up once, not at every
+    /// render: a page still open in a browser while the console stops renders on for a moment after the console's
+    /// services are disposed.
+    /// </summary>
+    protected IPeerReads? Peer => (_peer ??= new Lazy<IPeerReads?>(() => Services.GetService(typeof(IPeerReads)) as IPeerReads)).Value;
 
     /// <summary>"through the console in dc2", from the peer's answer; null before the first good read.</summary>
     protected string? ThroughLabel { get; private set; }
