@@ -201,7 +201,7 @@ public sealed class LogsBrowserTests(ITestOutputHelper output) : BrowserTest(out
     [Fact]
     public async Task LastFiveMinutes_IsALiveWindow_ANewlyTailedLineAppears_WithoutSearchingAgain()
     {
-        Server = new ConsoleServer(DataFolder, lab: true);
+        Server = new ConsoleServer(DataFolder, Output, lab: true);
         var baseAddress = Server.Start();
         var page = await NewSignedInPageAsync(baseAddress, 1440, 900);
         var errors = CollectErrors(page);

@@ -167,14 +167,18 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         var page = Render<DeploymentsPage>();
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
-        page.Find("button[data-testid=override-start]").Click();
-        page.Find("textarea[data-testid=override-reason]").Input("not really");
-        page.Find("button[data-testid=override-review]").Click();
+        // Each click's render may queue behind another (the page is live): wait for what it shows, never assume it.
+        page.WaitForElement("button[data-testid=override-start]").Click();
+        page.WaitForElement("textarea[data-testid=override-reason]").Input("not really");
+        page.WaitForElement("button[data-testid=override-review]").Click();
 
-        page.Find("button[data-testid=override-confirm-cancel]").Click();
+        page.WaitForElement("button[data-testid=override-confirm-cancel]").Click();
 
-        Assert.Empty(page.FindAll("[data-testid=override-confirm]"));
-        Assert.Empty(page.FindAll("[data-testid=override-reason]"));
+        page.WaitForAssertion(() =>
+        {
+            Assert.Empty(page.FindAll("[data-testid=override-confirm]"));
+            Assert.Empty(page.FindAll("[data-testid=override-reason]"));
+        });
         Assert.Empty(await Store.RecentAsync(10, CancellationToken.None));
     }
 
