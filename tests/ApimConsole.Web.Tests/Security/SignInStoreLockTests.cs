@@ -1,17 +1,19 @@
 using System.Net;
 using ApimConsole.Storage;
 using ApimConsole.Web.Security;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace ApimConsole.Web.Tests.Security;
 
 /// <summary>
-/// The sign-in form on a SQLite file another connection holds (issue: "SQLite Error 5: 'database is locked'" made a
-/// wrong password answer 500 under load). Locks are taken and released on signals, never after a fixed wait; each
+/// Sign-in and sign-out on a SQLite file another connection holds (issue: "SQLite Error 5: 'database is locked'" made
+/// a wrong password answer 500 under load). Locks are taken and released on signals, never after a fixed wait; each
 /// attempt waits one second for the file (<c>Storage:BusyTimeout</c>).
 /// </summary>
 public sealed class SignInStoreLockTests : IAsyncLifetime
@@ -22,6 +24,7 @@ public sealed class SignInStoreLockTests : IAsyncLifetime
 
     private readonly ConsoleTestHost _settings = new(new Dictionary<string, string?> { ["Storage:BusyTimeout"] = "00:00:01" });
     private readonly LockedCommands _locked = new();
+    private readonly CapturingLoggerProvider _logs = new();
     private WebApplicationFactory<Program> _host = null!;
 
     public async Task InitializeAsync()
@@ -29,6 +32,7 @@ public sealed class SignInStoreLockTests : IAsyncLifetime
         _host = _settings.WithWebHostBuilder(b =>
         {
             b.ConfigureTestServices(s => s.AddSingleton<IInterceptor>(_locked));
+            b.ConfigureLogging(l => l.AddProvider(_logs));
             // The store refuses on purpose: what the console says about it is asserted below.
             TestHostLogging.Configure(b, provokesFailures: true);
         });
@@ -133,5 +137,29 @@ public sealed class SignInStoreLockTests : IAsyncLifetime
         Assert.Equal(0, await FailedCountAsync());
         Assert.Equal(1, await AuditedAsync("signin.succeeded"));
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/")).StatusCode);
+    }
+
+    [Fact]
+    public async Task AWriterHoldingTheFilePastOneAttempt_SignOutStillMovesTheStampAndIsAudited()
+    {
+        using var client = await SecurityClients.SignedInAsync(_host, User, Password);
+        string? StampOf(IdentityUser? user) => user?.SecurityStamp;
+        await using var scope = _host.Services.CreateAsyncScope();
+        var before = StampOf(await scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByNameAsync(User));
+        var writer = await SqliteFileLock.WriterAsync(_settings.DatabaseFile);
+
+        var signingOut = HardeningSupport.SignOutAsync(client);
+        // The stamp and the audit entry are one transaction, whose begin waits for the write lock: the store writer's
+        // warning about the sign-out's first attempt is the signal.
+        await Eventually.Until(() => _logs.Messages.Any(m => m.Contains($"refused signout {User} (attempt 1)", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the sign-out's first attempt was refused as locked");
+        await writer.ReleaseAsync();
+
+        var response = await signingOut;
+        Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        await using var after = _host.Services.CreateAsyncScope();
+        Assert.NotEqual(before, StampOf(await after.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>().FindByNameAsync(User)));
+        Assert.Equal(1, await AuditedAsync("signout"));
+        Assert.False(_host.Services.GetRequiredService<ConsoleStoreHealth>().Current.Failing);
     }
 }
