@@ -36,7 +36,8 @@ public static class ConsoleStorageExtensions
             // default is 30 s), so StoreWriter's retries end in a refusal within seconds, not minutes.
             var connection = new SqliteConnectionStringBuilder { DataSource = file, DefaultTimeout = storage.BusyTimeoutSeconds }.ToString();
             services.TryAddSingleton(new ConsoleStoreLocation(StorageOptions.Sqlite, file, Path.GetDirectoryName(file)) { SqliteFile = file });
-            services.AddDbContextFactory<SqliteConsoleDbContext>((sp, o) => o.UseSqlite(connection).AddInterceptors(sp.GetServices<IInterceptor>()));
+            var busy = new SqliteBusyTimeout(storage.BusyTimeoutSeconds);
+            services.AddDbContextFactory<SqliteConsoleDbContext>((sp, o) => o.UseSqlite(connection).AddInterceptors([busy, .. sp.GetServices<IInterceptor>()]));
             services.TryAddSingleton<IDbContextFactory<ConsoleDbContext>, ConsoleDbContextFactory<SqliteConsoleDbContext>>();
         }
         else

@@ -28,6 +28,8 @@ public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> con
             if (location.SqliteFile is not null)
                 OwnerOnly.CreateFile(location.SqliteFile);
             await using var db = await contexts.CreateDbContextAsync(cancellationToken);
+            if (location.SqliteFile is not null)
+                await UseWriteAheadLogAsync(db, cancellationToken);
             await AdoptHistoryBeforeSquashAsync(db, cancellationToken);
             await db.Database.MigrateAsync(cancellationToken);
         }
@@ -36,6 +38,34 @@ public sealed class ConsoleStoreMigrator(IDbContextFactory<ConsoleDbContext> con
             // The operator sees this at start-up: name the store and the underlying cause, not just "migration failed".
             throw new InvalidOperationException(
                 $"Storage: cannot prepare the console's {location.Provider} store ({location.Description}): {e.GetBaseException().Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Puts the SQLite file in write-ahead-log mode (it stays so: the mode is kept in the file). In SQLite's default
+    /// rollback-journal mode every reader blocks every writer's commit and a committing writer blocks every reader, so a
+    /// page read slow under load made writes (a sign-in's failed-attempt count, an audit entry) time out with
+    /// "database is locked". With the log, readers and the one writer do not wait for each other; writers still take
+    /// turns, each transaction taking the write lock when it begins (Microsoft.Data.Sqlite begins EF Core's
+    /// transactions IMMEDIATE), never by upgrading a read, which no wait could resolve.
+    /// </summary>
+    private static async Task UseWriteAheadLogAsync(ConsoleDbContext db, CancellationToken cancellationToken)
+    {
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.CommandText = "PRAGMA journal_mode = WAL;";
+            var mode = Convert.ToString(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+            if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InvalidOperationException(
+                    $"SQLite keeps the file in journal mode '{mode}' instead of write-ahead logging (WAL); the file must be on a local file system");
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
         }
     }
 

@@ -1,19 +1,28 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Diagnostics;
 using ApimConsole.Core.Configuration;
+using ApimConsole.Storage.Records;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
+using SQLitePCL;
 
 namespace ApimConsole.Storage.Tests;
 
 /// <summary>
-/// <c>Storage:BusyTimeout</c> on a real SQLite file held locked by another connection (<c>BEGIN EXCLUSIVE</c>), with no
-/// interceptor shortening anything: each write attempt gives up on the lock after the setting, not Microsoft.Data.Sqlite's
-/// 30 s, so an action the store cannot record is refused within seconds.
+/// <c>Storage:BusyTimeout</c> on a real SQLite file held locked by another connection, with no interceptor shortening
+/// anything: each write attempt gives up on the lock after the setting, not Microsoft.Data.Sqlite's 30 s, so an action
+/// the store cannot record is refused within seconds. And how the file is shared (issue "database is locked"):
+/// write-ahead logging, SQLite's own busy handler at the setting, write transactions that take the write lock when
+/// they begin. Locks are released on a signal (a command refused as locked), never after a fixed wait.
 /// </summary>
 public sealed class BusyTimeoutTests : IAsyncLifetime
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "apimconsole-busy-" + Guid.NewGuid().ToString("N"));
+    private readonly LockedCommands _locked = new();
+    private readonly WriteLockProbe _probe = new();
     private ServiceProvider _services = null!;
 
     private string File => Path.Combine(_root, "console.db");
@@ -22,6 +31,8 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
     {
         Directory.CreateDirectory(_root);
         _services = new ServiceCollection()
+            .AddSingleton<IInterceptor>(_locked)
+            .AddSingleton<IInterceptor>(_probe)
             .AddConsoleStorage(new StorageOptions
             {
                 Provider = StorageOptions.Sqlite, SqlitePath = "console.db", BusyTimeout = TimeSpan.FromMilliseconds(200),
@@ -37,24 +48,10 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
         Directory.Delete(_root, recursive: true);
     }
 
-    private async Task<SqliteConnection> LockAsync()
+    private async Task<int> AuditCountAsync()
     {
-        var blocker = new SqliteConnection($"Data Source={File}");
-        await blocker.OpenAsync();
-        await using var begin = blocker.CreateCommand();
-        begin.CommandText = "BEGIN EXCLUSIVE";
-        await begin.ExecuteNonQueryAsync();
-        return blocker;
-    }
-
-    private static async Task ReleaseAsync(SqliteConnection blocker)
-    {
-        await using (var rollback = blocker.CreateCommand())
-        {
-            rollback.CommandText = "ROLLBACK";
-            await rollback.ExecuteNonQueryAsync();
-        }
-        await blocker.DisposeAsync();
+        await using var db = await _services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        return await db.AuditEntries.CountAsync();
     }
 
     [Theory]
@@ -87,7 +84,7 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
     {
         var audit = _services.GetRequiredService<AuditLog>();
         var health = _services.GetRequiredService<ConsoleStoreHealth>();
-        var blocker = await LockAsync();
+        var blocker = await SqliteFileLock.WriterAsync(File);
 
         var clock = Stopwatch.StartNew();
         var refused = await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() =>
@@ -100,15 +97,13 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
         // default 30 s per attempt it took over two minutes. The bound is loose on purpose: a loaded machine is slow.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"refused after {clock.Elapsed}: the lock was waited out at SQLite's default");
 
-        await ReleaseAsync(blocker);
-        await using (var db = await _services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
-            Assert.Equal(0, await db.AuditEntries.CountAsync());
+        await blocker.ReleaseAsync();
+        Assert.Equal(0, await AuditCountAsync());
 
         var entry = await audit.RecordAsync("alice", "deployment.requested", "group-2 (Internal)", "test", CancellationToken.None);
         Assert.True(entry.Id > 0);
         Assert.False(health.Current.Failing);
-        await using (var db = await _services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync())
-            Assert.Equal(1, await db.AuditEntries.CountAsync());
+        Assert.Equal(1, await AuditCountAsync());
     }
 
     [Fact]
@@ -120,7 +115,7 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
             RequestedBy = "carol", GroupId = "group-2", GroupName = "Internal", FileNames = "prod.fed", Sha256 = new string('a', 64),
             Targets = [new Records.DeploymentTarget { DatacenterId = "dc1" }],
         };
-        var blocker = await LockAsync();
+        var blocker = await SqliteFileLock.WriterAsync(File);
 
         var clock = Stopwatch.StartNew();
         var refused = await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => store.AddAsync(Request(), CancellationToken.None));
@@ -128,10 +123,113 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
 
         Assert.Contains("locked", refused.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"refused after {clock.Elapsed}: the lock was waited out at SQLite's default");
-        await ReleaseAsync(blocker);
+        await blocker.ReleaseAsync();
         Assert.Empty(await store.RecentAsync(10, CancellationToken.None));
 
         var stored = await store.AddAsync(Request(), CancellationToken.None);
         Assert.Equal(stored.Id, Assert.Single(await store.RecentAsync(10, CancellationToken.None)).Id);
+    }
+
+    [Fact]
+    public async Task TheFileIsInWriteAheadLogMode_AndEveryConnectionWaitsTheBusyTimeoutInsideSqlite()
+    {
+        await using (var plain = new SqliteConnection($"Data Source={File};Pooling=False"))
+        {
+            await plain.OpenAsync();
+            await using var mode = plain.CreateCommand();
+            mode.CommandText = "PRAGMA journal_mode;";
+            Assert.Equal("wal", await mode.ExecuteScalarAsync());
+        }
+
+        await using var db = await _services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        await db.Database.OpenConnectionAsync();
+        await using var busy = db.Database.GetDbConnection().CreateCommand();
+        busy.CommandText = "PRAGMA busy_timeout;";
+        // The 200 ms setting in SQLite's whole seconds, as the connection's Default Timeout.
+        Assert.Equal(1000L, await busy.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task EfCoreTransactions_TakeTheWriteLockWhenTheyBegin_ExplicitOnesAndSaveChangesOwn()
+    {
+        await using var db = await _services.GetRequiredService<IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+            Assert.Equal(raw.SQLITE_BUSY, WriteLockProbe.TryBeginImmediate(File));
+        Assert.Equal(raw.SQLITE_OK, WriteLockProbe.TryBeginImmediate(File));
+
+        // Two rows: SaveChanges opens a transaction of its own around them.
+        db.AuditEntries.Add(new AuditEntry { At = DateTimeOffset.UtcNow, Actor = "a", ActorKind = AuditActorKind.User, Action = "x", Target = "1" });
+        db.AuditEntries.Add(new AuditEntry { At = DateTimeOffset.UtcNow, Actor = "a", ActorKind = AuditActorKind.User, Action = "x", Target = "2" });
+        _probe.Watching = File;
+        await db.SaveChangesAsync();
+        _probe.Watching = null;
+        Assert.Equal([raw.SQLITE_BUSY], _probe.Results);
+    }
+
+    [Fact]
+    public async Task AReaderHoldingTheFile_DoesNotHoldUpAWriteThatMatters()
+    {
+        var audit = _services.GetRequiredService<AuditLog>();
+        var health = _services.GetRequiredService<ConsoleStoreHealth>();
+        // In SQLite's rollback-journal mode this reader kept the audit entry from committing: refused after its attempts.
+        await using var reader = await SqliteFileLock.ReaderAsync(File, "AuditEntries");
+
+        var entry = await audit.RecordAsync("alice", "deployment.requested", "group-2 (Internal)", "test", CancellationToken.None);
+
+        Assert.True(entry.Id > 0);
+        Assert.Empty(_locked.Refused);
+        Assert.Equal(0, health.Current.FailedAttempts);
+        Assert.Null(health.Current.LastFailure);
+        Assert.Equal(1, await AuditCountAsync());
+    }
+
+    [Fact]
+    public async Task AWriterHoldingTheFilePastOneAttempt_TheAuditEntryIsStoredByTheNextAttempt_Once()
+    {
+        var audit = _services.GetRequiredService<AuditLog>();
+        var health = _services.GetRequiredService<ConsoleStoreHealth>();
+        var writer = await SqliteFileLock.WriterAsync(File);
+
+        var recording = audit.RecordAsync("alice", "deployment.requested", "group-2 (Internal)", "test", CancellationToken.None);
+        await Eventually.Until(() => _locked.Count("INSERT INTO \"AuditEntries\"") >= 1, TimeSpan.FromSeconds(60), "the first attempt waited out its busy timeout");
+        await writer.ReleaseAsync();
+        var entry = await recording;
+
+        Assert.True(entry.Id > 0);
+        Assert.False(health.Current.Failing);
+        Assert.NotNull(health.Current.LastFailure);
+        Assert.Equal(1, await AuditCountAsync());
+    }
+
+    /// <summary>
+    /// Whether a connection of its own could take the file's write lock, asked without any busy wait through SQLite's
+    /// own API: <c>SQLITE_BUSY</c> while someone holds it. Asked of every transaction EF Core starts while watching.
+    /// </summary>
+    private sealed class WriteLockProbe : DbTransactionInterceptor
+    {
+        private readonly ConcurrentQueue<int> _results = new();
+
+        public volatile string? Watching;
+
+        public IReadOnlyList<int> Results => [.. _results];
+
+        public static int TryBeginImmediate(string file)
+        {
+            Assert.Equal(raw.SQLITE_OK, raw.sqlite3_open_v2(file, out var db, raw.SQLITE_OPEN_READWRITE, null));
+            using (db)
+            {
+                var rc = raw.sqlite3_exec(db, "BEGIN IMMEDIATE;");
+                if (rc == raw.SQLITE_OK)
+                    raw.sqlite3_exec(db, "ROLLBACK;");
+                return rc;
+            }
+        }
+
+        public override ValueTask<DbTransaction> TransactionStartedAsync(DbConnection connection, TransactionEndEventData eventData, DbTransaction result, CancellationToken cancellationToken = default)
+        {
+            if (Watching is { } file)
+                _results.Enqueue(TryBeginImmediate(file));
+            return ValueTask.FromResult(result);
+        }
     }
 }

@@ -215,22 +215,17 @@ public static class ConsoleSecurityExtensions
     {
         app.MapPost("/account/signout", async (HttpContext context, [Microsoft.AspNetCore.Mvc.FromForm] string? returnUrl) =>
             {
-                var actor = ConsoleActor.Of(context.User);
-                // A copy of this browser's cookie must not outlive the sign-out: a new security stamp ends every
-                // sign-in cookie and live page of the user, here and on consoles sharing the store, within
-                // Auth:RevocationCheckInterval.
-                if (context.User.Identity is { IsAuthenticated: true, AuthenticationType: var type } && type == IdentityConstants.ApplicationScheme)
+                // Recorded first (a local account's security stamp moves with it, ending copies of its cookie): a
+                // sign-out the store cannot record is refused with 503, the cookies kept (UseStoreRefusals).
+                if (context.User.Identity is { IsAuthenticated: true, AuthenticationType: var type })
                 {
-                    var users = context.RequestServices.GetRequiredService<UserManager<IdentityUser>>();
-                    if (await users.GetUserAsync(context.User) is { } user)
-                        await users.UpdateSecurityStampAsync(user);
+                    await context.RequestServices.GetRequiredService<ConsoleUsers>()
+                        .SignOutAsync(context.User, ConsoleActor.Of(context.User), localAccount: type == IdentityConstants.ApplicationScheme);
                 }
                 await context.SignOutAsync(IdentityConstants.ApplicationScheme);
                 await context.SignOutAsync(WallScheme);
                 if (context.RequestServices.GetRequiredService<IOptions<AuthOptions>>().Value.Oidc.Enabled)
                     await context.SignOutAsync(OidcCookieScheme);
-                if (context.User.Identity?.IsAuthenticated == true)
-                    await context.RequestServices.GetRequiredService<AuditLog>().RecordAsync(actor, "signout", actor, null, context.RequestAborted);
                 return Results.Redirect(SignInPath);
             })
             .AllowAnonymous();

@@ -125,6 +125,21 @@ public sealed class ConsoleUsers(IServiceScopeFactory scopes, StoreWriter writer
         });
 
     /// <summary>
+    /// Records a sign-out of <paramref name="principal"/>, and for a local account (<paramref name="localAccount"/>)
+    /// moves its security stamp: a copy of the cookie must not outlive the sign-out, so every sign-in cookie and live
+    /// page of the user ends, here and on consoles sharing the store, within <c>Auth:RevocationCheckInterval</c>. One
+    /// unit, retried; <see cref="ConsoleStoreUnavailableException"/> when the store cannot take it.
+    /// </summary>
+    public Task SignOutAsync(ClaimsPrincipal principal, string actor, bool localAccount) =>
+        AuditedAsync($"signout {actor}", async (users, db) =>
+        {
+            if (localAccount && await users.GetUserAsync(principal) is { } user)
+                await users.UpdateSecurityStampAsync(user);
+            audit.Add(db, actor, "signout", actor, null);
+            return null;
+        });
+
+    /// <summary>
     /// Runs <paramref name="change"/> with a fresh scope's user manager inside one transaction on the context Identity
     /// saves through, and commits only when it returns no problem (its audit entry staged on that context). A store
     /// failure retries the whole unit (<see cref="StoreWriter"/>), then throws <see cref="ConsoleStoreUnavailableException"/>.
