@@ -13,6 +13,11 @@ public static class TraceHeldSpanJson
 {
     private const string TimeFormat = "yyyy-MM-ddTHH:mm:ss.fffffff";
 
+    // A mark is a line's time or a moment of the tail's start. One within a day of the calendar's ends is neither, and
+    // reading it (the tick after the last line dropped, the second after, the zone's offset) would overflow.
+    private static readonly DateTime Earliest = DateTime.MinValue.AddDays(1);
+    private static readonly DateTime Latest = DateTime.MaxValue.AddDays(-1);
+
     public static object ToJson(TraceHeldSpan span)
     {
         ArgumentNullException.ThrowIfNull(span);
@@ -25,13 +30,17 @@ public static class TraceHeldSpanJson
         };
     }
 
-    /// <summary>The span of <paramref name="datacenter"/> from its JSON; null when absent or not in this shape (never a guess).</summary>
+    /// <summary>
+    /// The span of <paramref name="datacenter"/> from its JSON; null when absent or not in this shape, or when no buffer
+    /// could have said it (a negative count, no capacity, a time at the calendar's edge): never a guess, never an exception.
+    /// </summary>
     public static TraceHeldSpan? Parse(JsonNode? node, string datacenter)
     {
         try
         {
             if (node is not JsonObject o || o["evicted"]?.GetValue<long>() is not { } evicted || o["capacity"]?.GetValue<int>() is not { } capacity
-                || !TryTime(o["readFrom"], out var readFrom) || !TryTime(o["lastEvicted"], out var lastEvicted))
+                || !TryTime(o["readFrom"], out var readFrom) || !TryTime(o["lastEvicted"], out var lastEvicted)
+                || evicted < 0 || capacity < 1)
                 return null;
             return new TraceHeldSpan(datacenter, readFrom, lastEvicted, evicted, capacity);
         }
@@ -49,7 +58,8 @@ public static class TraceHeldSpanJson
         time = null;
         if (node is null)
             return true;
-        if (!DateTime.TryParseExact(node.GetValue<string>(), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed))
+        if (!DateTime.TryParseExact(node.GetValue<string>(), TimeFormat, CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
+            || parsed < Earliest || parsed > Latest)
             return false;
         time = parsed;
         return true;
