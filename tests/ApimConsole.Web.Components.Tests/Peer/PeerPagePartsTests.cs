@@ -95,13 +95,22 @@ public sealed class PeerPagePartsTests : BunitContext, IAsyncLifetime
         // The peer's own buffer: its tail began at a line written at 15:02:30.250 Amsterdam time.
         var peerBuffer = new TraceLogBuffer(1000);
         peerBuffer.NoteTailStart("dc2", new DateTime(2026, 11, 23, 15, 2, 30, 250));
-        var sayHeld = true;
+        // What the peer's answers carry as held: 0 its span, 1 nothing (an earlier version), 2 a shape no buffer writes.
+        var held = 0;
         _peer.Answer = path =>
         {
             // As a real peer pages: its line once, then nothing newer.
             var answer = path.StartsWith("/api/peer/logs?after=0&", StringComparison.Ordinal) ? PeerLines(next: 1, Line(1, "a line")) : PeerLines(next: 1);
-            if (Volatile.Read(ref sayHeld))
-                answer["held"] = JsonSerializer.SerializeToNode(TraceHeldSpanJson.ToJson(peerBuffer.HeldSpan("dc2")), EstateJson.Options);
+            switch (Volatile.Read(ref held))
+            {
+                case 0:
+                    answer["held"] = JsonSerializer.SerializeToNode(TraceHeldSpanJson.ToJson(peerBuffer.HeldSpan("dc2")), EstateJson.Options);
+                    break;
+                case 2:
+                    // The last line dropped at the calendar's very end: reading it (the tick after) would overflow.
+                    answer["held"] = JsonNode.Parse("""{"readFrom":null,"lastEvicted":"9999-12-31T23:59:59.9999999","evicted":1,"capacity":1000}""");
+                    break;
+            }
             return answer;
         };
 
@@ -113,10 +122,18 @@ public sealed class PeerPagePartsTests : BunitContext, IAsyncLifetime
             tail.Find("[data-testid=through-peer-held]").TextContent.Trim());
 
         // A peer that does not say (an earlier version): not known, never a guess.
-        Volatile.Write(ref sayHeld, false);
+        Volatile.Write(ref held, 1);
         tail.WaitForAssertion(() => Assert.Equal("false", tail.Find("[data-testid=through-peer-held]").GetAttribute("data-known")), TimeSpan.FromSeconds(10));
         Assert.Equal("How far back the console in dc2 holds dc2's lines is not known: its answer does not say (a console of an earlier version).",
             tail.Find("[data-testid=through-peer-held]").TextContent.Trim());
+
+        // A peer that says it in a shape no buffer writes: not known, and why; the lines stay (never an exception).
+        Volatile.Write(ref held, 2);
+        tail.WaitForAssertion(() => Assert.Equal("How far back the console in dc2 holds dc2's lines is not known: its answer says it in a shape this console does not know.",
+            tail.Find("[data-testid=through-peer-held]").TextContent.Trim()), TimeSpan.FromSeconds(10));
+        Assert.Equal("false", tail.Find("[data-testid=through-peer-held]").GetAttribute("data-known"));
+        Assert.Equal(["a line"], Messages(tail));
+        Assert.Empty(tail.FindAll("[data-testid=through-peer-failure]"));
     }
 
     [Fact]
