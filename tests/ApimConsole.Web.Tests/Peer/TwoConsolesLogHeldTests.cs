@@ -2,10 +2,13 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ApimConsole.Web.Components.Logs;
 using ApimConsole.Web.Logs;
 using ApimConsole.Web.Peer;
 using ApimConsole.Web.Tests.Live;
+using Bunit;
 using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
 
 namespace ApimConsole.Web.Tests.Peer;
 
@@ -74,8 +77,21 @@ public sealed class TwoConsolesLogHeldTests : IAsyncLifetime
         var readFromUtc = TimeZoneInfo.ConvertTimeToUtc(readFrom, dc2InDc1.Zone);
         Assert.InRange(readFromUtc, _started.UtcDateTime, DateTime.UtcNow);
         var second = new DateTime(readFrom.Ticks + TimeSpan.TicksPerSecond - 1 - (readFrom.Ticks + TimeSpan.TicksPerSecond - 1) % TimeSpan.TicksPerSecond);
-        var sentence = TailHeldHint.HeldFrom(dc2InDc1, span, DateTimeOffset.UtcNow);
-        Assert.Matches($"^dc2's lines from ({second:yyyy-MM-dd} )?{second:HH:mm:ss} {System.Text.RegularExpressions.Regex.Escape(Dc2Offset)} \\(where the tail began reading the files", sentence);
+        var heldFrom = $"dc2's lines from ({second:yyyy-MM-dd} )?{second:HH:mm:ss} {System.Text.RegularExpressions.Regex.Escape(Dc2Offset)} \\(where the tail began reading the files";
+        Assert.Matches("^" + heldFrom, TailHeldHint.HeldFrom(dc2InDc1, span, DateTimeOffset.UtcNow));
+
+        // The Logs page's part for the peer itself, on dc1's services (its peer reads, its zones): it says the same.
+        await using var page = new BunitContext();
+        page.JSInterop.Mode = JSRuntimeMode.Loose;
+        page.Services.AddMudServices();
+        page.Services.AddSingleton(TimeProvider.System);
+        page.Services.AddSingleton(peer);
+        page.Services.AddSingleton(_consoles.Dc1.Services.GetRequiredService<LogDatacenters>());
+        var tail = page.Render<PeerLogTail>(p => p.Add(t => t.DatacenterId, "dc2"));
+        tail.WaitForAssertion(() => Assert.Matches($"^The console in dc2 holds {heldFrom}.*; shown here: the newest of them\\.$",
+            tail.Find("[data-testid=through-peer-held]").TextContent.Trim()), TimeSpan.FromSeconds(20));
+        Assert.Equal("true", tail.Find("[data-testid=through-peer-held]").GetAttribute("data-known"));
+        Assert.StartsWith("through the console in dc2, read ", tail.Find("[data-testid=through-peer-label]").TextContent);
     }
 
     /// <summary>
