@@ -81,6 +81,43 @@ public sealed class PeerPagePartsTests : BunitContext, IAsyncLifetime
         Assert.Equal(["before it stopped"], Messages(tail));
     }
 
+    [Theory]
+    [InlineData("next", "\"x\"")]
+    [InlineData("next", "{\"n\":1}")]
+    [InlineData("lastSequence", "\"soon\"")]
+    [InlineData("next", "1.5")]
+    public void PeerLogTail_AnAnswerInAShapeThisConsoleDoesNotKnow_IsSaid_AndWhatItSentBeforeStays(string field, string value)
+    {
+        // Before: GetValue<long> threw inside the read, the exception was lost with the timer's task and the part went on
+        // showing its last state as if all were well.
+        var answers = 0;
+        _peer.Answer = _ =>
+        {
+            if (Interlocked.Increment(ref answers) == 1)
+                return PeerLines(next: 1, Line(1, "before the odd answer"));
+            var odd = PeerLines(next: 2, Line(2, "never shown"));
+            odd[field] = JsonNode.Parse(value);
+            return odd;
+        };
+        var tail = Render<PeerLogTail>(p => p.Add(t => t.DatacenterId, "dc2").Add(t => t.PollInterval, TimeSpan.FromMilliseconds(100)));
+
+        tail.WaitForAssertion(() => Assert.Contains("in a shape this console does not know", tail.Find("[data-testid=through-peer-failure]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Contains("showing what it sent before", tail.Find("[data-testid=through-peer-failure]").TextContent);
+        Assert.DoesNotContain("did not answer", tail.Find("[data-testid=through-peer-failure]").TextContent);
+        Assert.Equal(["before the odd answer"], Messages(tail));
+    }
+
+    [Fact]
+    public void PeerLogTail_ALabelThatIsNotText_IsReplacedByItsOwnWords()
+    {
+        _peer.Answer = _ => PeerLines(next: 1, Line(1, "a line"));
+        _peer.Label = JsonValue.Create(42);
+        var tail = Render<PeerLogTail>(p => p.Add(t => t.DatacenterId, "dc2"));
+
+        tail.WaitForAssertion(() => Assert.StartsWith("through the console in dc2, read ", tail.Find("[data-testid=through-peer-label]").TextContent), TimeSpan.FromSeconds(10));
+        Assert.Equal(["a line"], Messages(tail));
+    }
+
     [Fact]
     public void PeerLogTail_SaysHowFarBackThePeersTailReaches_InTheDatacentersTime_OrThatItIsNotKnown()
     {
@@ -202,6 +239,9 @@ internal sealed class FakePeerReads : IPeerReads
 
     public Func<string, JsonObject?> Answer { get; set; } = _ => null;
 
+    /// <summary>The relay's label as sent (a text unless a test says otherwise).</summary>
+    public JsonNode? Label { get; set; }
+
     public IReadOnlyList<string> Paths
     {
         get
@@ -221,7 +261,7 @@ internal sealed class FakePeerReads : IPeerReads
             _paths.Add(pathAndQuery);
         var answer = Answer(pathAndQuery);
         if (answer is not null)
-            answer["through"] = new JsonObject { ["console"] = datacenter, ["at"] = DateTimeOffset.UtcNow, ["label"] = $"through the console in {datacenter}" };
+            answer["through"] = new JsonObject { ["console"] = datacenter, ["at"] = DateTimeOffset.UtcNow, ["label"] = Label?.DeepClone() ?? $"through the console in {datacenter}" };
         return Task.FromResult(answer);
     }
 }

@@ -76,16 +76,32 @@ public abstract class PeerReadComponent : ComponentBase, IDisposable
             var answer = await peer.PeerJsonAsync(DatacenterId, PathAndQuery(), _disposed.Token);
             if (_disposed.IsCancellationRequested)
                 return;
-            if (answer is not null && Accept(answer))
+            var accepted = false;
+            string? shape = null;
+            try
             {
-                ThroughLabel = answer["through"]?["label"]?.GetValue<string>() ?? $"through the console in {DatacenterId}";
+                accepted = answer is not null && Accept(answer);
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or FormatException or OverflowException or ArgumentException)
+            {
+                // A value of the wrong kind where a number or a text belongs (System.Text.Json.Nodes throws for those):
+                // the peer answered, in a shape this console does not know. Said, never thrown into the page.
+                shape = ex.Message;
+            }
+            if (accepted)
+            {
+                ThroughLabel = TextOrNull(answer!["through"]?["label"]) ?? $"through the console in {DatacenterId}";
                 ReadAt = Time.GetUtcNow();
                 Failure = null;
                 again = MoreAvailable;
             }
             else
             {
-                Failure = $"the console in {DatacenterId} did not answer at {Time.GetUtcNow().UtcDateTime:HH:mm:ss} UTC"
+                var at = Time.GetUtcNow().UtcDateTime;
+                Failure = (answer is null
+                              ? $"the console in {DatacenterId} did not answer at {at:HH:mm:ss} UTC"
+                              : $"the console in {DatacenterId} answered at {at:HH:mm:ss} UTC in a shape this console does not know"
+                                + (shape is null ? "" : $" ({shape})"))
                           + (ReadAt is null ? "" : "; showing what it sent before");
             }
             StateHasChanged();
@@ -97,6 +113,14 @@ public abstract class PeerReadComponent : ComponentBase, IDisposable
                 _timer?.Change(TimeSpan.Zero, Interval);
         }
     }
+
+    /// <summary>The text of a JSON string value; null for anything else (absent, a number, an object).</summary>
+    protected static string? TextOrNull(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    /// <summary>The number of a JSON integer value; null for anything else.</summary>
+    protected static long? NumberOrNull(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<long>(out var number) ? number : null;
 
     public void Dispose()
     {
