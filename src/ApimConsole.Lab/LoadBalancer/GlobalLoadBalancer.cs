@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using ApimConsole.Lab.Faults;
@@ -31,6 +32,9 @@ internal sealed class GlobalLoadBalancer : IAsyncDisposable
 {
     public const string ClusterId = "gateways";
     public const string PoolsPath = "/lb/pools";
+
+    /// <summary>Consecutive failed probes that take a member out (YARP's consecutive-failures policy threshold).</summary>
+    public const int Fall = 1;
 
     private readonly IReadOnlyList<LoadBalancerMember> _members;
     private readonly IReadOnlyList<string> _datacenters;
@@ -70,7 +74,7 @@ internal sealed class GlobalLoadBalancer : IAsyncDisposable
                 },
             },
             // One failed probe takes a member out; the first good one brings it back.
-            Metadata = new Dictionary<string, string> { [ConsecutiveFailuresHealthPolicyOptions.ThresholdMetadataName] = "1" },
+            Metadata = new Dictionary<string, string> { [ConsecutiveFailuresHealthPolicyOptions.ThresholdMetadataName] = Fall.ToString(CultureInfo.InvariantCulture) },
             HttpRequest = new ForwarderRequestConfig { ActivityTimeout = TimeSpan.FromSeconds(10) },
         };
         var route = new RouteConfig { RouteId = "all-traffic", ClusterId = ClusterId, Match = new RouteMatch { Path = "{**catch-all}" } };

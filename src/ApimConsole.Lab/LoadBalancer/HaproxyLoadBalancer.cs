@@ -20,6 +20,15 @@ internal sealed class HaproxyLoadBalancer : IAsyncDisposable
     public const string StatsPath = "/stats";
     public const string StatsUser = "witness";
 
+    /// <summary>
+    /// Consecutive failed checks that take a server out, and passed ones that bring it back: HAProxy's defaults (its
+    /// configuration manual, <c>fall</c> and <c>rise</c>). With <c>fall 1</c> one check that outlived its timeout on a
+    /// busy machine took both of a datacenter's gateways out, and the console rightly named the datacenter down during a
+    /// cut link (<c>HaproxyWitnessLiveTests</c>).
+    /// </summary>
+    public const int Fall = 3;
+    public const int Rise = 2;
+
     private readonly ILogger _logger;
     private readonly Queue<string> _lastLines = new();
     private Process? _process;
@@ -107,8 +116,8 @@ internal sealed class HaproxyLoadBalancer : IAsyncDisposable
 
                 backend {BackendOf(dc)}
                     option httpchk GET /healthcheck
-                    # One failed check takes a server out, the first good one brings it back (as the YARP load balancer does).
-                    default-server inter {Ms(options.LoadBalancerHealthCheckInterval)} fall 1 rise 1
+                    # HAProxy's own defaults, as an estate runs it: one slow or lost check is no outage.
+                    default-server inter {Ms(options.LoadBalancerHealthCheckInterval)} fall {Fall} rise {Rise}
                 """);
             foreach (var m in members.Where(m => m.DatacenterId == dc))
                 config.AppendLine(CultureInfo.InvariantCulture, $"    server {ServerName(m)} {m.Address.Host}:{m.Address.Port} check");

@@ -75,6 +75,8 @@ public sealed class TopologyTests
 
         Assert.Equal("dc1", estate.ConsoleDatacenter);
         Assert.Equal(lab.Endpoints.LoadBalancerStatusUrl, estate.LoadBalancer.StatusUrl);
+        // The YARP load balancer takes a member out after one failed check: the test lab's 200 ms interval plus its 300 ms timeout.
+        Assert.Equal(TimeSpan.FromMilliseconds(500), estate.LoadBalancer.HealthCheckLag);
         Assert.Equal(2, estate.Datacenters.Count);
         for (var i = 0; i < 2; i++)
         {

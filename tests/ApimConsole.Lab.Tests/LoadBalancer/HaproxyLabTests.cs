@@ -75,6 +75,8 @@ public sealed class HaproxyLabTests
             Assert.Equal("be_dc1", config["Estate:LoadBalancer:Datacenters:dc1:Pools:0"]);
             Assert.Equal("be_dc2", config["Estate:LoadBalancer:Datacenters:dc2:Pools:0"]);
             Assert.EndsWith("/stats;csv", config["Estate:LoadBalancer:StatusUrl"]);
+            // HAProxy takes a server out after fall 3 failed checks: 3 × the test lab's 200 ms interval plus its 300 ms timeout.
+            Assert.Equal("00:00:00.9000000", config["Estate:LoadBalancer:HealthCheckLag"]);
             statsPort = new Uri(config["Estate:LoadBalancer:StatusUrl"]!).Port;
         }
 

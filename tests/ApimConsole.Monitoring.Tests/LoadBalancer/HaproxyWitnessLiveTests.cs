@@ -2,10 +2,12 @@ using System.Net.Http.Headers;
 using System.Text;
 using ApimConsole.Core.Configuration;
 using ApimConsole.Core.Estate;
+using ApimConsole.Core.Live;
 using ApimConsole.Core.Scenarios;
 using ApimConsole.Lab;
 using ApimConsole.Monitoring.Engine;
 using ApimConsole.Monitoring.LoadBalancer;
+using ApimConsole.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -56,6 +58,43 @@ public sealed class HaproxyWitnessLiveTests(HaproxyLab fixture) : IClassFixture<
         Assert.Equal(ComponentState.Up, snapshot.LoadBalancer!.State);
         Assert.Contains(new LoadBalancerPool("dc2", true, 2, 2), snapshot.LoadBalancer.Pools);
     }
+
+    /// <summary>
+    /// The flake seen under load (load average 15-35), made on purpose: with the link cut, every dc2 DMZ gateway holds
+    /// HAProxy's health check unanswered past its timeout for one check, as a stalled process does, then answers again.
+    /// One failed check is not a datacenter down (HAProxy's <c>fall</c>), so the console must never name it one, and names
+    /// the cut link on pools HAProxy reported after the stall.
+    /// </summary>
+    [HaproxyFact]
+    public async Task LinkCut_WhileEveryDc2GatewayFailsOneCheck_IsNamedTheLink_NeverDatacenterDown()
+    {
+        using var watch = fixture.WatchScenarios();
+        fixture.Lab.Faults.Apply("link", "down", "test");
+        await fixture.WaitForAsync(s => s.Find("dc2")!.State == DatacenterState.Unreachable, "dc2 silent from dc1's console", Detect);
+
+        var before = await fixture.Dc2ChecksAsync();
+        foreach (var server in before.Keys)
+            fixture.Lab.Faults.Apply("dc2/" + server[(server.IndexOf('-') + 1)..], "hang", "test");
+        var failed = await Eventually.Until(fixture.Dc2ChecksAsync, now => now.All(s => s.Value.Failed > before[s.Key].Failed), Detect,
+            "HAProxy to time out a check of every dc2 gateway", every: TimeSpan.FromMilliseconds(10), describe: Describe);
+        // At once: held longer, the gateways would fail HAProxy's next checks too. (With fall 1 the console, which reads
+        // the stats every 300 ms, named DatacenterDown:dc2 when this waited for its read first.)
+        foreach (var server in before.Keys)
+            fixture.Lab.Faults.Apply("dc2/" + server[(server.IndexOf('-') + 1)..], "up", "test");
+        var healedAt = TimeProvider.System.GetUtcNow();
+        // Polled: a read that finds nothing new publishes no snapshot, but moves the engine's current one.
+        var named = await Eventually.Until(() => fixture.Engine.Current, s => s.Link.State == LinkState.Down && s.LoadBalancer!.PoolsReadAt > healedAt,
+            Detect, "the link named down on pools read after the stall");
+
+        Assert.True(failed.Values.All(s => s.Status.StartsWith("UP", StringComparison.Ordinal)), $"one failed check took a dc2 server out: {Describe(failed)}; before {Describe(before)}; console named {string.Join(", ", watch.Seen)}");
+        Assert.Equal(0, watch.Dropped);
+        Assert.DoesNotContain("DatacenterDown:dc2", watch.Seen);
+        Assert.Contains("InterDatacenterLinkDown", watch.Seen);
+        Assert.Contains(new LoadBalancerPool("dc2", true, 2, 2), named.LoadBalancer!.Pools);
+    }
+
+    private static string Describe(IReadOnlyDictionary<string, (string Status, long Failed)> servers) =>
+        string.Join(", ", servers.Select(s => $"{s.Key} '{s.Value.Status}' {s.Value.Failed} failed checks"));
 
     [HaproxyFact]
     public async Task DatacenterDown_IsNamedDatacenterDown_AndNeverInterDatacenterLinkDown()
@@ -217,6 +256,26 @@ public sealed class HaproxyLab : IAsyncLifetime
         }
     }
 
+    /// <summary>Every scenario key the engine's published snapshots name from now until disposed.</summary>
+    public ScenarioWatch WatchScenarios() => new(Engine.Subscribe(capacity: 1024));
+
+    /// <summary>
+    /// HAProxy's own word on each dc2 DMZ gateway, read from its stats CSV (management guide 9.1): field 17 <c>status</c>
+    /// and field 24 <c>chkfail</c> (failed checks so far), by server name.
+    /// </summary>
+    public async Task<IReadOnlyDictionary<string, (string Status, long Failed)>> Dc2ChecksAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{Estate.LoadBalancer.Username}:{Estate.LoadBalancer.Password}")));
+        var rows = (await http.GetStringAsync(Estate.LoadBalancer.StatusUrl)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var columns = rows[0].TrimStart('#', ' ').Split(',').ToList();
+        int pool = columns.IndexOf("pxname"), server = columns.IndexOf("svname"), status = columns.IndexOf("status"), failed = columns.IndexOf("chkfail");
+        return rows.Skip(1).Select(r => r.Split(','))
+            .Where(f => f[pool] == "be_dc2" && f[server] is not ("FRONTEND" or "BACKEND"))
+            .ToDictionary(f => f[server], f => (f[status], long.Parse(f[failed], System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
     private static string Describe(EstateSnapshot s) =>
         $"link {s.Link.State} ({s.Link.Reason}); " + string.Join("; ", s.Datacenters.Select(d => $"{d.Id} {d.State} ({d.Reason})"))
         + $"; load balancer {s.LoadBalancer?.State} ({s.LoadBalancer?.Reason}) pools "
@@ -230,6 +289,63 @@ public sealed class HaproxyLab : IAsyncLifetime
         Engine.Dispose();
         _http?.Dispose();
         await Lab.DisposeAsync();
+    }
+}
+
+/// <summary>Collects every scenario key named by the snapshots a subscription receives, until disposed.</summary>
+public sealed class ScenarioWatch : IDisposable
+{
+    private readonly FeedSubscription<EstateSnapshot> _subscription;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private readonly Task _reading;
+
+    public ScenarioWatch(FeedSubscription<EstateSnapshot> subscription)
+    {
+        _subscription = subscription;
+        Add(subscription.Snapshot);
+        _reading = ReadAsync();
+    }
+
+    /// <summary>The keys named so far (a copy).</summary>
+    public IReadOnlySet<string> Seen
+    {
+        get
+        {
+            lock (_seen)
+                return _seen.ToHashSet(StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>Snapshots the subscription dropped unread (then <see cref="Seen"/> may miss a key).</summary>
+    public long Dropped => _subscription.Dropped;
+
+    private void Add(EstateSnapshot snapshot)
+    {
+        var keys = FailoverScenarioClassifier.Classify(snapshot, snapshot.AsOf).Select(s => s.Key);
+        lock (_seen)
+            _seen.UnionWith(keys);
+    }
+
+    private async Task ReadAsync()
+    {
+        try
+        {
+            await foreach (var snapshot in _subscription.Updates.ReadAllAsync(_stop.Token))
+                Add(snapshot);
+        }
+        catch (OperationCanceledException)
+        {
+            // Disposed.
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _reading.GetAwaiter().GetResult();
+        _subscription.Dispose();
+        _stop.Dispose();
     }
 }
 
