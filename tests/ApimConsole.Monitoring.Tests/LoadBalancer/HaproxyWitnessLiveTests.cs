@@ -219,8 +219,9 @@ public sealed class HaproxyLab : IAsyncLifetime
         var last = Engine.Current;
         try
         {
+            // Each publication is taken off the channel (waiting to read without reading would spin once one is queued).
             while (!condition(last = Engine.Current))
-                await subscription.Updates.WaitToReadAsync(cts.Token);
+                await subscription.Updates.ReadAsync(cts.Token);
             return last;
         }
         catch (OperationCanceledException)
