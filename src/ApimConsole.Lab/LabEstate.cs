@@ -429,10 +429,11 @@ public sealed class LabEstate : IAsyncDisposable
             ["Estate:LoadBalancer:StatusUrl"] = Endpoints.LoadBalancerStatusUrl,
             // The lab's own pool document, unless it runs HAProxy (below); either way not what appsettings.json may say.
             ["Estate:LoadBalancer:Kind"] = "Lab",
-            // The console must know how late this load balancer's health checks may see a datacenter fail: the interval
-            // times the failed checks that take a member out, plus one check's timeout.
-            ["Estate:LoadBalancer:HealthCheckLag"] = (_options.LoadBalancerHealthCheckInterval * (_haproxy is not null ? HaproxyLoadBalancer.Fall : GlobalLoadBalancer.Fall)
-                + _options.LoadBalancerHealthCheckTimeout).ToString("c", CultureInfo.InvariantCulture),
+            // The console must know how late this load balancer's health checks may see a datacenter fail: the failed
+            // checks that take a member out, each an interval after the previous check ended plus its timeout (a member
+            // that hangs; HAProxy schedules the next check `inter` after the last one ended, measured with haproxy 2.6).
+            ["Estate:LoadBalancer:HealthCheckLag"] = ((_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout)
+                * (_haproxy is not null ? HaproxyLoadBalancer.Fall : GlobalLoadBalancer.Fall)).ToString("c", CultureInfo.InvariantCulture),
         };
         if (_haproxy is not null)
         {

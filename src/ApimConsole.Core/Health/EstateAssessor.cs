@@ -14,7 +14,7 @@ namespace ApimConsole.Core.Health;
 /// console says exactly that it cannot tell.
 /// The load balancer's health checks run on their own schedule, so it sees a datacenter fail later than the console's
 /// probes may. "Still serving" is only evidence of a cut link once the pools were read at least
-/// <c>witnessLag</c> (the load balancer's health-check interval times its fall count, plus one check's timeout) after the console lost the datacenter;
+/// <c>witnessLag</c> (the load balancer's health-check interval plus one check's timeout, times its fall count) after the console lost the datacenter;
 /// until then the datacenter is Unreachable and the link Unknown ("deciding"). "Not serving" is fresh evidence at
 /// once: the load balancer only takes a pool out after its own checks failed. The same race runs the other way when
 /// a datacenter comes back: the load balancer may see it serving again before the console's probes have risen, so a

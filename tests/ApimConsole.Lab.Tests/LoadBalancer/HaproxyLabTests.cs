@@ -75,8 +75,9 @@ public sealed class HaproxyLabTests
             Assert.Equal("be_dc1", config["Estate:LoadBalancer:Datacenters:dc1:Pools:0"]);
             Assert.Equal("be_dc2", config["Estate:LoadBalancer:Datacenters:dc2:Pools:0"]);
             Assert.EndsWith("/stats;csv", config["Estate:LoadBalancer:StatusUrl"]);
-            // HAProxy takes a server out after fall 3 failed checks: 3 × the test lab's 200 ms interval plus its 300 ms timeout.
-            Assert.Equal("00:00:00.9000000", config["Estate:LoadBalancer:HealthCheckLag"]);
+            // HAProxy takes a server out after fall 3 failed checks, each the test lab's 200 ms interval after the previous
+            // one ended plus its 300 ms timeout against a member that hangs: 3 × 500 ms.
+            Assert.Equal("00:00:01.5000000", config["Estate:LoadBalancer:HealthCheckLag"]);
             statsPort = new Uri(config["Estate:LoadBalancer:StatusUrl"]!).Port;
         }
 
