@@ -264,6 +264,38 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
         Assert.All(recent, d => Assert.Null(d.FinishedAt));
     }
 
+    [Fact]
+    public async Task LockedFile_ATrafficFlushStoresNoCell_AndTheSameCellsLandOnceAfterTheLockGoes()
+    {
+        // The collector keeps a refused flush's cells and writes them again at the next flush: that holds only if a
+        // refused write stored none of them (else the next one would count them twice).
+        var store = _services.GetRequiredService<ApimConsole.Core.Traffic.ITrafficStore>();
+        var minute = new DateTimeOffset(2026, 11, 23, 14, 0, 0, TimeSpan.Zero);
+        KeyValuePair<ApimConsole.Core.Traffic.TrafficMinuteKey, ApimConsole.Core.Traffic.TrafficStats> Cell(string instance)
+        {
+            var stats = new ApimConsole.Core.Traffic.TrafficStats();
+            stats.Add(new ApimConsole.Core.Traffic.TrafficTransaction("dc1", instance, "ab", minute, 12, 200, "GET", "/orders/v1", null, "Pass"));
+            return new(new ApimConsole.Core.Traffic.TrafficMinuteKey("dc1", instance, "/orders/v1", minute), stats);
+        }
+        async Task<List<(string, long)>> StoredAsync()
+        {
+            var cells = new List<(string, long)>();
+            await foreach (var cell in store.ReadCellsAsync(minute, CancellationToken.None))
+                cells.Add((cell.InstanceId, cell.Stats.Count));
+            return [.. cells.Order()];
+        }
+
+        await using (await SqliteFileLock.WriterAsync(File))
+        {
+            var refused = await Assert.ThrowsAnyAsync<Exception>(() => store.AddCellsAsync([Cell("instance-1"), Cell("instance-2")], CancellationToken.None));
+            Assert.Contains("locked", StoreWriter.Describe(refused));
+        }
+        Assert.Empty(await StoredAsync());
+
+        await store.AddCellsAsync([Cell("instance-1"), Cell("instance-2")], CancellationToken.None);
+        Assert.Equal([("instance-1", 1L), ("instance-2", 1L)], await StoredAsync());
+    }
+
     /// <summary>
     /// Whether a connection of its own could take the file's write lock, asked without any busy wait through SQLite's
     /// own API: <c>SQLITE_BUSY</c> while someone holds it. Asked of every transaction EF Core starts while watching.
