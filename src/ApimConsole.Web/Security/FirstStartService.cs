@@ -22,15 +22,20 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, StoreWriter
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var auth = options.Value;
-        await using (var scope = scopes.CreateAsyncScope())
+        // The missing roles in one transaction, retried as a whole (StoreWriter): refused, the start stops with the refusal.
+        await writer.WriteAsync("create the console's roles", async ct =>
         {
+            await using var scope = scopes.CreateAsyncScope();
             var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             foreach (var role in ConsoleRoles.All)
             {
                 if (!await roles.RoleExistsAsync(role))
                     Check(await roles.CreateAsync(new IdentityRole(role)), $"creating role {role}");
             }
-        }
+            await transaction.CommitAsync(ct);
+        }, cancellationToken);
         if (!string.IsNullOrWhiteSpace(auth.BootstrapAdminToken))
         {
             var token = await tokens.EnsureBootstrapAsync(auth.BootstrapAdminToken, cancellationToken);

@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace ApimConsole.Web.Tests.Security;
 
 /// <summary>
-/// The first administrator, created when the console listens with no user, on a SQLite file another connection holds.
+/// The console's roles, and the first administrator created when the console listens with no user, on a SQLite file
+/// another connection holds.
 /// The console under test has started (and created its administrator); the test removes every user and runs the
 /// first-start step again, as a console whose store is empty does. Locks are released on a signal (the store writer's
 /// warning about the first attempt), never after a fixed wait; each attempt waits one second (<c>Storage:BusyTimeout</c>).
@@ -116,5 +117,52 @@ public sealed class FirstStartStoreLockTests : IAsyncLifetime
         await _firstStart.StartedAsync(CancellationToken.None);
         Assert.Equal([(Admin, true)], await UsersAsync());
         Assert.Equal(2, await AdminsAuditedAsync());
+    }
+
+    private async Task<List<string>> RolesAsync()
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>().Roles.Select(r => r.Name!).OrderBy(n => n).ToListAsync();
+    }
+
+    /// <summary>Removes the Viewer and Support roles, as a store that never had them.</summary>
+    private async Task RemoveTwoRolesAsync()
+    {
+        await using var scope = _host.Services.CreateAsyncScope();
+        var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+        foreach (var name in new[] { ConsoleRoles.Viewer, ConsoleRoles.Support })
+            Assert.True((await roles.DeleteAsync((await roles.FindByNameAsync(name))!)).Succeeded);
+        Assert.Equal([ConsoleRoles.Administrator], await RolesAsync());
+    }
+
+    [Fact]
+    public async Task AWriterHoldingTheFilePastOneAttempt_TheMissingRolesAreCreatedByTheNextAttempt_Once()
+    {
+        await RemoveTwoRolesAsync();
+        var writer = await SqliteFileLock.WriterAsync(_settings.DatabaseFile);
+
+        var starting = _firstStart.StartAsync(CancellationToken.None);
+        await Eventually.Until(() => _logs.Messages.Any(m => m.Contains("refused create the console's roles (attempt 1)", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the first attempt waited out its busy timeout");
+        await writer.ReleaseAsync();
+        await starting;
+
+        Assert.Equal([ConsoleRoles.Administrator, ConsoleRoles.Support, ConsoleRoles.Viewer], await RolesAsync());
+    }
+
+    [Fact]
+    public async Task AWriterHoldingTheFilePastEveryAttempt_TheStartStopsNamingTheStore_AndNoRoleIsCreated()
+    {
+        await RemoveTwoRolesAsync();
+
+        ConsoleStoreUnavailableException refused;
+        await using (await SqliteFileLock.WriterAsync(_settings.DatabaseFile))
+            refused = await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => _firstStart.StartAsync(CancellationToken.None));
+
+        Assert.Contains("create the console's roles", refused.Message);
+        Assert.Contains("database is locked", refused.Message);
+        Assert.Equal([ConsoleRoles.Administrator], await RolesAsync());
+        await _firstStart.StartAsync(CancellationToken.None);
+        Assert.Equal([ConsoleRoles.Administrator, ConsoleRoles.Support, ConsoleRoles.Viewer], await RolesAsync());
     }
 }
