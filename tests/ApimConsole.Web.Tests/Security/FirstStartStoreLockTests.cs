@@ -67,18 +67,23 @@ public sealed class FirstStartStoreLockTests : IAsyncLifetime
         return result;
     }
 
+    /// <summary>Runs <paramref name="step"/> on a file held until the store writer has refused the first attempt of <paramref name="what"/>.</summary>
+    private async Task HeldPastOneAttemptAsync(string what, Func<Task> step)
+    {
+        var writer = await SqliteFileLock.WriterAsync(_settings.DatabaseFile);
+        var running = step();
+        await Eventually.Until(() => _logs.Messages.Any(m => m.Contains($"refused {what} (attempt 1)", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), $"the first attempt to {what} waited out its busy timeout");
+        await writer.ReleaseAsync();
+        await running;
+    }
+
     private int CreatedLogs() => _logs.Messages.Count(m => m.Contains("FIRST START: no user existed, so the console created", StringComparison.Ordinal));
 
     [Fact]
     public async Task AWriterHoldingTheFilePastOneAttempt_TheAdministratorIsCreatedByTheNextAttempt_Once()
     {
-        var writer = await SqliteFileLock.WriterAsync(_settings.DatabaseFile);
-
-        var starting = _firstStart.StartedAsync(CancellationToken.None);
-        await Eventually.Until(() => _logs.Messages.Any(m => m.Contains("refused create the first administrator (attempt 1)", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(60), "the first attempt waited out its busy timeout");
-        await writer.ReleaseAsync();
-        await starting;
+        await HeldPastOneAttemptAsync("create the first administrator", () => _firstStart.StartedAsync(CancellationToken.None));
 
         Assert.Equal([(Admin, true)], await UsersAsync());
         // One more entry than the host's own first start, and one more "created" line: not two.
@@ -139,13 +144,8 @@ public sealed class FirstStartStoreLockTests : IAsyncLifetime
     public async Task AWriterHoldingTheFilePastOneAttempt_TheMissingRolesAreCreatedByTheNextAttempt_Once()
     {
         await RemoveTwoRolesAsync();
-        var writer = await SqliteFileLock.WriterAsync(_settings.DatabaseFile);
 
-        var starting = _firstStart.StartAsync(CancellationToken.None);
-        await Eventually.Until(() => _logs.Messages.Any(m => m.Contains("refused create the console's roles (attempt 1)", StringComparison.Ordinal)),
-            TimeSpan.FromSeconds(60), "the first attempt waited out its busy timeout");
-        await writer.ReleaseAsync();
-        await starting;
+        await HeldPastOneAttemptAsync("create the console's roles", () => _firstStart.StartAsync(CancellationToken.None));
 
         Assert.Equal([ConsoleRoles.Administrator, ConsoleRoles.Support, ConsoleRoles.Viewer], await RolesAsync());
     }
