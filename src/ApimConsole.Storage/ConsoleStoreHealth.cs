@@ -50,8 +50,9 @@ public sealed class ConsoleStoreUnavailableException(string what, Exception inne
 /// <summary>
 /// The one place writes that matter are retried: a few attempts with growing pauses (<see cref="Delays"/>), then
 /// <see cref="ConsoleStoreUnavailableException"/>, logged at Error. Every outcome is reported to
-/// <see cref="ConsoleStoreHealth"/>. Used by <see cref="AuditLog"/> and <see cref="DeploymentStore"/>: an action
-/// that cannot be audited or recorded is refused loudly, never done silently unrecorded.
+/// <see cref="ConsoleStoreHealth"/>. Used by <see cref="AuditLog"/>, <see cref="DeploymentStore"/> and the console's
+/// own writes (sign-in, the first start, recovery stamps): an action that cannot be audited or recorded is refused
+/// loudly, never done silently unrecorded.
 /// </summary>
 public sealed class StoreWriter(ConsoleStoreHealth health, TimeProvider time, ILoggerFactory? loggers = null)
 {

@@ -188,25 +188,30 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     /// </summary>
     public async Task<IReadOnlyList<long>> StopUnfinishedAsync(string reason, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-        var unfinished = await db.Deployments.Include(d => d.Targets)
-            .Where(d => d.State == DeploymentState.Pending || d.State == DeploymentState.Running).ToListAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        foreach (var d in unfinished)
+        // One transaction, retried as a whole: every unfinished deployment is stopped, or none is.
+        var stopped = await writer.WriteAsync("stop the deployments left unfinished", async ct =>
         {
-            d.State = DeploymentState.Stopped;
-            d.Summary = Clip(reason);
-            d.FinishedAt = now;
-            foreach (var t in d.Targets.Where(t => t.Outcome is DeploymentTargetOutcome.Pending or DeploymentTargetOutcome.Uploaded))
+            await using var db = await contexts.CreateDbContextAsync(ct);
+            var unfinished = await db.Deployments.Include(d => d.Targets)
+                .Where(d => d.State == DeploymentState.Pending || d.State == DeploymentState.Running).ToListAsync(ct);
+            var now = time.GetUtcNow();
+            foreach (var d in unfinished)
             {
-                t.Outcome = t.Outcome == DeploymentTargetOutcome.Uploaded && t.InstanceId is null ? DeploymentTargetOutcome.PartiallyApplied : DeploymentTargetOutcome.NotPushed;
-                t.UpdatedAt = now;
+                d.State = DeploymentState.Stopped;
+                d.Summary = Clip(reason);
+                d.FinishedAt = now;
+                foreach (var t in d.Targets.Where(t => t.Outcome is DeploymentTargetOutcome.Pending or DeploymentTargetOutcome.Uploaded))
+                {
+                    t.Outcome = t.Outcome == DeploymentTargetOutcome.Uploaded && t.InstanceId is null ? DeploymentTargetOutcome.PartiallyApplied : DeploymentTargetOutcome.NotPushed;
+                    t.UpdatedAt = now;
+                }
             }
-        }
-        await db.SaveChangesAsync(cancellationToken);
-        foreach (var d in unfinished)
+            await db.SaveChangesAsync(ct);
+            return unfinished.Select(d => d.Id).ToList();
+        }, cancellationToken);
+        foreach (var _ in stopped)
             Written();
-        return unfinished.Select(d => d.Id).ToList();
+        return stopped;
     }
 
     private static string Clip(string text) => text.Length <= MaxMessageLength ? text : text[..(MaxMessageLength - 1)] + "…";

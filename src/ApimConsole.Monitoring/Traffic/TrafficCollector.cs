@@ -400,7 +400,12 @@ public sealed class TrafficCollector : BackgroundService
             _pendingCoverage[(merged.DatacenterId, merged.From)] = merged;
     }
 
-    /// <summary>Writes the pending roll-ups and coverage to the store; on failure they wait for the next flush.</summary>
+    /// <summary>
+    /// Writes the pending roll-ups, then the coverage, to the store; on failure they wait for the next flush (the flush
+    /// loop is their retry, the data held in memory meanwhile). Coverage is written only once its cells are: a span
+    /// stored as collected without its cells would, after a restart, show those minutes as zero traffic. Without the
+    /// span they show as not collected, which is what the store can vouch for.
+    /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken)
     {
         IReadOnlyList<KeyValuePair<TrafficMinuteKey, TrafficStats>> cells;
@@ -411,28 +416,31 @@ public sealed class TrafficCollector : BackgroundService
             spans = [.. _pendingCoverage.Values];
             _pendingCoverage.Clear();
         }
+        var cellsStored = false;
         try
         {
             await _store.AddCellsAsync(cells, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            _logger.LogWarning(ex, "Traffic: {Cells} roll-up cells not stored; retrying at the next flush", cells.Count);
-            lock (_pendingGate)
-            {
-                foreach (var (key, stats) in cells)
-                    _pending.Merge(key, stats);
-            }
-        }
-        try
-        {
+            cellsStored = true;
             await _store.SaveCoverageAsync(spans, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            _logger.LogWarning(ex, "Traffic: coverage not stored; retrying at the next flush");
+            if (cellsStored)
+            {
+                _logger.LogWarning(ex, "Traffic: coverage not stored; retrying at the next flush");
+            }
+            else
+            {
+                _logger.LogWarning(ex, "Traffic: {Cells} roll-up cells and their coverage not stored; retrying at the next flush", cells.Count);
+                lock (_pendingGate)
+                {
+                    foreach (var (key, stats) in cells)
+                        _pending.Merge(key, stats);
+                }
+            }
             lock (_pendingGate)
             {
+                // A span recorded since the drain extends the same one and is newer: it wins.
                 foreach (var span in spans)
                     _pendingCoverage.TryAdd((span.DatacenterId, span.From), span);
             }

@@ -15,9 +15,10 @@ namespace ApimConsole.Web.Incidents;
 /// </summary>
 /// <remarks>
 /// State lives in memory, so reading <see cref="Incomplete"/> never waits for the store. The recorder feeds it the
-/// incidents it closes and every snapshot; the repair checklist feeds it the marks.
+/// incidents it closes and every snapshot; the repair checklist feeds it the marks. The stamps are written through
+/// <see cref="StoreWriter"/>: retried as one unit, and a refused write leaves them pending for the next call.
 /// </remarks>
-public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts, ILogger<RecoveryTracker> logger) : IRecoveryStatus
+public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts, StoreWriter writer, ILogger<RecoveryTracker> logger) : IRecoveryStatus
 {
     private sealed record Candidate(long IncidentId, string Key, string Title, DateTimeOffset StartedAt, DateTimeOffset EndedAt,
         IReadOnlyList<string> Nodes, Dictionary<string, string> Done);
@@ -115,24 +116,29 @@ public sealed class RecoveryTracker(IDbContextFactory<ConsoleDbContext> contexts
             return;
         try
         {
-            await using var db = await contexts.CreateDbContextAsync(cancellationToken);
-            var ids = completed.Select(c => c.Key).ToList();
-            var incidents = await db.Incidents.Where(i => ids.Contains(i.Id)).ToListAsync(cancellationToken);
-            foreach (var incident in incidents)
-                incident.RecoveredAt ??= completed.First(c => c.Key == incident.Id).Value;
-            await db.SaveChangesAsync(cancellationToken);
-            lock (_gate)
+            await writer.WriteAsync($"stamp {completed.Length} completed recoveries", async ct =>
             {
-                foreach (var (id, _) in completed)
-                {
-                    if (_completed.Remove(id))
-                        _candidates.Remove(id);
-                }
-            }
+                await using var db = await contexts.CreateDbContextAsync(ct);
+                var ids = completed.Select(c => c.Key).ToList();
+                var incidents = await db.Incidents.Where(i => ids.Contains(i.Id)).ToListAsync(ct);
+                foreach (var incident in incidents)
+                    incident.RecoveredAt ??= completed.First(c => c.Key == incident.Id).Value;
+                await db.SaveChangesAsync(ct);
+            }, cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (ConsoleStoreUnavailableException e)
         {
-            logger.LogError(e, "Incidents: could not record {Count} completed recoveries; will try again", completed.Length);
+            // The store writer has logged the refusal; the recoveries stay complete in memory and are stamped later.
+            logger.LogWarning("Incidents: {Count} completed recoveries are not stamped yet ({Problem}); will try again", completed.Length, StoreWriter.Describe(e));
+            return;
+        }
+        lock (_gate)
+        {
+            foreach (var (id, _) in completed)
+            {
+                if (_completed.Remove(id))
+                    _candidates.Remove(id);
+            }
         }
     }
 

@@ -13,7 +13,8 @@ namespace ApimConsole.Web.Security;
 /// must not use up a password printed only once), with no user at all, "admin" (Administrator) is created with
 /// <see cref="AuthOptions.InitialAdminPassword"/> or a generated password logged once.
 /// </summary>
-internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenService tokens, AuditLog audit, IOptions<AuthOptions> options, ILogger<FirstStartService> logger)
+internal sealed class FirstStartService(IServiceScopeFactory scopes, StoreWriter writer, ApiTokenService tokens, AuditLog audit, IOptions<AuthOptions> options,
+    ILogger<FirstStartService> logger)
     : IHostedLifecycleService
 {
     public const string AdminUserName = "admin";
@@ -21,15 +22,20 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var auth = options.Value;
-        await using (var scope = scopes.CreateAsyncScope())
+        // The missing roles in one transaction, retried as a whole (StoreWriter): refused, the start stops with the refusal.
+        await writer.WriteAsync("create the console's roles", async ct =>
         {
+            await using var scope = scopes.CreateAsyncScope();
             var roles = scope.ServiceProvider.GetRequiredService<RoleManager<IdentityRole>>();
+            var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync(ct);
             foreach (var role in ConsoleRoles.All)
             {
                 if (!await roles.RoleExistsAsync(role))
                     Check(await roles.CreateAsync(new IdentityRole(role)), $"creating role {role}");
             }
-        }
+            await transaction.CommitAsync(ct);
+        }, cancellationToken);
         if (!string.IsNullOrWhiteSpace(auth.BootstrapAdminToken))
         {
             var token = await tokens.EnsureBootstrapAsync(auth.BootstrapAdminToken, cancellationToken);
@@ -46,42 +52,66 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, ApiTokenSer
     }
 
     /// <summary>Runs after every hosted service started, the web server included: the console listens.</summary>
+    /// <remarks>
+    /// The administrator, its role and its audit entry are one <see cref="StoreWriter"/> unit, retried as a whole. A
+    /// store that refuses it past every attempt stops the start with the refusal: no administrator, no password shown.
+    /// </remarks>
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var auth = options.Value;
-        await using (var scope = scopes.CreateAsyncScope())
+        var generated = string.IsNullOrEmpty(auth.InitialAdminPassword);
+        var password = generated ? GeneratePassword() : auth.InitialAdminPassword!;
+        IdentityResult? outcome;
+        try
         {
-            var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
-            if (!users.Users.Any())
-            {
-                var generated = string.IsNullOrEmpty(auth.InitialAdminPassword);
-                var password = generated ? GeneratePassword() : auth.InitialAdminPassword!;
-                // The administrator and its audit entry are one transaction on the context Identity saves through.
-                var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
-                await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
-                {
-                    var admin = new IdentityUser(AdminUserName);
-                    var created = await users.CreateAsync(admin, password);
-                    if (!created.Succeeded)
-                        throw new InvalidOperationException("Auth:InitialAdminPassword is not accepted: " + string.Join(" ", created.Errors.Select(e => e.Description)));
-                    Check(await users.AddToRoleAsync(admin, ConsoleRoles.Administrator), "making admin an Administrator");
-                    audit.Add(db, AuditActor.System, "user.created", AdminUserName, "first start: Administrator");
-                    await db.SaveChangesAsync(cancellationToken);
-                    await transaction.CommitAsync(cancellationToken);
-                }
-                if (generated)
-                {
-                    logger.LogWarning(
-                        "FIRST START: no user existed, so the console created the administrator '{User}' with the password {Password} . " +
-                        "This password is shown only this once: sign in at /account/signin and change it (Change password). " +
-                        "Set Auth:InitialAdminPassword to choose it instead.", AdminUserName, password);
-                }
-                else
-                {
-                    logger.LogWarning("FIRST START: no user existed, so the console created the administrator '{User}' with the password from Auth:InitialAdminPassword.", AdminUserName);
-                }
-            }
+            outcome = await writer.WriteAsync("create the first administrator", ct => CreateAdministratorOnceAsync(password, ct), cancellationToken);
         }
+        catch (ConsoleStoreUnavailableException e)
+        {
+            logger.LogCritical("FIRST START: no user exists and the administrator '{User}' could not be created: {Problem}. " +
+                "Nothing was created; start the console again once its store takes writes.", AdminUserName, StoreWriter.Describe(e));
+            throw;
+        }
+        if (outcome is { Succeeded: false })
+            throw new InvalidOperationException("Auth:InitialAdminPassword is not accepted: " + string.Join(" ", outcome.Errors.Select(e => e.Description)));
+        if (outcome is null)
+            return;
+        if (generated)
+        {
+            logger.LogWarning(
+                "FIRST START: no user existed, so the console created the administrator '{User}' with the password {Password} . " +
+                "This password is shown only this once: sign in at /account/signin and change it (Change password). " +
+                "Set Auth:InitialAdminPassword to choose it instead.", AdminUserName, password);
+        }
+        else
+        {
+            logger.LogWarning("FIRST START: no user existed, so the console created the administrator '{User}' with the password from Auth:InitialAdminPassword.", AdminUserName);
+        }
+    }
+
+    /// <summary>
+    /// One attempt, on a scope of its own (a failed attempt leaves its context's tracked rows in an unknown state): null
+    /// when a user already exists, the refusal when Identity does not accept the password, success when created.
+    /// </summary>
+    private async Task<IdentityResult?> CreateAdministratorOnceAsync(string password, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var users = scope.ServiceProvider.GetRequiredService<UserManager<IdentityUser>>();
+        // The administrator and its audit entry are one transaction on the context Identity saves through; the check
+        // is inside it, so a user created meanwhile is seen.
+        var db = scope.ServiceProvider.GetRequiredService<ConsoleDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await users.Users.AnyAsync(cancellationToken))
+            return null;
+        var admin = new IdentityUser(AdminUserName);
+        var created = await users.CreateAsync(admin, password);
+        if (!created.Succeeded)
+            return created;
+        Check(await users.AddToRoleAsync(admin, ConsoleRoles.Administrator), "making admin an Administrator");
+        audit.Add(db, AuditActor.System, "user.created", AdminUserName, "first start: Administrator");
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return created;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -26,7 +26,10 @@ public sealed class TrafficCollectorTests : IDisposable
     private readonly RecentTransactions _recent = new();
     private readonly TrafficCollector _collector;
 
-    public TrafficCollectorTests()
+    public TrafficCollectorTests() => _collector = NewCollector(_history, _recent);
+
+    /// <summary>A collector on this test's store, clock and ANM: a second one is the console after a restart.</summary>
+    private TrafficCollector NewCollector(TrafficHistory history, RecentTransactions recent)
     {
         var estate = new EstateOptions
         {
@@ -38,8 +41,8 @@ public sealed class TrafficCollectorTests : IDisposable
                 new DatacenterOptions { Id = "dc2", AdminNodeManager = new() { Urls = ["http://anm.dc2.test:8090"], Username = "admin", Password = "pw" } },
             ],
         };
-        _collector = new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions()), new StaticEstate(Estate(T0)), _store,
-            _history, _recent, _time, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(_anm));
+        return new TrafficCollector(Options.Create(estate), Options.Create(new TrafficOptions()), new StaticEstate(Estate(T0)), _store,
+            history, recent, _time, NullLogger<TrafficCollector>.Instance, new HandlerHttpClientFactory(_anm));
     }
 
     public void Dispose() => _collector.Dispose();
@@ -196,14 +199,26 @@ public sealed class TrafficCollectorTests : IDisposable
     }
 
     [Fact]
-    public async Task FailedStoreWrite_IsRetried_AtTheNextFlush()
+    public async Task FailedStoreWrite_IsRetriedAtTheNextFlush_Once_AndItsCoverageWaitsForIt_SoARestartShowsAGap_NeverZero()
     {
         _anm.Add("dc1", "instance-1", Tx(1, T0.AddSeconds(-1)));
         await _collector.PollAsync("dc1", default);
         _store.Fail = true;
         await _collector.FlushAsync(default);
+
+        // The store holds neither: a span claiming the minute collected would read back as a minute of no traffic.
         Assert.Empty(_store.Cells);
+        Assert.Empty(_store.Coverage);
+        var restarted = new TrafficHistory();
+        using (var console = NewCollector(restarted, new RecentTransactions()))
+            await console.LoadHistoryAsync(default);
+        var minute = restarted.Views(TrafficWindow.TenMinutes, T0, ["dc1"]).Single().Series.Points.Single(p => p.Start == T0.AddMinutes(-1));
+        Assert.Contains("not collecting", minute.GapReason);
+
         _store.Fail = false;
+        await _collector.FlushAsync(default);
+        Assert.Equal(1, _store.Cells.Single().Value.Count);
+        Assert.Contains(_store.Coverage, s => s.DatacenterId == "dc1" && s.Collected && s.To == T0);
         await _collector.FlushAsync(default);
         Assert.Equal(1, _store.Cells.Single().Value.Count);
     }
