@@ -181,39 +181,6 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         Written();
     }
 
-    /// <summary>
-    /// Deployments left Pending or Running by a console that stopped: their archive was in memory only, so they cannot
-    /// go on. They become Stopped, and their targets show how far they got. Returns their ids. The console itself now
-    /// reconciles them from the ANMs instead (<see cref="UnfinishedAsync"/>, <see cref="RecordReconciliationAsync"/>).
-    /// </summary>
-    public async Task<IReadOnlyList<long>> StopUnfinishedAsync(string reason, CancellationToken cancellationToken)
-    {
-        // One transaction, retried as a whole: every unfinished deployment is stopped, or none is.
-        var stopped = await writer.WriteAsync("stop the deployments left unfinished", async ct =>
-        {
-            await using var db = await contexts.CreateDbContextAsync(ct);
-            var unfinished = await db.Deployments.Include(d => d.Targets)
-                .Where(d => d.State == DeploymentState.Pending || d.State == DeploymentState.Running).ToListAsync(ct);
-            var now = time.GetUtcNow();
-            foreach (var d in unfinished)
-            {
-                d.State = DeploymentState.Stopped;
-                d.Summary = Clip(reason);
-                d.FinishedAt = now;
-                foreach (var t in d.Targets.Where(t => t.Outcome is DeploymentTargetOutcome.Pending or DeploymentTargetOutcome.Uploaded))
-                {
-                    t.Outcome = t.Outcome == DeploymentTargetOutcome.Uploaded && t.InstanceId is null ? DeploymentTargetOutcome.PartiallyApplied : DeploymentTargetOutcome.NotPushed;
-                    t.UpdatedAt = now;
-                }
-            }
-            await db.SaveChangesAsync(ct);
-            return unfinished.Select(d => d.Id).ToList();
-        }, cancellationToken);
-        foreach (var _ in stopped)
-            Written();
-        return stopped;
-    }
-
     private static string Clip(string text) => text.Length <= MaxMessageLength ? text : text[..(MaxMessageLength - 1)] + "…";
 }
 

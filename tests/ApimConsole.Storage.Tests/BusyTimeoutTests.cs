@@ -202,68 +202,6 @@ public sealed class BusyTimeoutTests : IAsyncLifetime
         Assert.Equal(1, await AuditCountAsync());
     }
 
-    private async Task<(long Running, long Pending)> TwoUnfinishedDeploymentsAsync(DeploymentStore store)
-    {
-        Records.Deployment Request() => new()
-        {
-            RequestedBy = "carol", GroupId = "group-2", GroupName = "Internal", FileNames = "prod.fed", Sha256 = new string('a', 64),
-            State = DeploymentState.Pending, Targets = [new Records.DeploymentTarget { DatacenterId = "dc1" }],
-        };
-        var running = (await store.AddAsync(Request(), CancellationToken.None)).Id;
-        await store.SetStateAsync(running, DeploymentState.Running, null, CancellationToken.None);
-        await store.SetTargetAsync(running, "dc1", null, DeploymentTargetOutcome.Uploaded, "arch-1", null, CancellationToken.None);
-        var pending = (await store.AddAsync(Request(), CancellationToken.None)).Id;
-        return (running, pending);
-    }
-
-    [Fact]
-    public async Task AWriterHoldingTheFilePastOneAttempt_UnfinishedDeploymentsAreStoppedByTheNextAttempt_Once()
-    {
-        var store = _services.GetRequiredService<DeploymentStore>();
-        var health = _services.GetRequiredService<ConsoleStoreHealth>();
-        var (running, pending) = await TwoUnfinishedDeploymentsAsync(store);
-        using var writes = store.Writes.Subscribe(capacity: 100);
-        var writer = await SqliteFileLock.WriterAsync(File);
-
-        var stopping = store.StopUnfinishedAsync("The console stopped while this deployment ran.", CancellationToken.None);
-        await Eventually.Until(() => health.Current.FailedAttempts >= 1, TimeSpan.FromSeconds(60), "the first attempt waited out its busy timeout");
-        await writer.ReleaseAsync();
-
-        Assert.Equal([running, pending], await stopping);
-        Assert.False(health.Current.Failing);
-        var recent = await store.RecentAsync(10, CancellationToken.None);
-        Assert.All(recent, d => Assert.Equal(DeploymentState.Stopped, d.State));
-        Assert.Equal([(running, DeploymentTargetOutcome.PartiallyApplied), (pending, DeploymentTargetOutcome.NotPushed)],
-            recent.OrderBy(d => d.Id).Select(d => (d.Id, Assert.Single(d.Targets).Outcome)));
-        // One write per stopped deployment, published once: the refused attempt published nothing.
-        var published = new List<long>();
-        while (writes.Updates.TryRead(out var count))
-            published.Add(count);
-        Assert.Equal([writes.Snapshot + 1, writes.Snapshot + 2], published);
-        Assert.Empty(await store.StopUnfinishedAsync("again", CancellationToken.None));
-    }
-
-    [Fact]
-    public async Task AWriterHoldingTheFilePastEveryAttempt_StoppingUnfinishedDeploymentsIsRefused_AndNoneIsStopped()
-    {
-        var store = _services.GetRequiredService<DeploymentStore>();
-        var health = _services.GetRequiredService<ConsoleStoreHealth>();
-        var (running, pending) = await TwoUnfinishedDeploymentsAsync(store);
-
-        ConsoleStoreUnavailableException refused;
-        await using (await SqliteFileLock.WriterAsync(File))
-            refused = await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() => store.StopUnfinishedAsync("stopped", CancellationToken.None));
-
-        Assert.Contains("stop the deployments left unfinished", refused.Message);
-        Assert.Contains("locked", refused.Message);
-        Assert.Equal(StoreWriter.Delays.Count + 1, health.Current.FailedAttempts);
-        // Nothing half-written: both are as they were, targets included.
-        var recent = (await store.RecentAsync(10, CancellationToken.None)).OrderBy(d => d.Id).ToList();
-        Assert.Equal([(running, DeploymentState.Running, DeploymentTargetOutcome.Uploaded), (pending, DeploymentState.Pending, DeploymentTargetOutcome.Pending)],
-            recent.Select(d => (d.Id, d.State, Assert.Single(d.Targets).Outcome)));
-        Assert.All(recent, d => Assert.Null(d.FinishedAt));
-    }
-
     [Fact]
     public async Task LockedFile_ATrafficFlushStoresNoCell_AndTheSameCellsLandOnceAfterTheLockGoes()
     {

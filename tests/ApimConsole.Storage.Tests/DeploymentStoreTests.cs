@@ -46,28 +46,4 @@ public sealed class DeploymentStoreTests
             published.Add(count);
         Assert.Equal(Enumerable.Range(1, 7).Select(i => writes.Snapshot + i), published);
     }
-
-    [Fact]
-    public async Task UnfinishedDeployments_AreStoppedAfterARestart_KeepingWhatTheyReached()
-    {
-        await using var temp = new TempStore();
-        await temp.Services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
-        var store = temp.Services.GetRequiredService<DeploymentStore>();
-        var running = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
-        await store.SetStateAsync(running, DeploymentState.Running, null, CancellationToken.None);
-        await store.SetTargetAsync(running, "dc1", null, DeploymentTargetOutcome.Uploaded, "a", null, CancellationToken.None);
-        await store.SetTargetAsync(running, "dc1", "instance-3", DeploymentTargetOutcome.Loaded, "a", null, CancellationToken.None);
-        await store.SetTargetAsync(running, "dc2", null, DeploymentTargetOutcome.Pending, null, null, CancellationToken.None);
-        var done = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
-        await store.SetStateAsync(done, DeploymentState.Succeeded, "ok", CancellationToken.None);
-
-        var stopped = await store.StopUnfinishedAsync("The console stopped while this deployment ran.", CancellationToken.None);
-
-        Assert.Equal([running], stopped);
-        var read = (await store.GetAsync(running, CancellationToken.None))!;
-        Assert.Equal(DeploymentState.Stopped, read.State);
-        Assert.Equal([("dc1", null, DeploymentTargetOutcome.PartiallyApplied), ("dc1", "instance-3", DeploymentTargetOutcome.Loaded), ("dc2", null, DeploymentTargetOutcome.NotPushed)],
-            read.Targets.Select(t => (t.DatacenterId, t.InstanceId, t.Outcome)));
-        Assert.Equal(DeploymentState.Succeeded, (await store.GetAsync(done, CancellationToken.None))!.State);
-    }
 }
