@@ -33,7 +33,9 @@ public sealed class TwoConsoles : IAsyncDisposable
     public PeerConsole Dc2 { get; }
 
     /// <param name="loadBalancerWitness">False: neither console reads the load balancer; the peer is the only witness.</param>
-    public static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra = null, Action<LabOptions>? lab = null)
+    /// <param name="beforeConsoles">Runs once the lab is up and before either console starts (e.g. to wait for what the lab must have written).</param>
+    public static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra = null, Action<LabOptions>? lab = null,
+        Func<LabEstate, Task>? beforeConsoles = null)
     {
         var options = new LabOptions
         {
@@ -43,12 +45,25 @@ public sealed class TwoConsoles : IAsyncDisposable
             SlowDelay = TimeSpan.FromMilliseconds(400),
         };
         lab?.Invoke(options);
-        return await StartAsync(loadBalancerWitness, extra, options);
+        return await StartAsync(loadBalancerWitness, extra, options, beforeConsoles);
     }
 
-    private static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra, LabOptions options)
+    private static async Task<TwoConsoles> StartAsync(bool loadBalancerWitness, IReadOnlyDictionary<string, string?>? extra, LabOptions options,
+        Func<LabEstate, Task>? beforeConsoles = null)
     {
         var lab = await LabEstate.StartAsync(options, NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None);
+        if (beforeConsoles is not null)
+        {
+            try
+            {
+                await beforeConsoles(lab);
+            }
+            catch
+            {
+                await lab.DisposeAsync();
+                throw;
+            }
+        }
         var (port1, port2) = (FreePort(), FreePort());
         var dc1 = new PeerConsole(lab, "dc1", port1, port2, Dc1PeerToken, Dc2PeerToken, loadBalancerWitness, extra);
         var dc2 = new PeerConsole(lab, "dc2", port2, port1, Dc2PeerToken, Dc1PeerToken, loadBalancerWitness, extra);

@@ -34,13 +34,26 @@ public sealed class TwoConsolesLogHeldTests : IAsyncLifetime
         _consoles = await TwoConsoles.StartAsync(loadBalancerWitness: false, new Dictionary<string, string?>
         {
             ["Estate:Datacenters:1:Logs:TimeZone"] = Dc2Zone,
-            // Each tail begins at the end of the files (the lab's gateways wrote their start-up lines already): it holds
-            // the lines from that moment, in dc2's time to the tick, which dc1 must receive unchanged.
+            // Each tail begins at the end of the files: it holds the lines from that moment, in dc2's time to the tick,
+            // which dc1 must receive unchanged.
             ["Logs:BackfillBytes"] = "0",
-        });
+        }, beforeConsoles: Dc2HasWrittenLinesAsync);
     }
 
     public async Task DisposeAsync() => await _consoles.DisposeAsync();
+
+    /// <summary>
+    /// A tail that starts at the end of an empty file left nothing out, and rightly says nothing (a fresh clone's run
+    /// started the consoles before the lab's gateways had written a line): the consoles start once dc2's files hold lines.
+    /// </summary>
+    private static Task Dc2HasWrittenLinesAsync(ApimConsole.Lab.LabEstate lab) =>
+        Eventually.Until(() =>
+        {
+            lab.FlushTraceFiles();
+            return Directory.Exists(lab.TraceDirectory("dc2"))
+                ? Directory.EnumerateFiles(lab.TraceDirectory("dc2"), "*.trc", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length)
+                : 0;
+        }, bytes => bytes > 0, TimeSpan.FromSeconds(30), "dc2's gateways writing trace lines before the consoles start", every: TimeSpan.FromMilliseconds(50));
 
     [Fact]
     public async Task Held_TheDc1ConsoleReceivesThroughThePeer_IsExactlyWhatDc2sOwnConsoleSays_AndIsShownInDc2sTime()
