@@ -24,6 +24,7 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
     public DbSet<ComponentStateChange> ComponentStateChanges => Set<ComponentStateChange>();
     public DbSet<Deployment> Deployments => Set<Deployment>();
     public DbSet<DeploymentTarget> DeploymentTargets => Set<DeploymentTarget>();
+    public DbSet<GuardrailTurn> GuardrailTurns => Set<GuardrailTurn>();
     public DbSet<Incident> Incidents => Set<Incident>();
     public DbSet<IncidentConsequence> IncidentConsequences => Set<IncidentConsequence>();
     public DbSet<IncidentNote> IncidentNotes => Set<IncidentNote>();
@@ -99,6 +100,16 @@ public abstract class ConsoleDbContext(DbContextOptions options) : IdentityDbCon
             target.Property(e => e.InstanceId).HasMaxLength(200);
             target.Property(e => e.ArchiveId).HasMaxLength(200);
             target.Property(e => e.Message).HasMaxLength(2000);
+        });
+
+        modelBuilder.Entity<GuardrailTurn>(turn =>
+        {
+            turn.Property(e => e.Kind).HasConversion<string>().HasMaxLength(40);
+            turn.Property(e => e.Decision).HasConversion<string>().HasMaxLength(20);
+            turn.Property(e => e.DatacenterId).HasMaxLength(64);
+            turn.Property(e => e.InFlight).HasMaxLength(GuardrailTurn.MaxInFlight);
+            // An incident's timeline reads the turns of its interval.
+            turn.HasIndex(e => e.At);
         });
 
         modelBuilder.Entity<Incident>(incident =>

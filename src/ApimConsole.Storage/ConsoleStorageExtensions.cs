@@ -54,6 +54,7 @@ public static class ConsoleStorageExtensions
         services.TryAddSingleton<StoreWriter>();
         services.TryAddSingleton<AuditLog>();
         services.TryAddSingleton<DeploymentStore>();
+        services.TryAddSingleton<GuardrailTurnStore>();
         services.TryAddSingleton<ApimConsole.Core.Traffic.ITrafficStore, EfTrafficStore>();
         return services;
     }

@@ -38,6 +38,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
     private readonly IRecoveryStatus _recovery;
     private readonly TimeProvider _time;
     private readonly ILogger<GuardrailService> _logger;
+    private readonly GuardrailTurnWriter? _turns;
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly FeedSubscription<EstateSnapshot> _subscription;
@@ -56,12 +57,15 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
     private long _permitsRevoked;
     private long _turnsWaited;
 
-    public GuardrailService(IEstateStatus status, IRecoveryStatus recovery, TimeProvider time, IOptions<ProbeOptions> probes, ILogger<GuardrailService> logger)
+    /// <param name="turns">Where every turn goes to be stored (handed over without waiting); null: kept in memory only.</param>
+    public GuardrailService(IEstateStatus status, IRecoveryStatus recovery, TimeProvider time, IOptions<ProbeOptions> probes, ILogger<GuardrailService> logger,
+        GuardrailTurnWriter? turns = null)
     {
         _status = status;
         _recovery = recovery;
         _time = time;
         _logger = logger;
+        _turns = turns;
         var interval = probes.Value.Interval;
         StaleAfter = GuardrailPolicy.StaleAfter(interval);
 
@@ -97,9 +101,10 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
     public const int HistoryCapacity = 10_000;
 
     /// <summary>
-    /// Every transition of the published decisions, oldest first: per kind, to every datacenter (<c>DatacenterId</c>
-    /// null) and per target datacenter, starting with the state at start-up. Between two entries for the same kind and
-    /// datacenter, the console's state was the first one's decision.
+    /// Every transition of the published decisions since this console started, oldest first: per kind, to every
+    /// datacenter (<c>DatacenterId</c> null) and per target datacenter, starting with the state at start-up. Between
+    /// two entries for the same kind and datacenter, the console's state was the first one's decision. Each is also
+    /// handed to the <see cref="GuardrailTurnWriter"/>, which stores it (<see cref="ApimConsole.Storage.GuardrailTurnStore"/>).
     /// </summary>
     public IReadOnlyList<GuardrailTransition> History
     {
@@ -379,6 +384,7 @@ public sealed class GuardrailService : IDeploymentGate, ILiveFeed<GuardrailState
         if (_history.Count == HistoryCapacity)
             _history.Dequeue();
         _history.Enqueue(transition);
+        _turns?.Offer(transition);
     }
 
     private void Announce(GuardrailState previous, GuardrailState next)

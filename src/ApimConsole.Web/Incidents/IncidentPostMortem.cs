@@ -17,7 +17,8 @@ public sealed record NoteView(long Id, DateTimeOffset At, string Author, string 
 
 /// <summary>
 /// One line of an incident's timeline: a state change (<c>state</c>), an audited action such as a deployment request,
-/// an override, a note or an acknowledgement (<c>audit</c>), or a deployment's outcome (<c>deployment</c>).
+/// an override, a note or an acknowledgement (<c>audit</c>), a deployment's outcome (<c>deployment</c>), or a turn of the
+/// deployment guardrail (<c>guardrail</c>).
 /// </summary>
 public sealed record TimelineEntry(DateTimeOffset At, string Source, string Subject, string Text);
 
@@ -38,11 +39,11 @@ public sealed class IncidentPostMortemException(string message, bool notFound = 
 /// <summary>
 /// Post-mortem support: an incident in full (<see cref="GetAsync"/>), notes on it and its acknowledgement, each written
 /// with its audit entry in one transaction (<see cref="AuditLog.WriteAsync{T}"/>). The timeline is derived for the
-/// incident's interval from what the store already holds (state changes, the audit trail, deployments), so it is the
-/// same record every other page reads, not a copy.
+/// incident's interval from what the store already holds (state changes, the audit trail, deployments, the guardrail's
+/// turns), so it is the same record every other page reads, not a copy, and the same before and after a restart.
 /// </summary>
 public sealed class IncidentPostMortem(IDbContextFactory<ConsoleDbContext> contexts, AuditLog audit, IncidentLog log, TimeProvider time,
-    GuardrailService? guardrail = null)
+    GuardrailService? guardrail = null, GuardrailTurnStore? turns = null)
 {
     /// <summary>Timeline lines at most per source.</summary>
     public const int MaxTimeline = 2000;
@@ -78,15 +79,15 @@ public sealed class IncidentPostMortem(IDbContextFactory<ConsoleDbContext> conte
             if (d.FinishedAt is { } finished && finished >= from && finished <= to)
                 timeline.Add(new TimelineEntry(finished, "deployment", $"deployment {d.Id}", $"{d.State}{(d.Summary is null ? "" : $": {d.Summary}")}"));
         }
-        // The guardrail's turns while it lasted, with the loads on the wire when it turned. The guardrail keeps them in
-        // memory only (the newest GuardrailService.HistoryCapacity): turns from before this console started are not known.
-        if (guardrail is not null)
-        {
-            timeline.AddRange(guardrail.History.Where(t => t.At >= from && t.At <= to).Take(MaxTimeline).Select(t => new TimelineEntry(t.At, "guardrail",
-                t.DatacenterId is null ? $"{t.Kind}" : $"{t.Kind} in {t.DatacenterId}",
-                t.InFlight is { Count: > 0 } inFlight ? $"{t.Decision}; on the wire when it turned: {string.Join("; ", inFlight)}" : $"{t.Decision}")));
-        }
-        var truncated = changes.Count > MaxTimeline || audited.Count > MaxTimeline || deployments.Count > MaxTimeline;
+        // The guardrail's turns while it lasted, with the loads on the wire when it turned: those stored (they outlive a
+        // restart) and those this console still holds that its writer has not stored yet, each once.
+        var stored = turns is null ? [] : await turns.DuringAsync(from, to, MaxTimeline + 1, cancellationToken);
+        var recent = guardrail?.History.Where(t => t.At >= from && t.At <= to) ?? [];
+        var guardrailTurns = stored.Take(MaxTimeline).Concat(recent).DistinctBy(t => (t.At, t.Kind, t.DatacenterId, t.Decision)).OrderBy(t => t.At).Take(MaxTimeline);
+        timeline.AddRange(guardrailTurns.Select(t => new TimelineEntry(t.At, "guardrail",
+            t.DatacenterId is null ? $"{t.Kind}" : $"{t.Kind} in {t.DatacenterId}",
+            t.InFlight is { Count: > 0 } inFlight ? $"{t.Decision}; on the wire when it turned: {string.Join("; ", inFlight)}" : $"{t.Decision}")));
+        var truncated = changes.Count > MaxTimeline || audited.Count > MaxTimeline || deployments.Count > MaxTimeline || stored.Count > MaxTimeline;
         var ordered = timeline.OrderBy(e => e.At).ThenBy(e => e.Source, StringComparer.Ordinal).ToList();
         return new IncidentDetail(incident, parts.Select(IncidentView.From).ToList(), notes, ordered, truncated);
     }

@@ -565,6 +565,40 @@ namespace ApimConsole.Storage.Migrations.Sqlite
                     b.ToTable("DeploymentTargets");
                 });
 
+            modelBuilder.Entity("ApimConsole.Storage.Records.GuardrailTurn", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("At")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("DatacenterId")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Decision")
+                        .IsRequired()
+                        .HasMaxLength(20)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("InFlight")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(40)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("At");
+
+                    b.ToTable("GuardrailTurns");
+                });
+
             modelBuilder.Entity("ApimConsole.Storage.Records.Incident", b =>
                 {
                     b.Property<long>("Id")
