@@ -101,9 +101,11 @@ public sealed class KillMidDeploymentTests : IAsyncLifetime
                 {
                     return await check();
                 }
-                catch (HttpRequestException)
+                catch (Exception ex) when (ex is HttpRequestException or System.Net.Sockets.SocketException)
                 {
-                    return (false, default!); // Not listening yet.
+                    // Not listening yet. (A connection refused while HttpClient opened it can also surface as a raw
+                    // SocketException, "Transport endpoint is not connected", from its reading of the remote end point.)
+                    return (false, default!);
                 }
             }, result => result.Done, timeout, what, every: TimeSpan.FromMilliseconds(50));
             return value;
