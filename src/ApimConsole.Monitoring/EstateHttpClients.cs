@@ -56,6 +56,7 @@ public static class EstateHttpClients
                     // lab tells which datacenter a console sits in by it).
                     .ConfigurePrimaryHttpMessageHandler(sp => CreateHandler(ConnectTimeout(sp, use), acceptAny, decompress: use == EstateHttpUse.Traffic)
                         .BindTo(EstateSourceAddress.Parse(sp.GetRequiredService<IOptions<EstateOptions>>().Value.SourceAddress)))
+                    .AddHttpMessageHandler(() => new TransportFailureHandler())
                     .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
                     // The clients live as long as their owners (the whole run): the handler renews its own connections
                     // (PooledConnectionLifetime) instead of the factory renewing handlers under them.

@@ -89,7 +89,7 @@ public sealed class LoadBalancerWitnesses
                 },
             };
         }
-        return new HttpClient(handler) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
+        return new HttpClient(new TransportFailureHandler(handler)) { Timeout = System.Threading.Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>HAProxy serves its stats page as CSV or JSON when <c>;csv</c> or <c>;json</c> ends the stats URI.</summary>

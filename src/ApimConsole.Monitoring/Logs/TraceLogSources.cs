@@ -19,8 +19,8 @@ public sealed class TraceLogSources : ITraceLogSources, IDisposable
         var ids = new List<string>();
         foreach (var dc in estate.Value.Datacenters)
         {
-            var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = RequestTimeout }
-                .BindTo(EstateSourceAddress.Parse(estate.Value.SourceAddress)));
+            var http = new HttpClient(new TransportFailureHandler(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2), ConnectTimeout = RequestTimeout }
+                .BindTo(EstateSourceAddress.Parse(estate.Value.SourceAddress))));
             var source = DatacenterTraceTail.SourceFor(dc.Logs, http, RequestTimeout);
             if (source is null)
             {
