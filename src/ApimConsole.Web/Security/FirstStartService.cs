@@ -69,7 +69,7 @@ internal sealed class FirstStartService(IServiceScopeFactory scopes, StoreWriter
         catch (ConsoleStoreUnavailableException e)
         {
             logger.LogCritical("FIRST START: no user exists and the administrator '{User}' could not be created: {Problem}. " +
-                "Nothing was created; start the console again once its store takes writes.", AdminUserName, StoreWriter.Describe(e));
+                "Nothing was created; start the console again once its store takes writes.", AdminUserName, StoreWriter.Describe(e).TrimEnd('.'));
             throw;
         }
         if (outcome is { Succeeded: false })
