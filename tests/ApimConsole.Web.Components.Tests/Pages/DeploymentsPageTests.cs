@@ -137,12 +137,14 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         page.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary(DeploymentArchives.Zip(("c.xml", "x")), "dmz.fed"));
         page.WaitForAssertion(() => Assert.NotNull(page.Find("[data-testid=chosen]")));
 
-        page.Find("button[data-testid=override-start]").Click();
-        Assert.True(page.Find("button[data-testid=override-review]").HasAttribute("disabled")); // no reason written yet
-        page.Find("textarea[data-testid=override-reason]").Input("Security fix must go out while dc2 is cut off");
+        // Each click's render may queue behind another (the page is live): wait for what it shows, never assume it.
+        page.WaitForElement("button[data-testid=override-start]").Click();
+        Assert.True(page.WaitForElement("button[data-testid=override-review]").HasAttribute("disabled")); // no reason written yet
+        page.WaitForElement("textarea[data-testid=override-reason]").Input("Security fix must go out while dc2 is cut off");
+        page.WaitForAssertion(() => Assert.False(page.Find("button[data-testid=override-review]").HasAttribute("disabled")));
         page.Find("button[data-testid=override-review]").Click();
 
-        var confirm = page.Find("[data-testid=override-confirm]");
+        var confirm = page.WaitForElement("[data-testid=override-confirm]");
         Assert.Equal("alertdialog", confirm.GetAttribute("role"));
         Assert.Contains("dmz.fed will be deployed to group group-3 although the guardrail blocks it", confirm.TextContent);
         Assert.Equal("dc1: will be loaded on DMZ 1 (instance-3); not loaded on DMZ 2 (instance-4, Down).",
@@ -152,7 +154,7 @@ public sealed class DeploymentsPageTests : ConsoleBunitContext, IAsyncLifetime
         // Nothing is stored before the confirmation.
         Assert.Empty(await Store.RecentAsync(10, CancellationToken.None));
 
-        page.Find("button[data-testid=override-confirm-deploy]").Click();
+        page.WaitForElement("button[data-testid=override-confirm-deploy]").Click();
 
         page.WaitForAssertion(() => Assert.Contains("accepted", page.Find("[data-testid=deploy-result]").TextContent));
         var stored = Assert.Single(await Store.RecentAsync(10, CancellationToken.None));
