@@ -88,9 +88,8 @@ public sealed class DeployedVersionsReader(AdminNodeManagerConnections anms, IOp
                 var groups = (await done).Where(g => g.Instances.Count > 0 && g.GroupId != "group-1").ToList();
                 return (dc, groups, null);
             }
-            // HttpClient has thrown a bare SocketException too (a connection reset while it was opened): that ANM
-            // failed like any other, it does not end the whole reading.
-            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException or System.Net.Sockets.SocketException
+            // (A bare SocketException out of HttpClient arrives as an HttpRequestException: TransportFailureHandler.)
+            catch (Exception ex) when (ex is HttpRequestException or AnmProtocolException or IOException
                                        || ex is OperationCanceledException && !caller.IsCancellationRequested)
             {
                 problems.Add(ex is OperationCanceledException ? $"no answer within {options.Value.ReadTimeout.TotalSeconds:0.###} s" : ProbeOutcome.Describe(ex));

@@ -30,7 +30,7 @@ public sealed class DeployedVersionsReaderTests
             ],
         });
         var status = new FakeEstateStatus(new EstateSnapshot(T0, "lab", "dc1", [], new InterDatacenterLink(LinkState.Up, T0, null), null));
-        var reader = new DeployedVersionsReader(new AdminNodeManagerConnections(estate, new HandlerHttpClientFactory(handler)),
+        var reader = new DeployedVersionsReader(new AdminNodeManagerConnections(estate, new HandlerHttpClientFactory(new ApimConsole.Monitoring.TransportFailureHandler(handler))),
             Options.Create(new DeploymentOptions()), TimeProvider.System, status);
 
         var versions = await reader.ReadAsync(CancellationToken.None);
