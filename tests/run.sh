@@ -77,7 +77,7 @@ skipped=$(count Skipped)
 # A failed test's name and message are repeated here, at the end, where a log cut to its last lines still shows them.
 if ((failed > 0)); then
     echo "Failed tests (the first 25 lines of each one's report):"
-    awk '/^  Failed [A-Za-z_][A-Za-z0-9_.]*/ {n = 25} n > 0 {print; n--}' "$log"
+    awk '/^  (Passed|Skipped) / {n = 0} /^  Failed [A-Za-z_][A-Za-z0-9_.]*/ {n = 25} n > 0 {print; n--}' "$log"
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
