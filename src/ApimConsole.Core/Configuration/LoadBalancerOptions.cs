@@ -20,6 +20,18 @@ public sealed class LoadBalancerOptions
     public string? StatusUrl { get; set; }
 
     /// <summary>
+    /// The status URLs of further members of the same load balancer (same <see cref="Kind"/>, credentials and pool
+    /// names), such as the global load balancer's instance in each datacenter: <c>Estate:LoadBalancer:StatusUrls:0</c>.
+    /// They are read together with <see cref="StatusUrl"/> (see <see cref="AllStatusUrls"/>): the members that answer
+    /// must agree on which datacenters are serving, or there is no witness; one that does not answer is left out.
+    /// </summary>
+    public List<string> StatusUrls { get; set; } = [];
+
+    /// <summary><see cref="StatusUrl"/> (when set), then <see cref="StatusUrls"/>, without empty entries: every member read.</summary>
+    public IReadOnlyList<string> AllStatusUrls() =>
+        (string.IsNullOrWhiteSpace(StatusUrl) ? StatusUrls : StatusUrls.Prepend(StatusUrl)).Where(u => !string.IsNullOrWhiteSpace(u)).Select(u => u.Trim()).ToList();
+
+    /// <summary>
     /// How long after a datacenter fails the load balancer may still show its pool serving: its health-check interval
     /// times the failed checks it needs to take a member out (HAProxy <c>fall</c>), plus one check's timeout. Until the
     /// pools have been read this long after the console lost a datacenter, "pool serving" is not taken as proof that
@@ -106,9 +118,21 @@ public static class LoadBalancerOptionsValidator
         if (!string.Equals(lb.F5Module, "Ltm", StringComparison.OrdinalIgnoreCase) && !string.Equals(lb.F5Module, "Gtm", StringComparison.OrdinalIgnoreCase))
             errors.Add($"{root}:F5Module '{lb.F5Module}' is unknown: use 'Ltm' or 'Gtm'.");
 
+        for (var i = 0; i < lb.StatusUrls.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lb.StatusUrls[i]))
+                errors.Add($"{root}:StatusUrls:{i} is empty.");
+            else
+                ConsoleOptionsValidator.CheckHttpUrl(errors, $"{root}:StatusUrls:{i}", lb.StatusUrls[i]);
+        }
+        var all = lb.AllStatusUrls();
+        foreach (var twice in all.GroupBy(u => u.TrimEnd('/'), StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1))
+            errors.Add($"{root}: the status URL '{twice.Key}' is given {twice.Count()} times (StatusUrl and StatusUrls list each member once).");
         if (string.IsNullOrWhiteSpace(lb.StatusUrl))
         {
-            if (kind is not null and not LoadBalancerKinds.Lab)
+            if (lb.StatusUrls.Count > 0)
+                errors.Add($"{root}:StatusUrls adds members to {root}:StatusUrl, which is empty: set StatusUrl to the first member.");
+            else if (kind is not null and not LoadBalancerKinds.Lab)
                 errors.Add($"{root}:StatusUrl is required when {root}:Kind is {kind}.");
             return;
         }

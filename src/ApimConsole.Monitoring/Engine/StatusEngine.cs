@@ -40,6 +40,7 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacen
     private readonly HttpClient? _witnessClient;
     private readonly ComponentMonitor<LoadBalancerProbeDetails>? _loadBalancer;
     private readonly ILoadBalancerWitness? _witness;
+    private string? _unreadMembers;
     private readonly TimeSpan _witnessTimeout;
     private readonly LiveFeed<EstateSnapshot> _feed;
     private readonly IPeerWitnessSource? _peer;
@@ -74,12 +75,13 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacen
             var context = new DatacenterMonitorContext(time, _probes, logger, anmClient, health, cassandra, _scheduler.Add, Changed);
             _datacenters.Add(new DatacenterMonitor(context, dc));
         }
-        if (Uri.TryCreate(_estate.LoadBalancer.StatusUrl, UriKind.Absolute, out _))
+        if (_estate.LoadBalancer.AllStatusUrls().Any(u => Uri.TryCreate(u, UriKind.Absolute, out _)))
         {
             // The witness has its own client: its credentials and TLS trust are not the estate's.
             _witnessTimeout = _estate.LoadBalancer.Timeout ?? _probes.Timeout;
             _witnessClient = LoadBalancerWitnesses.CreateHttpClient(_estate.LoadBalancer, _witnessTimeout);
-            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), _witnessClient);
+            // Several members are each given most of the read's time, so one that does not answer leaves time to decide.
+            _witness = LoadBalancerWitnesses.Create(_estate.LoadBalancer, _estate.Datacenters.Select(d => d.Id), _witnessClient, _witnessTimeout * 0.8);
             var name = _witness.Product == "lab" ? "Global load balancer" : $"Global load balancer ({_witness.Product})";
             _loadBalancer = new ComponentMonitor<LoadBalancerProbeDetails>(LoadBalancerDatacenter, LoadBalancerComponent, name, _probes, now);
         }
@@ -211,8 +213,26 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacen
     private async Task<ProbeResult<LoadBalancerProbeDetails>> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
     {
         var pools = await _witness!.ReadPoolsAsync(cancellationToken);
+        if (_witness is LoadBalancerMembersWitness members)
+            ReportUnreadMembers(members.Unread);
         // The pool list is the detail: a change in it is a change worth publishing.
         return new(ProbeOutcome.Ok, new LoadBalancerProbeDetails(pools, _time.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// A member of the load balancer left out of a read that others answered is not an outage of the witness, but the
+    /// operator must hear of it: logged once when the set of unread members changes, and once when all answer again.
+    /// </summary>
+    private void ReportUnreadMembers(IReadOnlyList<string> unread)
+    {
+        var now = string.Join("; ", unread);
+        if (string.Equals(now, _unreadMembers, StringComparison.Ordinal))
+            return;
+        if (unread.Count > 0)
+            _logger.LogWarning("Load balancer: {Count} of its members could not be read; the view is the others': {Members}", unread.Count, now);
+        else if (_unreadMembers is { Length: > 0 })
+            _logger.LogInformation("Load balancer: every member read again");
+        _unreadMembers = now;
     }
 
     public override void Dispose()

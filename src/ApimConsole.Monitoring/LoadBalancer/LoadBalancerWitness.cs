@@ -36,9 +36,25 @@ public sealed class LoadBalancerWitnesses
         _ => 4 * 1024 * 1024,
     };
 
-    public static ILoadBalancerWitness Create(LoadBalancerOptions options, IEnumerable<string> datacenterOrder, HttpClient http)
+    /// <summary>
+    /// The witness of every member <see cref="LoadBalancerOptions.AllStatusUrls"/> lists: one member's reader, or, for
+    /// several, a <see cref="LoadBalancerMembersWitness"/> that reads them together, each within <paramref name="memberBudget"/>
+    /// (so that one member that does not answer leaves time to decide on the others' answers).
+    /// </summary>
+    public static ILoadBalancerWitness Create(LoadBalancerOptions options, IEnumerable<string> datacenterOrder, HttpClient http, TimeSpan? memberBudget = null)
     {
-        var url = new Uri(options.StatusUrl ?? throw new ArgumentException("Estate:LoadBalancer:StatusUrl is empty", nameof(options)));
+        var urls = options.AllStatusUrls();
+        if (urls.Count == 0)
+            throw new ArgumentException("Estate:LoadBalancer:StatusUrl is empty", nameof(options));
+        var order = datacenterOrder.ToList();
+        if (urls.Count == 1)
+            return CreateOne(new Uri(urls[0]), options, order, http);
+        var members = urls.Select(u => new Uri(u)).Select(u => (LoadBalancerMembersWitness.Label(u), CreateOne(u, options, order, http))).ToList();
+        return new LoadBalancerMembersWitness(members, memberBudget ?? TimeSpan.FromSeconds(1));
+    }
+
+    private static ILoadBalancerWitness CreateOne(Uri url, LoadBalancerOptions options, IEnumerable<string> datacenterOrder, HttpClient http)
+    {
         var mapping = new PoolMapping(options.Datacenters, datacenterOrder);
         var kind = LoadBalancerKinds.Normalize(options.Kind) ?? throw new ArgumentException($"Estate:LoadBalancer:Kind '{options.Kind}' is unknown", nameof(options));
         var reader = new StatusReader(http, options);
@@ -180,3 +196,82 @@ internal sealed class F5Witness(StatusReader reader, Uri baseUrl, bool gtm, Pool
         return mapping.Apply(new PoolViewDocument(pools.ToHashSet(StringComparer.Ordinal), members));
     }
 }
+
+/// <summary>
+/// Several members of one load balancer (the global load balancer's instance in each datacenter, an HA pair), read
+/// together. Each member has <c>budget</c> to answer; one that does not, or answers in a shape not known, is left out
+/// with its reason. The members that answered must agree on which datacenters are serving: then the first of them in
+/// the configured order is the view. If none answered, or they disagree (one checks a datacenter over a path the other
+/// does not have), this is an error saying so, and the console has no witness rather than a verdict from one of them.
+/// </summary>
+public sealed class LoadBalancerMembersWitness : ILoadBalancerWitness
+{
+    private readonly IReadOnlyList<(string Label, ILoadBalancerWitness Witness)> _members;
+    private readonly TimeSpan _budget;
+
+    public LoadBalancerMembersWitness(IReadOnlyList<(string Label, ILoadBalancerWitness Witness)> members, TimeSpan budget)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(members.Count, 1, nameof(members));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(budget, TimeSpan.Zero);
+        _members = members;
+        _budget = budget;
+    }
+
+    public string Product => _members[0].Witness.Product;
+
+    /// <summary>The members the last read could not read, each with why ("label: reason"); empty when all answered.</summary>
+    public IReadOnlyList<string> Unread { get; private set; } = [];
+
+    /// <summary>How a member is named in reasons: its scheme, host, port and path (never credentials or a query).</summary>
+    public static string Label(Uri url) => url.GetComponents(UriComponents.SchemeAndServer | UriComponents.Path, UriFormat.Unescaped);
+
+    public async Task<IReadOnlyList<LoadBalancerPool>> ReadPoolsAsync(CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_budget);
+        var reads = _members.Select(async m =>
+        {
+            try
+            {
+                return (m.Label, Pools: await m.Witness.ReadPoolsAsync(deadline.Token), Error: (string?)null);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return (m.Label, Pools: (IReadOnlyList<LoadBalancerPool>?)null, Error: $"no answer within {_budget.TotalMilliseconds:0} ms");
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (m.Label, Pools: null, Error: ProbeOutcome.Describe(e));
+            }
+        }).ToList();
+        var results = await Task.WhenAll(reads);
+        cancellationToken.ThrowIfCancellationRequested();
+        Unread = results.Where(r => r.Pools is null).Select(r => $"{r.Label}: {r.Error}").ToList();
+
+        var answered = results.Where(r => r.Pools is not null).ToList();
+        if (answered.Count == 0)
+            throw new LoadBalancerMembersException($"no member of the load balancer answered: {string.Join("; ", results.Select(r => $"{r.Label}: {r.Error}"))}");
+        var disagreements = answered.SelectMany(r => r.Pools!.Select(p => p.DatacenterId)).Distinct(StringComparer.OrdinalIgnoreCase)
+            .Where(dc => answered.Select(r => Serving(r.Pools!, dc)).Distinct().Count() > 1)
+            .ToList();
+        if (disagreements.Count > 0)
+        {
+            var views = answered.Select(r => $"{r.Label} sees {string.Join(", ", disagreements.Select(dc => $"{dc} {Describe(Serving(r.Pools!, dc))}"))}");
+            throw new LoadBalancerMembersException($"the load balancer's members disagree ({string.Join("; ", views)}): no witness until they agree");
+        }
+        return answered[0].Pools!;
+    }
+
+    private static bool? Serving(IReadOnlyList<LoadBalancerPool> pools, string datacenter) =>
+        pools.FirstOrDefault(p => string.Equals(p.DatacenterId, datacenter, StringComparison.OrdinalIgnoreCase))?.Serving;
+
+    private static string Describe(bool? serving) => serving switch
+    {
+        true => "serving",
+        false => "not serving",
+        null => "not listed",
+    };
+}
+
+/// <summary>The members of a load balancer gave no view to trust: none answered, or they disagree. The message says which.</summary>
+public sealed class LoadBalancerMembersException(string message) : Exception(message);

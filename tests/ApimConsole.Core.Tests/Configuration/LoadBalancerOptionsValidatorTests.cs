@@ -41,6 +41,11 @@ public sealed class LoadBalancerOptionsValidatorTests
         Assert.Empty(Errors(Haproxy));
         Assert.Empty(Errors(lb =>
         {
+            Haproxy(lb);
+            lb.StatusUrls = ["http://lb-dc2.test:8404/stats"];
+        }));
+        Assert.Empty(Errors(lb =>
+        {
             lb.Kind = "F5";
             lb.StatusUrl = "https://bigip.test";
             lb.Token = "abc";
@@ -63,6 +68,10 @@ public sealed class LoadBalancerOptionsValidatorTests
     [InlineData("F5Module", "Estate:LoadBalancer:F5Module 'Apm' is unknown: use 'Ltm' or 'Gtm'.")]
     [InlineData("CitrixServers", "Estate:LoadBalancer:Datacenters:DC2:Servers: the Citrix witness reads whole pools, one per datacenter (LB virtual servers): map them with Pools.")]
     [InlineData("F5Servers", "Estate:LoadBalancer:Datacenters:DC2:Servers: the F5 witness reads whole pools, one per datacenter (F5 pools): map them with Pools.")]
+    [InlineData("MemberBadUrl", "Estate:LoadBalancer:StatusUrls:1 'lb2.test/stats' is not an absolute http(s) URL.")]
+    [InlineData("MemberEmpty", "Estate:LoadBalancer:StatusUrls:0 is empty.")]
+    [InlineData("MemberTwice", "Estate:LoadBalancer: the status URL 'http://lb.test:8404/stats' is given 2 times (StatusUrl and StatusUrls list each member once).")]
+    [InlineData("MembersWithoutFirst", "Estate:LoadBalancer:StatusUrls adds members to Estate:LoadBalancer:StatusUrl, which is empty: set StatusUrl to the first member.")]
     public void BadWitnessConfiguration_NamesTheKey(string what, string message)
     {
         var errors = Errors(lb =>
@@ -83,8 +92,21 @@ public sealed class LoadBalancerOptionsValidatorTests
                 case "F5Module": lb.F5Module = "Apm"; break;
                 case "CitrixServers": lb.Kind = "Citrix"; break;
                 case "F5Servers": lb.Kind = "F5"; break;
+                case "MemberBadUrl": lb.StatusUrls = ["http://lb2.test:8404/stats", "lb2.test/stats"]; break;
+                case "MemberEmpty": lb.StatusUrls = [" "]; break;
+                case "MemberTwice": lb.StatusUrls = ["HTTP://LB.TEST:8404/stats/"]; break;
+                case "MembersWithoutFirst": lb.StatusUrl = null; lb.StatusUrls = ["http://lb2.test:8404/stats"]; break;
             }
         });
         Assert.Contains(message, errors);
+    }
+
+    [Fact]
+    public void AllStatusUrls_IsStatusUrlThenTheMembers_WithoutEmptyEntries()
+    {
+        Assert.Empty(new LoadBalancerOptions().AllStatusUrls());
+        Assert.Equal(["http://a.test/stats"], new LoadBalancerOptions { StatusUrl = " http://a.test/stats " }.AllStatusUrls());
+        Assert.Equal(["http://a.test/stats", "http://b.test/stats"],
+            new LoadBalancerOptions { StatusUrl = "http://a.test/stats", StatusUrls = ["", "http://b.test/stats"] }.AllStatusUrls());
     }
 }

@@ -35,11 +35,15 @@ internal sealed class HostileEngine : IAsyncDisposable
 
     public static Task<HostileEngine> StartAsync(params DatacenterOptions[] datacenters) => StartAsync(new LoadBalancerOptions(), datacenters);
 
-    public static async Task<HostileEngine> StartAsync(LoadBalancerOptions loadBalancer, params DatacenterOptions[] datacenters)
+    public static Task<HostileEngine> StartAsync(LoadBalancerOptions loadBalancer, params DatacenterOptions[] datacenters) =>
+        StartAsync(loadBalancer, NullLogger<StatusEngine>.Instance, datacenters);
+
+    public static async Task<HostileEngine> StartAsync(LoadBalancerOptions loadBalancer, Microsoft.Extensions.Logging.ILogger<StatusEngine> logger,
+        params DatacenterOptions[] datacenters)
     {
         var estate = new EstateOptions { Name = "hostile", ConsoleDatacenter = datacenters[0].Id, Datacenters = [.. datacenters], LoadBalancer = loadBalancer };
         var http = new EstateHttp(Probes);
-        var engine = new StatusEngine(Options.Create(estate), Options.Create(Probes), http, TimeProvider.System, NullLogger<StatusEngine>.Instance);
+        var engine = new StatusEngine(Options.Create(estate), Options.Create(Probes), http, TimeProvider.System, logger);
         await engine.StartAsync(CancellationToken.None);
         return new HostileEngine(engine, http);
     }

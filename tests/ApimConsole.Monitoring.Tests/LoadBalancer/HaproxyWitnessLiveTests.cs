@@ -152,6 +152,32 @@ public sealed class HaproxyWitnessLiveTests(HaproxyLab fixture) : IClassFixture<
         }
     }
 
+    /// <summary>
+    /// The real HAProxy as one member of a pair whose other member cannot be reached (refused, as the instance in a
+    /// datacenter cut off is): its view is the witness. The same HAProxy listed twice agrees with itself.
+    /// </summary>
+    [HaproxyFact]
+    public async Task AsOneMemberOfAPair_WhoseOtherIsUnreachable_ItsViewIsTheWitness()
+    {
+        var options = new LoadBalancerOptions
+        {
+            Kind = LoadBalancerKinds.HaproxyCsv,
+            StatusUrl = "http://127.0.0.1:1/stats",
+            StatusUrls = [fixture.Estate.LoadBalancer.StatusUrl!],
+            Username = fixture.Estate.LoadBalancer.Username,
+            Password = fixture.Estate.LoadBalancer.Password,
+            Datacenters = fixture.Estate.LoadBalancer.Datacenters,
+        };
+        using var http = LoadBalancerWitnesses.CreateHttpClient(options, TimeSpan.FromSeconds(2));
+        var witness = LoadBalancerWitnesses.Create(options, ["dc1", "dc2"], http, TimeSpan.FromSeconds(2));
+        Assert.Equal([new LoadBalancerPool("dc1", true, 2, 2), new LoadBalancerPool("dc2", true, 2, 2)], await witness.ReadPoolsAsync(CancellationToken.None));
+
+        options.StatusUrl = fixture.Estate.LoadBalancer.StatusUrl;
+        options.StatusUrls = [fixture.Estate.LoadBalancer.StatusUrl![..^";csv".Length]];
+        var twice = LoadBalancerWitnesses.Create(options, ["dc1", "dc2"], http, TimeSpan.FromSeconds(2));
+        Assert.Equal([new LoadBalancerPool("dc1", true, 2, 2), new LoadBalancerPool("dc2", true, 2, 2)], await twice.ReadPoolsAsync(CancellationToken.None));
+    }
+
     [HaproxyFact]
     public async Task WrongPassword_IsRefusedWith401_NamingTheKeys()
     {
