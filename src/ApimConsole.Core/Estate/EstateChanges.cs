@@ -71,5 +71,6 @@ public static class EstateChanges
     private static ComponentStatus Seen(ComponentStatus c) => c with { Failing = false, FailingSince = null, LastSuccessStarted = null };
 
     private static bool PoolsEqual(LoadBalancerView? a, LoadBalancerView? b) =>
-        a is null ? b is null : b is not null && a.Pools.SequenceEqual(b.Pools) && a.Reason == b.Reason;
+        a is null ? b is null : b is not null && a.Pools.SequenceEqual(b.Pools) && a.Reason == b.Reason
+            && (a.UnreadMembers ?? []).SequenceEqual(b.UnreadMembers ?? [], StringComparer.Ordinal);
 }

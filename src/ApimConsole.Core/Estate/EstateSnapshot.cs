@@ -163,12 +163,15 @@ public sealed record InterDatacenterLink(LinkState State, DateTimeOffset Since, 
 /// <summary>
 /// The global load balancer's own view of its pools: reached without the inter-DC link. <see cref="PoolsReadAt"/> is
 /// when the console last read the pools (null when unknown, taken as the moment of assessment).
+/// <see cref="UnreadMembers"/>: of a load balancer with several members (<c>Estate:LoadBalancer:StatusUrls</c>), those the
+/// last read that others answered could not read, each "its URL: why" (null when every member answered, or one is read).
 /// </summary>
 public sealed record LoadBalancerView(
     ComponentState State,
     DateTimeOffset Since,
     string? Reason,
     IReadOnlyList<LoadBalancerPool> Pools,
-    DateTimeOffset? PoolsReadAt = null);
+    DateTimeOffset? PoolsReadAt = null,
+    IReadOnlyList<string>? UnreadMembers = null);
 
 public sealed record LoadBalancerPool(string DatacenterId, bool Serving, int HealthyDestinations, int Destinations);

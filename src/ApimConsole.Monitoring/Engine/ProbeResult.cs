@@ -24,9 +24,10 @@ internal sealed record CassandraProbeDetails(string? DataCenter, string? Rack, s
 /// The global load balancer's pools as last read, and when. Two reads are equal when the pools say the same (the
 /// time of reading aside): only a change in the pools is worth publishing, yet the snapshot shows the latest read.
 /// </summary>
-internal sealed record LoadBalancerProbeDetails(IReadOnlyList<LoadBalancerPool> Pools, DateTimeOffset ReadAt)
+internal sealed record LoadBalancerProbeDetails(IReadOnlyList<LoadBalancerPool> Pools, DateTimeOffset ReadAt, IReadOnlyList<string>? Unread = null)
 {
-    private string Signature { get; } = string.Join(";", Pools.Select(p => $"{p.DatacenterId}:{p.Serving}:{p.HealthyDestinations}/{p.Destinations}"));
+    private string Signature { get; } = string.Join(";", Pools.Select(p => $"{p.DatacenterId}:{p.Serving}:{p.HealthyDestinations}/{p.Destinations}"))
+        + "|" + string.Join("\n", Unread ?? []);
 
     public bool Equals(LoadBalancerProbeDetails? other) => other is not null && Signature == other.Signature;
 

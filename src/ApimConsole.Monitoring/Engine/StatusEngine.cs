@@ -205,7 +205,9 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacen
         if (_loadBalancer is not null)
         {
             var r = _loadBalancer.Read();
-            view = new LoadBalancerView(r.State, r.Since, r.Reason, r.Details?.Pools ?? [], r.Details?.ReadAt ?? DateTimeOffset.MinValue);
+            // Members left out are said only of a view being trusted: once it is Down its reason says all.
+            view = new LoadBalancerView(r.State, r.Since, r.Reason, r.Details?.Pools ?? [], r.Details?.ReadAt ?? DateTimeOffset.MinValue,
+                r.State == ComponentState.Up ? r.Details?.Unread : null);
         }
         return EstateAssessor.Assess(_estate.Name, _estate.ConsoleDatacenter, observed, view, previous, now, _estate.LoadBalancer.HealthCheckLag, _peer?.Current);
     }
@@ -213,10 +215,14 @@ public sealed class StatusEngine : BackgroundService, IEstateStatus, IOwnDatacen
     private async Task<ProbeResult<LoadBalancerProbeDetails>> ProbeLoadBalancerAsync(CancellationToken cancellationToken)
     {
         var pools = await _witness!.ReadPoolsAsync(cancellationToken);
+        IReadOnlyList<string>? unread = null;
         if (_witness is LoadBalancerMembersWitness members)
-            ReportUnreadMembers(members.Unread);
-        // The pool list is the detail: a change in it is a change worth publishing.
-        return new(ProbeOutcome.Ok, new LoadBalancerProbeDetails(pools, _time.GetUtcNow()));
+        {
+            unread = members.Unread;
+            ReportUnreadMembers(unread);
+        }
+        // The pool list (and the members left out) is the detail: a change in it is a change worth publishing.
+        return new(ProbeOutcome.Ok, new LoadBalancerProbeDetails(pools, _time.GetUtcNow(), unread is { Count: > 0 } ? unread : null));
     }
 
     /// <summary>

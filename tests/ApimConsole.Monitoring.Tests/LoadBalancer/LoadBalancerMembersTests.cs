@@ -133,6 +133,7 @@ public sealed class LoadBalancerMembersTests
         var snapshot = await engine.WaitForAsync(s => s.LoadBalancer?.State == ComponentState.Up, "the load balancer read from the members that answer");
 
         Assert.Equal([new LoadBalancerPool("dc1", true, 1, 1), new LoadBalancerPool("dc2", false, 0, 1)], snapshot.LoadBalancer!.Pools);
+        Assert.Equal([$"{silent.Url}stats: no answer within 800 ms"], snapshot.LoadBalancer.UnreadMembers);
         // The member left out is not an outage of the witness, but the log says so, once however many reads there are.
         await Eventually.Until(() => logs.AtLeast(LogLevel.Warning).Count > 0, TimeSpan.FromSeconds(10), "the unread member logged");
         // Current moves on every read (publications only on news).
