@@ -36,7 +36,7 @@ public sealed class EstateMetrics
     private readonly CollectorRegistry _registry;
     private readonly Lock _refresh = new();
     private readonly Gauge _snapshotAge;
-    private readonly LabelledGauge _info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _poolServing,
+    private readonly LabelledGauge _info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _witnessUnread, _poolServing,
         _poolHealthy, _poolDestinations, _trafficRate, _trafficFailures, _trafficErrorRatio, _trafficCollected, _logTail,
         _logLag, _deployments;
     private readonly Gauge _scenariosInForce;
@@ -65,6 +65,8 @@ public sealed class EstateMetrics
             "kind", "datacenter", "decision");
         _witness = G("witness_state", "A witness that tells a datacenter down from the link down (load_balancer, peer), one-hot; absent when not configured.",
             "witness", "state");
+        _witnessUnread = G("witness_unread_members", "Members of a witness with several (Estate:LoadBalancer:StatusUrls) that its last read could not read while others answered; present while the witness is up.",
+            "witness");
         _poolServing = G("load_balancer_pool_serving", "1 when the global load balancer serves the datacenter's pool (read while the witness is up).", "datacenter");
         _poolHealthy = G("load_balancer_pool_healthy_destinations", "Healthy members of the datacenter's pool, as the load balancer reports.", "datacenter");
         _poolDestinations = G("load_balancer_pool_destinations", "Members of the datacenter's pool, as the load balancer reports.", "datacenter");
@@ -126,7 +128,7 @@ public sealed class EstateMetrics
                 _outboxDead!.Set(outbox.DeadLettered);
                 _outboxAge!.Set(outbox.OldestPendingSince is { } oldest ? Math.Max(0, (now - oldest).TotalSeconds) : 0);
             }
-            foreach (var gauge in (LabelledGauge[])[_info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _poolServing, _poolHealthy,
+            foreach (var gauge in (LabelledGauge[])[_info, _datacenter, _component, _link, _scenarios, _guardrail, _witness, _witnessUnread, _poolServing, _poolHealthy,
                          _poolDestinations, _trafficRate, _trafficFailures, _trafficErrorRatio, _trafficCollected, _logTail, _logLag, _deployments])
                 gauge.EndRound();
         }
@@ -155,6 +157,7 @@ public sealed class EstateMetrics
             // Pools only from a witness that answers now: a down load balancer's last pools are history, not state.
             if (lb.State == ComponentState.Up)
             {
+                _witnessUnread.Set(lb.UnreadMembers?.Count ?? 0, "load_balancer");
                 foreach (var pool in lb.Pools)
                 {
                     _poolServing.Set(pool.Serving ? 1 : 0, pool.DatacenterId);

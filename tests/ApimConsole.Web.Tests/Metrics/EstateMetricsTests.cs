@@ -101,6 +101,24 @@ public sealed class EstateMetricsTests
         Assert.Equal(0, samples.Value("apimconsole_load_balancer_pool_serving", "datacenter=dc2"));
         Assert.Equal(2, samples.Value("apimconsole_load_balancer_pool_healthy_destinations", "datacenter=dc1"));
         Assert.Equal(2, samples.Value("apimconsole_load_balancer_pool_destinations", "datacenter=dc2"));
+        Assert.Equal(0, samples.Value("apimconsole_witness_unread_members", "witness=load_balancer"));
+    }
+
+    [Fact]
+    public async Task AMemberOfTheLoadBalancerLeftOut_IsCounted_WhileTheWitnessIsUp_AndAbsentOnceItIsDown()
+    {
+        var (metrics, status) = Create(TestEstate.AllUp(Now) with
+        {
+            LoadBalancer = new LoadBalancerView(ComponentState.Up, TestEstate.T0, null, [new LoadBalancerPool("dc1", true, 2, 2)], Now,
+                ["https://gslb.ams.example:8404/stats: connection refused"]),
+        });
+        Assert.Equal(1, (await ScrapeAsync(metrics)).Value("apimconsole_witness_unread_members", "witness=load_balancer"));
+
+        status.Publish(TestEstate.AllUp(Now.AddSeconds(1)) with
+        {
+            LoadBalancer = new LoadBalancerView(ComponentState.Down, Now, "no member of the load balancer answered: …", [], Now),
+        });
+        Assert.Empty((await ScrapeAsync(metrics)).Find("apimconsole_witness_unread_members"));
     }
 
     [Fact]

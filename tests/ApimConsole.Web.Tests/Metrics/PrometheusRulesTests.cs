@@ -29,7 +29,7 @@ public sealed class PrometheusRulesTests
     {
         var (exit, output) = await PromtoolAsync("check", "rules", "apimconsole-rules.yml");
         Assert.True(exit == 0, output);
-        Assert.Contains("SUCCESS: 14 rules found", output, StringComparison.Ordinal);
+        Assert.Contains("SUCCESS: 15 rules found", output, StringComparison.Ordinal);
     }
 
     [PrometheusFact]
