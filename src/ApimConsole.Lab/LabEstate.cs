@@ -94,7 +94,9 @@ public sealed class LabEstate : IAsyncDisposable
         var datacenters = BuildDatacenters(options, timeProvider);
         var faults = new LabFaults(
             options.ConsoleDatacenter,
-            datacenters.ToDictionary(d => d.Id, d => d.ComponentIds, StringComparer.Ordinal),
+            // With an instance of the load balancer in each datacenter, it is a component a fault can target too.
+            datacenters.ToDictionary(d => d.Id, d => options.LoadBalancerInEachDatacenter
+                ? (IReadOnlySet<string>)d.ComponentIds.Append(GlobalLoadBalancer.InstanceComponentId).ToHashSet(StringComparer.Ordinal) : d.ComponentIds, StringComparer.Ordinal),
             options.SlowDelay,
             timeProvider,
             datacenters.Select(d => d.Id).ToList());
@@ -194,7 +196,7 @@ public sealed class LabEstate : IAsyncDisposable
         else
         {
             _loadBalancer = new GlobalLoadBalancer(members, _datacenters.Select(d => d.Id).ToList(), Time, loggerFactory.CreateLogger("ApimConsole.Lab.LoadBalancer"));
-            await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken).ConfigureAwait(false);
+            await _loadBalancer.StartAsync(_options, loggerFactory, cancellationToken, Faults, _stopping.Token).ConfigureAwait(false);
         }
 
         Endpoints = BuildEndpoints();
@@ -435,6 +437,14 @@ public sealed class LabEstate : IAsyncDisposable
             ["Estate:LoadBalancer:HealthCheckLag"] = ((_options.LoadBalancerHealthCheckInterval + _options.LoadBalancerHealthCheckTimeout)
                 * (_haproxy is not null ? HaproxyLoadBalancer.Fall : GlobalLoadBalancer.Fall)).ToString("c", CultureInfo.InvariantCulture),
         };
+        if (_loadBalancer is { InstancePorts.Count: > 0 } instances)
+        {
+            // The load balancer's instance in each datacenter, read together: the first datacenter's is StatusUrl.
+            var urls = Endpoints.Datacenters.Select(d => $"http://127.0.0.1:{instances.InstancePorts[d.Id]}{GlobalLoadBalancer.PoolsPath}").ToList();
+            config["Estate:LoadBalancer:StatusUrl"] = urls[0];
+            for (var i = 1; i < urls.Count; i++)
+                config[$"Estate:LoadBalancer:StatusUrls:{i - 1}"] = urls[i];
+        }
         if (_haproxy is not null)
         {
             // A real HAProxy: the console reads its stats CSV, each datacenter's backend mapped to it.

@@ -70,6 +70,14 @@ public sealed class LabOptions
     /// <summary>The haproxy binary for <c>LoadBalancer = Haproxy</c>; empty: found on PATH or in /usr/sbin.</summary>
     public string? HaproxyPath { get; set; }
 
+    /// <summary>
+    /// The lab's own load balancer (YARP) as an instance in each datacenter, as a global load balancer often runs: each
+    /// datacenter gets a status endpoint of its own that obeys that datacenter's faults and the link (a console cut off
+    /// from dc2 cannot read dc2's instance). The console is then handed every instance, <c>StatusUrl</c> and
+    /// <c>StatusUrls</c>, and reads them together. Not with HAProxy.
+    /// </summary>
+    public bool LoadBalancerInEachDatacenter { get; set; }
+
     /// <summary>Interval of the load balancer's active health checks.</summary>
     public TimeSpan LoadBalancerHealthCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -177,6 +185,8 @@ public sealed class LabOptions
             errors.Add($"Lab:LoadBalancer '{LoadBalancer}' is unknown: use '{YarpLoadBalancer}' or '{HaproxyLoadBalancer}'.");
         else if (UsesHaproxy && !string.IsNullOrWhiteSpace(HaproxyPath) && !File.Exists(HaproxyPath))
             errors.Add($"Lab:HaproxyPath '{HaproxyPath}' does not exist.");
+        if (UsesHaproxy && LoadBalancerInEachDatacenter)
+            errors.Add($"Lab:LoadBalancerInEachDatacenter is for the lab's own load balancer ('{YarpLoadBalancer}'), not '{HaproxyLoadBalancer}'.");
         if (LoadBalancerHealthCheckInterval < TimeSpan.FromMilliseconds(100) || LoadBalancerHealthCheckInterval > TimeSpan.FromMinutes(1))
             errors.Add($"Lab:LoadBalancerHealthCheckInterval must be between 100 ms and 1 minute (found {LoadBalancerHealthCheckInterval}).");
         if (LoadBalancerHealthCheckTimeout <= TimeSpan.Zero || LoadBalancerHealthCheckTimeout > TimeSpan.FromMinutes(1))

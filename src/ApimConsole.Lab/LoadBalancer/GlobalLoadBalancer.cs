@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using ApimConsole.Lab.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,11 +53,31 @@ internal sealed class GlobalLoadBalancer : IAsyncDisposable
 
     public int Port { get; private set; }
 
-    public async Task StartAsync(LabOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken)
+    /// <summary>
+    /// With <see cref="LabOptions.LoadBalancerInEachDatacenter"/>: the port of the status endpoint of its instance in each
+    /// datacenter, by datacenter id (empty otherwise). Each obeys its datacenter's faults and the link.
+    /// </summary>
+    public IReadOnlyDictionary<string, int> InstancePorts { get; private set; } = new Dictionary<string, int>();
+
+    /// <summary>How the load balancer's instance in a datacenter is named to the lab's faults.</summary>
+    public const string InstanceComponentId = "load-balancer";
+
+    public async Task StartAsync(LabOptions options, ILoggerFactory loggerFactory, CancellationToken cancellationToken,
+        IEndpointFaults? faults = null, CancellationToken stopping = default)
     {
         var builder = LabHosting.CreateBuilder(loggerFactory);
         builder.Services.AddRouting();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        var instances = new Dictionary<string, ListenOptions>(StringComparer.Ordinal);
+        ListenOptions? main = null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen => main = listen);
+            if (options.LoadBalancerInEachDatacenter && faults is not null)
+            {
+                foreach (var dc in _datacenters)
+                    kestrel.Listen(IPAddress.Loopback, 0, listen => instances[dc] = listen.UseLabFaults(faults, dc, InstanceComponentId, _time, stopping));
+            }
+        });
         var cluster = new ClusterConfig
         {
             ClusterId = ClusterId,
@@ -83,12 +104,24 @@ internal sealed class GlobalLoadBalancer : IAsyncDisposable
             new SourceBoundForwarderHttpClientFactory(sp.GetRequiredService<ILogger<ForwarderHttpClientFactory>>())));
 
         var app = builder.Build();
+        if (instances.Count > 0 && faults is not null)
+        {
+            // Faults change while keep-alive connections stay open: each request to an instance obeys them too.
+            app.Use((context, next) =>
+            {
+                var instance = instances.FirstOrDefault(i => i.Value.IPEndPoint?.Port == context.Connection.LocalPort).Key;
+                return instance is null ? next(context)
+                    : FaultEnforcement.EnforceForRequestAsync(context, faults, instance, InstanceComponentId, _time, stopping, () => next(context));
+            });
+        }
         app.UseRouting();
         app.MapGet(PoolsPath, (RequestDelegate)(context => LabHosting.WriteJsonAsync(context, Pools(context.RequestServices.GetRequiredService<IProxyStateLookup>()))));
         app.MapReverseProxy();
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         _app = app;
-        Port = LabHosting.BoundPort(app);
+        // Kestrel writes each bound port back into its listen options.
+        InstancePorts = instances.ToDictionary(i => i.Key, i => i.Value.IPEndPoint!.Port, StringComparer.Ordinal);
+        Port = main!.IPEndPoint!.Port;
     }
 
     private object Pools(IProxyStateLookup proxy)

@@ -28,6 +28,14 @@ public sealed class HaproxyLabTests
         Assert.Contains("Lab:HaproxyPath '/nonexistent/haproxy' does not exist", e.Message);
     }
 
+    [Fact]
+    public void AnInstanceInEachDatacenter_IsTheLabsOwnLoadBalancer_NotHaproxy()
+    {
+        var errors = new LabOptions { LoadBalancer = LabOptions.HaproxyLoadBalancer, LoadBalancerInEachDatacenter = true }.Validate();
+        Assert.Contains("Lab:LoadBalancerInEachDatacenter is for the lab's own load balancer ('Yarp'), not 'Haproxy'.", errors);
+        Assert.DoesNotContain(new LabOptions { LoadBalancerInEachDatacenter = true }.Validate(), e => e.Contains("LoadBalancerInEachDatacenter", StringComparison.Ordinal));
+    }
+
     /// <summary>Status (field 17) of each server row of HAProxy's stats CSV, by <c>backend/server</c>.</summary>
     private static async Task<Dictionary<string, string>> ServerStatusesAsync(HttpClient client, LabEstate lab)
     {
