@@ -59,6 +59,19 @@ public sealed class PeerPagePartsTests : BunitContext, IAsyncLifetime
     }
 
     [Fact]
+    public void PeerLogTail_APeerThatAnswersLinesAgain_ShowsEachOnce()
+    {
+        // A peer that ignores "after" and sends the same lines (and one older) on every poll.
+        _peer.Answer = _ => PeerLines(next: 3, Line(2, "second"), Line(3, "third"), Line(1, "first, late"), Line(3, "third again"));
+
+        var tail = Render<PeerLogTail>(p => p.Add(t => t.DatacenterId, "dc2").Add(t => t.PollInterval, TimeSpan.FromMilliseconds(50)));
+
+        tail.WaitForAssertion(() => Assert.True(_peer.Paths.Count(p => p.StartsWith("/api/peer/logs?after=3&", StringComparison.Ordinal)) >= 3), TimeSpan.FromSeconds(10));
+        tail.WaitForAssertion(() => Assert.Equal(["second", "third"], Messages(tail)), TimeSpan.FromSeconds(10));
+        Assert.Empty(tail.FindAll("[data-testid=through-peer-failure]"));
+    }
+
+    [Fact]
     public void PeerLogTail_AsksThePeerWithThePagesFilter_AndStartsOverWhenItChanges()
     {
         _peer.Answer = _ => PeerLines(next: 1, Line(1, "a line"));
