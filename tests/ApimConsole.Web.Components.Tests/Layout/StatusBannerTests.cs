@@ -84,7 +84,8 @@ public sealed class StatusBannerTests : ConsoleBunitContext, IAsyncLifetime
 
         banner.Find("[data-testid=guardrail-toggle] button, button[data-testid=guardrail-toggle]").Click();
 
-        var reasons = banner.Find("[data-testid=guardrail-reasons]");
+        // The click's render can land after a live update's (the fake feeds publish on their own threads): wait for it.
+        var reasons = banner.WaitForElement("[data-testid=guardrail-reasons]", TimeSpan.FromSeconds(5));
         var kpsReasons = reasons.QuerySelectorAll("[data-kind=KpsTableStructure] [data-testid=guardrail-reason]").Select(r => r.TextContent).ToList();
         Assert.Equal(2, kpsReasons.Count);
         Assert.StartsWith("Inter-DC link down", kpsReasons[0]);
