@@ -93,7 +93,7 @@ public sealed class StatusBannerTests : ConsoleBunitContext, IAsyncLifetime
         Assert.Equal(2, reasons.QuerySelectorAll("[data-kind=GatewayConfiguration] [data-testid=guardrail-reason]").Length);
 
         banner.Find("button[data-testid=guardrail-toggle]").Click();
-        Assert.Empty(banner.FindAll("[data-testid=guardrail-reasons]"));
+        banner.WaitForAssertion(() => Assert.Empty(banner.FindAll("[data-testid=guardrail-reasons]")), TimeSpan.FromSeconds(5));
     }
 
     [Fact]
