@@ -9,8 +9,12 @@ namespace ApimConsole.Storage;
 /// Deployments and their per-datacenter, per-instance results. Every step is its own short unit of work, written as
 /// it happens, so that after a restart the record shows exactly what was reached.
 /// </summary>
-/// <remarks>Writes go through <see cref="StoreWriter"/>: retried a few times, then <see cref="ConsoleStoreUnavailableException"/>.</remarks>
-public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts, StoreWriter writer, TimeProvider time)
+/// <remarks>
+/// Writes go through <see cref="StoreWriter"/>: retried a few times, then <see cref="ConsoleStoreUnavailableException"/>.
+/// A write that matters to a post-mortem (a request stored, a deployment finished, reconciled or learned) takes its
+/// audit entries (<see cref="AuditNote"/>) into the same transaction: it is never stored unaudited, nor audited unstored.
+/// </remarks>
+public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts, StoreWriter writer, TimeProvider time, AuditLog audit)
 {
     public const int MaxMessageLength = 2000;
 
@@ -21,20 +25,35 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
 
     private void Written() => _writes.Update(writes => writes + 1);
 
-    public async Task<Deployment> AddAsync(Deployment deployment, CancellationToken cancellationToken)
+    public Task<Deployment> AddAsync(Deployment deployment, CancellationToken cancellationToken) =>
+        AddAsync(deployment, _ => [], cancellationToken);
+
+    /// <summary>
+    /// Stores a request and, in the same transaction, the audit entries <paramref name="notes"/> makes of it once its id is
+    /// known ("Deployment 12: ..."): both or neither.
+    /// </summary>
+    public async Task<Deployment> AddAsync(Deployment deployment, Func<Deployment, IReadOnlyList<AuditNote>> notes, CancellationToken cancellationToken)
     {
-        await writer.WriteAsync("store the deployment request", async ct =>
+        ArgumentNullException.ThrowIfNull(notes);
+        await audit.WriteAsync("store the deployment request", async (db, ct) =>
         {
-            await using var db = await contexts.CreateDbContextAsync(ct);
             // A failed attempt may have left generated ids behind: start each attempt from new rows.
             deployment.Id = 0;
             foreach (var target in deployment.Targets)
                 (target.Id, target.DeploymentId) = (0, 0);
             db.Deployments.Add(deployment);
             await db.SaveChangesAsync(ct);
+            Stage(db, notes(deployment));
+            return deployment.Id;
         }, cancellationToken);
         Written();
         return deployment;
+    }
+
+    private void Stage(ConsoleDbContext db, IEnumerable<AuditNote> notes)
+    {
+        foreach (var note in notes)
+            audit.Add(db, note.Actor, note.Action, note.Target, note.Details);
     }
 
     public async Task<Deployment?> GetAsync(long id, CancellationToken cancellationToken)
@@ -56,15 +75,23 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
         return list;
     }
 
-    public async Task SetStateAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
+    public Task SetStateAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken) =>
+        SetStateAsync(id, state, summary, null, cancellationToken);
+
+    /// <summary>Records the deployment's state (and summary), with <paramref name="note"/> audited in the same transaction.</summary>
+    public async Task SetStateAsync(long id, DeploymentState state, string? summary, AuditNote? note, CancellationToken cancellationToken)
     {
-        await writer.WriteAsync($"record deployment {id} as {state}", ct => SetStateOnceAsync(id, state, summary, ct), cancellationToken);
+        await audit.WriteAsync($"record deployment {id} as {state}", async (db, ct) =>
+        {
+            await SetStateOnceAsync(db, id, state, summary, ct);
+            Stage(db, note is null ? [] : [note]);
+            return id;
+        }, cancellationToken);
         Written();
     }
 
-    private async Task SetStateOnceAsync(long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
+    private async Task SetStateOnceAsync(ConsoleDbContext db, long id, DeploymentState state, string? summary, CancellationToken cancellationToken)
     {
-        await using var db = await contexts.CreateDbContextAsync(cancellationToken);
         var deployment = await db.Deployments.FirstAsync(d => d.Id == id, cancellationToken);
         var now = time.GetUtcNow();
         deployment.State = state;
@@ -139,23 +166,23 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
     /// left as they were recorded.
     /// </summary>
     public Task RecordReconciliationAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
-        CancellationToken cancellationToken) =>
-        RecordResolutionsAsync(id, targets, state, summary, finish: true, cancellationToken);
+        AuditNote note, CancellationToken cancellationToken) =>
+        RecordResolutionsAsync(id, targets, state, summary, finish: true, note, cancellationToken);
 
     /// <summary>
     /// Writes, in one transaction, outcomes learned later from the estate (an instance that was <see cref="DeploymentTargetOutcome.Unknown"/>),
     /// the deployment's state and its summary; when it finished stays as recorded.
     /// </summary>
     public Task RecordLearnedAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
-        CancellationToken cancellationToken) =>
-        RecordResolutionsAsync(id, targets, state, summary, finish: false, cancellationToken);
+        AuditNote note, CancellationToken cancellationToken) =>
+        RecordResolutionsAsync(id, targets, state, summary, finish: false, note, cancellationToken);
 
     private async Task RecordResolutionsAsync(long id, IReadOnlyList<TargetResolution> targets, DeploymentState state, string summary,
-        bool finish, CancellationToken cancellationToken)
+        bool finish, AuditNote note, CancellationToken cancellationToken)
     {
-        await writer.WriteAsync($"record deployment {id}'s {(finish ? "reconciliation" : "learned outcomes")}", async ct =>
+        ArgumentNullException.ThrowIfNull(note);
+        await audit.WriteAsync($"record deployment {id}'s {(finish ? "reconciliation" : "learned outcomes")}", async (db, ct) =>
         {
-            await using var db = await contexts.CreateDbContextAsync(ct);
             var deployment = await db.Deployments.Include(d => d.Targets).FirstAsync(d => d.Id == id, ct);
             var now = time.GetUtcNow();
             foreach (var resolution in targets)
@@ -176,13 +203,18 @@ public sealed class DeploymentStore(IDbContextFactory<ConsoleDbContext> contexts
             deployment.Summary = Clip(summary);
             if (finish || deployment.FinishedAt is null)
                 deployment.FinishedAt = now;
-            await db.SaveChangesAsync(ct);
+            Stage(db, [note]);
+            return id;
         }, cancellationToken);
         Written();
     }
 
     private static string Clip(string text) => text.Length <= MaxMessageLength ? text : text[..(MaxMessageLength - 1)] + "…";
 }
+
+/// <summary>An audit entry to write in the same transaction as the change it is about (see <see cref="AuditLog.Add(ConsoleDbContext, string, string, string, string?)"/>).</summary>
+/// <param name="Actor">A name the console gives (a principal's name, <c>system</c>).</param>
+public sealed record AuditNote(string Actor, string Action, string Target, string? Details);
 
 /// <summary>What one target of an unfinished deployment was found to have reached (see <see cref="DeploymentStore.RecordReconciliationAsync"/>).</summary>
 public sealed record TargetResolution(string DatacenterId, string? InstanceId, DeploymentTargetOutcome Outcome, string? ArchiveId, string Message,

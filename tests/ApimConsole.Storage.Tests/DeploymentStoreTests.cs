@@ -46,4 +46,41 @@ public sealed class DeploymentStoreTests
             published.Add(count);
         Assert.Equal(Enumerable.Range(1, 7).Select(i => writes.Snapshot + i), published);
     }
+
+    [Fact]
+    public async Task AStateOrRequestWhoseAuditEntryIsRefused_IsNotStoredEither_AndWithTheEntryBothAre()
+    {
+        await using var temp = new TempStore();
+        await temp.Services.GetRequiredService<ConsoleStoreMigrator>().MigrateAsync(CancellationToken.None);
+        var store = temp.Services.GetRequiredService<DeploymentStore>();
+        var audit = temp.Services.GetRequiredService<AuditLog>();
+        var id = (await store.AddAsync(NewDeployment(), CancellationToken.None)).Id;
+        await store.SetStateAsync(id, DeploymentState.Running, null, CancellationToken.None);
+
+        // SQLite itself refuses every audit entry from now on.
+        await ExecuteAsync(temp, "CREATE TRIGGER refuse_audit BEFORE INSERT ON AuditEntries BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END");
+        var finished = new AuditNote("system", "deployment.finished", $"deployment {id}", "Succeeded: loaded on every instance.");
+        await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() =>
+            store.SetStateAsync(id, DeploymentState.Succeeded, "Loaded on every instance.", finished, CancellationToken.None));
+        await Assert.ThrowsAsync<ConsoleStoreUnavailableException>(() =>
+            store.AddAsync(NewDeployment(), d => [new AuditNote("alice", "deployment.requested", "group-3 (DMZ)", $"Deployment {d.Id}: a.pol + a.env")], CancellationToken.None));
+        var unchanged = await store.GetAsync(id, CancellationToken.None);
+        Assert.Equal((DeploymentState.Running, null), (unchanged!.State, unchanged.FinishedAt));
+        Assert.Equal([id], (await store.RecentAsync(10, CancellationToken.None)).Select(d => d.Id));
+        Assert.Empty(await audit.RecentAsync(10, CancellationToken.None));
+
+        // Once entries are taken again, the change and its entry are stored together; a new request's entry names its id.
+        await ExecuteAsync(temp, "DROP TRIGGER refuse_audit");
+        await store.SetStateAsync(id, DeploymentState.Succeeded, "Loaded on every instance.", finished, CancellationToken.None);
+        var added = await store.AddAsync(NewDeployment(), d => [new AuditNote("alice", "deployment.requested", "group-3 (DMZ)", $"Deployment {d.Id}: a.pol + a.env")], CancellationToken.None);
+        Assert.Equal(DeploymentState.Succeeded, (await store.GetAsync(id, CancellationToken.None))!.State);
+        Assert.Equal([("deployment.requested", $"Deployment {added.Id}: a.pol + a.env"), ("deployment.finished", "Succeeded: loaded on every instance.")],
+            (await audit.RecentAsync(10, CancellationToken.None)).Select(e => (e.Action, e.Details)));
+    }
+
+    private static async Task ExecuteAsync(TempStore temp, string sql)
+    {
+        await using var db = await temp.Services.GetRequiredService<Microsoft.EntityFrameworkCore.IDbContextFactory<ConsoleDbContext>>().CreateDbContextAsync();
+        await Microsoft.EntityFrameworkCore.RelationalDatabaseFacadeExtensions.ExecuteSqlRawAsync(db.Database, sql);
+    }
 }

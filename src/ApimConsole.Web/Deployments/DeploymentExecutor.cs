@@ -131,8 +131,7 @@ public sealed class DeploymentExecutor(
             _ => $"Partly applied{(stopReason is null ? "" : $": {stopReason}, so no further datacenter was pushed")}.",
         };
         var summary = DeploymentSummary.Compose(headline, datacenters, instances);
-        await store.SetStateAsync(id, state, summary, cancellationToken);
-        await audit.RecordAsync("system", "deployment.finished", $"deployment {id}", $"{state}: {summary}", cancellationToken);
+        await store.SetStateAsync(id, state, summary, new AuditNote("system", "deployment.finished", $"deployment {id}", $"{state}: {summary}"), cancellationToken);
     }
 
     /// <summary>
@@ -338,7 +337,7 @@ public sealed class DeploymentExecutor(
         try
         {
             using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            await store.SetStateAsync(id, state, summary, deadline.Token);
+            await store.SetStateAsync(id, state, summary, new AuditNote("system", "deployment.finished", $"deployment {id}", $"{state}: {summary}"), deadline.Token);
         }
         catch (Exception ex)
         {

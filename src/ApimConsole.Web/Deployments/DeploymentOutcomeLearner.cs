@@ -14,7 +14,6 @@ namespace ApimConsole.Web.Deployments;
 /// </summary>
 public sealed class DeploymentOutcomeLearner(
     DeploymentStore store,
-    AuditLog audit,
     GroupArchivesReader archives,
     AdminNodeManagerConnections anms,
     IOptions<DeploymentOptions> options,
@@ -78,9 +77,8 @@ public sealed class DeploymentOutcomeLearner(
             ? deployment.State
             : DeploymentSummary.Conclude(stopped: false, datacenters.Count, instances);
         var summary = DeploymentSummary.Recount(deployment.Summary, datacenters, instances);
-        await store.RecordLearnedAsync(deployment.Id, resolutions, state, summary, cancellationToken);
-        await audit.RecordAsync("system", "deployment.learned", $"deployment {deployment.Id}",
-            $"Learned from the ANMs: {string.Join("; ", resolutions.Select(r => $"{r.DatacenterId}/{r.InstanceId} {r.Outcome} at {r.LearnedAt:u}"))}. {summary}", cancellationToken);
+        await store.RecordLearnedAsync(deployment.Id, resolutions, state, summary, new AuditNote("system", "deployment.learned", $"deployment {deployment.Id}",
+            $"Learned from the ANMs: {string.Join("; ", resolutions.Select(r => $"{r.DatacenterId}/{r.InstanceId} {r.Outcome} at {r.LearnedAt:u}"))}. {summary}"), cancellationToken);
         return resolutions.Count;
     }
 

@@ -20,7 +20,6 @@ namespace ApimConsole.Web.Deployments;
 /// </summary>
 public sealed class DeploymentReconciler(
     DeploymentStore store,
-    AuditLog audit,
     AdminNodeManagerConnections anms,
     GroupArchivesReader archives,
     ILogger<DeploymentReconciler> logger)
@@ -127,11 +126,10 @@ public sealed class DeploymentReconciler(
             ? $"The console stopped while it ran; after the restart every datacenter's ANM reports it loaded on all instances ({loaded})."
             : $"Interrupted: the console stopped while it ran and it was not pushed again. After the restart the ANMs report it on {loaded} instance(s); " +
               $"got it: {(reached.Count == 0 ? "no datacenter" : string.Join(", ", reached))}. Deploy it again to bring every datacenter to the same version.";
-        await store.RecordReconciliationAsync(deployment.Id, resolutions, state, summary, cancellationToken);
-        logger.LogWarning("Deployment {Id} was left unfinished by the previous run; reconciled from the ANMs as {State}", deployment.Id, state);
-        await audit.RecordAsync("system", AuditAction, $"deployment {deployment.Id}",
-            $"{state}: {summary} Per target: {string.Join("; ", resolutions.Select(r => $"{r.DatacenterId}{(r.InstanceId is null ? "" : "/" + r.InstanceId)} {r.Outcome}"))}.",
+        await store.RecordReconciliationAsync(deployment.Id, resolutions, state, summary, new AuditNote("system", AuditAction, $"deployment {deployment.Id}",
+            $"{state}: {summary} Per target: {string.Join("; ", resolutions.Select(r => $"{r.DatacenterId}{(r.InstanceId is null ? "" : "/" + r.InstanceId)} {r.Outcome}"))}."),
             cancellationToken);
+        logger.LogWarning("Deployment {Id} was left unfinished by the previous run; reconciled from the ANMs as {State}", deployment.Id, state);
     }
 
     private static bool IsFinal(DeploymentTargetOutcome outcome) =>

@@ -142,36 +142,27 @@ public sealed class DeploymentRequests(
             }).ToList(),
         };
 
-        // Audited before it is stored and queued: an action that cannot be audited does not happen.
-        if (overriding)
-            await audit.RecordAsync(actor, "deployment.override", target,
-                $"{kind} {archive.FileNames} (sha256 {archive.Sha256}) deployed against the guardrail. Reason: {reason}. " +
-                $"Guardrail at that moment: {Describe(verdict)}. Estate at that moment: {DescribeEstate(snapshot)}", cancellationToken);
-        await store.AddAsync(deployment, cancellationToken);
-        try
+        // Stored with its audit entries in one transaction, and queued only then: an action that cannot be audited does
+        // not happen, and a stored request always has its entry.
+        await store.AddAsync(deployment, stored =>
         {
-            await audit.RecordAsync(actor, "deployment.requested", target,
-                $"Deployment {deployment.Id}: {kind} {archive.FileNames} (sha256 {archive.Sha256}); guardrail {Describe(verdict)}" +
-                (deployment.WarningsConfirmed ? "; warnings confirmed" : ""), cancellationToken);
-        }
-        catch (ConsoleStoreUnavailableException e)
-        {
-            // Stored but not audited: it is not queued. Say so on its row if the store takes that; if not, the next
-            // start finds it Pending with nothing uploaded and records it as never pushed.
-            try
+            var notes = new List<AuditNote>();
+            if (overriding)
             {
-                await store.SetStateAsync(deployment.Id, DeploymentState.Failed, $"Refused: the request could not be audited ({e.Message}). Nothing was pushed.", CancellationToken.None);
+                notes.Add(new AuditNote(actor, "deployment.override", target,
+                    $"Deployment {stored.Id}: {kind} {archive.FileNames} (sha256 {archive.Sha256}) deployed against the guardrail. Reason: {reason}. " +
+                    $"Guardrail at that moment: {Describe(verdict)}. Estate at that moment: {DescribeEstate(snapshot)}"));
             }
-            catch (ConsoleStoreUnavailableException)
-            {
-            }
-            throw;
-        }
+            notes.Add(new AuditNote(actor, "deployment.requested", target,
+                $"Deployment {stored.Id}: {kind} {archive.FileNames} (sha256 {archive.Sha256}); guardrail {Describe(verdict)}" +
+                (stored.WarningsConfirmed ? "; warnings confirmed" : "")));
+            return notes;
+        }, cancellationToken);
         // ...and again once this one is stored (Pending, so the peer sees it): of two asking at once, neither pushes.
         if (peerExclusion is not null && await peerExclusion.PeerRunningAsync(cancellationToken) is { } raced)
         {
-            await store.SetStateAsync(deployment.Id, DeploymentState.Failed, $"Refused: {raced.Message} Nothing was pushed.", CancellationToken.None);
-            await audit.RecordAsync(actor, "deployment.refused", target, $"Deployment {deployment.Id}: {raced.Message}", cancellationToken);
+            await store.SetStateAsync(deployment.Id, DeploymentState.Failed, $"Refused: {raced.Message} Nothing was pushed.",
+                new AuditNote(actor, "deployment.refused", target, $"Deployment {deployment.Id}: {raced.Message}"), CancellationToken.None);
             return new SubmissionResult.PeerBusy(raced.Message, raced.Datacenter, raced.Deployment);
         }
         executor.Enqueue(new DeploymentWork(deployment.Id, kind, group.Id, archive, overriding, deployment.WarningsConfirmed));
