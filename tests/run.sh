@@ -76,8 +76,15 @@ failed=$(count Failed)
 skipped=$(count Skipped)
 # A failed test's name and message are repeated here, at the end, where a log cut to its last lines still shows them.
 if ((failed > 0)); then
-    echo "Failed tests (the first 25 lines of each one's report):"
-    awk '/^  (Passed|Skipped) / {n = 0} /^  Failed [A-Za-z_][A-Za-z0-9_.]*/ {n = 25} n > 0 {print; n--}' "$log"
+    echo "Failed tests (the first 25 lines of each one's report; other tests' console log lines left out):"
+    # The run's output interleaves the consoles' own log lines ("info: Category[0]" and their indented text) with the
+    # report: they belong to whatever ran at that moment, not to the failure, so they are skipped here.
+    awk '/^  (Passed|Skipped) / {n = 0}
+         /^  Failed [A-Za-z_][A-Za-z0-9_.]*/ {n = 25; inlog = 0}
+         n > 0 && /^(trce|dbug|info|warn|fail|crit): / {inlog = 1; next}
+         n > 0 && inlog && /^      / {next}
+         n > 0 && /^\[xUnit\.net / {next}
+         n > 0 {inlog = 0; print; n--}' "$log"
 fi
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
 exit "$status"
