@@ -30,9 +30,8 @@ public sealed class AlertRaiser(
     // The conditions last written per kind; a kind whose write failed is forgotten, so the next pass writes it again.
     private readonly ConcurrentDictionary<AlertKind, string> _written = new();
     private readonly ConcurrentDictionary<AlertKind, IReadOnlyList<AlertSignal>> _latest = new();
-    // The guardrail's latest Warn/Block signals and since when each key has held (guarded by the dictionary's lock).
-    private readonly Dictionary<string, DateTimeOffset> _guardrailSince = new(StringComparer.Ordinal);
-    private IReadOnlyList<AlertSignal> _guardrailSignals = [];
+    // The guardrail's latest Warn/Block signals and since when each key has held.
+    private readonly HoldDown _guardrailHold = new(options.Value.GuardrailHoldDown);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -80,20 +79,8 @@ public sealed class AlertRaiser(
     /// </summary>
     private Task OnGuardrail(GuardrailState state, CancellationToken stoppingToken)
     {
-        var signals = EstateAlertConditions.Guardrail(state.Changes, state.AsOf);
-        var now = time.GetUtcNow();
-        lock (_guardrailSince)
-        {
-            _guardrailSignals = signals;
-            foreach (var key in _guardrailSince.Keys.Where(k => signals.All(s => s.Key != k)).ToList())
-                _guardrailSince.Remove(key);
-            foreach (var signal in signals)
-                _guardrailSince.TryAdd(signal.Key, now);
-        }
-        var hold = options.Value.GuardrailHoldDown;
-        if (hold > TimeSpan.Zero && signals.Count > 0)
-            _ = RecheckGuardrailAsync(hold, stoppingToken);
-        return SubmitGuardrail();
+        _guardrailHold.Observe(EstateAlertConditions.Guardrail(state.Changes, state.AsOf), time.GetUtcNow());
+        return SubmitGuardrail(stoppingToken);
     }
 
     private async Task RecheckGuardrailAsync(TimeSpan after, CancellationToken stoppingToken)
@@ -106,17 +93,20 @@ public sealed class AlertRaiser(
         {
             return;
         }
-        await Guarded(SubmitGuardrail, stoppingToken);
+        await Guarded(() => SubmitGuardrail(stoppingToken), stoppingToken);
     }
 
-    /// <summary>Submits the guardrail's latest decisions that have been held long enough.</summary>
-    private Task SubmitGuardrail()
+    /// <summary>
+    /// Submits the guardrail's latest decisions that have been held long enough, and looks again when the next one
+    /// will have: a timer that fires a moment early finds it still pending and waits the rest, rather than dropping it
+    /// until the guardrail next publishes (once a minute, when its reason's "since" moves).
+    /// </summary>
+    private Task SubmitGuardrail(CancellationToken stoppingToken)
     {
         var now = time.GetUtcNow();
-        var hold = options.Value.GuardrailHoldDown;
-        List<AlertSignal> held;
-        lock (_guardrailSince)
-            held = _guardrailSignals.Where(s => _guardrailSince.TryGetValue(s.Key, out var since) && now - since >= hold).ToList();
+        var (held, next) = _guardrailHold.Due(now);
+        if (next is { } due)
+            _ = RecheckGuardrailAsync(due - now, stoppingToken);
         return Submit(AlertKind.Guardrail, held);
     }
 
