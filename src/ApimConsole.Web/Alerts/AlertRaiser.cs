@@ -155,7 +155,11 @@ public sealed class AlertRaiser(
     private async Task Submit(AlertKind kind, IReadOnlyList<AlertSignal> signals)
     {
         _latest[kind] = signals;
-        var fingerprint = string.Join("|", signals.Select(s => s.Key + "=" + s.Severity).Order(StringComparer.Ordinal));
+        // The guardrail's words are part of what is written: a Block for a new reason shows it on the open alert (its
+        // reasons change at most once a minute while the estate stays, so this writes rarely). Other kinds change only
+        // by key and severity here; their words can move with every snapshot.
+        var fingerprint = string.Join("|", signals.Select(s => s.Key + "=" + s.Severity + (kind == AlertKind.Guardrail ? "=" + s.Title + "=" + s.Text : ""))
+            .Order(StringComparer.Ordinal));
         if (_written.TryGetValue(kind, out var last) && last == fingerprint)
             return;
         _written.TryRemove(kind, out _);

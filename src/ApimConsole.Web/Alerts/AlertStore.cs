@@ -37,15 +37,28 @@ public sealed class AlertStore(IDbContextFactory<ConsoleDbContext> contexts, Sto
             var kindName = kind.ToString();
             var open = await db.Alerts.Where(a => a.Kind == kindName && a.ResolvedAt == null).ToListAsync(ct);
             var plan = AlertReconciliation.Plan(kind, open.Select(a => new OpenAlert(a.Key, kind, Enum.Parse<AlertSeverity>(a.Severity), a.Text, a.DatacenterId)).ToList(), inForce, now, mayResolve);
+            // An open alert whose words changed at the same severity (the guardrail blocking for a new reason) shows
+            // them from now on, quietly: no event, nothing sent. Its events keep what was sent when.
+            var refreshed = 0;
+            foreach (var signal in inForce)
+            {
+                if (open.FirstOrDefault(a => a.Key == signal.Key) is not { } same || plan.Any(c => c.Signal.Key == signal.Key))
+                    continue;
+                var (title, text) = (Bound(signal.Title, 500), Bound(signal.Text, 4000));
+                if (same.Title == title && same.Text == text)
+                    continue;
+                (same.Title, same.Text) = (title, text);
+                refreshed++;
+            }
             if (plan.Count == 0)
-                return 0;
+                return refreshed;
             var routing = await AlertRoutingTables.LoadAsync(db, ct);
             foreach (var change in plan)
             {
                 var existing = open.FirstOrDefault(a => a.Key == change.Signal.Key);
                 Apply(db, existing, change, routing, now);
             }
-            return plan.Count;
+            return plan.Count + refreshed;
         }, cancellationToken);
 
     /// <summary>

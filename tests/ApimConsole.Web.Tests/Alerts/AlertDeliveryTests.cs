@@ -174,6 +174,30 @@ public sealed class AlertDeliveryTests
     }
 
     [Fact]
+    public async Task AnOpenAlertsNewWords_AreShown_WithoutSendingItAgain()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await using var rig = await AlertRig.CreateAsync();
+        await rig.ChannelAsync(Webhook(receiver.Url));
+        await rig.StartSenderAsync();
+        AlertSignal Block(string reason) => new(AlertKind.Guardrail, "guardrail:GatewayConfiguration", AlertSeverity.Critical, null,
+            "Guardrail: Block GatewayConfiguration deployments", reason, T0);
+
+        await rig.Store.ReconcileAsync(AlertKind.Guardrail, [Block("Cassandra schema agreement unknown.")], CancellationToken.None);
+        // Still Block, for another reason: the alert says so, and nobody is paged again.
+        Assert.Equal(1, await rig.Store.ReconcileAsync(AlertKind.Guardrail, [Block("Amsterdam (dc2) down since 14:02:00 UTC.")], CancellationToken.None));
+        Assert.Equal(0, await rig.Store.ReconcileAsync(AlertKind.Guardrail, [Block("Amsterdam (dc2) down since 14:02:00 UTC.")], CancellationToken.None));
+        var shown = Assert.Single(await rig.Store.ListAsync(new AlertQuery(), CancellationToken.None));
+        Assert.Equal("Amsterdam (dc2) down since 14:02:00 UTC.", shown.Alert.Text);
+        Assert.Equal([("Opened", "Cassandra schema agreement unknown.")], shown.Events.Select(e => (e.Phase, e.Text)));
+
+        await rig.Store.ReconcileAsync(AlertKind.Guardrail, [], CancellationToken.None);
+        await Eventually.Until(() => receiver.Received.Count >= 2, Wait, "the opened and the resolved message");
+        var phases = receiver.Received.Select(m => JsonDocument.Parse(m.Body).RootElement.GetProperty("phase").GetString()).ToList();
+        Assert.Equal(["opened", "resolved"], phases);
+    }
+
+    [Fact]
     public async Task HungAttempt_EndsAtTheChannelsTimeout_AndIsRetried()
     {
         await using var receiver = await WebhookReceiver.StartAsync();
