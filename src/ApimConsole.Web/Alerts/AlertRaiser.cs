@@ -44,7 +44,7 @@ public sealed class AlertRaiser(
             FollowAsync(snapshots, OnSnapshot, stoppingToken),
             FollowAsync(verdicts, v => OnGuardrail(v, stoppingToken), stoppingToken),
             FollowAsync(health, OnStoreHealth, stoppingToken),
-            drifts is null ? Task.CompletedTask : FollowAsync(drifts, d => Submit(AlertKind.Drift, DriftSignals(d)), stoppingToken),
+            drifts is null ? Task.CompletedTask : FollowAsync(drifts, d => Submit(AlertKind.Drift, DriftSignals(d, _latest.GetValueOrDefault(AlertKind.Drift))), stoppingToken),
             WatchAsync(stoppingToken));
     }
 
@@ -52,8 +52,15 @@ public sealed class AlertRaiser(
     /// One alert per gateway group whose instances run different archives (the ANMs' deployed archive ids, as the
     /// Overview's drift notice shows them), from when this console first saw it; ended once they run the same again.
     /// </summary>
-    internal static IReadOnlyList<AlertSignal> DriftSignals(DriftState state) =>
-        state.Groups.Select(g => new AlertSignal(AlertKind.Drift, "drift:" + g.GroupId, AlertSeverity.Warning, null,
+    /// <remarks>
+    /// A group read while it was being deployed differs because its instances load one after another (dc1's before
+    /// dc2's): no news, so its drift opens no alert until a reading begun after the deployment ended still shows it
+    /// (the deployment's own alert says at once when one lands only partly). A drift alert already in force
+    /// (<paramref name="inForce"/>) stays through a new deployment of its group until a reading finds the group equal.
+    /// </remarks>
+    internal static IReadOnlyList<AlertSignal> DriftSignals(DriftState state, IReadOnlyList<AlertSignal>? inForce = null) =>
+        state.Groups.Where(g => !g.Deploying || inForce?.Any(s => s.Key == "drift:" + g.GroupId) == true)
+            .Select(g => new AlertSignal(AlertKind.Drift, "drift:" + g.GroupId, AlertSeverity.Warning, null,
             $"Drift: {g.GroupName} runs different archives", g.Summary, g.Since)).ToList();
 
     private async Task FollowAsync<T>(FeedSubscription<T> subscription, Func<T, Task> handle, CancellationToken cancellationToken)

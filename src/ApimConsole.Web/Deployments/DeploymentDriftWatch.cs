@@ -6,7 +6,11 @@ using Microsoft.Extensions.Options;
 namespace ApimConsole.Web.Deployments;
 
 /// <summary>A group whose instances run different archives: which, and since when the console has seen them differ.</summary>
-public sealed record DriftedGroup(string GroupId, string GroupName, string Summary, DateTimeOffset Since);
+/// <param name="Deploying">
+/// A deployment of the group was under way while the ANMs were read (unfinished, or finished after the reading began):
+/// the instances differ because they load one after another. A reading begun after it ended says whether they still do.
+/// </param>
+public sealed record DriftedGroup(string GroupId, string GroupName, string Summary, DateTimeOffset Since, bool Deploying = false);
 
 /// <summary>
 /// Drift as last read from the ANMs: <see cref="Groups"/> that run different archives, and <see cref="Unread"/> the
@@ -78,12 +82,14 @@ public sealed class DeploymentDriftWatch(DeployedVersionsReader reader, Deployme
     {
         try
         {
+            var began = time.GetUtcNow();
             var versions = await reader.ReadAsync(cancellationToken);
+            var deploying = versions.Groups.Any(g => g.Drift) ? await DeployingAsync(began, cancellationToken) : [];
             // Readings may overlap (the loop and a caller): each is judged and published whole, newest last.
             lock (_gate)
             {
                 if (_feed.Current.AsOf is not { } last || last <= versions.AsOf)
-                    _feed.Publish(Assess(versions));
+                    _feed.Publish(Assess(versions, deploying));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -92,7 +98,13 @@ public sealed class DeploymentDriftWatch(DeployedVersionsReader reader, Deployme
         }
     }
 
-    private DriftState Assess(DeployedVersions versions)
+    /// <summary>The groups with a deployment unfinished, or finished at or after <paramref name="began"/>.</summary>
+    private async Task<HashSet<string>> DeployingAsync(DateTimeOffset began, CancellationToken cancellationToken) =>
+        (await store.RecentAsync(20, cancellationToken))
+            .Where(d => !d.State.IsFinished() || d.FinishedAt is not { } finished || finished >= began)
+            .Select(d => d.GroupId).ToHashSet(StringComparer.Ordinal);
+
+    private DriftState Assess(DeployedVersions versions, IReadOnlySet<string> deploying)
     {
         var drifted = versions.Groups.Where(g => g.Drift).ToList();
         // "Since" is when this console first saw the group drift, kept while it stays drifted.
@@ -102,7 +114,7 @@ public sealed class DeploymentDriftWatch(DeployedVersionsReader reader, Deployme
         {
             if (!_since.TryGetValue(g.GroupId, out var since))
                 _since[g.GroupId] = since = versions.AsOf;
-            return new DriftedGroup(g.GroupId, g.GroupName, g.Summary, since);
+            return new DriftedGroup(g.GroupId, g.GroupName, g.Summary, since, deploying.Contains(g.GroupId));
         }).ToList();
         return new DriftState(versions.AsOf, groups, versions.Unread);
     }
