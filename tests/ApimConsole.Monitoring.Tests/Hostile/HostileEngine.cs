@@ -59,28 +59,9 @@ internal sealed class HostileEngine : IAsyncDisposable
     };
 
     /// <summary>Waits (on the engine's own publications) until <paramref name="condition"/> holds; fails with the last snapshot.</summary>
-    public async Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what, TimeSpan? limit = null)
-    {
-        using var subscription = Engine.Subscribe();
-        using var cts = new CancellationTokenSource(limit ?? TimeSpan.FromSeconds(15));
-        var last = Engine.Current;
-        try
-        {
-            while (!condition(last = Engine.Current))
-            {
-                await subscription.Updates.WaitToReadAsync(cts.Token);
-                while (subscription.Updates.TryRead(out _))
-                {
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            throw new Xunit.Sdk.XunitException($"Timed out waiting for {what}. Components: " +
-                string.Join("; ", last.AllComponents().Select(c => $"{c.Key} {c.State} '{c.Reason}'")));
-        }
-        return last;
-    }
+    public Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what, TimeSpan? limit = null) =>
+        EngineWait.ForAsync(Engine, condition, what, limit ?? TimeSpan.FromSeconds(15),
+            last => "Components: " + string.Join("; ", last.AllComponents().Select(c => $"{c.Key} {c.State} '{c.Reason}'")));
 
     /// <summary>Waits until the component is Down and returns its reason.</summary>
     public async Task<string> DownReasonAsync(string key)

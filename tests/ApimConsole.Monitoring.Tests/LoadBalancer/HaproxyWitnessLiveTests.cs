@@ -241,23 +241,8 @@ public sealed class HaproxyLab : IAsyncLifetime
     }
 
     /// <summary>Waits on the engine's own publications until <paramref name="condition"/> holds; fails with the last snapshot.</summary>
-    public async Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what, TimeSpan limit)
-    {
-        using var subscription = Engine.Subscribe();
-        using var cts = new CancellationTokenSource(limit);
-        var last = Engine.Current;
-        try
-        {
-            // Each publication is taken off the channel (waiting to read without reading would spin once one is queued).
-            while (!condition(last = Engine.Current))
-                await subscription.Updates.ReadAsync(cts.Token);
-            return last;
-        }
-        catch (OperationCanceledException)
-        {
-            throw new Xunit.Sdk.XunitException($"Timed out after {limit.TotalSeconds} s waiting for {what}. Last: {Describe(last)}");
-        }
-    }
+    public Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what, TimeSpan limit) =>
+        EngineWait.ForAsync(Engine, condition, what, limit, last => "Last: " + Describe(last));
 
     /// <summary>
     /// Classifies every snapshot the engine publishes until the scenario <paramref name="key"/> is in force; returns that

@@ -116,22 +116,8 @@ public sealed class LoadBalancerInEachDatacenterLiveTests : IAsyncLifetime
         Assert.All(snapshot.Datacenters, d => Assert.Equal(DatacenterState.Up, d.State));
     }
 
-    private async Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what)
-    {
-        using var subscription = _engine.Subscribe();
-        using var cts = new CancellationTokenSource(Detect);
-        var last = _engine.Current;
-        try
-        {
-            while (!condition(last = _engine.Current))
-                await subscription.Updates.ReadAsync(cts.Token);
-            return last;
-        }
-        catch (OperationCanceledException)
-        {
-            throw new Xunit.Sdk.XunitException($"Timed out after {Detect.TotalSeconds} s waiting for {what}. Link {last.Link.State}; "
-                + string.Join("; ", last.Datacenters.Select(d => $"{d.Id} {d.State}")) + $"; load balancer {last.LoadBalancer?.State} ({last.LoadBalancer?.Reason}), unread "
-                + string.Join(", ", last.LoadBalancer?.UnreadMembers ?? []));
-        }
-    }
+    private Task<EstateSnapshot> WaitForAsync(Func<EstateSnapshot, bool> condition, string what) =>
+        EngineWait.ForAsync(_engine, condition, what, Detect, last => $"Link {last.Link.State}; "
+            + string.Join("; ", last.Datacenters.Select(d => $"{d.Id} {d.State}")) + $"; load balancer {last.LoadBalancer?.State} ({last.LoadBalancer?.Reason}), unread "
+            + string.Join(", ", last.LoadBalancer?.UnreadMembers ?? []));
 }
